@@ -1,0 +1,37 @@
+#ifndef ENCODA_CFFMPEG_SHIM_H
+#define ENCODA_CFFMPEG_SHIM_H
+#include <libavformat/avformat.h>
+#include <libavcodec/avcodec.h>
+#include <libavutil/avutil.h>
+#include <libavutil/crc.h>
+#include <libavutil/imgutils.h>
+#include <libavutil/pixdesc.h>
+#include <libavutil/opt.h>
+#include <libswscale/swscale.h>
+
+/* AVERROR is a function-like macro: Swift cannot import it. */
+static inline int encoda_averror(int e) { return AVERROR(e); }
+/* AVERROR_EOF is built with FFERRTAG, a macro Swift cannot evaluate. */
+static inline int encoda_averror_eof(void) { return AVERROR_EOF; }
+/* AVERROR_INVALIDDATA, same reason. */
+static inline int encoda_averror_invaliddata(void) { return AVERROR_INVALIDDATA; }
+/* AV_NOPTS_VALUE is a cast expression macro Swift does not import. */
+static inline int64_t encoda_nopts(void) { return AV_NOPTS_VALUE; }
+
+/* Mean absolute difference between two 8-bit planes of the same geometry. A tight C loop:
+   this runs for every frame of the scene pass, and Swift debug builds would make it the bottleneck. */
+static inline double encoda_plane_mad(const uint8_t *a, int a_stride, const uint8_t *b, int b_stride,
+                                      int width, int height) {
+    uint64_t sum = 0;
+    for (int y = 0; y < height; y++) {
+        const uint8_t *pa = a + (size_t)y * a_stride, *pb = b + (size_t)y * b_stride;
+        for (int x = 0; x < width; x++) { int d = (int)pa[x] - (int)pb[x]; sum += (uint64_t)(d < 0 ? -d : d); }
+    }
+    return (double)sum / ((double)width * (double)height);
+}
+
+/* CRC-32 (IEEE) of a buffer, continuing from crc. Wraps av_crc with its table lookup. */
+static inline uint32_t encoda_crc32(uint32_t crc, const uint8_t *buf, size_t len) {
+    return av_crc(av_crc_get_table(AV_CRC_32_IEEE_LE), crc, buf, len);
+}
+#endif

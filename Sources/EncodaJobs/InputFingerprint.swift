@@ -1,0 +1,48 @@
+import EncodaModel
+import Foundation
+
+/// A content fingerprint of INPUT that is cheap for a 100 GB master: the size plus CRC-32s of 1 MiB samples
+/// at the start, middle and end. It tells "the same file" apart from "another file with the same name" on
+/// every host, independent of paths and mtimes (which differ across NFS clients and copies).
+public enum InputFingerprint {
+    public static func compute(path: String) throws -> (size: Int64, fingerprint: String) {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else {
+            let what = errno == ENOENT ? "does not exist; check the path" : "cannot be opened (\(String(cString: strerror(errno)))); check its permissions"
+            throw EncodaError(.inputUnreadable, "INPUT \(path) \(what)")
+        }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw EncodaError(.inputUnreadable, "INPUT \(path) cannot be examined") }
+        if (st.st_mode & S_IFMT) == S_IFDIR { throw EncodaError(.inputUnreadable, "INPUT \(path) is a directory; give a video file") }
+        let size = Int64(st.st_size)
+        let sample = 1 << 20
+        var offsets: [Int64] = [0]
+        if size > Int64(sample) { offsets.append(max(0, size / 2 - Int64(sample / 2))); offsets.append(max(0, size - Int64(sample))) }
+        var buffer = [UInt8](repeating: 0, count: sample)
+        var parts: [String] = []
+        for off in offsets {
+            let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, sample, off_t(off)) }
+            guard n >= 0 else { throw EncodaError(.inputUnreadable, "INPUT \(path) cannot be read: \(String(cString: strerror(errno)))") }
+            let c = buffer.withUnsafeBytes { CRC32.checksum(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+            parts.append(String(c, radix: 16))
+        }
+        return (size, "\(size)-" + parts.joined(separator: "-"))
+    }
+}
+
+/// CRC-32 (IEEE, reflected), table-driven.
+public enum CRC32 {
+    static let table: [UInt32] = (0..<256).map { i -> UInt32 in
+        var c = UInt32(i)
+        for _ in 0..<8 { c = (c & 1) != 0 ? 0xEDB8_8320 ^ (c >> 1) : c >> 1 }
+        return c
+    }
+    public static func checksum(_ bytes: UnsafeRawBufferPointer, initial: UInt32 = 0) -> UInt32 {
+        var c = ~initial
+        table.withUnsafeBufferPointer { t in
+            for b in bytes { c = t[Int((c ^ UInt32(b)) & 0xff)] ^ (c >> 8) }
+        }
+        return ~c
+    }
+}

@@ -1,0 +1,96 @@
+import EncodaModel
+import Foundation
+
+/// The layout of TMP. Every name a worker touches is derived here from chunk numbers, never read from a file.
+///
+///     job.json              the plan (written once)
+///     scenes.json           frame index and scene measurements
+///     leases/00042.lock     a claim on chunk 42 (O_EXCL), its mtime is the heartbeat
+///     chunks/00042-T.chunk  chunk 42 as encoded by the worker with token T
+///     results/00042.json    the record that makes chunks/00042-T.chunk trusted (published by link, first wins)
+///     failures/00042-T.json one failed attempt at chunk 42
+///     quarantine/00042.json chunk 42 failed too often
+///     workers/T.json        a live worker (heartbeat by mtime)
+///     clock/                probe files whose mtime reads the file server's clock
+///     staging/              temporary names for write-then-rename
+///     logs/                 worker logs
+public struct WorkDirectory: Sendable {
+    public let root: String
+
+    public init(_ root: String) {
+        var r = root
+        while r.count > 1 && r.hasSuffix("/") { r.removeLast() }
+        self.root = r
+    }
+
+    public var manifest: String { root + "/job.json" }
+    public var sceneCache: String { root + "/scenes.json" }
+    public var leases: String { root + "/leases" }
+    public var chunks: String { root + "/chunks" }
+    public var results: String { root + "/results" }
+    public var failures: String { root + "/failures" }
+    public var quarantine: String { root + "/quarantine" }
+    public var workers: String { root + "/workers" }
+    public var clock: String { root + "/clock" }
+    public var staging: String { root + "/staging" }
+    public var logs: String { root + "/logs" }
+
+    public func lease(_ id: Int) -> String { leases + "/\(Chunk.name(id)).lock" }
+    public func result(_ id: Int) -> String { results + "/\(Chunk.name(id)).json" }
+    public func quarantineRecord(_ id: Int) -> String { quarantine + "/\(Chunk.name(id)).json" }
+    public func chunkFileName(_ id: Int, token: String) -> String { "\(Chunk.name(id))-\(token).chunk" }
+    public func chunkFile(named name: String) -> String { chunks + "/" + name }
+
+    public static let subdirectories = ["leases", "chunks", "results", "failures", "quarantine", "workers", "clock", "staging", "logs"]
+
+    /// Creates TMP and its folders; fails clearly when TMP is not a writable folder.
+    public func prepare() throws {
+        let fm = FileManager.default
+        var isDir: ObjCBool = false
+        if fm.fileExists(atPath: root, isDirectory: &isDir) {
+            guard isDir.boolValue else { throw EncodaError(.workDirectory, "TMP \(root) is a file, not a folder; give a folder for encoda's work files") }
+        } else {
+            do { try fm.createDirectory(atPath: root, withIntermediateDirectories: true) } catch {
+                throw EncodaError(.workDirectory, "cannot create TMP \(root); check the path and permissions", cause: "\(error.localizedDescription)")
+            }
+        }
+        guard access(root, W_OK | X_OK) == 0 else {
+            throw EncodaError(.workDirectory, "TMP \(root) is not writable; choose a folder you can write to")
+        }
+        for d in Self.subdirectories {
+            let p = root + "/" + d
+            if mkdir(p, 0o777) != 0 && errno != EEXIST {
+                throw EncodaError(.workDirectory, "cannot create \(p): \(String(cString: strerror(errno)))")
+            }
+        }
+        // Prove writability with a real file, as permissions can lie on network shares.
+        let probe = staging + "/probe-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let fd = open(probe, O_CREAT | O_EXCL | O_WRONLY, 0o644)
+        guard fd >= 0 else { throw EncodaError(.workDirectory, "TMP \(root) is not writable (\(String(cString: strerror(errno)))); choose a folder you can write to") }
+        close(fd)
+        unlink(probe)
+    }
+
+    /// Names in a folder, listed fresh from the server (a listing, unlike a lookup by name, is not answered
+    /// from an NFS client's negative-lookup cache).
+    public func list(_ dir: String) -> [String] {
+        guard let d = opendir(dir) else { return [] }
+        defer { closedir(d) }
+        var names: [String] = []
+        while let e = readdir(d) {
+            let name = withUnsafePointer(to: e.pointee.d_name) { $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) } }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
+
+    /// Chunk numbers that have a file named NNNNN<suffix> in `dir`.
+    public func chunkIDs(in dir: String, suffix: String) -> Set<Int> {
+        var ids = Set<Int>()
+        for n in list(dir) where n.hasSuffix(suffix) {
+            let stem = n.dropLast(suffix.count)
+            if stem.count >= 5, stem.allSatisfy(\.isNumber), let id = Int(stem) { ids.insert(id) }
+        }
+        return ids
+    }
+}

@@ -1,0 +1,57 @@
+import CFFmpeg
+import CSvtAv1
+import EncodaModel
+import Foundation
+
+/// What one chunk encode produced.
+public struct ChunkEncodeReport: Sendable {
+    public var frames: Int
+    public var bytes: Int64
+    public var crc32: UInt32
+    public var seekSeconds: Double
+    public var framesSkipped: Int
+}
+
+/// Encodes exactly the frames of one chunk into a chunk file: seek, decode, convert if needed, encode,
+/// verify the count and that the first packet is a keyframe.
+public enum ChunkEncoder {
+    public static func encode(input: String, manifest: JobManifest, index: FrameIndex, chunk: Chunk,
+                              outputPath: String, threads: Int, decodeThreads: Int = 1) throws -> ChunkEncodeReport {
+        let v = manifest.video
+        let encoder = try EncoderFactory.make(EncoderConfiguration(
+            settings: manifest.settings, video: v, width: v.width, height: v.height, threads: threads, frameCount: chunk.range.count))
+        let writer = try ChunkWriter(path: outputPath, encoder: manifest.settings.encoder, extradata: encoder.extradata)
+        let converter = PictureConverter(pixelFormat: manifest.settings.pixelFormat, width: v.width, height: v.height)
+        let source = ChunkFrameSource(input: input, video: v, index: index, range: chunk.range, threads: decodeThreads)
+        let keys = Set(chunk.shotStarts.map { $0 - chunk.range.start })
+        var first = true
+        var packetPTS = Set<Int64>()
+        let sink: (EncodedPacket) throws -> Void = { p in
+            if first {
+                guard p.isKey else { throw EncodaError(.encoder, "the encoder's first packet of chunk \(chunk.name) is not a keyframe") }
+                first = false
+            }
+            guard p.pts >= 0, p.pts < Int64(chunk.range.count), packetPTS.insert(p.pts).inserted else {
+                throw EncodaError(.encoder, "the encoder returned frame \(p.pts) of chunk \(chunk.name) twice or out of range")
+            }
+            try writer.append(p)
+        }
+        try source.run { frame, n in
+            try converter.withPicture(frame) { pic in
+                try encoder.encode(pic, pts: Int64(n), forceKeyframe: n > 0 && keys.contains(n), output: sink)
+            }
+        }
+        try encoder.finish(output: sink)
+        guard writer.packets == chunk.range.count else {
+            throw EncodaError(.encoder, "chunk \(chunk.name) produced \(writer.packets) frames, expected \(chunk.range.count); it was discarded and will be re-encoded")
+        }
+        try writer.finish()
+        return ChunkEncodeReport(frames: writer.packets, bytes: writer.bytes, crc32: writer.crc,
+                                 seekSeconds: source.seekSeconds, framesSkipped: source.framesSkipped)
+    }
+
+    public static var libraryVersions: (svtav1: String, x264: String, libavcodec: String) {
+        let v = avcodec_version()
+        return (SvtAv1Encoder.libraryVersion, X264Encoder.libraryVersion, "\(v >> 16).\((v >> 8) & 0xff).\(v & 0xff)")
+    }
+}

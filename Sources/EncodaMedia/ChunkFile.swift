@@ -1,0 +1,145 @@
+import EncodaModel
+import Foundation
+
+/// The on-disk form of one encoded chunk: the encoder's packets with their frame-relative timestamps and
+/// keyframe flags, so the concatenator can restamp them with the source's timestamps.
+///
+/// Layout (little-endian): "ENCODACK" u32 version u32 codec u32 extradataLength extradata,
+/// then per packet: u32 size i64 pts i64 dts u32 flags bytes; then "ENCODAEND" marker u32 packetCount.
+/// The trailer makes a torn write detectable even before the checksum in the result record is compared.
+enum ChunkFileFormat {
+    static let magic: [UInt8] = Array("ENCODACK".utf8)
+    static let endMarker: UInt32 = 0xE0DA_E0DA
+    static let version: UInt32 = 1
+    static func codecNumber(_ e: EncoderKind) -> UInt32 { e == .av1 ? 1 : 2 }
+}
+
+/// Writes a chunk file sequentially, computing its CRC as it goes. The corresponding C type is `FILE`.
+final class ChunkWriter {
+    private var file: UnsafeMutablePointer<FILE>?
+    let path: String
+    private(set) var crc: UInt32 = 0
+    private(set) var bytes: Int64 = 0
+    private(set) var packets = 0
+
+    init(path: String, encoder: EncoderKind, extradata: [UInt8]) throws {
+        self.path = path
+        guard let f = fopen(path, "wb") else {
+            throw EncodaError(.workDirectory, "cannot create \(path): \(String(cString: strerror(errno))); check that TMP is writable and not full")
+        }
+        file = f
+        try write(ChunkFileFormat.magic)
+        try writeU32(ChunkFileFormat.version)
+        try writeU32(ChunkFileFormat.codecNumber(encoder))
+        try writeU32(UInt32(extradata.count))
+        try write(extradata)
+    }
+
+    deinit { if let file { fclose(file) } }
+
+    private func write(_ raw: UnsafeRawBufferPointer) throws {
+        guard raw.count > 0 else { return }
+        if fwrite(raw.baseAddress, 1, raw.count, file) != raw.count {
+            throw EncodaError(.workDirectory, "writing \(path) failed: \(String(cString: strerror(errno))); check free space in TMP")
+        }
+        crc = crc32(crc, raw)
+        bytes += Int64(raw.count)
+    }
+    private func write(_ a: [UInt8]) throws { try a.withUnsafeBytes { try write($0) } }
+    private func writeU32(_ v: UInt32) throws { var x = v.littleEndian; try withUnsafeBytes(of: &x) { try write($0) } }
+    private func writeI64(_ v: Int64) throws { var x = v.littleEndian; try withUnsafeBytes(of: &x) { try write($0) } }
+
+    func append(_ p: EncodedPacket) throws {
+        try writeU32(UInt32(p.data.count))
+        try writeI64(p.pts)
+        try writeI64(p.dts)
+        try writeU32(p.isKey ? 1 : 0)
+        try write(p.data)
+        packets += 1
+    }
+
+    /// Writes the trailer, flushes and fsyncs, and closes.
+    func finish() throws {
+        try writeU32(ChunkFileFormat.endMarker)
+        try writeU32(UInt32(packets))
+        guard fflush(file) == 0, fsync(fileno(file)) == 0 else {
+            throw EncodaError(.workDirectory, "flushing \(path) failed: \(String(cString: strerror(errno)))")
+        }
+        fclose(file)
+        file = nil
+    }
+}
+
+/// A packet read back from a chunk file.
+struct StoredPacket {
+    var data: [UInt8]
+    var pts: Int64
+    var dts: Int64
+    var isKey: Bool
+}
+
+/// Reads a chunk file, treating it as untrusted: every length is bounds-checked.
+final class ChunkReader {
+    private let data: Data
+    private var offset = 0
+    let path: String
+    let codec: UInt32
+    let extradata: [UInt8]
+
+    init(path: String) throws {
+        self.path = path
+        guard let d = FileManager.default.contents(atPath: path) else {
+            throw EncodaError(.stateCorrupt, "chunk file \(path) cannot be read")
+        }
+        data = d
+        func bad(_ w: String) -> EncodaError { EncodaError(.stateCorrupt, "chunk file \(path) is damaged (\(w)); it will be re-encoded on the next run") }
+        guard data.count >= 20, Array(data.prefix(8)) == ChunkFileFormat.magic else { throw bad("no chunk header") }
+        offset = 8
+        var r = ChunkReader.Cursor(data: data, offset: 8)
+        guard let v = r.u32(), v == ChunkFileFormat.version, let c = r.u32(), let n = r.u32(), let e = r.bytes(Int(n)) else { throw bad("header") }
+        codec = c
+        extradata = e
+        offset = r.offset
+    }
+
+    struct Cursor {
+        let data: Data
+        var offset: Int
+        mutating func u32() -> UInt32? {
+            guard offset + 4 <= data.count else { return nil }
+            var v: UInt32 = 0
+            for i in 0..<4 { v |= UInt32(data[data.startIndex + offset + i]) << (8 * UInt32(i)) }
+            offset += 4
+            return v
+        }
+        mutating func i64() -> Int64? {
+            guard offset + 8 <= data.count else { return nil }
+            var v: UInt64 = 0
+            for i in 0..<8 { v |= UInt64(data[data.startIndex + offset + i]) << (8 * UInt64(i)) }
+            offset += 8
+            return Int64(bitPattern: v)
+        }
+        mutating func bytes(_ n: Int) -> [UInt8]? {
+            guard n >= 0, offset + n <= data.count else { return nil }
+            let s = data.startIndex + offset
+            offset += n
+            return [UInt8](data[s..<(s + n)])
+        }
+    }
+
+    /// All packets, in stored (decode) order. Throws if the file is torn or inconsistent.
+    func packets() throws -> [StoredPacket] {
+        var r = Cursor(data: data, offset: offset)
+        var out: [StoredPacket] = []
+        func bad(_ w: String) -> EncodaError { EncodaError(.stateCorrupt, "chunk file \(path) is damaged (\(w)); it will be re-encoded on the next run") }
+        while true {
+            guard let size = r.u32() else { throw bad("truncated") }
+            if size == ChunkFileFormat.endMarker, r.offset + 4 == data.count {
+                guard let count = r.u32(), Int(count) == out.count else { throw bad("packet count") }
+                return out
+            }
+            guard let pts = r.i64(), let dts = r.i64(), let flags = r.u32(), let bytes = r.bytes(Int(size)) else { throw bad("truncated packet") }
+            out.append(StoredPacket(data: bytes, pts: pts, dts: dts, isKey: flags & 1 != 0))
+        }
+    }
+}

@@ -1,0 +1,99 @@
+import CFFmpeg
+import EncodaModel
+import Foundation
+
+/// A verified chunk ready to join: its file and what its result record promises about it.
+public struct ChunkPiece: Sendable {
+    public var chunk: Chunk
+    public var path: String
+    public var bytes: Int64
+    public var crc32: UInt32
+    public init(chunk: Chunk, path: String, bytes: Int64, crc32: UInt32) {
+        self.chunk = chunk; self.path = path; self.bytes = bytes; self.crc32 = crc32
+    }
+}
+
+/// Joins chunk files in plan order into OUTPUT, stamping each frame with the timestamp the frame index
+/// recorded for it. Writes to a temporary name beside OUTPUT, checks the frame count by reading the file
+/// back, then renames. OUTPUT is never left half-written.
+public enum Concatenator {
+    public static func run(manifest: JobManifest, index: FrameIndex, pieces: [ChunkPiece], output: String,
+                           progress: ((Int) -> Void)? = nil) throws {
+        LibavLogging.quiet()
+        let format = try OutputFormat.forPath(output, encoder: manifest.settings.encoder)
+        let dir = (output as NSString).deletingLastPathComponent
+        let base = (output as NSString).lastPathComponent
+        let temp = (dir.isEmpty ? "" : dir + "/") + ".\(base).encoda-\(getpid()).partial.\(format.fileExtension)"
+        var muxer: Muxer? = nil
+        var ok = false
+        defer {
+            muxer = nil
+            if !ok { unlink(temp) }
+        }
+        var written = 0
+        var lastDTS = Int64.min
+        for piece in pieces {
+            let reader = try ChunkReader(path: piece.path)
+            // The whole file is in memory now: check it against the result record.
+            let crc = try Data(contentsOf: URL(fileURLWithPath: piece.path)).withUnsafeBytes { crc32(0, $0) }
+            let size = (try? FileManager.default.attributesOfItem(atPath: piece.path)[.size] as? Int64) ?? -1
+            guard crc == piece.crc32, size == piece.bytes else {
+                throw EncodaError(.stateCorrupt, "chunk \(piece.chunk.name) does not match its result record (size or checksum); delete TMP/results/\(piece.chunk.name).json and re-run to re-encode it")
+            }
+            guard reader.codec == ChunkFileFormat.codecNumber(manifest.settings.encoder) else {
+                throw EncodaError(.stateCorrupt, "chunk \(piece.chunk.name) holds another codec than the job")
+            }
+            if muxer == nil {
+                muxer = try Muxer(path: temp, format: format, encoder: manifest.settings.encoder, video: manifest.video,
+                                  pixelFormat: manifest.settings.pixelFormat, extradata: reader.extradata)
+            }
+            let packets = try reader.packets()
+            guard packets.count == piece.chunk.range.count else {
+                throw EncodaError(.stateCorrupt, "chunk \(piece.chunk.name) holds \(packets.count) frames, the plan says \(piece.chunk.range.count)")
+            }
+            guard packets.first?.isKey == true else {
+                throw EncodaError(.stateCorrupt, "chunk \(piece.chunk.name) does not start with a keyframe")
+            }
+            let s = piece.chunk.range.start
+            for p in packets {
+                guard p.pts >= 0, p.pts < Int64(piece.chunk.range.count), p.dts <= p.pts, p.dts > -1000 else {
+                    throw EncodaError(.stateCorrupt, "chunk \(piece.chunk.name) has a packet with impossible timestamps")
+                }
+                let frame = s + Int(p.pts)
+                let pts = index.pts[frame]
+                let dts = index.extendedTimestamp(s + Int(p.dts))
+                guard dts > lastDTS else {
+                    throw EncodaError(.stateCorrupt, "chunk \(piece.chunk.name) would make decode timestamps go backwards; re-encode it")
+                }
+                lastDTS = dts
+                try muxer!.write(data: p.data, pts: pts, dts: dts, duration: index.durations[frame], isKey: p.isKey)
+                written += 1
+            }
+            progress?(written)
+        }
+        guard let m = muxer else { throw EncodaError(.internalError, "nothing to concatenate") }
+        try m.finish()
+        muxer = nil
+        guard written == manifest.frameCount else {
+            throw EncodaError(.internalError, "concatenation wrote \(written) frames, the input has \(manifest.frameCount)")
+        }
+        let counted = try countVideoPackets(temp)
+        guard counted == manifest.frameCount else {
+            throw EncodaError(.outputInvalid, "the joined file holds \(counted) frames, the input has \(manifest.frameCount); OUTPUT was not written")
+        }
+        if rename(temp, output) != 0 {
+            throw EncodaError(.outputInvalid, "cannot move the finished file to OUTPUT \(output): \(String(cString: strerror(errno)))")
+        }
+        ok = true
+    }
+
+    /// Counts the packets of the first video stream by demuxing the file (an independent read-back).
+    static func countVideoPackets(_ path: String) throws -> Int {
+        let d = try Demuxer(path: path)
+        guard let vi = d.videoStreamIndex() else { return 0 }
+        let p = Packet()
+        var n = 0
+        while try d.read(into: p) { if Int(p.pointer.pointee.stream_index) == vi { n += 1 } }
+        return n
+    }
+}

@@ -1,0 +1,82 @@
+import CFFmpeg
+import EncodaModel
+import Foundation
+
+/// An opened input file. The corresponding C type is `AVFormatContext` (avformat_open_input).
+final class Demuxer {
+    private(set) var context: UnsafeMutablePointer<AVFormatContext>
+    let path: String
+
+    init(path: String) throws {
+        self.path = path
+        var ctx: UnsafeMutablePointer<AVFormatContext>? = nil
+        let ret = avformat_open_input(&ctx, path, nil, nil)
+        if ret < 0 || ctx == nil {
+            if !FileManager.default.fileExists(atPath: path) {
+                throw EncodaError(.inputUnreadable, "INPUT \(path) does not exist; check the path")
+            }
+            if !FileManager.default.isReadableFile(atPath: path) {
+                throw EncodaError(.inputUnreadable, "INPUT \(path) is not readable; check its permissions")
+            }
+            throw EncodaError(.inputUnreadable, "INPUT \(path) is not a media file libav can open; give a video file",
+                              cause: libavErrorString(ret))
+        }
+        context = ctx!
+        let info = avformat_find_stream_info(context, nil)
+        if info < 0 {
+            var c: UnsafeMutablePointer<AVFormatContext>? = context
+            avformat_close_input(&c)
+            throw EncodaError(.inputUnreadable, "INPUT \(path) could not be probed; it may be damaged", cause: libavErrorString(info))
+        }
+    }
+
+    deinit {
+        var c: UnsafeMutablePointer<AVFormatContext>? = context
+        avformat_close_input(&c)
+    }
+
+    var streamCount: Int { Int(context.pointee.nb_streams) }
+    func stream(_ i: Int) -> UnsafeMutablePointer<AVStream> { context.pointee.streams[i]! }
+
+    /// Index of the main video stream (not cover art), or nil.
+    func videoStreamIndex() -> Int? {
+        for i in 0..<streamCount {
+            let s = stream(i)
+            if s.pointee.codecpar.pointee.codec_type == AVMEDIA_TYPE_VIDEO,
+               (s.pointee.disposition & AV_DISPOSITION_ATTACHED_PIC) == 0 {
+                return i
+            }
+        }
+        return nil
+    }
+
+    func hasAudio() -> Bool {
+        (0..<streamCount).contains { stream($0).pointee.codecpar.pointee.codec_type == AVMEDIA_TYPE_AUDIO }
+    }
+
+    /// Reads the next packet of any stream. Returns false at the end of the file.
+    /// The corresponding C function is `av_read_frame`.
+    func read(into packet: Packet) throws -> Bool {
+        packet.unref()
+        let ret = av_read_frame(context, packet.pointer)
+        if ret == averrorEOF { return false }
+        try check(ret, .inputDamaged, "reading INPUT \(path) failed; the file may be truncated or damaged")
+        return true
+    }
+
+    /// Seeks so that the next packet read is the keyframe at or before `timestamp` in `stream`'s time base.
+    /// The corresponding C function is `av_seek_frame`.
+    func seek(stream: Int, timestamp: Int64) throws {
+        let ret = av_seek_frame(context, Int32(stream), timestamp, AVSEEK_FLAG_BACKWARD)
+        try check(ret, .inputDamaged, "seeking INPUT \(path) failed")
+    }
+
+    /// Seeks to the very start of the file.
+    func seekToStart(stream: Int) throws {
+        let ret = avformat_seek_file(context, Int32(stream), Int64.min, Int64.min, Int64.min, 0)
+        if ret < 0 {
+            let r2 = av_seek_frame(context, Int32(stream), Int64.min, AVSEEK_FLAG_BACKWARD | AVSEEK_FLAG_ANY)
+            try check(r2, .inputDamaged, "rewinding INPUT \(path) failed")
+        }
+    }
+}

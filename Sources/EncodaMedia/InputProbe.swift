@@ -1,0 +1,65 @@
+import CFFmpeg
+import EncodaModel
+import Foundation
+
+/// Opens INPUT and describes its video stream, rejecting inputs that cannot be encoded with a clear message.
+enum InputProbe {
+    static func open(_ path: String) throws -> (Demuxer, VideoFacts) {
+        var isDir: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue {
+            throw EncodaError(.inputUnreadable, "INPUT \(path) is a directory; give a video file")
+        }
+        let demuxer = try Demuxer(path: path)
+        guard let vi = demuxer.videoStreamIndex() else {
+            if demuxer.hasAudio() {
+                throw EncodaError(.inputUnsupported, "INPUT \(path) has audio but no video stream; encoda encodes video, give a file with a video track")
+            }
+            throw EncodaError(.inputUnsupported, "INPUT \(path) has no video stream; give a video file")
+        }
+        let st = demuxer.stream(vi)
+        let par = st.pointee.codecpar.pointee
+        let fmt = AVPixelFormat(rawValue: par.format)
+        var bitDepth = 8
+        var fmtName = "unknown"
+        if let desc = av_pix_fmt_desc_get(fmt) {
+            bitDepth = Int(desc.pointee.comp.0.depth)
+            fmtName = String(cString: desc.pointee.name)
+        }
+        var rate = st.pointee.avg_frame_rate
+        if rate.num <= 0 || rate.den <= 0 { rate = st.pointee.r_frame_rate }
+        if rate.num <= 0 || rate.den <= 0 { rate = AVRational(num: 25, den: 1) }
+        var sar = st.pointee.sample_aspect_ratio
+        if sar.num <= 0 || sar.den <= 0 { sar = par.sample_aspect_ratio }
+        if sar.num <= 0 || sar.den <= 0 { sar = AVRational(num: 1, den: 1) }
+        let facts = VideoFacts(
+            width: Int(par.width), height: Int(par.height), pixelFormat: fmtName, bitDepth: bitDepth,
+            timeBase: st.pointee.time_base.rational, frameRate: rate.rational, sampleAspectRatio: sar.rational,
+            colorPrimaries: Int(par.color_primaries.rawValue), colorTransfer: Int(par.color_trc.rawValue),
+            colorMatrix: Int(par.color_space.rawValue), colorRange: Int(par.color_range.rawValue),
+            chromaLocation: Int(par.chroma_location.rawValue),
+            codecName: String(cString: avcodec_get_name(par.codec_id)), streamIndex: vi)
+        guard facts.width > 0, facts.height > 0 else {
+            throw EncodaError(.inputUnsupported, "INPUT \(path) has a video stream without a picture size; the file may be damaged")
+        }
+        return (demuxer, facts)
+    }
+
+    /// Checks that frames of this size can be encoded as 4:2:0.
+    static func checkEncodable(_ facts: VideoFacts, encoder: EncoderKind) throws {
+        if facts.width % 2 != 0 || facts.height % 2 != 0 {
+            throw EncodaError(.inputUnsupported,
+                "INPUT is \(facts.width)x\(facts.height); 4:2:0 encoding needs an even width and height. Crop or scale it to \(facts.width & ~1)x\(facts.height & ~1) first (e.g. ffmpeg -vf crop=\(facts.width & ~1):\(facts.height & ~1):0:0)")
+        }
+        if encoder == .av1 && (facts.width < 64 || facts.height < 64) {
+            throw EncodaError(.inputUnsupported, "INPUT is \(facts.width)x\(facts.height); SVT-AV1 needs at least 64x64. Use --encoder h264 or scale it up")
+        }
+        if facts.width > 16384 || facts.height > 8704 {
+            throw EncodaError(.inputUnsupported, "INPUT is \(facts.width)x\(facts.height), larger than the encoders accept (16384x8704)")
+        }
+    }
+
+    /// Frame count the container promises, or 0 when unknown.
+    static func promisedFrameCount(_ demuxer: Demuxer, stream: Int) -> Int {
+        Int(demuxer.stream(stream).pointee.nb_frames)
+    }
+}

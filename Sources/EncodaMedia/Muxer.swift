@@ -1,0 +1,93 @@
+import CFFmpeg
+import EncodaModel
+import Foundation
+
+/// Writes one video stream into a container file. The corresponding C type is `AVFormatContext`
+/// (avformat_alloc_output_context2).
+final class Muxer {
+    private var context: UnsafeMutablePointer<AVFormatContext>?
+    private let stream: UnsafeMutablePointer<AVStream>
+    private let sourceTimeBase: AVRational
+    private let packet = Packet()
+    private var headerWritten = false
+    private var trailerWritten = false
+    let path: String
+
+    init(path: String, format: OutputFormat, encoder: EncoderKind, video: VideoFacts, pixelFormat: String, extradata: [UInt8]) throws {
+        self.path = path
+        var ctx: UnsafeMutablePointer<AVFormatContext>? = nil
+        try check(avformat_alloc_output_context2(&ctx, nil, format.muxer, path), .outputInvalid, "cannot set up a \(format.muxer) file for OUTPUT")
+        context = ctx
+        guard let st = avformat_new_stream(ctx, nil) else { throw EncodaError(.internalError, "avformat_new_stream failed") }
+        stream = st
+        sourceTimeBase = video.timeBase.av
+        let par = st.pointee.codecpar!
+        par.pointee.codec_type = AVMEDIA_TYPE_VIDEO
+        par.pointee.codec_id = encoder == .av1 ? AV_CODEC_ID_AV1 : AV_CODEC_ID_H264
+        par.pointee.width = Int32(video.width)
+        par.pointee.height = Int32(video.height)
+        par.pointee.format = (pixelFormat == "yuv420p10le" ? AV_PIX_FMT_YUV420P10LE : AV_PIX_FMT_YUV420P).rawValue
+        par.pointee.sample_aspect_ratio = video.sampleAspectRatio.av
+        par.pointee.color_primaries = AVColorPrimaries(UInt32(video.colorPrimaries))
+        par.pointee.color_trc = AVColorTransferCharacteristic(UInt32(video.colorTransfer))
+        par.pointee.color_space = AVColorSpace(UInt32(video.colorMatrix))
+        par.pointee.color_range = AVColorRange(UInt32(video.colorRange))
+        par.pointee.chroma_location = AVChromaLocation(UInt32(video.chromaLocation))
+        par.pointee.field_order = AV_FIELD_PROGRESSIVE
+        if !extradata.isEmpty {
+            let size = extradata.count
+            guard let mem = av_mallocz(size + Int(AV_INPUT_BUFFER_PADDING_SIZE)) else { fatalError("out of memory") }
+            extradata.withUnsafeBytes { mem.copyMemory(from: $0.baseAddress!, byteCount: size) }
+            par.pointee.extradata = mem.assumingMemoryBound(to: UInt8.self)
+            par.pointee.extradata_size = Int32(size)
+        }
+        st.pointee.time_base = video.timeBase.av
+        st.pointee.avg_frame_rate = video.frameRate.av
+        st.pointee.r_frame_rate = video.frameRate.av
+        st.pointee.sample_aspect_ratio = video.sampleAspectRatio.av
+
+        if (ctx!.pointee.oformat.pointee.flags & AVFMT_NOFILE) == 0 {
+            try check(avio_open(&ctx!.pointee.pb, path, AVIO_FLAG_WRITE), .outputInvalid, "cannot create OUTPUT file \(path); check that its folder exists and is writable")
+        }
+        var opts: OpaquePointer? = nil
+        if format.muxer == "mp4" || format.muxer == "mov" { av_dict_set(&opts, "movflags", "+faststart", 0) }
+        let ret = avformat_write_header(ctx, &opts)
+        av_dict_free(&opts)
+        try check(ret, .outputInvalid, "writing the OUTPUT header failed")
+        headerWritten = true
+    }
+
+    deinit {
+        if let ctx = context {
+            if headerWritten && !trailerWritten { av_write_trailer(ctx) }
+            if (ctx.pointee.oformat.pointee.flags & AVFMT_NOFILE) == 0 { avio_closep(&ctx.pointee.pb) }
+            avformat_free_context(ctx)
+        }
+    }
+
+    /// Writes a packet with timestamps in the source's time base. The corresponding C function is `av_write_frame`.
+    func write(data: [UInt8], pts: Int64, dts: Int64, duration: Int64, isKey: Bool) throws {
+        packet.unref()
+        try check(av_new_packet(packet.pointer, Int32(data.count)), .internalError, "allocating a packet failed")
+        data.withUnsafeBytes { packet.pointer.pointee.data.update(from: $0.baseAddress!.assumingMemoryBound(to: UInt8.self), count: data.count) }
+        packet.pointer.pointee.pts = pts
+        packet.pointer.pointee.dts = dts
+        packet.pointer.pointee.duration = duration
+        packet.pointer.pointee.flags = isKey ? AV_PKT_FLAG_KEY : 0
+        packet.pointer.pointee.stream_index = stream.pointee.index
+        av_packet_rescale_ts(packet.pointer, sourceTimeBase, stream.pointee.time_base)
+        try check(av_write_frame(context, packet.pointer), .outputInvalid, "writing OUTPUT failed; check free space")
+    }
+
+    /// Writes the trailer and closes the file. The corresponding C function is `av_write_trailer`.
+    func finish() throws {
+        guard let ctx = context else { return }
+        trailerWritten = true
+        try check(av_write_trailer(ctx), .outputInvalid, "finishing OUTPUT failed; check free space")
+        if (ctx.pointee.oformat.pointee.flags & AVFMT_NOFILE) == 0 {
+            try check(avio_closep(&ctx.pointee.pb), .outputInvalid, "closing OUTPUT failed")
+        }
+        avformat_free_context(ctx)
+        context = nil
+    }
+}

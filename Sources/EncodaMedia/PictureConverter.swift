@@ -1,0 +1,68 @@
+import CFFmpeg
+import EncodaModel
+
+/// Hands decoded frames to the encoder in its pixel format: the decoder's own planes when the format already
+/// matches (no copy), otherwise one conversion into a reused buffer. The corresponding C type is `SwsContext`.
+final class PictureConverter {
+    private let target: AVPixelFormat
+    private var scaler: OpaquePointer?
+    private var scalerKey: (Int32, Int32, Int32) = (0, 0, -1)
+    private let buffer = Frame()
+    private let width: Int
+    private let height: Int
+
+    init(pixelFormat: String, width: Int, height: Int) {
+        target = pixelFormat == "yuv420p10le" ? AV_PIX_FMT_YUV420P10LE : AV_PIX_FMT_YUV420P
+        self.width = width
+        self.height = height
+    }
+    deinit { sws_freeContext(scaler) }
+
+    private func directlyUsable(_ f: Frame) -> Bool {
+        guard f.width == width, f.height == height else { return false }
+        if f.format == target { return true }
+        return target == AV_PIX_FMT_YUV420P && f.format == AV_PIX_FMT_YUVJ420P
+    }
+
+    func withPicture<T>(_ f: Frame, _ body: (PictureRef) throws -> T) throws -> T {
+        var src = f
+        if !directlyUsable(f) {
+            if buffer.pointer.pointee.data.0 == nil {
+                buffer.pointer.pointee.format = target.rawValue
+                buffer.pointer.pointee.width = Int32(width)
+                buffer.pointer.pointee.height = Int32(height)
+                try check(av_frame_get_buffer(buffer.pointer, 0), .internalError, "allocating a conversion frame failed")
+            }
+            let key = (Int32(f.width), Int32(f.height), f.format.rawValue)
+            if scaler == nil || key != scalerKey {
+                sws_freeContext(scaler)
+                scaler = sws_getContext(key.0, key.1, f.format, Int32(width), Int32(height), target,
+                                        SWS_BICUBIC | SWS_ACCURATE_RND | SWS_FULL_CHR_H_INT, nil, nil, nil)
+                scalerKey = key
+                guard scaler != nil else { throw EncodaError(.inputUnsupported, "cannot convert INPUT's pixel format for the encoder") }
+            }
+            withUnsafePointer(to: f.pointer.pointee.data) { sd in
+                withUnsafePointer(to: f.pointer.pointee.linesize) { ss in
+                    withUnsafePointer(to: buffer.pointer.pointee.data) { dd in
+                        withUnsafePointer(to: buffer.pointer.pointee.linesize) { ds in
+                            sd.withMemoryRebound(to: UnsafePointer<UInt8>?.self, capacity: 8) { sdp in
+                                ss.withMemoryRebound(to: Int32.self, capacity: 8) { ssp in
+                                    dd.withMemoryRebound(to: UnsafeMutablePointer<UInt8>?.self, capacity: 8) { ddp in
+                                        ds.withMemoryRebound(to: Int32.self, capacity: 8) { dsp in
+                                            _ = sws_scale(scaler, sdp, ssp, 0, key.1, ddp, dsp)
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            src = buffer
+        }
+        guard let y = src.plane(0), let u = src.plane(1), let v = src.plane(2) else {
+            throw EncodaError(.inputDamaged, "a decoded frame has no picture data")
+        }
+        return try body(PictureRef(planes: (y, u, v), strides: (src.stride(0), src.stride(1), src.stride(2)), width: width, height: height))
+    }
+}

@@ -1,0 +1,108 @@
+import CFFmpeg
+import EncodaModel
+import Foundation
+
+/// The single decode of INPUT: frame index (timestamps, durations, keyframes) and per-frame change measurements
+/// on a small downscaled luma plane.
+public enum ScenePass {
+    /// Width of the analysis plane; height follows the aspect ratio. Small enough that the measurement is
+    /// nearly free next to decoding, large enough that a cut between similar-looking shots still shows.
+    static let analysisWidth = 160
+
+    public struct Output: Sendable {
+        public var video: VideoFacts
+        public var index: FrameIndex
+        public var changes: [Double]
+    }
+
+    /// Decodes INPUT once. `progress` is called now and then with frames decoded so far.
+    public static func run(input: String, encoder: EncoderKind, threads: Int = 0,
+                           progress: ((Int) -> Void)? = nil) throws -> Output {
+        LibavLogging.quiet()
+        let (demuxer, facts) = try InputProbe.open(input)
+        try InputProbe.checkEncodable(facts, encoder: encoder)
+        let si = facts.streamIndex
+        let reader = try FrameReader(demuxer: demuxer, streamIndex: si, threads: threads)
+        let aw = analysisWidth
+        var ah = Int((Double(facts.height) * Double(aw) / Double(facts.width)).rounded())
+        ah = max(2, ah & ~1)
+        var planes = [[UInt8]](repeating: [UInt8](repeating: 0, count: aw * ah), count: 2)
+        var current = 0
+        var scaler: OpaquePointer? = nil
+        var scalerKey: (Int32, Int32, Int32) = (0, 0, -1)
+        defer { sws_freeContext(scaler) }
+
+        var pts: [Int64] = []
+        var keyframes: [Int] = []
+        var changes: [Double] = []
+        var lastDuration: Int64 = 0
+        let frameStep = max(Int64(1), Int64((facts.frameRate.den * facts.timeBase.den) / max(1, facts.frameRate.num * facts.timeBase.num)))
+        var brokenTimestamps = false
+
+        while try reader.next() {
+            let f = reader.frame
+            let n = pts.count
+            var t = f.timestamp
+            if t == noPTS {
+                t = n == 0 ? 0 : pts[n - 1] + frameStep
+            }
+            if n > 0 && t <= pts[n - 1] { brokenTimestamps = true }
+            pts.append(t)
+            if f.isKeyframe || n == 0 { keyframes.append(n) }
+            lastDuration = f.duration > 0 ? f.duration : frameStep
+
+            // Downscale luma into the current analysis plane.
+            let key = (Int32(f.width), Int32(f.height), f.format.rawValue)
+            if scaler == nil || key != scalerKey {
+                sws_freeContext(scaler)
+                scaler = sws_getContext(key.0, key.1, f.format, Int32(aw), Int32(ah), AV_PIX_FMT_GRAY8, SWS_AREA, nil, nil, nil)
+                scalerKey = key
+                guard scaler != nil else {
+                    throw EncodaError(.inputUnsupported, "INPUT frames in pixel format \(f.format.rawValue) cannot be converted for analysis")
+                }
+            }
+            planes[current].withUnsafeMutableBufferPointer { dst in
+                var dstData: [UnsafeMutablePointer<UInt8>?] = [dst.baseAddress, nil, nil, nil]
+                var dstStride: [Int32] = [Int32(aw), 0, 0, 0]
+                withUnsafePointer(to: f.pointer.pointee.data) { srcData in
+                    withUnsafePointer(to: f.pointer.pointee.linesize) { srcStride in
+                        srcData.withMemoryRebound(to: UnsafePointer<UInt8>?.self, capacity: 8) { sd in
+                            srcStride.withMemoryRebound(to: Int32.self, capacity: 8) { ss in
+                                _ = sws_scale(scaler, sd, ss, 0, key.1, &dstData, &dstStride)
+                            }
+                        }
+                    }
+                }
+            }
+            if n == 0 {
+                changes.append(0)
+            } else {
+                let other = 1 - current
+                let mad = planes[current].withUnsafeBufferPointer { a in
+                    planes[other].withUnsafeBufferPointer { b in
+                        encoda_plane_mad(a.baseAddress, Int32(aw), b.baseAddress, Int32(aw), Int32(aw), Int32(ah))
+                    }
+                }
+                changes.append(mad * 100.0 / 255.0)
+            }
+            current = 1 - current
+            if n % 250 == 0 { progress?(n) }
+        }
+        if pts.isEmpty {
+            throw EncodaError(.inputDamaged, "INPUT \(input) has a video stream but no frame of it decodes; the file is damaged or empty")
+        }
+        let promised = InputProbe.promisedFrameCount(demuxer, stream: si)
+        if promised > 0 && pts.count < promised {
+            throw EncodaError(.inputDamaged,
+                "INPUT \(input) looks truncated: its header lists \(promised) video frames but only \(pts.count) decode; re-copy or repair the file")
+        }
+        if brokenTimestamps {
+            // Frames cannot be recognised by timestamp; renumber so that every later stage stays consistent.
+            // Workers then decode from the start instead of seeking (slower, still exact).
+            pts = (0..<pts.count).map { Int64($0) * frameStep + (pts.first ?? 0) }
+            keyframes = [0]
+        }
+        let durations = FrameIndex.durations(for: pts, lastDuration: lastDuration)
+        return Output(video: facts, index: FrameIndex(pts: pts, durations: durations, keyframes: keyframes, seekable: !brokenTimestamps), changes: changes)
+    }
+}

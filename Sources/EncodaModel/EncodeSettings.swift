@@ -1,0 +1,66 @@
+/// Which encoder library encodes the chunks.
+public enum EncoderKind: String, Codable, Sendable, CaseIterable {
+    case av1
+    case h264
+    public var codecName: String { self == .av1 ? "av1" : "h264" }
+}
+
+/// Everything that decides the bits of an encoded chunk. Two runs with equal settings may share results.
+public struct EncodeSettings: Codable, Sendable, Hashable {
+    public var encoder: EncoderKind
+    /// SVT-AV1 preset number (-1…13) or x264 preset name.
+    public var preset: String
+    public var crf: Double
+    public var lossless: Bool
+    /// "yuv420p" or "yuv420p10le".
+    public var pixelFormat: String
+    /// Passed to the encoder: SVT `key=value` pairs separated by ':' or spaces; an x264 option string `k=v:k=v`.
+    public var encoderParams: String
+
+    public init(encoder: EncoderKind, preset: String, crf: Double, lossless: Bool, pixelFormat: String, encoderParams: String) {
+        self.encoder = encoder; self.preset = preset; self.crf = crf; self.lossless = lossless
+        self.pixelFormat = pixelFormat; self.encoderParams = encoderParams
+    }
+
+    public var bitDepth: Int { pixelFormat.contains("10") ? 10 : 8 }
+
+    public static func defaultPreset(for encoder: EncoderKind) -> String { encoder == .av1 ? "8" : "medium" }
+    public static func defaultCRF(for encoder: EncoderKind) -> Double { encoder == .av1 ? 35 : 23 }
+    public static let x264Presets = ["ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow", "placebo"]
+    public static let pixelFormats = ["yuv420p", "yuv420p10le"]
+
+    /// Checks the combination; throws a usage error naming the fix.
+    public func validate() throws {
+        switch encoder {
+        case .av1:
+            guard let p = Int(preset), (-1...13).contains(p) else {
+                throw EncodaError(.usage, "--preset \(preset) is not an SVT-AV1 preset; use a number from 0 (slowest) to 13 (fastest)")
+            }
+            guard (1...63).contains(crf) else { throw EncodaError(.usage, "--crf \(crf) is out of range for av1; use 1…63") }
+            if lossless { throw EncodaError(.usage, "--lossless needs --encoder h264; SVT-AV1 has no lossless mode") }
+        case .h264:
+            guard Self.x264Presets.contains(preset) else {
+                throw EncodaError(.usage, "--preset \(preset) is not an x264 preset; use one of \(Self.x264Presets.joined(separator: ", "))")
+            }
+            guard (0...51).contains(crf) else { throw EncodaError(.usage, "--crf \(crf) is out of range for h264; use 0…51") }
+        }
+        guard Self.pixelFormats.contains(pixelFormat) else {
+            throw EncodaError(.usage, "--pix-fmt \(pixelFormat) is not supported; use yuv420p (8-bit) or yuv420p10le (10-bit)")
+        }
+    }
+}
+
+/// Library versions that decide the bits; a worker with different ones refuses the job.
+public struct EncoderVersions: Codable, Sendable, Hashable {
+    public var encoda: String
+    public var svtav1: String
+    public var x264: String
+    public var libavcodec: String
+    public init(encoda: String, svtav1: String, x264: String, libavcodec: String) {
+        self.encoda = encoda; self.svtav1 = svtav1; self.x264 = x264; self.libavcodec = libavcodec
+    }
+}
+
+public enum EncodaVersion {
+    public static let current = "0.1.0"
+}

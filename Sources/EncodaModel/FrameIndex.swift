@@ -1,0 +1,91 @@
+/// Facts about the video stream that every stage needs, copied out of libav into a value.
+public struct VideoFacts: Codable, Sendable, Hashable {
+    public var width: Int
+    public var height: Int
+    /// libav pixel format name of the decoded frames, e.g. "yuv420p".
+    public var pixelFormat: String
+    public var bitDepth: Int
+    public var timeBase: Rational
+    /// The stream's average frame rate (or r_frame_rate when unknown).
+    public var frameRate: Rational
+    public var sampleAspectRatio: Rational
+    /// H.273 code points as libav numbers them (AVColorPrimaries etc.); 2 = unspecified.
+    public var colorPrimaries: Int
+    public var colorTransfer: Int
+    public var colorMatrix: Int
+    /// AVColorRange: 0 unspecified, 1 limited (tv), 2 full (pc).
+    public var colorRange: Int
+    public var chromaLocation: Int
+    public var codecName: String
+    public var streamIndex: Int
+
+    public init(width: Int, height: Int, pixelFormat: String, bitDepth: Int, timeBase: Rational,
+                frameRate: Rational, sampleAspectRatio: Rational, colorPrimaries: Int, colorTransfer: Int,
+                colorMatrix: Int, colorRange: Int, chromaLocation: Int, codecName: String, streamIndex: Int) {
+        self.width = width; self.height = height; self.pixelFormat = pixelFormat; self.bitDepth = bitDepth
+        self.timeBase = timeBase; self.frameRate = frameRate; self.sampleAspectRatio = sampleAspectRatio
+        self.colorPrimaries = colorPrimaries; self.colorTransfer = colorTransfer; self.colorMatrix = colorMatrix
+        self.colorRange = colorRange; self.chromaLocation = chromaLocation; self.codecName = codecName
+        self.streamIndex = streamIndex
+    }
+}
+
+/// Every frame of the video stream in presentation order: its timestamp, its duration, and which frames are
+/// keyframes (where a decoder can start). Frame number N is the N-th frame the decoder returns.
+public struct FrameIndex: Codable, Sendable, Hashable {
+    /// Presentation timestamp of each frame, in `VideoFacts.timeBase` units.
+    public var pts: [Int64]
+    /// Duration of each frame in the same units (the next frame's pts minus this one; the last from the stream).
+    public var durations: [Int64]
+    /// Frame numbers of frames decoded from keyframe packets, ascending.
+    public var keyframes: [Int]
+    /// False when the source's own timestamps were unusable (missing or repeated) and `pts` was renumbered:
+    /// frames can then only be found by counting from the start of the stream.
+    public var seekable: Bool
+
+    public init(pts: [Int64], durations: [Int64], keyframes: [Int], seekable: Bool = true) {
+        self.pts = pts; self.durations = durations; self.keyframes = keyframes; self.seekable = seekable
+    }
+
+    public var frameCount: Int { pts.count }
+
+    /// True when timestamps strictly increase, so a frame can be recognised by its timestamp after a seek.
+    public var hasUniqueIncreasingTimestamps: Bool {
+        var previous = Int64.min
+        for t in pts { if t <= previous { return false }; previous = t }
+        return true
+    }
+
+    /// The last keyframe at or before `frame`.
+    public func keyframe(atOrBefore frame: Int) -> Int {
+        var lo = 0, hi = keyframes.count - 1, best = 0
+        while lo <= hi {
+            let mid = (lo + hi) / 2
+            if keyframes[mid] <= frame { best = keyframes[mid]; lo = mid + 1 } else { hi = mid - 1 }
+        }
+        return best
+    }
+
+    /// Timestamp for a possibly out-of-range frame position: positions before 0 and after the end are
+    /// extrapolated with the first and last frame durations. Used for decode timestamps of reordered streams.
+    public func extendedTimestamp(_ position: Int) -> Int64 {
+        if position < 0 {
+            let step = durations.first ?? 1
+            return pts[0] - Int64(-position) * max(step, 1)
+        }
+        if position >= pts.count {
+            let step = durations.last ?? 1
+            return pts[pts.count - 1] + Int64(position - pts.count + 1) * max(step, 1)
+        }
+        return pts[position]
+    }
+
+    /// Derive durations from consecutive timestamps; `lastDuration` for the final frame.
+    public static func durations(for pts: [Int64], lastDuration: Int64) -> [Int64] {
+        var d = [Int64](repeating: 0, count: pts.count)
+        for i in 0..<pts.count {
+            d[i] = i + 1 < pts.count ? pts[i + 1] - pts[i] : lastDuration
+        }
+        return d
+    }
+}

@@ -1,0 +1,90 @@
+import Foundation
+
+/// How workers find INPUT: by a path relative to TMP when INPUT lives inside the shared folder, otherwise by
+/// the absolute path it had on the coordinator (a worker may map it with --input-root).
+public struct InputReference: Codable, Sendable, Hashable {
+    public var absolutePath: String
+    public var pathRelativeToWorkDirectory: String?
+    public var size: Int64
+    public var fingerprint: String
+    public init(absolutePath: String, pathRelativeToWorkDirectory: String?, size: Int64, fingerprint: String) {
+        self.absolutePath = absolutePath; self.pathRelativeToWorkDirectory = pathRelativeToWorkDirectory
+        self.size = size; self.fingerprint = fingerprint
+    }
+}
+
+/// The job plan, written once into TMP as `job.json` and never rewritten.
+public struct JobManifest: Codable, Sendable {
+    public static let formatVersion = 1
+
+    public var formatVersion: Int
+    public var jobID: String
+    public var createdAt: Double
+    public var input: InputReference
+    public var video: VideoFacts
+    public var frameCount: Int
+    public var settings: EncodeSettings
+    public var scene: SceneSettings
+    public var versions: EncoderVersions
+    public var chunks: [Chunk]
+
+    public init(jobID: String, createdAt: Double, input: InputReference, video: VideoFacts, frameCount: Int,
+                settings: EncodeSettings, scene: SceneSettings, versions: EncoderVersions, chunks: [Chunk]) {
+        self.formatVersion = Self.formatVersion
+        self.jobID = jobID; self.createdAt = createdAt; self.input = input; self.video = video
+        self.frameCount = frameCount; self.settings = settings; self.scene = scene; self.versions = versions
+        self.chunks = chunks
+    }
+
+    /// Rejects a manifest that is inconsistent or could make a worker touch anything outside TMP.
+    public func validate() throws {
+        func bad(_ what: String) -> EncodaError {
+            EncodaError(.stateCorrupt, "job.json is invalid: \(what); remove the job with `encoda clean TMP` or use a fresh TMP")
+        }
+        guard formatVersion == Self.formatVersion else { throw bad("format version \(formatVersion), this encoda reads \(Self.formatVersion)") }
+        guard jobID.count >= 8, jobID.count <= 64, jobID.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" }) else { throw bad("job id") }
+        guard frameCount > 0, frameCount <= Limits.maxFrames else { throw bad("frame count \(frameCount)") }
+        guard !chunks.isEmpty, chunks.count <= Limits.maxChunks, chunks.count <= frameCount else { throw bad("chunk count \(chunks.count)") }
+        var expectStart = 0
+        for (i, c) in chunks.enumerated() {
+            guard c.id == i else { throw bad("chunk ids must be 0…\(chunks.count - 1) in order") }
+            guard c.range.start == expectStart, c.range.end > c.range.start, c.range.end <= frameCount else {
+                throw bad("chunk \(i) range \(c.range) does not continue at frame \(expectStart)")
+            }
+            guard c.shotStarts.first == c.range.start, c.shotStarts.count <= c.range.count,
+                  zip(c.shotStarts, c.shotStarts.dropFirst()).allSatisfy({ $0 < $1 }),
+                  c.shotStarts.allSatisfy({ c.range.contains($0) }) else { throw bad("chunk \(i) shot starts") }
+            expectStart = c.range.end
+        }
+        guard expectStart == frameCount else { throw bad("chunks cover \(expectStart) of \(frameCount) frames") }
+        guard video.width > 0, video.height > 0, video.width <= Limits.maxDimension, video.height <= Limits.maxDimension else {
+            throw bad("video size \(video.width)x\(video.height)")
+        }
+        guard video.timeBase.isValid, video.streamIndex >= 0, video.streamIndex < 10_000 else { throw bad("video stream facts") }
+        if let rel = input.pathRelativeToWorkDirectory {
+            guard PathSafety.isSafeRelativePath(rel, allowParent: true) else { throw bad("input path \(rel)") }
+        }
+        guard input.absolutePath.hasPrefix("/"), !input.absolutePath.contains("\0") else { throw bad("input path") }
+        guard input.size >= 0 else { throw bad("input size") }
+        do { try settings.validate() } catch let e as EncodaError { throw bad(e.message) }
+    }
+}
+
+public enum PathSafety {
+    /// A relative path made of plain components. `..` is allowed only where a path legitimately leads from TMP to
+    /// a sibling (the input reference); state files inside TMP never allow it.
+    public static func isSafeRelativePath(_ path: String, allowParent: Bool) -> Bool {
+        guard !path.isEmpty, !path.hasPrefix("/"), !path.contains("\0"), path.utf8.count < 4096 else { return false }
+        for comp in path.split(separator: "/", omittingEmptySubsequences: false) {
+            if comp.isEmpty || comp == "." { return false }
+            if comp == ".." && !allowParent { return false }
+        }
+        return true
+    }
+
+    /// A single file name inside a TMP folder: no separators, no dot-dot, printable.
+    public static func isPlainFileName(_ name: String) -> Bool {
+        guard !name.isEmpty, name.utf8.count <= 200, name != ".", name != ".." else { return false }
+        return name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == ".") }
+    }
+}

@@ -1,0 +1,54 @@
+/// What one decode of INPUT learns: the frame index, per-frame change measurements, and the stream facts.
+/// Stored in TMP as `scenes.json`, keyed by the input fingerprint and the analysis version; cuts for any
+/// detector settings are recomputed from `changes` without decoding again.
+public struct SceneCache: Codable, Sendable {
+    public static let formatVersion = 1
+    /// Bumped when the measurement itself changes (downscale size, formula), invalidating old caches.
+    public static let analysisVersion = 1
+
+    public var formatVersion: Int
+    public var analysisVersion: Int
+    public var fingerprint: String
+    public var video: VideoFacts
+    public var index: FrameIndex
+    public var changes: [Double]
+    /// Cuts as last computed, with the settings that produced them (informational; recomputed on use).
+    public var settings: SceneSettings
+    public var cuts: [Int]
+    /// Where the cuts came from: "detected" or an imported scenes file.
+    public var cutSource: String
+
+    public init(fingerprint: String, video: VideoFacts, index: FrameIndex, changes: [Double],
+                settings: SceneSettings, cuts: [Int], cutSource: String = "detected") {
+        self.formatVersion = Self.formatVersion
+        self.analysisVersion = Self.analysisVersion
+        self.fingerprint = fingerprint; self.video = video; self.index = index; self.changes = changes
+        self.settings = settings; self.cuts = cuts; self.cutSource = cutSource
+    }
+
+    /// Checks a decoded cache for internal consistency (it comes from TMP, which is untrusted).
+    public func validate() throws {
+        guard formatVersion == Self.formatVersion else {
+            throw EncodaError(.stateCorrupt, "scene cache has format version \(formatVersion), expected \(Self.formatVersion)")
+        }
+        let n = index.pts.count
+        guard n > 0, n <= Limits.maxFrames, index.durations.count == n, changes.count == n else {
+            throw EncodaError(.stateCorrupt, "scene cache frame index is inconsistent (\(n) frames)")
+        }
+        guard index.keyframes.allSatisfy({ $0 >= 0 && $0 < n }), index.keyframes.first == 0 else {
+            throw EncodaError(.stateCorrupt, "scene cache keyframe list is inconsistent")
+        }
+        guard video.width > 0, video.height > 0, video.width <= Limits.maxDimension, video.height <= Limits.maxDimension,
+              video.timeBase.isValid else {
+            throw EncodaError(.stateCorrupt, "scene cache video description is invalid")
+        }
+    }
+}
+
+/// Upper bounds applied to anything read from TMP, so a hostile file cannot make encoda allocate without limit.
+public enum Limits {
+    public static let maxFrames = 50_000_000
+    public static let maxDimension = 65_536
+    public static let maxChunks = 1_000_000
+    public static let maxStateFileBytes = 512 * 1024 * 1024
+}
