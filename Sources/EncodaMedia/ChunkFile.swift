@@ -85,6 +85,8 @@ final class ChunkReader {
     let path: String
     let codec: UInt32
     let extradata: [UInt8]
+    var bytes: Int64 { Int64(data.count) }
+    var crc: UInt32 { data.withUnsafeBytes { crc32(0, $0) } }
 
     init(path: String) throws {
         self.path = path
@@ -94,7 +96,6 @@ final class ChunkReader {
         data = d
         func bad(_ w: String) -> EncodaError { EncodaError(.stateCorrupt, "chunk file \(path) is damaged (\(w)); it will be re-encoded on the next run") }
         guard data.count >= 20, Array(data.prefix(8)) == ChunkFileFormat.magic else { throw bad("no chunk header") }
-        offset = 8
         var r = ChunkReader.Cursor(data: data, offset: 8)
         guard let v = r.u32(), v == ChunkFileFormat.version, let c = r.u32(), let n = r.u32(), let e = r.bytes(Int(n)) else { throw bad("header") }
         codec = c

@@ -35,9 +35,7 @@ public enum Concatenator {
         for piece in pieces {
             let reader = try ChunkReader(path: piece.path)
             // The whole file is in memory now: check it against the result record.
-            let crc = try Data(contentsOf: URL(fileURLWithPath: piece.path)).withUnsafeBytes { crc32(0, $0) }
-            let size = (try? FileManager.default.attributesOfItem(atPath: piece.path)[.size] as? Int64) ?? -1
-            guard crc == piece.crc32, size == piece.bytes else {
+            guard reader.crc == piece.crc32, reader.bytes == piece.bytes else {
                 throw EncodaError(.stateCorrupt, "chunk \(piece.chunk.name) does not match its result record (size or checksum); delete TMP/results/\(piece.chunk.name).json and re-run to re-encode it")
             }
             guard reader.codec == ChunkFileFormat.codecNumber(manifest.settings.encoder) else {
@@ -85,6 +83,17 @@ public enum Concatenator {
             throw EncodaError(.outputInvalid, "cannot move the finished file to OUTPUT \(output): \(String(cString: strerror(errno)))")
         }
         ok = true
+    }
+
+    /// Checks a chunk file against its result record (size, CRC, structure, frame count).
+    public static func verify(_ piece: ChunkPiece) throws {
+        let reader = try ChunkReader(path: piece.path)
+        guard reader.bytes == piece.bytes, reader.crc == piece.crc32 else {
+            throw EncodaError(.stateCorrupt, "chunk \(piece.chunk.name) does not match its result record (size or checksum)")
+        }
+        guard try reader.packets().count == piece.chunk.range.count else {
+            throw EncodaError(.stateCorrupt, "chunk \(piece.chunk.name) holds the wrong number of frames")
+        }
     }
 
     /// Counts the packets of the first video stream by demuxing the file (an independent read-back).

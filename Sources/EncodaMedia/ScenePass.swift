@@ -15,6 +15,11 @@ public enum ScenePass {
         public var changes: [Double]
     }
 
+    /// Throws a clear error when frames of this size cannot be encoded by `encoder`.
+    public static func checkEncodable(_ video: VideoFacts, encoder: EncoderKind) throws {
+        try InputProbe.checkEncodable(video, encoder: encoder)
+    }
+
     /// Decodes INPUT once. `progress` is called now and then with frames decoded so far.
     public static func run(input: String, encoder: EncoderKind, threads: Int = 0,
                            progress: ((Int) -> Void)? = nil) throws -> Output {

@@ -7,7 +7,7 @@ public struct SceneSettings: Codable, Sendable, Hashable {
     /// Shots longer than this many seconds are split at their calmest frame. 0 disables.
     public var maxSceneSeconds: Double
 
-    public init(threshold: Double = 12, minSceneLength: Int = 12, maxSceneSeconds: Double = 10) {
+    public init(threshold: Double = 12, minSceneLength: Int = 6, maxSceneSeconds: Double = 10) {
         self.threshold = threshold; self.minSceneLength = minSceneLength; self.maxSceneSeconds = maxSceneSeconds
     }
 }

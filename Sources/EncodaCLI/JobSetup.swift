@@ -1,0 +1,107 @@
+import EncodaJobs
+import EncodaMedia
+import EncodaModel
+import Foundation
+
+/// Everything the coordinator was asked to do.
+struct EncodeRequest {
+    var input: String
+    var output: String
+    var tmp: String
+    var settings: EncodeSettings
+    var scene: SceneSettings
+    var scenesJSON: String?
+    var restart: Bool
+}
+
+/// The coordinator's planning: scene cache, cuts, chunks, manifest. Reuses what TMP already holds.
+enum JobSetup {
+    static func absolute(_ path: String) -> String {
+        let url = URL(fileURLWithPath: path, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
+        return url.standardizedFileURL.path
+    }
+
+    /// Relative path from folder `from` to `to` (both absolute), e.g. "../in.mkv".
+    static func relativePath(from: String, to: String) -> String? {
+        let a = from.split(separator: "/").map(String.init)
+        let b = to.split(separator: "/").map(String.init)
+        var i = 0
+        while i < a.count && i < b.count && a[i] == b[i] { i += 1 }
+        guard i > 0 else { return nil }
+        let rel = Array(repeating: "..", count: a.count - i) + b[i...]
+        return rel.joined(separator: "/")
+    }
+
+    static func checkOutputLocation(_ output: String) throws {
+        var isDir: ObjCBool = false
+        if FileManager.default.fileExists(atPath: output, isDirectory: &isDir), isDir.boolValue {
+            throw EncodaError(.outputInvalid, "OUTPUT \(output) is a folder; give a file name such as \(output)/out.mkv")
+        }
+        let dir = (absolute(output) as NSString).deletingLastPathComponent
+        guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDir), isDir.boolValue else {
+            throw EncodaError(.outputInvalid, "the folder of OUTPUT (\(dir)) does not exist; create it first")
+        }
+        guard access(dir, W_OK | X_OK) == 0 else {
+            throw EncodaError(.outputInvalid, "cannot write OUTPUT into \(dir): permission denied; choose a writable location")
+        }
+    }
+
+    /// Loads a matching scene cache or runs the scene pass and stores one.
+    static func sceneCache(input: String, fingerprint: String, dir: WorkDirectory, scene: SceneSettings,
+                           encoder: EncoderKind, quiet: Bool) throws -> SceneCache {
+        if FileManager.default.fileExists(atPath: dir.sceneCache),
+           let cached = try? JSONCoding.read(SceneCache.self, from: dir.sceneCache, what: "scene cache"),
+           cached.fingerprint == fingerprint, cached.analysisVersion == SceneCache.analysisVersion,
+           (try? cached.validate()) != nil {
+            return cached
+        }
+        let started = Date()
+        let isTTY = isatty(2) != 0
+        let pass = try ScenePass.run(input: input, encoder: encoder) { n in
+            if isTTY && !quiet {
+                FileHandle.standardError.write(Data("\rencoda: scene pass: \(n) frames".utf8))
+            }
+        }
+        if isTTY && !quiet { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+        let cuts = CutDetector.cuts(changes: pass.changes, settings: scene)
+        let cache = SceneCache(fingerprint: fingerprint, video: pass.video, index: pass.index, changes: pass.changes,
+                               settings: scene, cuts: cuts)
+        try AtomicFile.writeJSON(cache, to: dir.sceneCache, staging: dir.staging)
+        if !quiet {
+            let secs = Date().timeIntervalSince(started)
+            Diagnostics.note(String(format: "scene pass: %d frames in %.1f s (%.0f fps), %d cuts", pass.index.frameCount, secs,
+                                    Double(pass.index.frameCount) / max(secs, 0.001), cuts.count))
+        }
+        return cache
+    }
+
+    /// Cuts for this request: imported from a scenes file, or detected from the cached measurements.
+    static func cuts(cache: SceneCache, scene: SceneSettings, scenesJSON: String?) throws -> (cuts: [Int], source: String) {
+        if let file = scenesJSON {
+            guard let data = FileManager.default.contents(atPath: file) else {
+                throw EncodaError(.usage, "--scenes-json \(file) cannot be read; check the path")
+            }
+            let scenes: Av1anScenes
+            do { scenes = try JSONDecoder().decode(Av1anScenes.self, from: data) } catch {
+                throw EncodaError(.usage, "--scenes-json \(file) is not an Av1an scenes file ({\"scenes\":[{\"start_frame\":…,\"end_frame\":…}],\"frames\":N})")
+            }
+            return (try scenes.cuts(frameCount: cache.index.frameCount), "scenes-json")
+        }
+        return (CutDetector.cuts(changes: cache.changes, settings: scene), "detected")
+    }
+
+    static func shots(cache: SceneCache, cuts: [Int], scene: SceneSettings) -> (shots: [FrameRange], maxFrames: Int) {
+        let fps = cache.video.frameRate.doubleValue
+        let maxFrames = scene.maxSceneSeconds > 0 ? max(1, Int((scene.maxSceneSeconds * fps).rounded())) : 0
+        let splits = CutDetector.splits(cuts: cuts, frameCount: cache.index.frameCount, changes: cache.changes,
+                                        maxFrames: maxFrames, minFrames: max(1, scene.minSceneLength))
+        let shots = CutDetector.shots(boundaries: (cuts + splits).sorted(), frameCount: cache.index.frameCount)
+        return (shots, maxFrames)
+    }
+
+    static func plan(cache: SceneCache, shots: [FrameRange], maxFrames: Int) -> [Chunk] {
+        let fps = cache.video.frameRate.doubleValue
+        let minChunk = max(1, Int((fps * 2).rounded()))
+        return ChunkPlanner.plan(shots: shots, minChunkFrames: minChunk, maxChunkFrames: maxFrames > 0 ? max(maxFrames, minChunk) : Int.max)
+    }
+}

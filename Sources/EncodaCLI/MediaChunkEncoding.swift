@@ -1,0 +1,33 @@
+import EncodaJobs
+import EncodaMedia
+import EncodaModel
+
+/// The real codec side of a worker: seek + decode with libav, encode with SVT-AV1 or x264.
+struct MediaChunkEncoding: ChunkEncoding {
+    let input: String
+    let manifest: JobManifest
+    let index: FrameIndex
+    let threads: Int
+
+    func encode(chunk: Chunk, outputPath: String) throws -> EncodedChunk {
+        let r = try ChunkEncoder.encode(input: input, manifest: manifest, index: index, chunk: chunk,
+                                        outputPath: outputPath, threads: threads, decodeThreads: 1)
+        return EncodedChunk(frames: r.frames, bytes: r.bytes, crc32: r.crc32, seekSeconds: r.seekSeconds, framesSkipped: r.framesSkipped)
+    }
+}
+
+extension EncoderVersions {
+    static var installed: EncoderVersions {
+        let v = ChunkEncoder.libraryVersions
+        return EncoderVersions(encoda: EncodaVersion.current, svtav1: v.svtav1, x264: v.x264, libavcodec: v.libavcodec)
+    }
+
+    /// Only the libraries that decide the bits of this job's codec (and encoda itself) must match.
+    func mismatch(with other: EncoderVersions, encoder: EncoderKind) -> String? {
+        if encoda != other.encoda { return "encoda \(other.encoda) here, job made by \(encoda)" }
+        if encoder == .av1 && svtav1 != other.svtav1 { return "SVT-AV1 \(other.svtav1) here, job made with \(svtav1)" }
+        if encoder == .h264 && x264 != other.x264 { return "x264 build \(other.x264) here, job made with \(x264)" }
+        if libavcodec != other.libavcodec { return "libavcodec \(other.libavcodec) here, job made with \(libavcodec)" }
+        return nil
+    }
+}

@@ -1,0 +1,26 @@
+import EncodaModel
+import Foundation
+
+/// `--dry-run` output: what would be encoded, how.
+enum PlanPrinter {
+    static func print(input: String, cache: SceneCache, settings: EncodeSettings, scene: SceneSettings, cuts: [Int], cutSource: String,
+                      shots: [FrameRange], chunks: [Chunk], workers: Int, threads: Int) {
+        let v = cache.video
+        var out = ""
+        out += "input:     \(input)\n"
+        out += "video:     \(v.width)x\(v.height) \(v.pixelFormat) \(v.codecName), \(v.frameRate) fps, \(cache.index.frameCount) frames, SAR \(v.sampleAspectRatio)\n"
+        out += "colour:    primaries \(v.colorPrimaries) transfer \(v.colorTransfer) matrix \(v.colorMatrix) range \(v.colorRange)\n"
+        out += "encoder:   \(settings.encoder.rawValue) preset \(settings.preset) " + (settings.lossless ? "lossless" : "crf \(settings.crf)") +
+               " \(settings.pixelFormat)" + (settings.encoderParams.isEmpty ? "" : " params '\(settings.encoderParams)'") + "\n"
+        out += "detector:  threshold \(scene.threshold), min \(scene.minSceneLength) frames, max \(scene.maxSceneSeconds) s (cuts \(cutSource))\n"
+        out += "cuts:      \(cuts.count): \(cuts.map(String.init).joined(separator: " "))\n"
+        out += "shots:     \(shots.count)\n"
+        out += "workers:   \(workers) × \(threads) encoder thread(s)\n"
+        out += "chunks:    \(chunks.count)\n"
+        for c in chunks {
+            let starts = c.shotStarts.count > 1 ? "  keyframes at \(c.shotStarts.map(String.init).joined(separator: " "))" : ""
+            out += "  \(c.name)  frames \(c.range.start)–\(c.range.end - 1) (\(c.range.count))\(starts)\n"
+        }
+        Swift.print(out, terminator: "")
+    }
+}

@@ -1,0 +1,164 @@
+import EncodaJobs
+import EncodaModel
+import Foundation
+
+/// Keeps the coordinator's local worker processes running until every chunk is done or quarantined,
+/// and shows one progress line for the whole job (including chunks done by remote workers).
+final class WorkerSupervisor {
+    let directory: WorkDirectory
+    let manifest: JobManifest
+    let workers: Int
+    let threads: Int
+    let quiet: Bool
+    private var processes: [Process] = []
+    private var respawns = 0
+
+    init(directory: WorkDirectory, manifest: JobManifest, workers: Int, threads: Int, quiet: Bool) {
+        self.directory = directory; self.manifest = manifest; self.workers = workers; self.threads = threads; self.quiet = quiet
+    }
+
+    private func spawn(_ slot: Int) throws -> Process {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: SelfExecutable.path)
+        p.arguments = ["worker", directory.root, "--threads", String(threads), "--quiet"]
+        let logPath = directory.logs + "/worker-\(HostName.current)-\(getpid())-\(slot)-\(respawns).log"
+        FileManager.default.createFile(atPath: logPath, contents: nil)
+        let log = FileHandle(forWritingAtPath: logPath)
+        p.standardOutput = log
+        p.standardError = log
+        p.standardInput = FileHandle.nullDevice
+        do { try p.run() } catch {
+            throw EncodaError(.internalError, "cannot start a worker process (\(SelfExecutable.path)): \(error)")
+        }
+        return p
+    }
+
+    private func lastLine(_ p: Process) -> String {
+        let logs = directory.list(directory.logs).filter { $0.hasPrefix("worker-\(HostName.current)-\(getpid())-") }
+        for name in logs {
+            guard let text = try? String(contentsOfFile: directory.logs + "/" + name, encoding: .utf8) else { continue }
+            if let line = text.split(separator: "\n").last(where: { $0.contains("error:") }) { return String(line) }
+        }
+        return "worker exited with status \(p.terminationStatus)"
+    }
+
+    /// Returns the final state once every chunk is done or quarantined.
+    func runUntilFinished() throws -> JobState {
+        let interrupted = SignalWatcherFlag()
+        SignalWatcher.shared.install { n in
+            interrupted.set(n)
+            if n == 1 { Diagnostics.note("interrupted: workers finish their current chunk, then stop (Ctrl-C again to stop now)") }
+        }
+        for slot in 0..<workers { processes.append(try spawn(slot)) }
+        let progress = ProgressLine(total: manifest.frameCount, quiet: quiet)
+        let startState = JobState.scan(directory, manifest: manifest)
+        progress.start(framesAlreadyDone: startState.framesDone(manifest))
+        defer { progress.finish() }
+        while true {
+            let state = JobState.scan(directory, manifest: manifest)
+            let alive = processes.filter(\.isRunning).count + remoteWorkers()
+            progress.update(framesDone: state.framesDone(manifest), bytesDone: state.bytesDone(), workers: alive)
+            if manifest.chunks.allSatisfy({ state.isFinished($0.id) }) {
+                waitForWorkers()
+                return state
+            }
+            if interrupted.value > 0 {
+                waitForWorkers(timeout: interrupted.value > 1 ? 2 : 3600)
+                throw EncodaError(.interrupted, "stopped; \(state.done.count) of \(manifest.chunks.count) chunks are done and kept in TMP. Re-run the same command to resume")
+            }
+            for (i, p) in processes.enumerated() where !p.isRunning {
+                if p.terminationReason == .exit && p.terminationStatus != 0 && p.terminationStatus != 130 {
+                    let message = lastLine(p)
+                    terminateAll()
+                    throw EncodaError(.chunkFailed, "a worker stopped: \(message)")
+                }
+                let now = JobState.scan(directory, manifest: manifest)
+                if manifest.chunks.allSatisfy({ now.isFinished($0.id) }) { continue }
+                respawns += 1
+                if respawns > 10 * max(1, workers) {
+                    terminateAll()
+                    throw EncodaError(.chunkFailed, "workers keep crashing (\(respawns) restarts); see the logs in \(directory.logs)")
+                }
+                processes[i] = try spawn(i)
+            }
+            Thread.sleep(forTimeInterval: 0.5)
+        }
+    }
+
+    /// Workers seen in TMP/workers that are not ours (their records are fresh).
+    private func remoteWorkers() -> Int {
+        let ours = Set(processes.filter(\.isRunning).map { $0.processIdentifier })
+        let now = Date().timeIntervalSince1970
+        var n = 0
+        for name in directory.list(directory.workers) where name.hasSuffix(".json") {
+            let path = directory.workers + "/" + name
+            guard let w = try? JSONCoding.read(WorkerIdentity.self, from: path, what: "worker record"),
+                  let m = try? FileTimes.mtime(path) else { continue }
+            if w.host == HostName.current && ours.contains(w.pid) { continue }
+            if now - m < 120 { n += 1 }
+        }
+        return n
+    }
+
+    private func waitForWorkers(timeout: Double = 30) {
+        let deadline = Date().addingTimeInterval(timeout)
+        while processes.contains(where: \.isRunning) && Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }
+        terminateAll()
+    }
+
+    private func terminateAll() {
+        for p in processes where p.isRunning { kill(p.processIdentifier, SIGKILL) }
+        for p in processes { p.waitUntilExit() }
+    }
+}
+
+final class SignalWatcherFlag: @unchecked Sendable { // guarded by lock
+    private let lock = NSLock()
+    private var n = 0
+    func set(_ v: Int) { lock.lock(); n = v; lock.unlock() }
+    var value: Int { lock.lock(); defer { lock.unlock() }; return n }
+}
+
+/// One live line on a terminal; plain periodic lines otherwise.
+final class ProgressLine {
+    let total: Int
+    let quiet: Bool
+    let tty = isatty(2) != 0
+    private var started = Date()
+    private var baseFrames = 0
+    private var lastPrint = Date.distantPast
+    private var printedLive = false
+
+    init(total: Int, quiet: Bool) { self.total = total; self.quiet = quiet }
+
+    func start(framesAlreadyDone: Int) { started = Date(); baseFrames = framesAlreadyDone }
+
+    func update(framesDone: Int, bytesDone: Int64, workers: Int) {
+        guard !quiet else { return }
+        let now = Date()
+        let interval: Double = tty ? 0.5 : 10
+        guard now.timeIntervalSince(lastPrint) >= interval else { return }
+        lastPrint = now
+        let secs = now.timeIntervalSince(started)
+        let fps = secs > 0 ? Double(framesDone - baseFrames) / secs : 0
+        let left = total - framesDone
+        let eta = fps > 0 ? Double(left) / fps : 0
+        let est = framesDone > 0 ? Double(bytesDone) / Double(framesDone) * Double(total) / 1e6 : 0
+        let pct = total > 0 ? 100 * framesDone / total : 0
+        let line = String(format: "%d/%d frames (%d%%)  %.1f fps  ETA %@  workers %d  est. %.1f MB",
+                          framesDone, total, pct, fps, fps > 0 ? Self.clock(eta) : "--:--", workers, est)
+        if tty {
+            FileHandle.standardError.write(Data(("\r\u{1B}[K" + line).utf8))
+            printedLive = true
+        } else {
+            FileHandle.standardError.write(Data(("encoda: " + line + "\n").utf8))
+        }
+    }
+
+    func finish() { if printedLive { FileHandle.standardError.write(Data("\n".utf8)) } }
+
+    static func clock(_ s: Double) -> String {
+        let t = Int(s)
+        return t >= 3600 ? String(format: "%d:%02d:%02d", t / 3600, t / 60 % 60, t % 60) : String(format: "%d:%02d", t / 60, t % 60)
+    }
+}
