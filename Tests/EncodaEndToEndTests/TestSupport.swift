@@ -1,0 +1,182 @@
+import Foundation
+import XCTest
+
+/// Runs the built `encoda` binary and the independent oracles (ffmpeg, ffprobe) for end-to-end tests.
+enum Tool {
+    static let packageRoot: URL = {
+        var u = URL(fileURLWithPath: #filePath)
+        while u.path != "/" {
+            u.deleteLastPathComponent()
+            if FileManager.default.fileExists(atPath: u.appendingPathComponent("Package.swift").path) { return u }
+        }
+        fatalError("package root not found")
+    }()
+
+    static var encoda: String {
+        if let e = ProcessInfo.processInfo.environment["ENCODA_BIN"] { return e }
+        for c in [".build/debug/encoda", ".build/release/encoda"] {
+            let p = packageRoot.appendingPathComponent(c).path
+            if FileManager.default.isExecutableFile(atPath: p) { return p }
+        }
+        fatalError("encoda binary not built; run `swift build` first or set ENCODA_BIN")
+    }
+
+    struct Result {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    /// Runs a program to completion, capturing its output.
+    @discardableResult
+    static func run(_ exe: String, _ args: [String], cwd: String? = nil) throws -> Result {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: exe.hasPrefix("/") ? exe : "/usr/bin/" + exe)
+        p.arguments = args
+        if let cwd { p.currentDirectoryURL = URL(fileURLWithPath: cwd) }
+        let outFile = FileManager.default.temporaryDirectory.appendingPathComponent("encoda-test-\(UUID().uuidString).out")
+        let errFile = FileManager.default.temporaryDirectory.appendingPathComponent("encoda-test-\(UUID().uuidString).err")
+        FileManager.default.createFile(atPath: outFile.path, contents: nil)
+        FileManager.default.createFile(atPath: errFile.path, contents: nil)
+        defer { try? FileManager.default.removeItem(at: outFile); try? FileManager.default.removeItem(at: errFile) }
+        p.standardOutput = try FileHandle(forWritingTo: outFile)
+        p.standardError = try FileHandle(forWritingTo: errFile)
+        p.standardInput = FileHandle.nullDevice
+        try p.run()
+        p.waitUntilExit()
+        return Result(status: p.terminationStatus,
+                      stdout: (try? String(contentsOf: outFile, encoding: .utf8)) ?? "",
+                      stderr: (try? String(contentsOf: errFile, encoding: .utf8)) ?? "")
+    }
+
+    @discardableResult
+    static func encoda(_ args: [String]) throws -> Result { try run(encoda, args) }
+
+    /// Runs and fails the test on a non-zero status.
+    @discardableResult
+    static func mustRun(_ exe: String, _ args: [String], file: StaticString = #filePath, line: UInt = #line) throws -> Result {
+        let r = try run(exe, args)
+        if r.status != 0 {
+            XCTFail("\(exe) \(args.joined(separator: " ")) exited \(r.status): \(r.stderr)", file: file, line: line)
+        }
+        return r
+    }
+
+    static func ffmpeg(_ args: [String]) throws {
+        let r = try run("ffmpeg", ["-hide_banner", "-loglevel", "error", "-nostdin", "-y"] + args)
+        guard r.status == 0 else { throw NSError(domain: "ffmpeg", code: Int(r.status), userInfo: [NSLocalizedDescriptionKey: r.stderr]) }
+    }
+
+    /// Per-frame MD5s of the decoded first video stream (`ffmpeg -f framemd5`), in output order.
+    static func frameHashes(_ file: String, filter: String? = nil) throws -> [String] {
+        var args = ["-hide_banner", "-loglevel", "error", "-nostdin", "-i", file, "-map", "0:v:0"]
+        if let filter { args += ["-vf", filter] }
+        args += ["-f", "framemd5", "-"]
+        let r = try run("ffmpeg", args)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        return r.stdout.split(separator: "\n").filter { !$0.hasPrefix("#") }.compactMap {
+            $0.split(separator: ",").last.map { $0.trimmingCharacters(in: .whitespaces) }
+        }
+    }
+
+    /// Presentation times (seconds) of every video frame, as ffprobe reads them.
+    static func frameTimes(_ file: String) throws -> [Double] {
+        let r = try run("ffprobe", ["-v", "error", "-select_streams", "v:0", "-show_entries", "frame=pts_time", "-of", "csv=p=0", file])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        return r.stdout.split(separator: "\n").compactMap { Double($0.split(separator: ",").first.map(String.init) ?? "") }
+    }
+
+    /// One ffprobe stream field of the first video stream.
+    static func videoField(_ file: String, _ field: String) throws -> String {
+        let r = try run("ffprobe", ["-v", "error", "-select_streams", "v:0", "-show_entries", "stream=\(field)", "-of", "default=nw=1:nk=1", file])
+        return r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// Decoded frames as small grey thumbnails (w×h bytes each), for per-frame similarity checks.
+    static func thumbnails(_ file: String, width: Int = 64, height: Int = 48) throws -> [[UInt8]] {
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("thumbs-\(UUID().uuidString).gray").path
+        defer { unlink(out) }
+        try ffmpeg(["-i", file, "-map", "0:v:0", "-vf", "scale=\(width):\(height):flags=area,format=gray", "-f", "rawvideo", out])
+        let data = try Data(contentsOf: URL(fileURLWithPath: out))
+        let n = width * height
+        return stride(from: 0, to: data.count - n + 1, by: n).map { [UInt8](data[$0..<($0 + n)]) }
+    }
+}
+
+/// Test clips made from ffmpeg's lavfi generators, with shots at known frames. Made once per test run.
+enum Clips {
+    static let dir: String = {
+        let d = ProcessInfo.processInfo.environment["ENCODA_TEST_MEDIA"] ?? (NSTemporaryDirectory() + "encoda-test-media-v2")
+        try? FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
+        return d
+    }()
+
+    /// Segments: (lavfi source, frames). Each segment is one shot; cuts are at the segment starts.
+    static let cutSegments: [(String, Int)] = [
+        ("testsrc2=s=320x240:r=25", 40),
+        ("mandelbrot=s=320x240:r=25", 30),
+        ("smptehdbars=s=320x240:r=25,noise=alls=6:allf=t", 35),
+        ("life=s=160x120:r=25:seed=7:mold=10:ratio=0.3:life_color=#00ff80:death_color=#c83232,scale=320:240:flags=neighbor", 110),
+        ("rgbtestsrc=s=320x240:r=25,hue=H=2*PI*t", 35),
+    ]
+    static var knownCuts: [Int] {
+        var cuts: [Int] = []
+        var start = 0
+        for (i, s) in cutSegments.enumerated() { if i > 0 { cuts.append(start) }; start += s.1 }
+        return cuts
+    }
+    static var cutFrames: Int { cutSegments.reduce(0) { $0 + $1.1 } }
+
+    private static let lock = NSLock()
+
+    private static func make(_ name: String, _ build: (String) throws -> Void) throws -> String {
+        lock.lock(); defer { lock.unlock() }
+        let path = dir + "/" + name
+        if FileManager.default.fileExists(atPath: path) { return path }
+        let temp = dir + "/.tmp-" + name
+        try build(temp)
+        try FileManager.default.moveItem(atPath: temp, toPath: path)
+        return path
+    }
+
+    private static func concat(_ segs: [(String, Int)], _ out: String, extra: [String] = ["-c:v", "libx264", "-preset", "veryfast", "-crf", "18", "-pix_fmt", "yuv420p"]) throws {
+        var args: [String] = []
+        var fc = ""
+        for (i, s) in segs.enumerated() {
+            args += ["-f", "lavfi", "-i", s.0]
+            fc += "[\(i):v]trim=end_frame=\(s.1),setpts=PTS-STARTPTS,format=yuv420p,setsar=1[v\(i)];"
+        }
+        fc += segs.indices.map { "[v\($0)]" }.joined() + "concat=n=\(segs.count):v=1:a=0[out]"
+        try Tool.ffmpeg(args + ["-filter_complex", fc, "-map", "[out]"] + extra + ["-f", out.hasSuffix("mkv") ? "matroska" : "mp4", out])
+    }
+
+    /// 320x240, 25 fps, 250 frames, H.264 in MP4, cuts at `knownCuts`; the 110-frame shot is longer than 4 s.
+    static func cuts() throws -> String { try make("cuts.mp4") { try concat(cutSegments, $0) } }
+
+    /// A single moving shot, 100 frames.
+    static func singleShot() throws -> String { try make("single.mp4") { try concat([("testsrc2=s=320x240:r=25", 100)], $0) } }
+
+    /// Variable frame rate: every fourth frame (after the first) dropped, so frame durations alternate
+    /// between 40 and 80 ms; in Matroska.
+    static func vfr() throws -> String {
+        try make("vfr.mkv") { out in
+            try Tool.ffmpeg(["-f", "lavfi", "-i", "testsrc2=s=320x240:r=25", "-frames:v", "90",
+                             "-vf", "select='not(eq(mod(n\\,4)\\,1))+eq(n\\,0)'", "-fps_mode", "passthrough",
+                             "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p", "-f", "matroska", out])
+        }
+    }
+
+    /// A longer clip for the resume test: the cut clip twice (500 frames, 10 shots).
+    static func long() throws -> String { try make("long.mp4") { try concat(cutSegments + cutSegments, $0) } }
+}
+
+/// A scratch folder per test, removed afterwards.
+final class Scratch {
+    let path: String
+    init() {
+        path = NSTemporaryDirectory() + "encoda-e2e-\(UUID().uuidString.prefix(8))"
+        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+    func file(_ name: String) -> String { path + "/" + name }
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+}
