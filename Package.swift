@@ -11,9 +11,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     ],
     targets: [
-        // libavformat/libavcodec/libavutil/libswscale through pkg-config, with a small C shim for macros.
-        .systemLibrary(name: "CFFmpeg", pkgConfig: "libavformat libavcodec libavutil libswscale",
-                       providers: [.apt(["libavformat-dev", "libavcodec-dev", "libavutil-dev", "libswscale-dev"])]),
+        // libavformat/libavcodec/libavutil/libswscale/libswresample through pkg-config, with a small C shim for macros.
+        .systemLibrary(name: "CFFmpeg", pkgConfig: "libavformat libavcodec libavutil libswscale libswresample",
+                       providers: [.apt(["libavformat-dev", "libavcodec-dev", "libavutil-dev", "libswscale-dev", "libswresample-dev"])]),
         // The SVT-AV1 encoder C API.
         .systemLibrary(name: "CSvtAv1", pkgConfig: "SvtAv1Enc", providers: [.apt(["libsvtav1enc-dev"])]),
         // The x264 C API (its open function is a versioned macro, wrapped in the shim).

@@ -8,6 +8,9 @@
 #include <libavutil/pixdesc.h>
 #include <libavutil/opt.h>
 #include <libswscale/swscale.h>
+#include <libswresample/swresample.h>
+#include <libavutil/audio_fifo.h>
+#include <libavutil/channel_layout.h>
 
 /* AVERROR is a function-like macro: Swift cannot import it. */
 static inline int encoda_averror(int e) { return AVERROR(e); }
@@ -28,6 +31,40 @@ static inline double encoda_plane_mad(const uint8_t *a, int a_stride, const uint
         for (int x = 0; x < width; x++) { int d = (int)pa[x] - (int)pb[x]; sum += (uint64_t)(d < 0 ? -d : d); }
     }
     return (double)sum / ((double)width * (double)height);
+}
+
+/* The non-black area of an 8-bit luma plane, for crop detection. A row (column) is picture when more than
+   1/32 of its samples exceed `level`; rows are scanned inward from each edge, so the cost is small for frames
+   with picture near the edges. Writes x, y, w, h into out[0..3]; returns 0 when no row is picture.
+   A C loop for the same reason as encoda_plane_mad. */
+static inline int encoda_picture_bounds(const uint8_t *p, int stride, int width, int height, int level, int *out) {
+    int top = -1, bottom = -1, left = -1, right = -1;
+    int row_min = width / 32 + 1;
+    for (int y = 0; y < height && top < 0; y++) {
+        const uint8_t *r = p + (size_t)y * stride; int n = 0;
+        for (int x = 0; x < width; x++) n += r[x] > level;
+        if (n >= row_min) top = y;
+    }
+    if (top < 0) return 0;
+    for (int y = height - 1; y >= top && bottom < 0; y--) {
+        const uint8_t *r = p + (size_t)y * stride; int n = 0;
+        for (int x = 0; x < width; x++) n += r[x] > level;
+        if (n >= row_min) bottom = y;
+    }
+    int col_min = (bottom - top + 1) / 32 + 1;
+    for (int x = 0; x < width && left < 0; x++) {
+        int n = 0;
+        for (int y = top; y <= bottom; y++) n += p[(size_t)y * stride + x] > level;
+        if (n >= col_min) left = x;
+    }
+    if (left < 0) return 0;
+    for (int x = width - 1; x >= left && right < 0; x--) {
+        int n = 0;
+        for (int y = top; y <= bottom; y++) n += p[(size_t)y * stride + x] > level;
+        if (n >= col_min) right = x;
+    }
+    out[0] = left; out[1] = top; out[2] = right - left + 1; out[3] = bottom - top + 1;
+    return 1;
 }
 
 /* CRC-32 (IEEE) of a buffer, continuing from crc. Wraps av_crc with its table lookup. */

@@ -27,17 +27,21 @@ struct Coordinator {
         }
 
         let cache = try JobSetup.sceneCache(input: inputPath, fingerprint: fingerprint, dir: dir, scene: scene,
-                                            encoder: c.encoderOptions.encoder, quiet: c.quiet)
+                                            encoder: c.encoderOptions.encoder, quiet: c.quiet,
+                                            needCrop: c.pictureOptions.autocrop && c.pictureOptions.crop == nil)
         try ScenePass.checkEncodable(cache.video, encoder: c.encoderOptions.encoder)
-        let settings = try c.encoderOptions.settings(sourceBitDepth: cache.video.bitDepth)
+        let (settings, cropNote) = try JobSetup.picture(settings: try c.encoderOptions.settings(sourceBitDepth: cache.video.bitDepth),
+                                                        options: c.pictureOptions, cache: cache)
         let (cuts, cutSource) = try JobSetup.cuts(cache: cache, scene: scene, scenesJSON: c.scenesJson)
         let (shots, maxFrames) = JobSetup.shots(cache: cache, cuts: cuts, scene: scene)
         let chunks = JobSetup.plan(cache: cache, shots: shots, maxFrames: maxFrames)
         let (workers, threads) = WorkerBudget.choose(requestedWorkers: c.workers, requestedThreads: c.threads, video: cache.video)
 
+        let muxPlan = c.muxOptions.mux ? try MuxStep.plan(command: c, inputPath: inputPath, cache: cache) : nil
+
         if c.dryRun {
             PlanPrinter.print(input: inputPath, cache: cache, settings: settings, scene: scene, cuts: cuts, cutSource: cutSource,
-                              shots: shots, chunks: chunks, workers: workers, threads: threads)
+                              shots: shots, chunks: chunks, workers: workers, threads: threads, cropNote: cropNote, mux: muxPlan)
             return
         }
 

@@ -33,6 +33,65 @@ struct EncoderOptions: ParsableArguments {
     }
 }
 
+struct PictureOptions: ParsableArguments {
+    @Flag(name: .long, help: "Detect black bars during the scene pass and crop them when one picture area dominates the whole video.")
+    var autocrop = false
+    @Option(name: .long, help: "Crop to this source area, W:H:X:Y (even numbers; overrides --autocrop).")
+    var crop: String?
+    @Option(name: .long, help: "Scale to this output height (even), width following the aspect ratio, e.g. 720 for edit proxies.")
+    var scale: Int?
+
+    /// The explicit crop, parsed; a usage error for text that is not W:H:X:Y.
+    func parsedCrop() throws -> CropRect? {
+        guard let crop else { return nil }
+        guard let r = CropRect(parsing: crop) else {
+            throw EncodaError(.usage, "--crop \(crop) is not W:H:X:Y (four non-negative whole numbers, e.g. --crop 1920:800:0:140)")
+        }
+        return r
+    }
+
+    func check() throws {
+        _ = try parsedCrop()
+        if let s = scale, s < 16 || s % 2 != 0 {
+            throw EncodaError(.usage, "--scale \(s) is not a usable height; give an even number of lines, e.g. --scale 720")
+        }
+    }
+}
+
+struct MuxOptions: ParsableArguments {
+    @Flag(name: .long, help: "Also carry INPUT's audio, subtitles, chapters and attachments into OUTPUT (as far as its container can hold them).")
+    var mux = false
+    @Option(name: .long, help: "Audio with --mux: copy (keep the stream; the default where the container allows), opus, aac or flac (transcode once).")
+    var audioCodec: AudioCodecChoice?
+    @Option(name: .long, help: "Bit rate for transcoded audio, e.g. 128k or 192000 (default: 64k per channel for opus, 96k per channel for aac).")
+    var audioBitrate: String?
+    @Option(name: .long, help: "Extra options for the audio encoder, key=value pairs separated by ':' (libavcodec option names).")
+    var audioParams: String = ""
+    @Flag(name: .long, help: "With --mux: leave INPUT's audio out (subtitles, chapters and attachments are still carried).")
+    var noAudio = false
+
+    func settings() throws -> AudioSettings {
+        var bitrate: Int? = nil
+        if let text = audioBitrate {
+            guard let b = AudioSettings.parseBitrate(text) else {
+                throw EncodaError(.usage, "--audio-bitrate \(text) is not a bit rate; write e.g. 128k or 192000")
+            }
+            bitrate = b
+        }
+        if !mux && (audioCodec != nil || audioBitrate != nil || !audioParams.isEmpty || noAudio) {
+            throw EncodaError(.usage, "--audio-codec, --audio-bitrate, --audio-params and --no-audio apply to --mux; add --mux")
+        }
+        if audioCodec == .copy && (audioBitrate != nil || !audioParams.isEmpty) {
+            throw EncodaError(.usage, "--audio-codec copy keeps the audio as it is; --audio-bitrate and --audio-params need opus, aac or flac")
+        }
+        return AudioSettings(codec: audioCodec ?? .auto, bitrate: bitrate, params: audioParams, include: !noAudio)
+    }
+}
+
+extension AudioCodecChoice: ExpressibleByArgument {
+    public static var allValueStrings: [String] { ["copy", "opus", "aac", "flac"] }
+}
+
 struct EncodeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "encode",
@@ -44,6 +103,8 @@ struct EncodeCommand: ParsableCommand {
 
     @OptionGroup(title: "Encoder") var encoderOptions: EncoderOptions
     @OptionGroup(title: "Shot detection") var sceneOptions: SceneOptions
+    @OptionGroup(title: "Picture") var pictureOptions: PictureOptions
+    @OptionGroup(title: "Audio, subtitles, chapters, attachments") var muxOptions: MuxOptions
 
     @Option(name: .long, help: "Use the cuts in this Av1an scenes.json instead of detecting them.")
     var scenesJson: String?
@@ -65,6 +126,8 @@ struct EncodeCommand: ParsableCommand {
         if let t = threads, t < 1 || t > 256 { throw EncodaError(.usage, "--threads must be between 1 and 256") }
         let scene = try sceneOptions.settings()
         _ = try encoderOptions.settings(sourceBitDepth: 8) // option errors before any work
+        try pictureOptions.check()
+        _ = try muxOptions.settings()
         try JobSetup.checkOutputLocation(output)
         try Coordinator(command: self, scene: scene).run()
     }

@@ -53,11 +53,13 @@ enum JobSetup {
     }
 
     /// Loads a matching scene cache or runs the scene pass and stores one.
+    /// `needCrop`: a cache without crop measurements (written before they existed) is not reused.
     static func sceneCache(input: String, fingerprint: String, dir: WorkDirectory, scene: SceneSettings,
-                           encoder: EncoderKind, quiet: Bool) throws -> SceneCache {
+                           encoder: EncoderKind, quiet: Bool, needCrop: Bool = false) throws -> SceneCache {
         if FileManager.default.fileExists(atPath: dir.sceneCache),
            let cached = try? JSONCoding.read(SceneCache.self, from: dir.sceneCache, what: "scene cache"),
            cached.fingerprint == fingerprint, cached.analysisVersion == SceneCache.analysisVersion,
+           !needCrop || cached.crop != nil,
            (try? cached.validate()) != nil {
             return cached
         }
@@ -71,7 +73,7 @@ enum JobSetup {
         if isTTY && !quiet { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
         let cuts = CutDetector.cuts(changes: pass.changes, settings: scene)
         let cache = SceneCache(fingerprint: fingerprint, video: pass.video, index: pass.index, changes: pass.changes,
-                               settings: scene, cuts: cuts)
+                               settings: scene, cuts: cuts, crop: pass.crop)
         try AtomicFile.writeJSON(cache, to: dir.sceneCache, staging: dir.staging)
         if !quiet {
             let secs = Date().timeIntervalSince(started)
@@ -109,5 +111,26 @@ enum JobSetup {
         let fps = cache.video.frameRate.doubleValue
         let minChunk = max(1, Int((fps * 2).rounded()))
         return ChunkPlanner.plan(shots: shots, minChunkFrames: minChunk, maxChunkFrames: maxFrames > 0 ? max(maxFrames, minChunk) : Int.max)
+    }
+
+    /// Crop and scale for this request: `--crop` wins over `--autocrop`; the detection is recomputed from the
+    /// cached measurements. Returns the settings with crop/scale filled in and a line explaining the crop.
+    static func picture(settings: EncodeSettings, options: PictureOptions, cache: SceneCache) throws -> (EncodeSettings, String?) {
+        var s = settings
+        var explanation: String? = nil
+        if let explicit = try options.parsedCrop() {
+            s.crop = explicit.isFullFrame(width: cache.video.width, height: cache.video.height) ? nil : explicit
+            explanation = "crop \(explicit) (W:H:X:Y) from --crop"
+        } else if options.autocrop {
+            guard let analysis = cache.crop else {
+                throw EncodaError(.internalError, "the scene cache holds no crop measurements")
+            }
+            let d = CropDetector.decide(analysis)
+            s.crop = d.crop
+            explanation = d.explanation
+        }
+        s.scaleHeight = options.scale
+        _ = try OutputPicture.make(source: cache.video, settings: s) // impossible rectangles fail here, before any work
+        return (s, explanation)
     }
 }

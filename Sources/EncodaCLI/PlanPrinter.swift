@@ -4,7 +4,8 @@ import Foundation
 /// `--dry-run` output: what would be encoded, how.
 enum PlanPrinter {
     static func print(input: String, cache: SceneCache, settings: EncodeSettings, scene: SceneSettings, cuts: [Int], cutSource: String,
-                      shots: [FrameRange], chunks: [Chunk], workers: Int, threads: Int) {
+                      shots: [FrameRange], chunks: [Chunk], workers: Int, threads: Int,
+                      cropNote: String? = nil, mux: MuxPlan? = nil) {
         let v = cache.video
         var out = ""
         out += "input:     \(input)\n"
@@ -12,6 +13,14 @@ enum PlanPrinter {
         out += "colour:    primaries \(v.colorPrimaries) transfer \(v.colorTransfer) matrix \(v.colorMatrix) range \(v.colorRange)\n"
         out += "encoder:   \(settings.encoder.rawValue) preset \(settings.preset) " + (settings.lossless ? "lossless" : "crf \(settings.crf)") +
                " \(settings.pixelFormat)" + (settings.encoderParams.isEmpty ? "" : " params '\(settings.encoderParams)'") + "\n"
+        if let picture = try? OutputPicture.make(source: v, settings: settings) {
+            out += "picture:   \(picture.summary)\n"
+        }
+        if let cropNote { out += "autocrop:  \(cropNote)\n" }
+        if let mux {
+            out += "mux:       \(mux.carried.count) of \(mux.streams.count) other streams, \(mux.chapters) chapters\n"
+            for st in mux.streams { out += "  \(st.summary)\n" }
+        }
         out += "detector:  threshold \(scene.threshold), min \(scene.minSceneLength) frames, max \(scene.maxSceneSeconds) s (cuts \(cutSource))\n"
         out += "cuts:      \(cuts.count): \(cuts.map(String.init).joined(separator: " "))\n"
         out += "shots:     \(shots.count)\n"

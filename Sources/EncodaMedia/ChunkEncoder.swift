@@ -18,10 +18,14 @@ public enum ChunkEncoder {
     public static func encode(input: String, manifest: JobManifest, index: FrameIndex, chunk: Chunk,
                               outputPath: String, threads: Int, decodeThreads: Int = 1) throws -> ChunkEncodeReport {
         let v = manifest.video
+        let picture = try OutputPicture.make(source: v, settings: manifest.settings)
+        var encoded = v
+        encoded.width = picture.width; encoded.height = picture.height; encoded.sampleAspectRatio = picture.sampleAspectRatio
         let encoder = try EncoderFactory.make(EncoderConfiguration(
-            settings: manifest.settings, video: v, width: v.width, height: v.height, threads: threads, frameCount: chunk.range.count))
+            settings: manifest.settings, video: encoded, width: picture.width, height: picture.height, threads: threads, frameCount: chunk.range.count))
         let writer = try ChunkWriter(path: outputPath, encoder: manifest.settings.encoder, extradata: encoder.extradata)
-        let converter = PictureConverter(pixelFormat: manifest.settings.pixelFormat, width: v.width, height: v.height)
+        let converter = PictureConverter(pixelFormat: manifest.settings.pixelFormat, width: picture.width, height: picture.height,
+                                         crop: picture.crop)
         let source = ChunkFrameSource(input: input, video: v, index: index, range: chunk.range, threads: decodeThreads)
         let keys = Set(chunk.shotStarts.map { $0 - chunk.range.start })
         var first = true

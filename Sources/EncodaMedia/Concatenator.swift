@@ -42,7 +42,10 @@ public enum Concatenator {
                 throw EncodaError(.stateCorrupt, "chunk \(piece.chunk.name) holds another codec than the job")
             }
             if muxer == nil {
-                muxer = try Muxer(path: temp, format: format, encoder: manifest.settings.encoder, video: manifest.video,
+                let picture = try OutputPicture.make(source: manifest.video, settings: manifest.settings)
+                var encoded = manifest.video
+                encoded.width = picture.width; encoded.height = picture.height; encoded.sampleAspectRatio = picture.sampleAspectRatio
+                muxer = try Muxer(path: temp, format: format, encoder: manifest.settings.encoder, video: encoded,
                                   pixelFormat: manifest.settings.pixelFormat, extradata: reader.extradata)
             }
             let packets = try reader.packets()

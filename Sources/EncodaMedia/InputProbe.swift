@@ -58,6 +58,20 @@ enum InputProbe {
         }
     }
 
+    /// The container's frame count, else one estimated from the stream or file duration; 0 when unknown.
+    static func estimatedFrameCount(_ demuxer: Demuxer, facts: VideoFacts) -> Int {
+        let promised = promisedFrameCount(demuxer, stream: facts.streamIndex)
+        if promised > 0 { return promised }
+        let st = demuxer.stream(facts.streamIndex)
+        var seconds = 0.0
+        if st.pointee.duration > 0 && st.pointee.duration != noPTS {
+            seconds = Double(st.pointee.duration) * facts.timeBase.doubleValue
+        } else if demuxer.context.pointee.duration > 0 {
+            seconds = Double(demuxer.context.pointee.duration) / Double(AV_TIME_BASE)
+        }
+        return seconds > 0 ? Int(seconds * facts.frameRate.doubleValue) : 0
+    }
+
     /// Frame count the container promises, or 0 when unknown.
     static func promisedFrameCount(_ demuxer: Demuxer, stream: Int) -> Int {
         Int(demuxer.stream(stream).pointee.nb_frames)

@@ -1,8 +1,9 @@
 import CFFmpeg
 import EncodaModel
 
-/// Hands decoded frames to the encoder in its pixel format: the decoder's own planes when the format already
-/// matches (no copy), otherwise one conversion into a reused buffer. The corresponding C type is `SwsContext`.
+/// Hands decoded frames to the encoder in its pixel format and picture size: the decoder's own planes when the
+/// format and size already match (no copy; a crop only moves the plane pointers), otherwise one conversion
+/// (pixel format and/or scale) into a reused buffer. The corresponding C type is `SwsContext`.
 final class PictureConverter {
     private let target: AVPixelFormat
     private var scaler: OpaquePointer?
@@ -10,11 +11,35 @@ final class PictureConverter {
     private let buffer = Frame()
     private let width: Int
     private let height: Int
+    private let crop: CropRect?
 
-    init(pixelFormat: String, width: Int, height: Int) {
+    /// - Parameters:
+    ///   - width, height: the encoder's picture size (after crop and scale).
+    ///   - crop: the source area to take, or nil for the whole frame.
+    init(pixelFormat: String, width: Int, height: Int, crop: CropRect? = nil) {
         target = pixelFormat == "yuv420p10le" ? AV_PIX_FMT_YUV420P10LE : AV_PIX_FMT_YUV420P
         self.width = width
         self.height = height
+        self.crop = crop
+    }
+
+    /// Narrows the frame to the crop area by moving its plane pointers (exact, unaligned offsets).
+    /// The corresponding C function is `av_frame_apply_cropping`.
+    private func applyCrop(_ f: Frame) throws {
+        guard let c = crop else { return }
+        let fw = f.width, fh = f.height
+        guard c.right <= fw, c.bottom <= fh else {
+            throw EncodaError(.inputUnsupported, "a decoded frame is \(fw)x\(fh), too small for the crop \(c) (W:H:X:Y); the input changes size")
+        }
+        f.pointer.pointee.crop_left = Int(c.x)
+        f.pointer.pointee.crop_top = Int(c.y)
+        f.pointer.pointee.crop_right = Int(fw - c.right)
+        f.pointer.pointee.crop_bottom = Int(fh - c.bottom)
+        try check(av_frame_apply_cropping(f.pointer, Int32(AV_FRAME_CROP_UNALIGNED)), .inputUnsupported,
+                  "cropping a decoded frame to \(c) failed")
+        guard f.width == c.width, f.height == c.height else {
+            throw EncodaError(.internalError, "cropping gave \(f.width)x\(f.height), expected \(c.width)x\(c.height)")
+        }
     }
     deinit { sws_freeContext(scaler) }
 
@@ -25,6 +50,7 @@ final class PictureConverter {
     }
 
     func withPicture<T>(_ f: Frame, _ body: (PictureRef) throws -> T) throws -> T {
+        try applyCrop(f)
         var src = f
         if !directlyUsable(f) {
             if buffer.pointer.pointee.data.0 == nil {

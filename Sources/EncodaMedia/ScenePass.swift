@@ -13,6 +13,8 @@ public enum ScenePass {
         public var video: VideoFacts
         public var index: FrameIndex
         public var changes: [Double]
+        /// Black-border measurements of sampled frames (for `--autocrop`).
+        public var crop: CropAnalysis?
     }
 
     /// Throws a clear error when frames of this size cannot be encoded by `encoder`.
@@ -43,8 +45,17 @@ public enum ScenePass {
         var lastDuration: Int64 = 0
         let frameStep = max(Int64(1), Int64((facts.frameRate.den * facts.timeBase.den) / max(1, facts.frameRate.num * facts.timeBase.num)))
         var brokenTimestamps = false
+        let borders = BorderSampler(width: facts.width, height: facts.height,
+                                    expectedFrames: InputProbe.estimatedFrameCount(demuxer, facts: facts))
 
-        while try reader.next() {
+        func nextFrame() throws -> Bool {
+            do { return try reader.next() } catch let e as EncodaError where e.code == .inputDamaged {
+                let promised = InputProbe.promisedFrameCount(demuxer, stream: si)
+                let of = promised > 0 ? " of the \(promised) its header lists" : ""
+                throw EncodaError(.inputDamaged, "INPUT \(input) is damaged or truncated: decoding stopped after \(pts.count) frames\(of); re-copy or repair the file", cause: e.cause)
+            }
+        }
+        while try nextFrame() {
             let f = reader.frame
             let n = pts.count
             var t = f.timestamp
@@ -91,6 +102,7 @@ public enum ScenePass {
                 changes.append(mad * 100.0 / 255.0)
             }
             current = 1 - current
+            try borders.offer(f, number: n)
             if n % 250 == 0 { progress?(n) }
         }
         if pts.isEmpty {
@@ -108,6 +120,7 @@ public enum ScenePass {
             keyframes = [0]
         }
         let durations = FrameIndex.durations(for: pts, lastDuration: lastDuration)
-        return Output(video: facts, index: FrameIndex(pts: pts, durations: durations, keyframes: keyframes, seekable: !brokenTimestamps), changes: changes)
+        return Output(video: facts, index: FrameIndex(pts: pts, durations: durations, keyframes: keyframes, seekable: !brokenTimestamps), changes: changes,
+                      crop: borders.analysis)
     }
 }

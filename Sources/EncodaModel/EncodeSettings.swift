@@ -16,10 +16,16 @@ public struct EncodeSettings: Codable, Sendable, Hashable {
     public var pixelFormat: String
     /// Passed to the encoder: SVT `key=value` pairs separated by ':' or spaces; an x264 option string `k=v:k=v`.
     public var encoderParams: String
+    /// Source area to encode (nil: the whole picture). Absent in manifests written before cropping existed.
+    public var crop: CropRect?
+    /// Output height after cropping, width following the aspect ratio (nil: no scaling).
+    public var scaleHeight: Int?
 
-    public init(encoder: EncoderKind, preset: String, crf: Double, lossless: Bool, pixelFormat: String, encoderParams: String) {
+    public init(encoder: EncoderKind, preset: String, crf: Double, lossless: Bool, pixelFormat: String, encoderParams: String,
+                crop: CropRect? = nil, scaleHeight: Int? = nil) {
         self.encoder = encoder; self.preset = preset; self.crf = crf; self.lossless = lossless
         self.pixelFormat = pixelFormat; self.encoderParams = encoderParams
+        self.crop = crop; self.scaleHeight = scaleHeight
     }
 
     public var bitDepth: Int { pixelFormat.contains("10") ? 10 : 8 }

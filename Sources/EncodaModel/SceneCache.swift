@@ -17,9 +17,12 @@ public struct SceneCache: Codable, Sendable {
     public var cuts: [Int]
     /// Where the cuts came from: "detected" or an imported scenes file.
     public var cutSource: String
+    /// Black-border measurements for `--autocrop` (absent in caches written before cropping existed).
+    public var crop: CropAnalysis?
 
     public init(fingerprint: String, video: VideoFacts, index: FrameIndex, changes: [Double],
-                settings: SceneSettings, cuts: [Int], cutSource: String = "detected") {
+                settings: SceneSettings, cuts: [Int], cutSource: String = "detected", crop: CropAnalysis? = nil) {
+        self.crop = crop
         self.formatVersion = Self.formatVersion
         self.analysisVersion = Self.analysisVersion
         self.fingerprint = fingerprint; self.video = video; self.index = index; self.changes = changes
@@ -41,6 +44,12 @@ public struct SceneCache: Codable, Sendable {
         guard video.width > 0, video.height > 0, video.width <= Limits.maxDimension, video.height <= Limits.maxDimension,
               video.timeBase.isValid else {
             throw EncodaError(.stateCorrupt, "scene cache video description is invalid")
+        }
+        if let c = crop {
+            guard c.width == video.width, c.height == video.height, c.frames.count == c.areas.count, c.frames.count <= n,
+                  c.areas.allSatisfy({ a in a.map { $0.x >= 0 && $0.y >= 0 && $0.width > 0 && $0.height > 0 && $0.right <= c.width && $0.bottom <= c.height } ?? true }) else {
+                throw EncodaError(.stateCorrupt, "scene cache crop measurements are inconsistent")
+            }
         }
     }
 }
