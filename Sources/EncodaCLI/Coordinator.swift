@@ -1,3 +1,4 @@
+import ArgumentParser
 import EncodaJobs
 import EncodaMedia
 import EncodaModel
@@ -55,17 +56,23 @@ struct Coordinator {
                 throw EncodaError(.workDirectory, "TMP \(dir.root) holds a job made with other \(differences.joined(separator: " and ")); re-run with the same options to resume, add --restart to discard it, or choose another TMP")
             }
             manifest = m
+            if let why = m.versions.mismatch(with: .installed, encoder: m.settings.encoder) {
+                throw EncodaError(.versionMismatch, "TMP \(dir.root) holds job \(m.jobID) planned with other encoder versions (\(why)); finish it with the same encoda build, or add --restart to discard it")
+            }
             if !c.quiet {
                 let st = JobState.scan(dir, manifest: m)
                 Diagnostics.note("resuming job \(m.jobID): \(st.done.count) of \(m.chunks.count) chunks already done")
             }
         } else {
-            let rel = JobSetup.relativePath(from: dir.root, to: inputPath)
-            let m = JobManifest(
+            // Workers find an input inside the shared folder (TMP or the folder holding it) by this relative
+            // path, whatever their mount point; any other input by its absolute path or their --input-root.
+            let rel = JobSetup.relativePath(from: dir.root, to: inputPath).flatMap { PathSafety.isInputPathInSharedFolder($0) ? $0 : nil }
+            var m = JobManifest(
                 jobID: Token.make() + "-" + Token.make(), createdAt: Date().timeIntervalSince1970,
                 input: InputReference(absolutePath: inputPath, pathRelativeToWorkDirectory: rel, size: size, fingerprint: fingerprint),
                 video: cache.video, frameCount: cache.index.frameCount, settings: settings, scene: scene,
                 versions: .installed, chunks: chunks)
+            m.farm = try c.farmOptions.settings()
             try m.validate()
             if try !AtomicFile.publishJSONExclusive(m, to: dir.manifest, staging: dir.staging) {
                 throw EncodaError(.workDirectory, "another coordinator created a job in TMP \(dir.root) at the same moment; re-run to join it")
@@ -73,10 +80,12 @@ struct Coordinator {
             manifest = m
         }
 
+        let audioJob = try muxPlan.map { try MuxStep.start(command: c, inputPath: inputPath, fingerprint: fingerprint, cache: cache, plan: $0, dir: dir) }
         let supervisor = WorkerSupervisor(directory: dir, manifest: manifest, workers: workers, threads: threads, quiet: c.quiet)
         var rounds = 0
         while true {
-            let state = try supervisor.runUntilFinished()
+            let state: JobState
+            do { state = try supervisor.runUntilFinished() } catch { throw audioJob?.failed ?? error }
             if !state.quarantined.isEmpty {
                 let list = state.quarantined.keys.sorted().map { "chunk \(Chunk.name($0)) (frames \(manifest.chunks[$0].range)): \(state.quarantined[$0]!)" }
                 throw EncodaError(.chunkFailed, "\(state.quarantined.count) chunk(s) failed for good: " + list.joined(separator: "; ") +
@@ -101,7 +110,8 @@ struct Coordinator {
                 continue
             }
             let started = Date()
-            try Concatenator.run(manifest: manifest, index: cache.index, pieces: pieces, output: JobSetup.absolute(c.output))
+            let sides = try audioJob.map { try MuxStep.sides(job: $0, inputPath: inputPath, cache: cache) }
+            try Concatenator.run(manifest: manifest, index: cache.index, pieces: pieces, output: JobSetup.absolute(c.output), sides: sides)
             if !c.quiet {
                 let secs = Date().timeIntervalSince(started)
                 let size = (try? FileManager.default.attributesOfItem(atPath: c.output)[.size] as? Int64) ?? 0
@@ -123,5 +133,21 @@ enum WorkerBudget {
         let workers = requestedWorkers ?? max(1, min(cores, byMemory))
         let threads = requestedThreads ?? max(1, cores / max(1, workers))
         return (workers, threads)
+    }
+}
+
+/// Protocol parameters of the farm, recorded in the plan so that every worker uses the same ones.
+struct FarmOptions: ParsableArguments {
+    @Option(name: .long, help: "Seconds without a heartbeat (by the file server's clock) after which a worker's claim counts as abandoned and another worker takes the chunk over (10…86400).")
+    var leaseSeconds: Double = FarmSettings.defaultLeaseSeconds
+    @Option(name: .long, help: "Failed attempts after which a chunk is quarantined instead of retried (1…100).")
+    var maxAttempts: Int = FarmSettings.defaultMaxAttempts
+
+    func settings() throws -> FarmSettings {
+        let f = FarmSettings(leaseSeconds: leaseSeconds, maxAttempts: maxAttempts)
+        do { try f.validate() } catch let e as EncodaError {
+            throw EncodaError(.usage, "--lease-seconds/--max-attempts: \(e.message)")
+        }
+        return f
     }
 }

@@ -11,3 +11,67 @@ enum MuxStep {
                             index: cache.index, audio: try c.muxOptions.settings())
     }
 }
+
+/// The audio preparation running beside the video work.
+final class AudioJob: @unchecked Sendable { // result/failure guarded by `lock`; written once by the worker thread
+    private let lock = NSCondition()
+    private var result: PreparedAudio?
+    private var failure: Error?
+    private var finished = false
+    let folder: String
+
+    init(folder: String) { self.folder = folder }
+
+    func complete(_ r: PreparedAudio?, _ e: Error?) {
+        lock.lock(); result = r; failure = e; finished = true; lock.broadcast(); lock.unlock()
+    }
+
+    /// The failure, if the preparation already failed.
+    var failed: Error? { lock.lock(); defer { lock.unlock() }; return failure }
+
+    /// Waits for the preparation and returns its record, or throws its error.
+    func wait() throws -> PreparedAudio {
+        lock.lock()
+        while !finished { lock.wait() }
+        defer { lock.unlock() }
+        if let failure { throw failure }
+        return result!
+    }
+}
+
+extension MuxStep {
+    /// Checks the audio configuration now (before any video work), then prepares the audio on a thread of its
+    /// own. A failure is reported at once and stops the workers after their current chunk, like Ctrl-C.
+    static func start(command c: EncodeCommand, inputPath: String, fingerprint: String, cache: SceneCache, plan: MuxPlan,
+                      dir: WorkDirectory) throws -> AudioJob {
+        let settings = try c.muxOptions.settings()
+        try AudioPreparer.preflight(input: inputPath, plan: plan, settings: settings, video: cache.video, index: cache.index)
+        let job = AudioJob(folder: dir.root + "/audio")
+        let video = cache.video, index = cache.index, quiet = c.quiet
+        let thread = Thread {
+            do {
+                let started = Date()
+                let r = try AudioPreparer.prepare(input: inputPath, fingerprint: fingerprint, plan: plan, settings: settings,
+                                                  video: video, index: index, folder: job.folder)
+                if !quiet {
+                    let what = plan.audio.map { $0.summary }.joined(separator: "; ")
+                    Diagnostics.note(String(format: "audio ready in %.1f s: %@", Date().timeIntervalSince(started), what.isEmpty ? "no audio" : what))
+                    for n in r.notes { Diagnostics.note(n) }
+                }
+                job.complete(r, nil)
+            } catch {
+                job.complete(nil, error)
+                Diagnostics.note("audio problem: \((error as? EncodaError)?.description ?? "\(error)")")
+                Diagnostics.note("stopping the video work; finished chunks stay in TMP for the next run")
+                kill(getpid(), SIGINT)
+            }
+        }
+        thread.start()
+        return job
+    }
+
+    static func sides(job: AudioJob, inputPath: String, cache: SceneCache) throws -> SideStreams {
+        let record = try job.wait()
+        return try SideStreams(input: inputPath, record: record, folder: job.folder, video: cache.video, index: cache.index)
+    }
+}

@@ -17,8 +17,9 @@ public struct ChunkPiece: Sendable {
 /// recorded for it. Writes to a temporary name beside OUTPUT, checks the frame count by reading the file
 /// back, then renames. OUTPUT is never left half-written.
 public enum Concatenator {
+    /// - Parameter sides: INPUT's audio, subtitles, attachments and chapters with `--mux`.
     public static func run(manifest: JobManifest, index: FrameIndex, pieces: [ChunkPiece], output: String,
-                           progress: ((Int) -> Void)? = nil) throws {
+                           sides: SideStreams? = nil, progress: ((Int) -> Void)? = nil) throws {
         LibavLogging.quiet()
         let format = try OutputFormat.forPath(output, encoder: manifest.settings.encoder)
         let dir = (output as NSString).deletingLastPathComponent
@@ -46,7 +47,7 @@ public enum Concatenator {
                 var encoded = manifest.video
                 encoded.width = picture.width; encoded.height = picture.height; encoded.sampleAspectRatio = picture.sampleAspectRatio
                 muxer = try Muxer(path: temp, format: format, encoder: manifest.settings.encoder, video: encoded,
-                                  pixelFormat: manifest.settings.pixelFormat, extradata: reader.extradata)
+                                  pixelFormat: manifest.settings.pixelFormat, extradata: reader.extradata, sides: sides)
             }
             let packets = try reader.packets()
             guard packets.count == piece.chunk.range.count else {

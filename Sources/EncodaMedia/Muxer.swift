@@ -13,7 +13,12 @@ final class Muxer {
     private var trailerWritten = false
     let path: String
 
-    init(path: String, format: OutputFormat, encoder: EncoderKind, video: VideoFacts, pixelFormat: String, extradata: [UInt8]) throws {
+    /// With side streams (`--mux`), every packet goes through libavformat's interleaving queue.
+    private let sides: SideStreams?
+
+    init(path: String, format: OutputFormat, encoder: EncoderKind, video: VideoFacts, pixelFormat: String, extradata: [UInt8],
+         sides: SideStreams? = nil) throws {
+        self.sides = sides
         self.path = path
         var ctx: UnsafeMutablePointer<AVFormatContext>? = nil
         try check(avformat_alloc_output_context2(&ctx, nil, format.muxer, path), .outputInvalid, "cannot set up a \(format.muxer) file for OUTPUT")
@@ -46,6 +51,7 @@ final class Muxer {
         st.pointee.r_frame_rate = video.frameRate.av
         st.pointee.sample_aspect_ratio = video.sampleAspectRatio.av
 
+        try sides?.addStreams(to: ctx!, video: st)
         if (ctx!.pointee.oformat.pointee.flags & AVFMT_NOFILE) == 0 {
             try check(avio_open(&ctx!.pointee.pb, path, AVIO_FLAG_WRITE), .outputInvalid, "cannot create OUTPUT file \(path); check that its folder exists and is writable")
         }
@@ -76,12 +82,19 @@ final class Muxer {
         packet.pointer.pointee.flags = isKey ? AV_PKT_FLAG_KEY : 0
         packet.pointer.pointee.stream_index = stream.pointee.index
         av_packet_rescale_ts(packet.pointer, sourceTimeBase, stream.pointee.time_base)
-        try check(av_write_frame(context, packet.pointer), .outputInvalid, "writing OUTPUT failed; check free space")
+        if let sides {
+            // Side packets due before this frame go first, so the file is interleaved in time order.
+            try sides.write(upTo: Double(dts) * Double(sourceTimeBase.num) / Double(sourceTimeBase.den), into: context!)
+            try check(av_interleaved_write_frame(context, packet.pointer), .outputInvalid, "writing OUTPUT failed; check free space")
+        } else {
+            try check(av_write_frame(context, packet.pointer), .outputInvalid, "writing OUTPUT failed; check free space")
+        }
     }
 
     /// Writes the trailer and closes the file. The corresponding C function is `av_write_trailer`.
     func finish() throws {
         guard let ctx = context else { return }
+        try sides?.write(upTo: nil, into: ctx)
         trailerWritten = true
         try check(av_write_trailer(ctx), .outputInvalid, "finishing OUTPUT failed; check free space")
         if (ctx.pointee.oformat.pointee.flags & AVFMT_NOFILE) == 0 {

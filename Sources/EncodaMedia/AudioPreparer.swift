@@ -1,0 +1,211 @@
+import CFFmpeg
+import EncodaModel
+import Foundation
+
+/// Prepares INPUT's audio for `--mux` in one demux pass: copied tracks are decoded once to prove they are
+/// intact; transcoded tracks are encoded once and their packets stored in TMP (`audio/<key>.packets`) with a
+/// record (`audio/audio.json`) written after it, so a resumed job reuses them.
+public enum AudioPreparer {
+    /// Opens every decoder and encoder the plan needs, without reading the file: configuration problems
+    /// (codec, channel layout, bit rate, options) surface before any video work starts.
+    public static func preflight(input: String, plan: MuxPlan, settings: AudioSettings, video: VideoFacts, index: FrameIndex) throws {
+        LibavLogging.quiet()
+        let d = try Demuxer(path: input)
+        let (start, end) = span(video: video, index: index)
+        for s in plan.audio {
+            if case let .transcode(codec, bitrate) = s.action {
+                _ = try AudioTranscoder(stream: d.stream(s.index), index: s.index, codec: codec, bitrate: bitrate,
+                                        params: settings.params, start: start, end: end)
+            }
+        }
+    }
+
+    /// The video's first instant and end on INPUT's clock, in seconds.
+    static func span(video: VideoFacts, index: FrameIndex) -> (Double, Double) {
+        let tb = video.timeBase.doubleValue
+        let last = index.pts.count - 1
+        return (Double(index.pts[0]) * tb, Double(index.pts[last] + index.durations[last]) * tb)
+    }
+
+    /// Runs the pass (or reuses a matching record) and returns the record. `folder` is TMP/audio.
+    public static func prepare(input: String, fingerprint: String, plan: MuxPlan, settings: AudioSettings,
+                               video: VideoFacts, index: FrameIndex, folder: String) throws -> PreparedAudio {
+        LibavLogging.quiet()
+        let recordPath = folder + "/audio.json"
+        let videoStart = index.pts[0]
+        let videoEnd = index.pts[index.pts.count - 1] + index.durations[index.pts.count - 1]
+        if let data = FileManager.default.contents(atPath: recordPath),
+           let old = try? JSONDecoder().decode(PreparedAudio.self, from: data),
+           old.matches(fingerprint: fingerprint, settings: settings, plan: plan, videoStart: videoStart, videoEnd: videoEnd),
+           old.file.isEmpty || (PathSafety.isPlainFileName(old.file) &&
+                                ((try? FileManager.default.attributesOfItem(atPath: folder + "/" + old.file)[.size] as? Int64) ?? -1) == old.bytes) {
+            return old
+        }
+        try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let (start, end) = span(video: video, index: index)
+        let halfFrame = 0.5 / max(video.frameRate.doubleValue, 1)
+        let d = try Demuxer(path: input)
+        var transcoders: [Int: AudioTranscoder] = [:]
+        var checkers: [Int: Decoder] = [:]
+        var copyErrors: [Int: Int] = [:]
+        var copyFirst: [Int: Double] = [:], copyLast: [Int: Double] = [:]
+        for s in plan.audio {
+            switch s.action {
+            case let .transcode(codec, bitrate):
+                transcoders[s.index] = try AudioTranscoder(stream: d.stream(s.index), index: s.index, codec: codec, bitrate: bitrate,
+                                                           params: settings.params, start: start, end: end)
+            case .copy:
+                if avcodec_find_decoder(d.stream(s.index).pointee.codecpar.pointee.codec_id) != nil {
+                    checkers[s.index] = try Decoder(stream: d.stream(s.index), threads: 1, path: input)
+                }
+            case .drop: break
+            }
+        }
+        for i in 0..<d.streamCount where transcoders[i] == nil && checkers[i] == nil {
+            d.stream(i).pointee.discard = AVDISCARD_ALL
+        }
+        let needsFile = !transcoders.isEmpty
+        let name = needsFile ? "audio-\(Int(Date().timeIntervalSince1970))-\(getpid()).packets" : ""
+        let store = needsFile ? try PacketStoreWriter(path: folder + "/" + name + ".partial") : nil
+        let packet = Packet()
+        let frame = Frame()
+        while true {
+            let more: Bool
+            do { more = try d.read(into: packet) } catch {
+                throw EncodaError(.inputDamaged, "reading INPUT's audio failed: the file is damaged or truncated; re-run with --no-audio to leave audio out", cause: "\(error)")
+            }
+            if !more { break }
+            let si = Int(packet.pointer.pointee.stream_index)
+            if let t = transcoders[si] {
+                try t.feed(packet) { try store!.write(track: si, $0) }
+            } else if let c = checkers[si] {
+                let tb = d.stream(si).pointee.time_base
+                let p = packet.pointer.pointee
+                if p.pts != noPTS {
+                    let s0 = Double(p.pts) * Double(tb.num) / Double(tb.den)
+                    let s1 = s0 + Double(p.duration) * Double(tb.num) / Double(tb.den)
+                    if s1 <= start - halfFrame || s0 >= end { continue } // outside the video: not carried
+                    if copyFirst[si] == nil { copyFirst[si] = s0 }
+                    copyLast[si] = max(copyLast[si] ?? s1, s1)
+                }
+                let ret = avcodec_send_packet(c.context, packet.pointer)
+                if ret < 0 && ret != averrorEAGAIN { copyErrors[si, default: 0] += 1; continue }
+                while true {
+                    frame.unref()
+                    let r = avcodec_receive_frame(c.context, frame.pointer)
+                    if r == averrorEAGAIN || r == averrorEOF { break }
+                    if r < 0 { copyErrors[si, default: 0] += 1; break }
+                }
+            }
+        }
+        for (si, t) in transcoders.sorted(by: { $0.key < $1.key }) { try t.finish { try store!.write(track: si, $0) } }
+        for (si, n) in copyErrors where n > 0 {
+            let s = plan.streams.first { $0.index == si }
+            throw EncodaError(.inputDamaged, "audio track #\(si) of INPUT (\(s?.codec ?? "audio")\(s?.language.map { ", " + $0 } ?? "")) is damaged: \(n) packet(s) do not decode. OUTPUT was not written. Choose: --audio-codec \(MuxPlanner.defaultCodec(plan.muxer)) to re-encode it (damaged parts become silence), or --no-audio to leave audio out")
+        }
+        var notes: [String] = []
+        for (si, t) in transcoders where t.damagedPackets > 0 {
+            notes.append("audio track #\(si): \(t.damagedPackets) damaged packet(s) were replaced by silence")
+        }
+        for (si, first) in copyFirst {
+            let last = copyLast[si] ?? first
+            if first > start + halfFrame || last < end - 2 * halfFrame {
+                notes.append(String(format: "audio track #%d covers %.3f–%.3f s, the video %.3f–%.3f s; use --audio-codec %@ to pad it to the video", si, first, last, start, end, MuxPlanner.defaultCodec(plan.muxer)))
+            }
+        }
+        for s in plan.audio where s.action == .copy && copyFirst[s.index] == nil && checkers[s.index] != nil {
+            throw EncodaError(.inputDamaged, "audio track #\(s.index) of INPUT has no packets within the video; use --no-audio to leave it out")
+        }
+        var bytes: Int64 = 0
+        var tracks: [AudioTrackParameters] = []
+        if let store {
+            bytes = try store.finish()
+            guard rename(folder + "/" + name + ".partial", folder + "/" + name) == 0 else {
+                throw EncodaError(.workDirectory, "cannot publish the prepared audio in \(folder): \(String(cString: strerror(errno)))")
+            }
+            tracks = transcoders.sorted { $0.key < $1.key }.map { $0.value.parameters(packets: $0.value.packets) }
+        }
+        let record = PreparedAudio(inputFingerprint: fingerprint, settings: settings, plan: plan, videoStart: videoStart, videoEnd: videoEnd,
+                                   file: name, bytes: bytes, tracks: tracks, notes: notes)
+        let data = try JSONEncoder().encode(record)
+        let tmp = recordPath + ".\(getpid()).tmp"
+        guard FileManager.default.createFile(atPath: tmp, contents: data), rename(tmp, recordPath) == 0 else {
+            throw EncodaError(.workDirectory, "cannot write \(recordPath)")
+        }
+        return record
+    }
+}
+
+/// Stored audio packets: "ENCODAAU" u32 version, then per packet u32 track u32 size i64 pts i64 dts i64 duration
+/// u32 flags bytes; a u32 0xFFFFFFFF and the packet count end the file. The corresponding C type is `FILE`.
+final class PacketStoreWriter {
+    private var file: UnsafeMutablePointer<FILE>?
+    let path: String
+    private var count: UInt32 = 0
+    private var bytes: Int64 = 0
+
+    init(path: String) throws {
+        self.path = path
+        guard let f = fopen(path, "wb") else {
+            throw EncodaError(.workDirectory, "cannot create \(path): \(String(cString: strerror(errno))); check that TMP is writable")
+        }
+        file = f
+        try put(Array("ENCODAAU".utf8)); try u32(1)
+    }
+    deinit { if let file { fclose(file) } }
+
+    private func put(_ b: [UInt8]) throws { try b.withUnsafeBytes { try raw($0) } }
+    private func raw(_ r: UnsafeRawBufferPointer) throws {
+        guard r.count > 0 else { return }
+        guard fwrite(r.baseAddress, 1, r.count, file) == r.count else {
+            throw EncodaError(.workDirectory, "writing \(path) failed: \(String(cString: strerror(errno))); check free space in TMP")
+        }
+        bytes += Int64(r.count)
+    }
+    private func u32(_ v: UInt32) throws { var x = v.littleEndian; try withUnsafeBytes(of: &x) { try raw($0) } }
+    private func i64(_ v: Int64) throws { var x = v.littleEndian; try withUnsafeBytes(of: &x) { try raw($0) } }
+
+    func write(track: Int, _ p: Packet) throws {
+        let pk = p.pointer.pointee
+        try u32(UInt32(track)); try u32(UInt32(pk.size)); try i64(pk.pts); try i64(pk.dts); try i64(pk.duration)
+        try u32(UInt32(bitPattern: pk.flags))
+        if pk.size > 0 { try raw(UnsafeRawBufferPointer(start: pk.data, count: Int(pk.size))) }
+        count += 1
+    }
+
+    func finish() throws -> Int64 {
+        try u32(0xFFFF_FFFF); try u32(count)
+        guard fflush(file) == 0, fsync(fileno(file)) == 0 else {
+            throw EncodaError(.workDirectory, "flushing \(path) failed: \(String(cString: strerror(errno)))")
+        }
+        fclose(file); file = nil
+        return bytes
+    }
+}
+
+/// Reads a packet store back, bounds-checking every length.
+struct PacketStoreReader {
+    struct Item { var track: Int; var data: [UInt8]; var pts: Int64; var dts: Int64; var duration: Int64; var flags: Int32 }
+    let items: [Item]
+
+    init(path: String) throws {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw EncodaError(.stateCorrupt, "the prepared audio \(path) cannot be read; delete TMP/audio to prepare it again")
+        }
+        func bad() -> EncodaError { EncodaError(.stateCorrupt, "the prepared audio \(path) is damaged; delete TMP/audio to prepare it again") }
+        var c = ChunkReader.Cursor(data: data, offset: 8)
+        guard data.count >= 12, Array(data.prefix(8)) == Array("ENCODAAU".utf8), c.u32() == 1 else { throw bad() }
+        var out: [Item] = []
+        while true {
+            guard let track = c.u32() else { throw bad() }
+            if track == 0xFFFF_FFFF {
+                guard let n = c.u32(), Int(n) == out.count, c.offset == data.count else { throw bad() }
+                break
+            }
+            guard let size = c.u32(), let pts = c.i64(), let dts = c.i64(), let dur = c.i64(), let flags = c.u32(),
+                  let bytes = c.bytes(Int(size)) else { throw bad() }
+            out.append(Item(track: Int(track), data: bytes, pts: pts, dts: dts, duration: dur, flags: Int32(bitPattern: flags)))
+        }
+        items = out
+    }
+}
