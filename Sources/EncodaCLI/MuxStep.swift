@@ -47,6 +47,9 @@ extension MuxStep {
         let settings = try c.muxOptions.settings()
         try AudioPreparer.preflight(input: inputPath, plan: plan, settings: settings, video: cache.video, index: cache.index)
         let job = AudioJob(folder: dir.root + "/audio")
+        // Catch our own stop signal from now on (an early failure must not kill the process outright); if it comes
+        // before the supervisor listens, the failure is still thrown when the audio is collected for the join.
+        SignalWatcher.shared.install()
         let video = cache.video, index = cache.index, quiet = c.quiet
         let thread = Thread {
             do {
