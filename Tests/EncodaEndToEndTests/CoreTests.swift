@@ -84,11 +84,12 @@ final class CoreTests: XCTestCase {
 
     func testAV1KeepsEveryFrameInPlaceWithSourceTimestampsAndTags() throws {
         let s = Scratch()
-        let clip = try Clips.cuts()
+        let clip = try Clips.moving()
         try Tool.mustRun(Tool.encoda, [clip, s.file("out.mkv"), s.file("tmp"), "--preset", "12", "--crf", "30", "--quiet"])
         XCTAssertEqual(try Tool.videoField(s.file("out.mkv"), "codec_name"), "av1")
-        let src = try Tool.thumbnails(clip)
-        let out = try Tool.thumbnails(s.file("out.mkv"))
+        // Full-resolution luma: temporal noise and slow zooms make neighbouring frames differ only in detail.
+        let src = try Tool.thumbnails(clip, width: 320, height: 240)
+        let out = try Tool.thumbnails(s.file("out.mkv"), width: 320, height: 240)
         XCTAssertEqual(out.count, src.count, "frame count")
         func mse(_ a: [UInt8], _ b: [UInt8]) -> Double {
             var sum = 0.0
@@ -138,7 +139,7 @@ final class CoreTests: XCTestCase {
         let s = Scratch()
         let clip = try Clips.long()
         let tmp = s.file("tmp")
-        let args = [clip, s.file("out.mkv"), tmp, "--encoder", "h264", "--lossless", "--preset", "slow",
+        let args = [clip, s.file("out.mkv"), tmp, "--encoder", "h264", "--lossless", "--preset", "veryfast",
                     "--max-scene-length", "1", "--workers", "1", "--threads", "1", "--quiet"]
         let p = Process()
         p.executableURL = URL(fileURLWithPath: Tool.encoda)

@@ -153,6 +153,15 @@ enum Clips {
     /// 320x240, 25 fps, 250 frames, H.264 in MP4, cuts at `knownCuts`; the 110-frame shot is longer than 4 s.
     static func cuts() throws -> String { try make("cuts.mp4") { try concat(cutSegments, $0) } }
 
+    /// Four shots in which every frame differs visibly from its neighbours (no noise-only or hue-only motion,
+    /// which luma comparisons cannot tell apart): for checking that lossy output frames sit in place. 220 frames.
+    static func moving() throws -> String {
+        try make("moving.mp4") {
+            try concat([cutSegments[0], cutSegments[1], cutSegments[3],
+                        ("cellauto=s=320x240:r=25:rule=110:random_fill_ratio=0.5:random_seed=3", 40)], $0)
+        }
+    }
+
     /// A single moving shot, 100 frames.
     static func singleShot() throws -> String { try make("single.mp4") { try concat([("testsrc2=s=320x240:r=25", 100)], $0) } }
 
