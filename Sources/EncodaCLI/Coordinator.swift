@@ -143,6 +143,10 @@ struct FarmOptions: ParsableArguments {
     @Option(name: .long, help: "Failed attempts after which a chunk is quarantined instead of retried (1…100).")
     var maxAttempts: Int = FarmSettings.defaultMaxAttempts
 
+    func validate() throws {
+        do { _ = try settings() } catch let e as EncodaError { throw ValidationError(e.message) }
+    }
+
     func settings() throws -> FarmSettings {
         let f = FarmSettings(leaseSeconds: leaseSeconds, maxAttempts: maxAttempts)
         do { try f.validate() } catch let e as EncodaError {

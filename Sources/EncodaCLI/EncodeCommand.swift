@@ -105,6 +105,7 @@ struct EncodeCommand: ParsableCommand {
     @OptionGroup(title: "Shot detection") var sceneOptions: SceneOptions
     @OptionGroup(title: "Picture") var pictureOptions: PictureOptions
     @OptionGroup(title: "Audio, subtitles, chapters, attachments") var muxOptions: MuxOptions
+    @OptionGroup(title: "Farm") var farmOptions: FarmOptions
 
     @Option(name: .long, help: "Use the cuts in this Av1an scenes.json instead of detecting them.")
     var scenesJson: String?

@@ -8,21 +8,127 @@ struct WorkerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "worker",
         abstract: "Join the job in TMP and encode unclaimed chunks until it is finished.",
-        discussion: "First Ctrl-C/SIGTERM: finish and publish the current chunk, then leave. Second: stop now and release the claim.")
+        discussion: """
+        Any machine that mounts TMP (e.g. over NFS) can join a running job at any time. With --watch, FOLDER holds \
+        jobs (each a TMP folder with a job.json); the worker serves them all and waits for new ones.
+        First Ctrl-C/SIGTERM: finish and publish the current chunk, then leave (exit 0). Second: stop now and \
+        release the claim (exit 130).
+        The job's INPUT is found, in this order: --input; under --input-root by its path relative to the shared \
+        folder, then by its file name; by its path relative to TMP; by the coordinator's absolute path. \
+        Whichever is found must be the same file (size and content samples), or the worker refuses the job.
+        """)
 
-    @Argument(help: "The job's work folder (the shared folder the coordinator uses).") var tmp: String
+    @Argument(help: "The job's work folder (the shared folder the coordinator uses); with --watch, a folder of such job folders.") var tmp: String
+    @Flag(name: .long, help: "Serve every job under the folder, one chunk at a time, and wait for new jobs until stopped.") var watch = false
     @Option(name: .long, help: "Encoder threads for this worker.") var threads: Int = 1
-    @Option(name: .long, help: "Path of INPUT as this machine sees it (when it differs from the coordinator's).") var input: String?
-    @Option(name: .long, help: "Folder holding INPUT on this machine: INPUT is looked up here by its file name.") var inputRoot: String?
-    @Option(name: .long, help: "Seconds without a heartbeat after which a claim counts as abandoned.") var leaseSeconds: Double = 60
-    @Option(name: .long, help: "Failed attempts after which a chunk is quarantined.") var maxAttempts: Int = 3
+    @Option(name: .long, help: "Path of INPUT as this machine sees it (when it differs from the coordinator's; not with --watch).") var input: String?
+    @Option(name: .long, help: "Folder where this machine sees the coordinator's input folder (or the shared folder): INPUT is looked up there.") var inputRoot: String?
     @Flag(name: .long, help: "Leave as soon as nothing is claimable, instead of waiting for the job to finish.") var exitWhenIdle = false
+    @Option(name: .long, help: "Seconds between looks for new work when there is none.") var pollSeconds: Double = 1
     @Flag(name: .long, help: "No log lines on stderr.") var quiet = false
 
+    func validate() throws {
+        guard threads >= 1, threads <= 256 else { throw ValidationError("--threads must be between 1 and 256") }
+        guard pollSeconds >= 0.05, pollSeconds <= 3600 else { throw ValidationError("--poll-seconds must be between 0.05 and 3600") }
+        if watch && input != nil { throw ValidationError("--input names one job's input; with --watch use --input-root") }
+    }
+
     func run() throws {
-        guard threads >= 1, threads <= 256 else { throw EncodaError(.usage, "--threads must be between 1 and 256") }
-        guard leaseSeconds >= 1, maxAttempts >= 1 else { throw EncodaError(.usage, "--lease-seconds and --max-attempts must be positive") }
-        let dir = WorkDirectory(JobSetup.absolute(tmp))
+        let root = JobSetup.absolute(tmp)
+        let drain = DrainRequest()
+        let current = CurrentWorker()
+        let log = WorkerLog(quiet: quiet)
+        SignalWatcher.shared.install { n in
+            if n == 1 {
+                log.line("draining: finishing the current chunk, then leaving (signal again to stop now)")
+                drain.request()
+            } else {
+                log.line("stopping now; the current chunk's claim is released")
+                current.get()?.abandon()
+                Foundation.exit(130)
+            }
+        }
+        if watch {
+            try serveFolder(root, drain: drain, current: current, log: log)
+            return
+        }
+        let job = try JobContext.load(WorkDirectory(root), input: input, inputRoot: inputRoot)
+        let worker = makeWorker(job, drain: drain, exitWhenIdle: exitWhenIdle, log: log)
+        current.set(worker)
+        let done = try worker.run()
+        log.line("leaving; encoded \(done.count) chunk(s) [\(describe(worker.tally))]")
+    }
+
+    private func makeWorker(_ job: JobContext, drain: DrainRequest, exitWhenIdle: Bool, log: WorkerLog) -> Worker {
+        let identity = WorkerIdentity(host: HostName.current, pid: getpid(), token: Token.make())
+        var options = WorkerOptions()
+        options.farm = job.manifest.farmSettings
+        options.exitWhenIdle = exitWhenIdle
+        options.pollSeconds = pollSeconds
+        options.drain = drain
+        var encoding: ChunkEncoding = MediaChunkEncoding(input: job.inputPath, manifest: job.manifest, index: job.cache.index, threads: threads)
+        if let failing = TestHooks.failingChunks() { encoding = FailingChunkEncoding(wrapped: encoding, failing: failing) }
+        let worker = Worker(directory: job.directory, manifest: job.manifest, encoder: encoding, identity: identity, options: options)
+        let jobName = (job.directory.root as NSString).lastPathComponent
+        worker.log = { log.line(watch ? "[\(jobName)] \($0)" : $0) }
+        return worker
+    }
+
+    /// --watch: every job folder under `root` (and `root` itself), round after round, until drained.
+    private func serveFolder(_ root: String, drain: DrainRequest, current: CurrentWorker, log: WorkerLog) throws {
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: root, isDirectory: &isDir), isDir.boolValue else {
+            throw EncodaError(.workDirectory, "\(root) is not a folder; give the shared folder that holds the job folders")
+        }
+        log.line("watching \(root) for jobs")
+        var refused: [String: String] = [:] // job folder + job id → why, said once
+        var finished: Set<String> = []
+        var total = 0
+        while !drain.isRequested {
+            var worked = false
+            for dir in JobContext.jobFolders(under: root) {
+                if drain.isRequested { break }
+                let key = dir.root
+                guard let jobID = JobContext.peekJobID(dir) else { continue }
+                let id = key + "#" + jobID
+                if refused[id] != nil || finished.contains(id) { continue }
+                let job: JobContext
+                do { job = try JobContext.load(dir, input: nil, inputRoot: inputRoot) } catch {
+                    let why = (error as? EncodaError)?.description ?? "\(error)"
+                    refused[id] = why
+                    log.line("skipping job in \(dir.root): \(why)")
+                    continue
+                }
+                let state = JobState.scan(dir, manifest: job.manifest)
+                if job.manifest.chunks.allSatisfy({ state.isFinished($0.id) }) { finished.insert(id); continue }
+                let worker = makeWorker(job, drain: drain, exitWhenIdle: true, log: log)
+                current.set(worker)
+                let done = try worker.run()
+                current.set(nil)
+                if !done.isEmpty {
+                    worked = true
+                    total += done.count
+                    log.line("[\((dir.root as NSString).lastPathComponent)] encoded \(done.count) chunk(s) [\(describe(worker.tally))]")
+                }
+            }
+            if !worked && !drain.isRequested { Thread.sleep(forTimeInterval: max(pollSeconds, 1)) }
+        }
+        log.line("leaving; encoded \(total) chunk(s) across jobs")
+    }
+
+    private func describe(_ t: WorkerTally) -> String {
+        "claims won \(t.claimed), stale leases taken over \(t.stolen), claim races lost \(t.racesLost), results discarded \(t.discarded), failures \(t.failed)"
+    }
+}
+
+/// One job as a worker sees it: plan, scene cache, and where INPUT is on this machine.
+struct JobContext {
+    let directory: WorkDirectory
+    let manifest: JobManifest
+    let cache: SceneCache
+    let inputPath: String
+
+    static func load(_ dir: WorkDirectory, input: String?, inputRoot: String?) throws -> JobContext {
         guard FileManager.default.fileExists(atPath: dir.manifest) else {
             throw EncodaError(.workDirectory, "TMP \(dir.root) holds no job (no job.json); start the job with `encoda INPUT OUTPUT TMP` first")
         }
@@ -31,53 +137,98 @@ struct WorkerCommand: ParsableCommand {
         if let why = manifest.versions.mismatch(with: .installed, encoder: manifest.settings.encoder) {
             throw EncodaError(.versionMismatch, "this worker cannot take job \(manifest.jobID): \(why). Install the same versions as the coordinator (or use the same container image)")
         }
-        let inputPath = try resolveInput(manifest, dir)
+        let inputPath = try resolveInput(manifest, dir, input: input, inputRoot: inputRoot)
         let cache = try JSONCoding.read(SceneCache.self, from: dir.sceneCache, what: "scene cache")
         try cache.validate()
         guard cache.fingerprint == manifest.input.fingerprint, cache.index.frameCount == manifest.frameCount else {
             throw EncodaError(.stateCorrupt, "the scene cache in TMP belongs to another input than job \(manifest.jobID); re-run the coordinator")
         }
-        let identity = WorkerIdentity(host: HostName.current, pid: getpid(), token: Token.make())
-        var options = WorkerOptions()
-        options.leaseSeconds = leaseSeconds
-        options.maxAttempts = maxAttempts
-        options.exitWhenIdle = exitWhenIdle
-        let encoding = MediaChunkEncoding(input: inputPath, manifest: manifest, index: cache.index, threads: threads)
-        let worker = Worker(directory: dir, manifest: manifest, encoder: encoding, identity: identity, options: options)
-        let quiet = self.quiet
-        worker.log = { line in
-            if !quiet { FileHandle.standardError.write(Data("encoda worker \(identity.host):\(identity.pid): \(line)\n".utf8)) }
+        return JobContext(directory: dir, manifest: manifest, cache: cache, inputPath: inputPath)
+    }
+
+    /// Folders directly under `root` that hold a job.json, and `root` itself if it does; sorted by name.
+    static func jobFolders(under root: String) -> [WorkDirectory] {
+        let top = WorkDirectory(root)
+        var found: [WorkDirectory] = []
+        if top.list(top.root).contains("job.json") { found.append(top) }
+        for name in top.list(top.root).sorted() where PathSafety.isPlainFileName(name) && !name.hasPrefix(".") {
+            let d = WorkDirectory(top.root + "/" + name)
+            var isDir: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: d.root, isDirectory: &isDir), isDir.boolValue else { continue }
+            if d.list(d.root).contains("job.json") { found.append(d) }
         }
-        SignalWatcher.shared.install { n in
-            if n == 1 {
-                worker.log("draining: finishing the current chunk, then leaving (signal again to stop now)")
-                worker.drain()
-            } else {
-                worker.abandon()
-                Foundation.exit(130)
-            }
-        }
-        let done = try worker.run()
-        worker.log("leaving; encoded \(done.count) chunk(s)")
+        return found
+    }
+
+    /// The job id, cheaply, to tell a new job in a reused folder from the one seen before.
+    static func peekJobID(_ dir: WorkDirectory) -> String? {
+        struct Peek: Decodable { var jobID: String }
+        return (try? JSONCoding.read(Peek.self, from: dir.manifest, what: "job manifest"))?.jobID
     }
 
     /// Finds INPUT on this machine and proves it is the same file the job was planned for.
-    private func resolveInput(_ m: JobManifest, _ dir: WorkDirectory) throws -> String {
+    static func resolveInput(_ m: JobManifest, _ dir: WorkDirectory, input: String?, inputRoot: String?) throws -> String {
         var candidates: [String] = []
         if let input { candidates.append(JobSetup.absolute(input)) }
-        else if let inputRoot { candidates.append(JobSetup.absolute(inputRoot) + "/" + (m.input.absolutePath as NSString).lastPathComponent) }
         else {
+            if let inputRoot {
+                let r = JobSetup.absolute(inputRoot)
+                // The input's place in the shared folder (…/job1/../in.mkv → ROOT/in.mkv), then its name alone.
+                if let rel = m.input.pathRelativeToWorkDirectory {
+                    let inShared = rel.hasPrefix("../") ? String(rel.dropFirst(3)) : (dir.root as NSString).lastPathComponent + "/" + rel
+                    candidates.append(r + "/" + inShared)
+                }
+                candidates.append(r + "/" + (m.input.absolutePath as NSString).lastPathComponent)
+            }
             if let rel = m.input.pathRelativeToWorkDirectory { candidates.append(((dir.root + "/" + rel) as NSString).standardizingPath) }
             candidates.append(m.input.absolutePath)
         }
         var problems: [String] = []
-        for path in candidates {
+        var seen = Set<String>()
+        for path in candidates where seen.insert(path).inserted {
             guard FileManager.default.fileExists(atPath: path) else { problems.append("\(path) does not exist"); continue }
             let fp: String
             do { fp = try InputFingerprint.compute(path: path).fingerprint } catch { problems.append("\(path) cannot be read"); continue }
             if fp == m.input.fingerprint { return path }
-            problems.append("\(path) is a different file (fingerprint mismatch)")
+            problems.append("\(path) is a different file (size or content differs from the job's input)")
         }
-        throw EncodaError(.inputUnreadable, "this worker cannot find the job's INPUT: \(problems.joined(separator: "; ")). Give its location here with --input PATH or --input-root DIR")
+        throw EncodaError(.inputUnreadable, "this worker cannot find the input of job \(m.jobID): \(problems.joined(separator: "; ")). Give its location on this machine with --input PATH or --input-root DIR")
+    }
+}
+
+/// The worker being run now, for the second signal to release its claim.
+final class CurrentWorker: @unchecked Sendable { // guarded by `lock`
+    private let lock = NSLock()
+    private var worker: Worker?
+    func set(_ w: Worker?) { lock.lock(); worker = w; lock.unlock() }
+    func get() -> Worker? { lock.lock(); defer { lock.unlock() }; return worker }
+}
+
+/// Worker log lines on stderr, prefixed with host and pid (the farm tests read them).
+final class WorkerLog: @unchecked Sendable { // immutable after init; stderr writes are atomic per line
+    let quiet: Bool
+    let prefix = "encoda worker \(HostName.current):\(getpid()): "
+    init(quiet: Bool) { self.quiet = quiet }
+    func line(_ s: String) { if !quiet { FileHandle.standardError.write(Data((prefix + s + "\n").utf8)) } }
+}
+
+/// Test hooks, used only by the farm tests (scripts/nfs/test-farm.sh) and documented there.
+enum TestHooks {
+    /// ENCODA_TEST_FAIL_CHUNKS=3,7: the encode of these chunk numbers always fails, as an encoder error would,
+    /// so that retry and quarantine can be shown end to end. Nothing else reads it.
+    static func failingChunks() -> Set<Int>? {
+        guard let v = ProcessInfo.processInfo.environment["ENCODA_TEST_FAIL_CHUNKS"], !v.isEmpty else { return nil }
+        return Set(v.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) })
+    }
+}
+
+struct FailingChunkEncoding: ChunkEncoding {
+    let wrapped: ChunkEncoding
+    let failing: Set<Int>
+    func encode(chunk: Chunk, outputPath: String) throws -> EncodedChunk {
+        if failing.contains(chunk.id) {
+            throw EncodaError(.encoder, "chunk \(chunk.name): encoder failure forced by ENCODA_TEST_FAIL_CHUNKS (test hook)")
+        }
+        return try wrapped.encode(chunk: chunk, outputPath: outputPath)
     }
 }

@@ -12,15 +12,19 @@ final class WorkerSupervisor {
     let quiet: Bool
     private var processes: [Process] = []
     private var respawns = 0
+    private let clock: ServerClock
 
     init(directory: WorkDirectory, manifest: JobManifest, workers: Int, threads: Int, quiet: Bool) {
         self.directory = directory; self.manifest = manifest; self.workers = workers; self.threads = threads; self.quiet = quiet
+        clock = ServerClock(directory: directory, owner: "coordinator-\(HostName.current)-\(getpid())")
     }
+
+    deinit { clock.remove() }
 
     private func spawn(_ slot: Int) throws -> Process {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: SelfExecutable.path)
-        p.arguments = ["worker", directory.root, "--threads", String(threads), "--quiet"]
+        p.arguments = ["worker", directory.root, "--threads", String(threads)] // logs go to TMP/logs: who encoded what
         let logPath = directory.logs + "/worker-\(HostName.current)-\(getpid())-\(slot)-\(respawns).log"
         FileManager.default.createFile(atPath: logPath, contents: nil)
         let log = FileHandle(forWritingAtPath: logPath)
@@ -85,19 +89,11 @@ final class WorkerSupervisor {
         }
     }
 
-    /// Workers seen in TMP/workers that are not ours (their records are fresh).
+    /// Workers seen in TMP/workers that are not ours and whose heartbeat is fresh by the file server's clock.
     private func remoteWorkers() -> Int {
         let ours = Set(processes.filter(\.isRunning).map { $0.processIdentifier })
-        let now = Date().timeIntervalSince1970
-        var n = 0
-        for name in directory.list(directory.workers) where name.hasSuffix(".json") {
-            let path = directory.workers + "/" + name
-            guard let w = try? JSONCoding.read(WorkerIdentity.self, from: path, what: "worker record"),
-                  let m = try? FileTimes.mtime(path) else { continue }
-            if w.host == HostName.current && ours.contains(w.pid) { continue }
-            if now - m < 120 { n += 1 }
-        }
-        return n
+        return WorkerRecords.alive(directory, within: manifest.farmSettings.leaseSeconds, clock: clock)
+            .filter { !($0.host == HostName.current && ours.contains($0.pid)) }.count
     }
 
     private func waitForWorkers(timeout: Double = 30) {

@@ -7,14 +7,26 @@ public struct LeaseOwner: Codable, Sendable, Hashable {
     public var jobID: String
     public var chunk: Int
     public var worker: WorkerIdentity
-    public init(jobID: String, chunk: Int, worker: WorkerIdentity) {
-        formatVersion = 1; self.jobID = jobID; self.chunk = chunk; self.worker = worker
+    /// When the claim was made, by the file server's clock (absent in older leases).
+    public var claimedAt: Double?
+    public init(jobID: String, chunk: Int, worker: WorkerIdentity, claimedAt: Double? = nil) {
+        formatVersion = 1; self.jobID = jobID; self.chunk = chunk; self.worker = worker; self.claimedAt = claimedAt
     }
 }
 
-/// The claim protocol on one chunk: an O_CREAT|O_EXCL lockfile naming its owner, kept alive by touching its
-/// mtime; stale when its mtime is older than `leaseSeconds` by the server's clock; stolen by renaming it
-/// aside (only one renamer can win) and creating a fresh one.
+/// The claim protocol on one chunk.
+///
+/// - Claim: create `leases/NNNNN.lock` with O_CREAT|O_EXCL (exclusive on the server for NFSv3 and later; the
+///   client's negative-lookup cache is bypassed for an exclusive create), naming the owner.
+/// - Heartbeat: touch its mtime (set to the server's time).
+/// - Stale: its mtime is older than `leaseSeconds` by the server's clock (`ServerClock`), never by this
+///   host's clock, so hosts with skewed clocks agree.
+/// - Steal: rename the stale file aside to a name only this worker uses (one renamer wins on the server),
+///   check that what was moved is still stale and still the owner that was judged, then create a fresh one.
+///   A lease renewed in the meantime is put back.
+/// - Fencing: before publishing, the owner re-reads the lease (close-to-open gives fresh content) and
+///   publishes only if it still names it. A race left over after that wastes work, never corrupts:
+///   results are published by link (first wins) and every chunk file has its worker's token in its name.
 public struct LeaseBook: Sendable {
     public let directory: WorkDirectory
     public let jobID: String
@@ -33,28 +45,29 @@ public struct LeaseBook: Sendable {
     public func acquire(_ chunk: Int) throws -> AcquireResult {
         let path = directory.lease(chunk)
         if try create(path, chunk) { return .acquired }
-        // Someone holds it. Stale?
-        guard let owner = try? readOwner(path) else {
-            // Unreadable or vanished: a fresh lease being written, or a torn file. Judge by age only.
-            if let age = try? age(path), age > leaseSeconds { return try steal(path, chunk, expected: nil) }
-            return .heldByOther
-        }
-        guard let a = try? age(path) else { return .heldByOther }
-        if a > leaseSeconds { return try steal(path, chunk, expected: owner.worker) }
-        return .heldByOther
+        // Someone holds it. Stale by the server's clock?
+        guard let a = try? age(path) else { return .heldByOther } // vanished: released just now; try again later
+        guard a > leaseSeconds else { return .heldByOther }
+        // An unreadable lease this old is torn (its writer died between create and write): steal it too.
+        let owner = try? readOwner(path)
+        return try steal(path, chunk, expected: owner?.worker)
     }
 
     private func create(_ path: String, _ chunk: Int) throws -> Bool {
-        let fd = open(path, O_CREAT | O_EXCL | O_WRONLY, 0o644)
+        let claimedAt = try? clock.now()
+        let data = try JSONCoding.encode(LeaseOwner(jobID: jobID, chunk: chunk, worker: me, claimedAt: claimedAt))
+        let fd = StaleHandle.retry { open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0o644) }
         if fd < 0 {
             if errno == EEXIST { return false }
-            throw EncodaError(.workDirectory, "cannot create lease \(path): \(String(cString: strerror(errno)))")
+            throw EncodaError(.workDirectory, "cannot create lease \(path): \(String(cString: strerror(errno))); check TMP")
         }
-        let data = try JSONCoding.encode(LeaseOwner(jobID: jobID, chunk: chunk, worker: me))
         let ok = data.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) == $0.count }
-        fsync(fd)
+        let synced = fsync(fd) == 0
         close(fd)
-        if !ok { unlink(path); throw EncodaError(.workDirectory, "cannot write lease \(path)") }
+        if !ok || !synced {
+            unlink(path)
+            throw EncodaError(.workDirectory, "cannot write lease \(path): \(String(cString: strerror(errno))); check free space in TMP")
+        }
         return true
     }
 
@@ -70,17 +83,19 @@ public struct LeaseBook: Sendable {
 
     private func steal(_ path: String, _ chunk: Int, expected: WorkerIdentity?) throws -> AcquireResult {
         let aside = directory.leases + "/\(Chunk.name(chunk)).stale-\(me.token)"
-        guard rename(path, aside) == 0 else { return .heldByOther } // another stealer won the rename
+        guard StaleHandle.retry({ rename(path, aside) }) == 0 else { return .heldByOther } // another stealer won
         let taken = try? readOwner(aside)
-        if let expected, taken?.worker != expected {
-            // We moved a lease that was renewed or re-created after we judged it: put it back if we can.
-            if link(aside, path) != 0 { /* a newer lease exists already; ours is just garbage */ }
+        let stillStale = ((try? age(aside)) ?? .infinity) > leaseSeconds
+        if taken?.worker != expected || !stillStale {
+            // What we moved was renewed, or replaced by a newer claim, after we judged it: put it back. If a
+            // new lease exists already the link fails and the moved one is garbage either way.
+            _ = link(aside, path)
             unlink(aside)
             return .heldByOther
         }
         unlink(aside)
         if try create(path, chunk) {
-            return .stolen(previous: taken?.worker ?? expected ?? WorkerIdentity(host: "?", pid: 0, token: "?"))
+            return .stolen(previous: taken?.worker ?? WorkerIdentity(host: "unknown", pid: 0, token: "torn-lease"))
         }
         return .heldByOther
     }
@@ -91,14 +106,14 @@ public struct LeaseBook: Sendable {
     /// Fencing: true only if the lease file still names this worker.
     public func stillHeld(_ chunk: Int) -> Bool {
         guard let o = try? readOwner(directory.lease(chunk)) else { return false }
-        return o.worker == me && o.jobID == jobID
+        return o.worker == me && o.jobID == jobID && o.chunk == chunk
     }
 
     /// Gives the lease up, only if it is still ours (moving it aside first, so we never delete another's).
     public func release(_ chunk: Int) {
         let path = directory.lease(chunk)
         let aside = directory.leases + "/\(Chunk.name(chunk)).release-\(me.token)"
-        guard rename(path, aside) == 0 else { return }
+        guard StaleHandle.retry({ rename(path, aside) }) == 0 else { return }
         if let o = try? readOwner(aside), o.worker != me {
             _ = link(aside, path)
         }

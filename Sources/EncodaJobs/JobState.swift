@@ -1,41 +1,62 @@
 import EncodaModel
 import Foundation
 
-/// A snapshot of a job's progress, read from TMP by listing its folders.
+/// A snapshot of a job's progress, read from TMP by listing its folders (listings are fresh over NFS;
+/// lookups of names that were missing before are not, see `WorkDirectory.list`).
 public struct JobState: Sendable {
+    /// Chunks with a result record that checks out against the plan.
     public var done: [Int: ChunkResult] = [:]
+    /// Chunks with a result file listed (checked or not): nobody should encode these again.
+    public var published: Set<Int> = []
     public var quarantined: [Int: String] = [:]
     public var failures: [Int: Int] = [:]
     public var leased: Set<Int> = []
 
-    public func isFinished(_ chunk: Int) -> Bool { done[chunk] != nil || quarantined[chunk] != nil }
+    public init() {}
 
-    /// Reads the state. Result records that do not check out against the plan are moved aside (renamed to
-    /// `.invalid-*`), so the chunk gets encoded again instead of blocking the job.
-    public static func scan(_ dir: WorkDirectory, manifest: JobManifest) -> JobState {
+    public func isFinished(_ chunk: Int) -> Bool { done[chunk] != nil || quarantined[chunk] != nil }
+    /// Worth claiming: no result listed and not quarantined.
+    public func isOpen(_ chunk: Int) -> Bool { !published.contains(chunk) && quarantined[chunk] == nil }
+
+    /// Reads the state. Result records that do not check out against the plan (malformed, hostile, or their
+    /// chunk file is missing) are moved aside (renamed to `.invalid-*`), so the chunk gets encoded again
+    /// instead of blocking the job. `known` holds records already checked by the caller: a published record
+    /// never changes, so only its presence in the listing is checked again.
+    public static func scan(_ dir: WorkDirectory, manifest: JobManifest, known: [Int: ChunkResult] = [:]) -> JobState {
         var s = JobState()
-        for id in dir.chunkIDs(in: dir.results, suffix: ".json") where id < manifest.chunks.count {
+        let count = manifest.chunks.count
+        for id in dir.chunkIDs(in: dir.results, suffix: ".json") where id < count {
+            s.published.insert(id)
+            if let r = known[id] { s.done[id] = r; continue }
             let path = dir.result(id)
             do {
                 let r = try JSONCoding.read(ChunkResult.self, from: path, what: "result record")
                 try r.validate(against: manifest, chunkID: id)
-                guard FileManager.default.fileExists(atPath: dir.chunkFile(named: r.file)) else {
+                var st = stat()
+                guard StaleHandle.retry({ stat(dir.chunkFile(named: r.file), &st) }) == 0 else {
                     throw EncodaError(.stateCorrupt, "chunk file \(r.file) is missing")
                 }
                 s.done[id] = r
             } catch {
-                rename(path, path + ".invalid-\(UInt32.random(in: 0...UInt32.max))")
+                if rename(path, path + ".invalid-\(UInt32.random(in: 0...UInt32.max))") == 0 { s.published.remove(id) }
             }
         }
-        for id in dir.chunkIDs(in: dir.quarantine, suffix: ".json") where id < manifest.chunks.count {
+        for id in dir.chunkIDs(in: dir.quarantine, suffix: ".json") where id < count {
             let q = try? JSONCoding.read(ChunkFailure.self, from: dir.quarantineRecord(id), what: "quarantine record")
             s.quarantined[id] = q?.error ?? "failed too often"
         }
         for name in dir.list(dir.failures) where name.hasSuffix(".json") {
-            if let id = Int(name.prefix(5)), name.count > 6 { s.failures[id, default: 0] += 1 }
+            if let id = Self.failureChunk(name), id < count { s.failures[id, default: 0] += 1 }
         }
         s.leased = dir.chunkIDs(in: dir.leases, suffix: ".lock")
         return s
+    }
+
+    /// The chunk a failure record `NNNNN-TOKEN-N.json` is about.
+    static func failureChunk(_ name: String) -> Int? {
+        let stem = name.prefix(5)
+        guard name.count > 6, stem.allSatisfy(\.isNumber), name.dropFirst(5).first == "-" else { return nil }
+        return Int(stem)
     }
 
     public func framesDone(_ manifest: JobManifest) -> Int {

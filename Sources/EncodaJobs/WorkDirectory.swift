@@ -71,10 +71,19 @@ public struct WorkDirectory: Sendable {
         unlink(probe)
     }
 
-    /// Names in a folder, listed fresh from the server (a listing, unlike a lookup by name, is not answered
-    /// from an NFS client's negative-lookup cache).
+    /// Names in a folder, listed fresh from the server. Opening a directory makes the NFS client revalidate
+    /// it (close-to-open applies to directories too), so a listing sees names another host created a moment
+    /// ago, whereas a lookup of a name that was "not found" here keeps answering from the negative-lookup
+    /// cache for up to ~30 s (acdirmin). The protocol therefore learns what exists by listing, never by
+    /// probing a name it looked up before. Measured over kernel NFS by scripts/nfs/test-farm.sh.
     public func list(_ dir: String) -> [String] {
-        guard let d = opendir(dir) else { return [] }
+        var handle: OpaquePointer? = nil
+        for attempt in 0..<StaleHandle.attempts {
+            handle = opendir(dir)
+            if handle != nil || errno != ESTALE { break }
+            usleep(useconds_t(20_000 * (attempt + 1)))
+        }
+        guard let d = handle else { return [] }
         defer { closedir(d) }
         var names: [String] = []
         while let e = readdir(d) {

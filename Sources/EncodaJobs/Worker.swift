@@ -18,13 +18,36 @@ public protocol ChunkEncoding: Sendable {
     func encode(chunk: Chunk, outputPath: String) throws -> EncodedChunk
 }
 
+/// A drain request that outlives one `Worker` (a watching worker serves several jobs in turn).
+public final class DrainRequest: @unchecked Sendable { // `requested` guarded by `lock`
+    private let lock = NSLock()
+    private var requested = false
+    public init() {}
+    public func request() { lock.lock(); requested = true; lock.unlock() }
+    public var isRequested: Bool { lock.lock(); defer { lock.unlock() }; return requested }
+}
+
 public struct WorkerOptions: Sendable {
-    public var leaseSeconds: Double = 60
-    public var maxAttempts: Int = 3
+    /// Lease time and retry limit; take them from the job's plan (`JobManifest.farmSettings`).
+    public var farm = FarmSettings()
     public var pollSeconds: Double = 1
     /// Leave when nothing is claimable now instead of waiting for leases held by others to finish or go stale.
     public var exitWhenIdle = false
+    public var drain = DrainRequest()
     public init() {}
+}
+
+/// Counts that let tests and logs show what happened to the claims of one worker.
+public struct WorkerTally: Sendable, Equatable {
+    /// Claims won (fresh or stolen).
+    public var claimed = 0
+    /// Claims taken over from a stale lease.
+    public var stolen = 0
+    /// Exclusive creates that another worker won although the chunk was unclaimed when listed: lost races.
+    public var racesLost = 0
+    /// Encodes whose result was discarded (lease lost, or another result published first).
+    public var discarded = 0
+    public var failed = 0
 }
 
 /// Pulls chunks from TMP until the job is finished: claim, encode, fence, publish, release.
@@ -34,34 +57,41 @@ public final class Worker: @unchecked Sendable { // state shared with the heartb
     public let identity: WorkerIdentity
     let encoder: ChunkEncoding
     let options: WorkerOptions
-    let leases: LeaseBook
+    public let leases: LeaseBook
     private let lock = NSLock()
     private var current: Int?
-    private var draining = false
     private var heartbeatRunning = false
+    private var lostLease = false
+    private var known: [Int: ChunkResult] = [:]
+    private var failedHere: Set<Int> = []
     public private(set) var encoded: [Int] = []
+    public private(set) var tally = WorkerTally()
     public var log: (String) -> Void = { _ in }
 
     public init(directory: WorkDirectory, manifest: JobManifest, encoder: ChunkEncoding, identity: WorkerIdentity, options: WorkerOptions) {
         self.directory = directory; self.manifest = manifest; self.encoder = encoder; self.identity = identity; self.options = options
-        leases = LeaseBook(directory: directory, jobID: manifest.jobID, me: identity, leaseSeconds: options.leaseSeconds)
+        leases = LeaseBook(directory: directory, jobID: manifest.jobID, me: identity, leaseSeconds: options.farm.leaseSeconds)
     }
 
     /// Ask the worker to finish its current chunk and leave.
-    public func drain() { lock.lock(); draining = true; lock.unlock() }
-    var isDraining: Bool { lock.lock(); defer { lock.unlock() }; return draining }
+    public func drain() { options.drain.request() }
+    var isDraining: Bool { options.drain.isRequested }
+
+    /// The chunk being encoded now, if any.
+    public var currentChunk: Int? { lock.lock(); defer { lock.unlock() }; return current }
 
     /// Stop now: give up the current lease (called from a signal handler queue before exiting).
     public func abandon() {
         lock.lock(); let c = current; lock.unlock()
         if let c { leases.release(c) }
-        unlink(directory.workers + "/\(identity.token).json")
+        unlink(workerRecord)
         leases.clock.remove()
     }
 
     private var workerRecord: String { directory.workers + "/\(identity.token).json" }
 
-    /// Runs until every chunk is done or quarantined (or drained). Returns the chunks this worker encoded.
+    /// Runs until every chunk is done or quarantined (or drained, or idle with `exitWhenIdle`).
+    /// Returns the chunks this worker encoded and published.
     public func run() throws -> [Int] {
         try AtomicFile.writeJSON(identity, to: workerRecord, staging: directory.staging)
         startHeartbeat()
@@ -72,21 +102,35 @@ public final class Worker: @unchecked Sendable { // state shared with the heartb
         }
         let order = ChunkPlanner.workOrder(manifest.chunks)
         while !isDraining {
-            let state = JobState.scan(directory, manifest: manifest)
-            let pending = order.filter { !state.isFinished($0.id) }
-            if pending.isEmpty { break }
+            let state = JobState.scan(directory, manifest: manifest, known: known)
+            known = state.done
+            let open = order.filter { state.isOpen($0.id) }
+            if open.isEmpty { break }
+            // Unclaimed chunks first, then claimed ones (their leases may be stale); chunks that already
+            // failed here last, so another worker gets to retry them first.
+            let free = open.filter { !state.leased.contains($0.id) && !failedHere.contains($0.id) }
+            let held = open.filter { state.leased.contains($0.id) && !failedHere.contains($0.id) }
+            let retry = open.filter { failedHere.contains($0.id) }
             var claimed: Chunk? = nil
-            let candidates = pending.filter { !state.leased.contains($0.id) } + pending.filter { state.leased.contains($0.id) }
-            for c in candidates {
+            for c in free + held + retry {
                 let r = try leases.acquire(c.id)
-                if r == .heldByOther { continue }
-                if case .stolen(let prev) = r {
-                    log("chunk \(c.name): took over the stale lease of \(prev.host) pid \(prev.pid)")
-                    recordFailure(c.id, "worker \(prev.host) pid \(prev.pid) stopped renewing its lease (crashed or lost the share)", by: prev)
+                if r == .heldByOther {
+                    if !state.leased.contains(c.id) { tally.racesLost += 1 }
+                    continue
                 }
-                // A result may have appeared between the scan and the claim.
-                if directory.chunkIDs(in: directory.results, suffix: ".json").contains(c.id) { leases.release(c.id); continue }
-                if failureCount(c.id) >= options.maxAttempts { quarantineIfNeeded(c.id); leases.release(c.id); continue }
+                tally.claimed += 1
+                if case .stolen(let prev) = r {
+                    tally.stolen += 1
+                    log("chunk \(c.name): took over the stale lease of \(prev.host) pid \(prev.pid)")
+                    recordFailure(c.id, "worker \(prev.host) pid \(prev.pid) stopped renewing its lease (crashed, killed or lost the share)", by: prev)
+                }
+                // A result or a quarantine may have appeared between the listing and the claim: the claim was
+                // made on the server, so listing now (fresh) settles it.
+                if directory.chunkIDs(in: directory.results, suffix: ".json").contains(c.id)
+                    || directory.chunkIDs(in: directory.quarantine, suffix: ".json").contains(c.id) {
+                    leases.release(c.id); continue
+                }
+                if failureCount(c.id) >= options.farm.maxAttempts { quarantineIfNeeded(c.id); leases.release(c.id); continue }
                 claimed = c
                 break
             }
@@ -95,9 +139,9 @@ public final class Worker: @unchecked Sendable { // state shared with the heartb
                 Thread.sleep(forTimeInterval: options.pollSeconds)
                 continue
             }
-            lock.lock(); current = chunk.id; lock.unlock()
-            defer { lock.lock(); current = nil; lock.unlock() }
+            lock.lock(); current = chunk.id; lostLease = false; lock.unlock()
             process(chunk)
+            lock.lock(); current = nil; lock.unlock()
         }
         return encoded
     }
@@ -112,9 +156,16 @@ public final class Worker: @unchecked Sendable { // state shared with the heartb
             guard out.frames == chunk.range.count else {
                 throw EncodaError(.encoder, "chunk \(chunk.name) produced \(out.frames) frames, expected \(chunk.range.count); it was discarded and will be re-encoded")
             }
+            // The chunk file must be on the server's disk before a record vouches for it.
+            let fd = open(path, O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else { throw EncodaError(.workDirectory, "chunk file \(path) vanished after encoding: \(String(cString: strerror(errno)))") }
+            let synced = fsync(fd) == 0
+            close(fd)
+            guard synced else { throw EncodaError(.workDirectory, "cannot flush \(path): \(String(cString: strerror(errno))); check TMP") }
             // Fencing: publish only while the lease still names us.
             guard leases.stillHeld(chunk.id) else {
                 unlink(path)
+                tally.discarded += 1
                 log("chunk \(chunk.name): lost the lease while encoding; result discarded")
                 return
             }
@@ -123,14 +174,18 @@ public final class Worker: @unchecked Sendable { // state shared with the heartb
                                      seekSeconds: out.seekSeconds, framesSkipped: out.framesSkipped)
             if try AtomicFile.publishJSONExclusive(result, to: directory.result(chunk.id), staging: directory.staging) {
                 lock.lock(); encoded.append(chunk.id); lock.unlock()
+                known[chunk.id] = result
                 log("chunk \(chunk.name): published (\(out.frames) frames, \(out.bytes) bytes)")
             } else {
                 unlink(path)
+                tally.discarded += 1
                 log("chunk \(chunk.name): another worker published it first; ours discarded")
             }
             leases.release(chunk.id)
         } catch {
             unlink(path)
+            tally.failed += 1
+            failedHere.insert(chunk.id)
             let message = (error as? EncodaError)?.description ?? "\(error)"
             log("chunk \(chunk.name): failed: \(message)")
             recordFailure(chunk.id, message, by: identity)
@@ -139,36 +194,47 @@ public final class Worker: @unchecked Sendable { // state shared with the heartb
         }
     }
 
-    private func failureCount(_ id: Int) -> Int {
-        directory.list(directory.failures).filter { $0.hasPrefix(Chunk.name(id) + "-") && $0.hasSuffix(".json") }.count
+    private func failureNames(_ id: Int) -> [String] {
+        directory.list(directory.failures).filter { JobState.failureChunk($0) == id && $0.hasSuffix(".json") }
     }
 
+    private func failureCount(_ id: Int) -> Int { failureNames(id).count }
+
     private func recordFailure(_ id: Int, _ message: String, by who: WorkerIdentity) {
-        let f = ChunkFailure(jobID: manifest.jobID, chunk: id, worker: who, at: Date().timeIntervalSince1970, error: message)
+        let f = ChunkFailure(jobID: manifest.jobID, chunk: id, worker: who, at: (try? leases.clock.now()) ?? Date().timeIntervalSince1970, error: message)
         let path = directory.failures + "/\(Chunk.name(id))-\(identity.token)-\(UInt32.random(in: 0...UInt32.max)).json"
-        try? AtomicFile.writeJSON(f, to: path, staging: directory.staging)
+        do { try AtomicFile.writeJSON(f, to: path, staging: directory.staging) } catch {
+            log("chunk \(Chunk.name(id)): cannot record the failure: \(error)")
+        }
     }
 
     private func quarantineIfNeeded(_ id: Int) {
-        guard failureCount(id) >= options.maxAttempts else { return }
-        let last = directory.list(directory.failures).filter { $0.hasPrefix(Chunk.name(id) + "-") }.sorted().last
-        let lastError = last.flatMap { try? JSONCoding.read(ChunkFailure.self, from: directory.failures + "/" + $0, what: "failure") }?.error ?? "unknown error"
-        let q = ChunkFailure(jobID: manifest.jobID, chunk: id, worker: identity, at: Date().timeIntervalSince1970,
-                             error: "failed \(options.maxAttempts) times; last error: \(lastError)")
-        _ = try? AtomicFile.publishJSONExclusive(q, to: directory.quarantineRecord(id), staging: directory.staging)
-        log("chunk \(Chunk.name(id)): quarantined after \(options.maxAttempts) failed attempts")
+        let names = failureNames(id)
+        guard names.count >= options.farm.maxAttempts else { return }
+        let records = names.compactMap { try? JSONCoding.read(ChunkFailure.self, from: directory.failures + "/" + $0, what: "failure record") }
+        let lastError = records.max(by: { $0.at < $1.at })?.error ?? "unknown error"
+        let q = ChunkFailure(jobID: manifest.jobID, chunk: id, worker: identity, at: (try? leases.clock.now()) ?? Date().timeIntervalSince1970,
+                             error: "failed \(names.count) times; last error: \(lastError)")
+        if (try? AtomicFile.publishJSONExclusive(q, to: directory.quarantineRecord(id), staging: directory.staging)) == true {
+            log("chunk \(Chunk.name(id)): quarantined after \(names.count) failed attempts")
+        }
     }
 
     // MARK: heartbeat
 
     private func startHeartbeat() {
         lock.lock(); heartbeatRunning = true; lock.unlock()
-        let interval = max(0.2, options.leaseSeconds / 6)
+        let interval = max(0.2, options.farm.heartbeatSeconds)
         let t = Thread { [self] in
             while true {
-                lock.lock(); let running = heartbeatRunning; let c = current; lock.unlock()
+                lock.lock(); let running = heartbeatRunning; let c = current; let lost = lostLease; lock.unlock()
                 if !running { break }
-                if let c { _ = leases.renew(c) }
+                if let c, !lost {
+                    if !leases.stillHeld(c) || !leases.renew(c) {
+                        lock.lock(); lostLease = true; lock.unlock()
+                        log("chunk \(Chunk.name(c)): the lease is no longer ours (taken over as stale); the result will be discarded")
+                    }
+                }
                 _ = FileTimes.touch(workerRecord)
                 Thread.sleep(forTimeInterval: interval)
             }

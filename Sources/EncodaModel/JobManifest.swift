@@ -27,6 +27,10 @@ public struct JobManifest: Codable, Sendable {
     public var scene: SceneSettings
     public var versions: EncoderVersions
     public var chunks: [Chunk]
+    /// Lease time and retry limit shared by all workers (absent in plans made before they were recorded).
+    public var farm: FarmSettings?
+
+    public var farmSettings: FarmSettings { farm ?? FarmSettings() }
 
     public init(jobID: String, createdAt: Double, input: InputReference, video: VideoFacts, frameCount: Int,
                 settings: EncodeSettings, scene: SceneSettings, versions: EncoderVersions, chunks: [Chunk]) {
@@ -62,8 +66,11 @@ public struct JobManifest: Codable, Sendable {
         }
         guard video.timeBase.isValid, video.streamIndex >= 0, video.streamIndex < 10_000 else { throw bad("video stream facts") }
         if let rel = input.pathRelativeToWorkDirectory {
-            guard PathSafety.isSafeRelativePath(rel, allowParent: true) else { throw bad("input path \(rel)") }
+            guard PathSafety.isInputPathInSharedFolder(rel) else {
+                throw bad("input path \(rel) leads outside the shared folder that holds TMP")
+            }
         }
+        if let farm { do { try farm.validate() } catch let e as EncodaError { throw bad(e.message) } }
         guard input.absolutePath.hasPrefix("/"), !input.absolutePath.contains("\0") else { throw bad("input path") }
         guard input.size >= 0 else { throw bad("input size") }
         do { try settings.validate() } catch let e as EncodaError { throw bad(e.message) }
@@ -80,6 +87,15 @@ public enum PathSafety {
             if comp == ".." && !allowParent { return false }
         }
         return true
+    }
+
+    /// The input's path relative to TMP: inside TMP, or inside the folder that holds TMP (the shared folder
+    /// several jobs live in), so a single leading `..` at most; never a `..` further on.
+    public static func isInputPathInSharedFolder(_ path: String) -> Bool {
+        guard isSafeRelativePath(path, allowParent: true) else { return false }
+        let comps = path.split(separator: "/")
+        let parents = comps.filter { $0 == ".." }.count
+        return parents == 0 || (parents == 1 && comps.first == ".." && comps.count > 1)
     }
 
     /// A single file name inside a TMP folder: no separators, no dot-dot, printable.
