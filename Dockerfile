@@ -24,6 +24,8 @@ ARG SWIFT_IMAGE=swift:6.3-bookworm
 ARG RUNTIME_IMAGE=debian:bookworm-slim
 
 FROM ${SWIFT_IMAGE} AS build
+# Unpinned on purpose (hadolint DL3008): bookworm's point releases and security fixes keep these ABI-stable.
+# hadolint ignore=DL3008
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libswresample-dev libsvtav1enc-dev libx264-dev \
@@ -41,7 +43,8 @@ RUN --mount=type=cache,id=encoda-swiftpm-build,target=/src/.build,sharing=locked
  && /out/encoda --version
 
 FROM ${RUNTIME_IMAGE} AS runtime-base
-# Only the shared libraries the binary links (Swift's runtime is linked in statically).
+# Only the shared libraries the binary links (Swift's runtime is linked in statically); the sonames pin the ABI.
+# hadolint ignore=DL3008
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       libavformat59 libavcodec59 libavutil57 libswscale6 libswresample4 libsvtav1enc1 libx264-164 \
@@ -54,12 +57,14 @@ RUN groupadd --gid "${ENCODA_GID}" encoda \
  && mkdir -p /share
 # Mount the shared folder here (INPUT, OUTPUT and TMP relative to it): `encoda worker /share/tmp`.
 WORKDIR /share
-USER encoda
+USER ${ENCODA_UID}:${ENCODA_GID}
 ENTRYPOINT ["/usr/local/bin/encoda"]
 CMD ["--help"]
 
 # Host-built binary (see the top of this file).
 FROM runtime-base AS runtime-prebuilt
+# `prebuilt` is a named build context (--build-context), not a stage.
+# hadolint ignore=DL3022
 COPY --from=prebuilt encoda /usr/local/bin/encoda
 
 # Default target: the binary compiled in the build stage.
