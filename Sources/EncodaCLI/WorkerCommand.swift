@@ -60,7 +60,7 @@ struct WorkerCommand: ParsableCommand {
     }
 
     private func makeWorker(_ job: JobContext, drain: DrainRequest, exitWhenIdle: Bool, log: WorkerLog) -> Worker {
-        let identity = WorkerIdentity(host: HostName.current, pid: getpid(), token: Token.make())
+        let identity = WorkerIdentity(host: HostName.current, pid: getpid(), token: Token.make(), locality: ProcessLiveness.currentLocality)
         var options = WorkerOptions()
         options.farm = job.manifest.farmSettings
         options.exitWhenIdle = exitWhenIdle

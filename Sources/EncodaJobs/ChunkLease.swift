@@ -47,7 +47,14 @@ public struct LeaseBook: Sendable {
         if try create(path, chunk) { return .acquired }
         // Someone holds it. Stale by the server's clock?
         guard let a = try? age(path) else { return .heldByOther } // vanished: released just now; try again later
-        guard a > leaseSeconds else { return .heldByOther }
+        if a <= leaseSeconds {
+            // Fresh by the clock, but a worker on this very machine whose process is gone will never renew it:
+            // take it now instead of making a re-run after a crash wait out the lease time.
+            if let owner = try? readOwner(path), ProcessLiveness.isProvablyDead(owner.worker, judgedBy: me) {
+                return try steal(path, chunk, expected: owner.worker, ownerDead: true)
+            }
+            return .heldByOther
+        }
         // An unreadable lease this old is torn (its writer died between create and write): steal it too.
         let owner = try? readOwner(path)
         return try steal(path, chunk, expected: owner?.worker)
@@ -81,11 +88,13 @@ public struct LeaseBook: Sendable {
         return try clock.now() - m
     }
 
-    private func steal(_ path: String, _ chunk: Int, expected: WorkerIdentity?) throws -> AcquireResult {
+    private func steal(_ path: String, _ chunk: Int, expected: WorkerIdentity?, ownerDead: Bool = false) throws -> AcquireResult {
         let aside = directory.leases + "/\(Chunk.name(chunk)).stale-\(me.token)"
         guard StaleHandle.retry({ rename(path, aside) }) == 0 else { return .heldByOther } // another stealer won
         let taken = try? readOwner(aside)
-        let stillStale = ((try? age(aside)) ?? .infinity) > leaseSeconds
+        let stillStale = ownerDead
+            ? taken.map { ProcessLiveness.isProvablyDead($0.worker, judgedBy: me) } ?? false
+            : ((try? age(aside)) ?? .infinity) > leaseSeconds
         if taken?.worker != expected || !stillStale {
             // What we moved was renewed, or replaced by a newer claim, after we judged it: put it back. If a
             // new lease exists already the link fails and the moved one is garbage either way.
@@ -118,5 +127,25 @@ public struct LeaseBook: Sendable {
             _ = link(aside, path)
         }
         unlink(aside)
+    }
+}
+
+/// Whether a worker's process is certainly gone. Only answerable for a worker of the same boot and PID
+/// namespace as the judge (same machine, not another container sharing its host name); everything else is
+/// left to the lease clock.
+public enum ProcessLiveness {
+    /// Boot id and PID namespace of this process: "BOOTID/pid:[NNN]".
+    public static let currentLocality: String = {
+        let boot = (try? String(contentsOfFile: "/proc/sys/kernel/random/boot_id", encoding: .utf8))?
+            .trimmingCharacters(in: .whitespacesAndNewlines) ?? "unknown-boot"
+        let ns = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/ns/pid")) ?? "unknown-ns"
+        return boot + "/" + ns
+    }()
+
+    public static func isProvablyDead(_ owner: WorkerIdentity, judgedBy me: WorkerIdentity) -> Bool {
+        guard let theirs = owner.locality, let mine = me.locality, theirs == mine, owner.host == me.host,
+              owner.pid > 1 else { return false }
+        if kill(owner.pid, 0) == 0 { return false }
+        return errno == ESRCH
     }
 }

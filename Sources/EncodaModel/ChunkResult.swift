@@ -3,7 +3,12 @@ public struct WorkerIdentity: Codable, Sendable, Hashable {
     public var host: String
     public var pid: Int32
     public var token: String
-    public init(host: String, pid: Int32, token: String) { self.host = host; self.pid = pid; self.token = token }
+    /// Where `pid` means something: boot id and PID namespace of the worker's machine (absent in older
+    /// records). Two identities with the same locality can check each other's processes directly.
+    public var locality: String?
+    public init(host: String, pid: Int32, token: String, locality: String? = nil) {
+        self.host = host; self.pid = pid; self.token = token; self.locality = locality
+    }
 }
 
 /// The record that makes a chunk file trustworthy: written after the chunk file, published by atomic link.
