@@ -6,7 +6,7 @@
 # Idempotent; safe to call from CI before scripts/test.sh.
 set -euo pipefail
 PACKAGES=(qemu-system-x86 linux-image-cloud-amd64 busybox-static nfs-kernel-server nfs-common rpcbind
-          iproute2 util-linux cpio gzip kmod ffmpeg faketime)
+          iproute2 util-linux cpio gzip kmod ffmpeg faketime python3)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

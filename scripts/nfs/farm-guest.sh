@@ -1,0 +1,182 @@
+#!/usr/bin/env bash
+# Part 2 of the farm tests, run INSIDE the NFS guest by test-farm.sh (through run.sh): the cluster scenarios over
+# kernel NFS with two client hosts. Writes OUTPUTs and evidence into WORK (a host folder); the host then checks
+# the OUTPUTs frame by frame. Exits non-zero if any check here fails.
+#   farm-guest.sh ENCODA WORK
+set -uo pipefail
+E=$1 W=$2
+: "${NFS_A:?run me through scripts/nfs/run.sh}" "${NFS_B:?}" "${AS_HOST:?}"
+LEASE=12   # seconds; the plan records it, so every worker agrees (10 s is the minimum encoda accepts)
+enc=(--encoder h264 --lossless --preset ultrafast --threads 1 --lease-seconds "$LEASE")
+bad=0 good=0
+pass() { echo "PASS: $*"; good=$((good + 1)); echo "$good" > "$W/guest.passes"; }
+fail() { echo "FAIL: $*"; bad=$((bad + 1)); }
+say() { echo "  $*"; }
+t0=$(date +%s)
+elapsed() { echo "$(( $(date +%s) - t0 )) s"; }
+# wait_until SECONDS WHAT CMD...: poll CMD until it succeeds (a safety net, not an assertion on speed)
+wait_until() {
+  local limit=$1 what=$2; shift 2
+  local end=$(( $(date +%s) + limit ))
+  until "$@"; do
+    [ "$(date +%s)" -lt "$end" ] || { fail "gave up after ${limit} s waiting for: $what"; return 1; }
+    sleep 0.3
+  done
+}
+# encodes LOG...: "CHUNK COUNT" for every chunk an "encoding frames" line names, over all LOGs
+encodes() { cat "$@" 2>/dev/null | grep -o 'chunk [0-9]*: encoding frames' | awk '{print $2}' | tr -d : | sort | uniq -c | awk '{print $2, $1}'; }
+count_of() { awk -v c="$1" '$1 == c {print $2}' <<<"$2"; }
+logs="$W/logs"; mkdir -p "$logs"
+share_a=$NFS_A/farm share_b=$NFS_B/farm
+mkdir -p "$share_a"
+cp "$W/clips/"*.mkv "$share_a/"
+
+# --- 0. what the protocol relies on: a listing is fresh, a lookup of a missing name is not -----------------------
+echo "== NFS semantics ($(grep -E ' /mnt/nfs-a ' /proc/mounts | awk '{print $3, $4}' | cut -c1-60)...)"
+mkdir -p "$share_a/probe"
+$AS_HOST B stat "$share_b/probe/late" >/dev/null 2>&1   # B looks the name up: "not found" (now cached)
+$AS_HOST A sh -c "echo x > $share_a/probe/late"          # A creates it
+if $AS_HOST B stat "$share_b/probe/late" >/dev/null 2>&1; then neg="B sees it by name at once (no negative-lookup cache in effect)"
+else neg="B still gets 'not found' by name (negative-lookup cache)"; fi
+if $AS_HOST B ls "$share_b/probe" | grep -qx late; then
+  if $AS_HOST B stat "$share_b/probe/late" >/dev/null 2>&1; then
+    pass "a name created on A is in B's listing at once, and found by name after the listing ($neg before it)"
+  else fail "B lists the new name but still cannot stat it"; fi
+else fail "B's fresh listing does not show a file A created: the protocol's assumption is wrong here"; fi
+
+# --- 1. a worker on B killed mid-chunk, a new worker on B --------------------------------------------------------
+echo "== 1. coordinator + worker on A, worker on B killed with SIGKILL mid-chunk, new worker on B   [$(elapsed)]"
+J=$share_a/job-kill; mkdir -p "$J"; cp "$W/plan-kill/scenes.json" "$J/"
+$AS_HOST A "$E" "$share_a/kill.mkv" "$W/out-kill.mkv" "$J" "${enc[@]}" --workers 1 > "$logs/kill-coordinator.log" 2>&1 &
+coord=$!
+wait_until 240 "job.json of job-kill on B" test -s "$share_b/job-kill/job.json"
+$AS_HOST B "$E" worker "$share_b/job-kill" > "$logs/kill-b1.log" 2>&1 &
+b1=$!
+wait_until 240 "worker B1 to start a chunk" grep -q "encoding frames" "$logs/kill-b1.log"
+kill -9 "$b1"; wait "$b1" 2>/dev/null
+victim=$(grep -o 'chunk [0-9]*: encoding frames' "$logs/kill-b1.log" | tail -1 | awk '{print $2}' | tr -d :)
+b1pid=$(grep -o 'encoda worker encoda-hostB:[0-9]*' "$logs/kill-b1.log" | head -1 | cut -d: -f2)
+say "killed worker B1 (pid $b1pid) while it encoded chunk $victim"
+$AS_HOST B "$E" worker "$share_b/job-kill" > "$logs/kill-b2.log" 2>&1 &
+b2=$!
+wait "$coord"; rc=$?
+wait "$b2"; rc2=$?
+[ "$rc" = 0 ] && [ "$rc2" = 0 ] && pass "job finished: coordinator exit 0, new worker B2 exit 0" || fail "coordinator exit $rc, B2 exit $rc2: $(tail -3 "$logs/kill-coordinator.log")"
+cp -r "$J/logs" "$logs/kill-tmp-logs"; cp -r "$J/results" "$J/failures" "$logs/" 2>/dev/null
+mv "$logs/results" "$logs/kill-results"; mv "$logs/failures" "$logs/kill-failures"
+counts=$(encodes "$logs"/kill-*.log "$logs"/kill-tmp-logs/*.log)
+say "encodes started per chunk (all worker logs): $(echo $counts)"
+others_twice=$(awk -v v="$victim" '$1 != v && $2 != 1' <<<"$counts" | wc -l)
+chunks=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["chunks"]))' "$J/job.json")
+[ "$(wc -l <<<"$counts")" = "$chunks" ] || fail "not every one of the $chunks chunks was encoded: $counts"
+if [ "$(count_of "$victim" "$counts")" = 2 ] && [ "$others_twice" = 0 ]; then
+  pass "the killed worker's chunk $victim was encoded twice (killed once, re-encoded once); each of the other $((chunks - 1)) chunks exactly once"
+else fail "chunk $victim encoded $(count_of "$victim" "$counts") times, $others_twice other chunk(s) not exactly once"; fi
+if grep -h "took over the stale lease of encoda-hostB pid $b1pid" "$logs"/kill-*.log "$logs"/kill-tmp-logs/*.log | grep -q "chunk $victim"; then
+  pass "chunk $victim's lease was taken over only after it went stale: $(grep -h "took over the stale lease" "$logs"/kill-*.log "$logs"/kill-tmp-logs/*.log | head -1 | cut -d' ' -f3-)"
+else fail "no worker took over B1's stale lease of chunk $victim"; fi
+if grep -l "\"pid\":$b1pid" "$logs/kill-failures/$victim-"*.json >/dev/null 2>&1; then pass "a failure record for chunk $victim names the killed worker (pid $b1pid)"
+else fail "no failure record for chunk $victim names pid $b1pid"; fi
+if grep -q "\"pid\":$b1pid" "$logs/kill-results/$victim.json"; then fail "chunk $victim's result names the killed worker"
+else pass "chunk $victim's result names $(python3 -c 'import json,sys; w=json.load(open(sys.argv[1]))["worker"]; print(w["host"], "pid", w["pid"])' "$logs/kill-results/$victim.json"), not the killed worker"; fi
+hosts=$(cat "$logs"/kill-results/*.json | grep -o '"host":"[^"]*"' | sort | uniq -c | tr -s ' ' | tr '\n' ';')
+say "results by host: $hosts"
+grep -q encoda-hostB <<<"$hosts" && grep -q encoda-hostA <<<"$hosts" && pass "both hosts published chunks ($hosts)" || fail "not both hosts published: $hosts"
+$AS_HOST B "$E" status "$share_b/job-kill" --json > "$logs/kill-status.json" 2>&1
+grep -q '"finished":true' "$logs/kill-status.json" && grep -q "\"chunksDone\":$chunks" "$logs/kill-status.json" \
+  && pass "status --json on B: finished, $chunks/$chunks chunks done" || fail "status --json on B: $(cat "$logs/kill-status.json")"
+
+# --- 2. the coordinator killed (with its workers) and re-run ------------------------------------------------------
+echo "== 2. coordinator and its workers killed with SIGKILL mid-job, then re-run with the same command   [$(elapsed)]"
+J=$share_a/job-resume; mkdir -p "$J"; cp "$W/plan-kill/scenes.json" "$J/"
+cmd=("$E" "$share_a/kill.mkv" "$W/out-resume.mkv" "$J" "${enc[@]}" --workers 2)
+$AS_HOST A setsid "${cmd[@]}" > "$logs/resume-run1.log" 2>&1 &
+run1=$!
+published() { ls "$J/results" 2>/dev/null | grep -c '^[0-9]*\.json$'; }
+at_least_published() { [ "$(published)" -ge "$1" ]; }
+wait_until 300 "two published chunks in job-resume" at_least_published 2
+kill -9 -- "-$run1" 2>/dev/null || kill -9 "$run1"; wait "$run1" 2>/dev/null
+mkdir -p "$logs/resume-before"; cp "$J"/results/*.json "$logs/resume-before/"
+before=$(ls "$logs/resume-before" | sed 's/\.json$//' | sort)
+say "killed the coordinator's process group with $(echo $before | wc -w) chunk(s) published: $(echo $before); leases left behind: $(ls "$J/leases" | tr '\n' ' ')"
+cp -r "$J/logs" "$logs/resume-logs-run1"
+$AS_HOST A "${cmd[@]}" > "$logs/resume-run2.log" 2>&1; rc=$?
+[ "$rc" = 0 ] && pass "the re-run finished (exit 0): $(grep -o 'resuming job.*' "$logs/resume-run2.log")" || fail "re-run exit $rc: $(tail -3 "$logs/resume-run2.log")"
+run2_logs=$(comm -13 <(ls "$logs/resume-logs-run1") <(ls "$J/logs") | sed "s|^|$J/logs/|")
+again=0
+for c in $before; do
+  cmp -s "$logs/resume-before/$c.json" "$J/results/$c.json" || { fail "chunk $c's result changed after the re-run"; again=1; }
+  if [ -n "$run2_logs" ] && grep -h "chunk $c: encoding" $run2_logs >/dev/null; then fail "chunk $c was published before the kill and encoded again"; again=1; fi
+done
+[ "$again" = 0 ] && pass "none of the $(echo $before | wc -w) chunks published before the kill was encoded again; their result records are unchanged"
+say "the re-run's workers encoded: $(echo $(encodes $run2_logs))"
+
+# --- 3. many workers racing; one with its clock 10 minutes ahead; drain ----------------------------------------
+echo "== 3. six workers racing for claims (3 on A, 3 on B, one on B with its clock 10 min ahead); SIGTERM drains one   [$(elapsed)]"
+J=$share_a/job-race; mkdir -p "$J"; cp "$W/plan-race/scenes.json" "$J/"
+$AS_HOST A "$E" "$share_a/race.mkv" "$W/out-race.mkv" "$J" "${enc[@]}" --workers 0 > "$logs/race-coordinator.log" 2>&1 &
+coord=$!
+wait_until 240 "job.json of job-race" test -s "$share_b/job-race/job.json"
+pids=()
+for i in 1 2 3; do $AS_HOST A "$E" worker "$share_a/job-race" > "$logs/race-a$i.log" 2>&1 & pids+=($!); done
+for i in 1 2; do $AS_HOST B "$E" worker "$share_b/job-race" > "$logs/race-b$i.log" 2>&1 & pids+=($!); done
+# A host whose clock is wrong: only its clock (FAKE_UTIME=0, NO_FAKE_STAT=1: file times stay the server's).
+$AS_HOST B env FAKE_UTIME=0 NO_FAKE_STAT=1 faketime -f "+600s" "$E" worker "$share_b/job-race" > "$logs/race-b3-skewed.log" 2>&1 & pids+=($!)
+drained=${pids[0]}
+wait_until 240 "worker A1 to start a chunk" grep -q "encoding frames" "$logs/race-a1.log"
+kill -TERM "$drained"
+wait "$drained"; drc=$?
+dchunk=$(grep -o 'chunk [0-9]*: encoding frames' "$logs/race-a1.log" | tail -1 | awk '{print $2}' | tr -d :)
+dpid=$(grep -o 'encoda worker encoda-hostA:[0-9]*' "$logs/race-a1.log" | head -1 | cut -d: -f2)
+if [ "$drc" = 0 ] && grep -q "chunk $dchunk: published" "$logs/race-a1.log" && grep -q "\"pid\":$dpid" "$J/results/$dchunk.json" \
+   && [ "$(grep -c 'encoding frames' "$logs/race-a1.log")" = "$(grep -c ': published' "$logs/race-a1.log")" ]; then
+  pass "SIGTERM during chunk $dchunk: worker A1 finished it, published it (its result names pid $dpid) and exited 0"
+else fail "drain: exit $drc, chunk $dchunk: $(tail -3 "$logs/race-a1.log")"; fi
+wait "$coord"; rc=$?
+wrc=0; for p in "${pids[@]:1}"; do wait "$p" || wrc=$?; done
+[ "$rc" = 0 ] && [ "$wrc" = 0 ] && pass "race job finished: coordinator (--workers 0) and the 5 other workers exit 0" || fail "race: coordinator exit $rc, workers $wrc"
+counts=$(encodes "$logs"/race-*.log)
+chunks=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["chunks"]))' "$J/job.json")
+multi=$(awk '$2 != 1' <<<"$counts" | wc -l)
+lost=$(grep -ho 'claim races lost [0-9]*' "$logs"/race-*.log | awk '{s += $4} END {print s + 0}')
+won=$(grep -ho 'claims won [0-9]*' "$logs"/race-*.log | awk '{s += $3} END {print s + 0}')
+stolen=$(grep -ho 'stale leases taken over [0-9]*' "$logs"/race-*.log | awk '{s += $5} END {print s + 0}')
+discarded=$(grep -ho 'results discarded [0-9]*' "$logs"/race-*.log | awk '{s += $3} END {print s + 0}')
+say "per worker: $(for f in "$logs"/race-[ab]*.log; do printf '%s: %s; ' "$(basename "$f" .log)" "$(grep -o 'encoded [0-9]* chunk' "$f" | tail -1)"; done)"
+if [ "$(wc -l <<<"$counts")" = "$chunks" ] && [ "$multi" = 0 ] && [ "$won" = "$chunks" ] && [ "$stolen" = 0 ] && [ "$discarded" = 0 ]; then
+  pass "exclusive claims: $chunks chunks, $won claims won, $lost exclusive creates lost to another worker, 0 chunks with two owners, 0 leases stolen (also by the skewed-clock worker), 0 results discarded"
+else fail "claims: $(wc -l <<<"$counts")/$chunks chunks encoded, $multi encoded more than once, $won won, $stolen stolen, $discarded discarded"; fi
+grep -q 'encoding frames' "$logs/race-b3-skewed.log" && pass "the worker with its clock 10 min ahead encoded $(grep -c ': published' "$logs/race-b3-skewed.log") chunk(s) and took over no fresh lease" \
+  || say "(the skewed worker got no chunk this time)"
+
+# --- 4. a chunk that always fails: quarantined, job exits non-zero naming it, the rest kept ----------------------
+echo "== 4. chunk 00001 always fails (ENCODA_TEST_FAIL_CHUNKS=1, --max-attempts 2) on A and B   [$(elapsed)]"
+J=$share_a/job-fail; mkdir -p "$J"; cp "$W/plan-fail/scenes.json" "$J/"
+cmd=("$E" "$share_a/fail.mkv" "$W/out-fail.mkv" "$J" "${enc[@]}" --max-attempts 2 --workers 1)
+$AS_HOST A env ENCODA_TEST_FAIL_CHUNKS=1 "${cmd[@]}" > "$logs/fail-run1.log" 2>&1 &
+coord=$!
+wait_until 240 "job.json of job-fail" test -s "$share_b/job-fail/job.json"
+$AS_HOST B env ENCODA_TEST_FAIL_CHUNKS=1 "$E" worker "$share_b/job-fail" > "$logs/fail-b.log" 2>&1 &
+bw=$!
+wait "$coord"; rc=$?
+wait "$bw"; brc=$?
+chunks=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["chunks"]))' "$J/job.json")
+if [ "$rc" = 70 ] && grep -q "chunk 00001 (frames" "$logs/fail-run1.log" && [ -f "$J/quarantine/00001.json" ]; then
+  pass "coordinator exit 70 naming it: $(grep -o 'error: .*' "$logs/fail-run1.log" | cut -c1-200)"
+else fail "quarantine: coordinator exit $rc: $(tail -2 "$logs/fail-run1.log")"; fi
+kept=$(ls "$J/results" | grep -c '^[0-9]*\.json$')
+[ "$kept" = $((chunks - 1)) ] && [ ! -e "$J/results/00001.json" ] && pass "the other $kept chunks are kept in TMP; failure records for 00001: $(ls "$J/failures" | grep -c '^00001-')" \
+  || fail "kept $kept results (wanted $((chunks - 1)))"
+[ "$brc" = 0 ] && pass "worker on B left when only the quarantined chunk remained (exit 0)" || fail "worker on B exit $brc"
+$AS_HOST A "$E" status "$J" > "$logs/fail-status.txt" 2>&1
+grep -q "quarantined 00001" "$logs/fail-status.txt" && pass "status shows: $(grep quarantined "$logs/fail-status.txt" | head -1 | cut -c1-160)" || fail "status: $(cat "$logs/fail-status.txt")"
+cp -r "$J/logs" "$logs/fail-logs-run1"
+$AS_HOST B "$E" clean "$share_b/job-fail" --quarantine > "$logs/fail-clean.txt" 2>&1 || fail "clean --quarantine: $(cat "$logs/fail-clean.txt")"
+$AS_HOST A "${cmd[@]}" > "$logs/fail-run2.log" 2>&1; rc=$?
+run2_logs=$(comm -13 <(ls "$logs/fail-logs-run1") <(ls "$J/logs") | sed "s|^|$J/logs/|")
+redone=$(encodes $run2_logs)
+if [ "$rc" = 0 ] && [ "$(echo $redone)" = "00001 1" ]; then pass "after clean --quarantine the re-run (no test hook) encoded only chunk 00001 and finished (exit 0)"
+else fail "re-run exit $rc, encoded: $(echo $redone)"; fi
+
+echo "guest part: $(elapsed), $good passed, $bad failed"
+[ "$bad" = 0 ]

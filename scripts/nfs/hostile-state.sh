@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# Part 1 of the farm tests, on a local folder: everything in TMP is untrusted input. A hostile or malformed
+# job.json is refused with a clear error and exit status 74, a hostile result record is moved aside instead of
+# being trusted, a worker with other library versions refuses the job (78), a worker finds a moved input with
+# --input-root and refuses a different file of the same name, clean refuses live workers and removes a job.
+#   hostile-state.sh ENCODA WORKDIR CLIP
+set -uo pipefail
+encoda=$1 w=$2 clip=$3
+rm -rf "$w"; mkdir -p "$w/src" "$w/elsewhere"
+cp "$clip" "$w/src/in.mkv"
+bad=0
+ok() { echo "  ok: $*"; }
+no() { echo "  NOT OK: $*"; bad=$((bad + 1)); }
+# expect NAME STATUS PATTERN CMD...: CMD exits with STATUS and its stderr/stdout contain PATTERN
+expect() {
+  local name=$1 want=$2 pattern=$3; shift 3
+  local out rc
+  out=$("$@" 2>&1); rc=$?
+  if [ "$rc" = "$want" ] && grep -qE -- "$pattern" <<<"$out"; then ok "$name → exit $rc: $(grep -E -- "$pattern" <<<"$out" | head -1 | cut -c1-180)"
+  else no "$name: wanted exit $want and /$pattern/, got exit $rc: $(echo "$out" | tail -2)"; fi
+}
+"$encoda" "$w/src/in.mkv" "$w/out.mkv" "$w/job" --encoder h264 --lossless --preset ultrafast --workers 1 --quiet \
+  || { no "the reference job did not encode"; exit 1; }
+chunks=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["chunks"]))' "$w/job/job.json")
+edit() { # COPY PYTHON-EXPR-ON-m
+  rm -rf "$w/$1"; cp -r "$w/job" "$w/$1"
+  python3 - "$w/$1/job.json" "$2" <<'PY'
+import json, sys
+p, expr = sys.argv[1], sys.argv[2]
+m = json.load(open(p))
+exec(expr)
+open(p, "w").write(m if isinstance(m, str) else json.dumps(m))
+PY
+}
+edit h-escape 'm["input"]["pathRelativeToWorkDirectory"] = "../../../../../etc/passwd"'
+expect "input path escaping the shared folder" 74 "job.json is invalid: input path .* leads outside" "$encoda" worker "$w/h-escape" --exit-when-idle
+edit h-type 'm["frameCount"] = "lots"'
+expect "frameCount of the wrong type" 74 "job manifest .*job.json is malformed at frameCount" "$encoda" worker "$w/h-type" --exit-when-idle
+edit h-huge 'm = json.dumps(m).replace("\"frameCount\":", "\"frameCount\": 1" + "0" * 40 + ", \"x\":", 1)'
+expect "frameCount beyond 64 bits" 74 "job manifest .*job.json" "$encoda" worker "$w/h-huge" --exit-when-idle
+edit h-big 'm["frameCount"] = 9000000000000000000'
+expect "frameCount absurdly large" 74 "job.json is invalid: frame count" "$encoda" worker "$w/h-big" --exit-when-idle
+edit h-range 'm["chunks"][-1]["range"]["end"] = 2**62'
+expect "chunk range past the end" 74 "job.json is invalid: (chunk|chunks)" "$encoda" worker "$w/h-range" --exit-when-idle
+edit h-id 'm["jobID"] = "../../x-0000000"'
+expect "job id with a path in it" 74 "job.json is invalid: job id" "$encoda" worker "$w/h-id" --exit-when-idle
+edit h-lease 'm["farm"]["leaseSeconds"] = -1'
+expect "negative lease time" 74 "job.json is invalid: lease time" "$encoda" worker "$w/h-lease" --exit-when-idle
+edit h-missing 'del m["chunks"]'
+expect "missing chunks" 74 "malformed: missing chunks" "$encoda" status "$w/h-missing"
+rm -rf "$w/h-notjson"; cp -r "$w/job" "$w/h-notjson"; head -c 100 "$w/job/job.json" > "$w/h-notjson/job.json"
+expect "truncated job.json" 74 "not valid JSON" "$encoda" worker "$w/h-notjson" --exit-when-idle
+edit h-version 'm["versions"]["x264"] = "other-build"'
+expect "other x264 build" 78 "cannot take job .*x264 build" "$encoda" worker "$w/h-version" --exit-when-idle
+edit h-encoda 'm["versions"]["encoda"] = "9.9.9"'
+expect "other encoda version" 78 "cannot take job .*encoda" "$encoda" worker "$w/h-encoda" --exit-when-idle
+
+# A hostile result record: its chunk file name leads out of TMP. It must not count as done.
+rm -rf "$w/h-result"; cp -r "$w/job" "$w/h-result"
+python3 - "$w/h-result/results/00000.json" <<'PY'
+import json, sys
+p = sys.argv[1]; r = json.load(open(p)); r["file"] = "../../../../etc/passwd"; open(p, "w").write(json.dumps(r))
+PY
+out=$("$encoda" status "$w/h-result" --json 2>&1)
+if grep -q "\"chunksDone\":$((chunks - 1))" <<<"$out" && ls "$w/h-result/results" | grep -q '00000.json.invalid-'; then
+  ok "result record naming ../../../../etc/passwd: not trusted, moved aside, chunk 00000 counts as not done"
+else no "hostile result record was trusted: $out"; fi
+
+# --input-root: the input moved after planning.
+mv "$w/src/in.mkv" "$w/elsewhere/in.mkv"
+expect "moved input without --input-root" 65 "cannot find the input" "$encoda" worker "$w/job" --exit-when-idle
+expect "moved input with --input-root" 0 "leaving; encoded 0" "$encoda" worker "$w/job" --exit-when-idle --input-root "$w/elsewhere"
+mkdir -p "$w/other"; head -c 5000 "$w/elsewhere/in.mkv" > "$w/other/in.mkv"
+expect "a different file under --input-root" 65 "is a different file" "$encoda" worker "$w/job" --exit-when-idle --input-root "$w/other"
+
+# status and clean
+expect "status of a finished job" 0 "$chunks/$chunks chunks done" "$encoda" status "$w/job"
+touch "$w/job/workers/live.json"; echo '{"host":"h","pid":1,"token":"t"}' > "$w/job/workers/live.json"
+expect "clean refuses while a worker is alive" 74 "workers are still active" "$encoda" clean "$w/job"
+rm "$w/job/workers/live.json"
+expect "clean removes the job" 0 "removed the job state" "$encoda" clean "$w/job"
+expect "status after clean" 74 "holds no job" "$encoda" status "$w/job"
+[ "$bad" = 0 ]
