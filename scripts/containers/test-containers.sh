@@ -111,7 +111,7 @@ run_block() { # NAME: run it as written, in this shell (so its exports stay), wi
   local code; code=$(readme_block "$1")
   [ -n "$code" ] || fail "$README has no block <!-- $1 -->"
   echo "$1" >> "$WORK/blocks-run"     # a file, not a variable: some blocks run in $(…) subshells
-  say "   \$ $(head -n 1 <<<"$code")$([ "$(wc -l <<<"$code")" -gt 1 ] && echo ' …')"
+  say "   \$ $(head -n 1 <<<"$code")$([ "$(wc -l <<<"$code")" -gt 1 ] && echo ' …')" >&2
   eval "$code"
 }
 
@@ -342,7 +342,7 @@ if [ "$FULL" = 1 ]; then
   [ "$(results_count "$T")" -lt 4 ] || fail "the job finished before the added worker joined"
   pass "farm: coordinator container + worker-b + a worker added mid-job all in job $(json_get "$T/job.json" jobID)"
   release_hold
-  waited=$(run_block farm:wait 2>&1)
+  waited=$(run_block farm:wait)
   [ "$(head -n 1 <<<"$waited")" = 0 ] || fail "the job container exited with $(head -n 1 <<<"$waited"): $waited"
   for c in encoda-worker-b "$(tail -n 1 <<<"$added")"; do
     st=$(podman wait "$c"); [ "$st" = 0 ] || fail "worker $c exited with $st"
