@@ -39,7 +39,7 @@ public struct WorkerOptions: Sendable {
 
 /// Counts that let tests and logs show what happened to the claims of one worker.
 public struct WorkerTally: Sendable, Equatable {
-    /// Claims won (fresh or stolen).
+    /// Claims won (fresh or stolen) that led to an encode.
     public var claimed = 0
     /// Claims taken over from a stale lease.
     public var stolen = 0
@@ -118,7 +118,6 @@ public final class Worker: @unchecked Sendable { // state shared with the heartb
                     if !state.leased.contains(c.id) { tally.racesLost += 1 }
                     continue
                 }
-                tally.claimed += 1
                 if case .stolen(let prev) = r {
                     tally.stolen += 1
                     log("chunk \(c.name): took over the stale lease of \(prev.host) pid \(prev.pid)")
@@ -132,6 +131,7 @@ public final class Worker: @unchecked Sendable { // state shared with the heartb
                 }
                 if failureCount(c.id) >= options.farm.maxAttempts { quarantineIfNeeded(c.id); leases.release(c.id); continue }
                 claimed = c
+                tally.claimed += 1
                 break
             }
             guard let chunk = claimed else {

@@ -73,7 +73,7 @@ if [ "$(count_of "$victim" "$counts")" = 2 ] && [ "$others_twice" = 0 ]; then
   pass "the killed worker's chunk $victim was encoded twice (killed once, re-encoded once); each of the other $((chunks - 1)) chunks exactly once"
 else fail "chunk $victim encoded $(count_of "$victim" "$counts") times, $others_twice other chunk(s) not exactly once"; fi
 if grep -h "took over the stale lease of encoda-hostB pid $b1pid" "$logs"/kill-*.log "$logs"/kill-tmp-logs/*.log | grep -q "chunk $victim"; then
-  pass "chunk $victim's lease was taken over only after it went stale: $(grep -h "took over the stale lease" "$logs"/kill-*.log "$logs"/kill-tmp-logs/*.log | head -1 | cut -d' ' -f3-)"
+  pass "chunk $victim's lease was taken over from the killed worker (its process is gone, or its heartbeat is older than the lease): $(grep -h "took over the stale lease" "$logs"/kill-*.log "$logs"/kill-tmp-logs/*.log | head -1 | cut -d' ' -f3-)"
 else fail "no worker took over B1's stale lease of chunk $victim"; fi
 if grep -l "\"pid\":$b1pid" "$logs/kill-failures/$victim-"*.json >/dev/null 2>&1; then pass "a failure record for chunk $victim names the killed worker (pid $b1pid)"
 else fail "no failure record for chunk $victim names pid $b1pid"; fi

@@ -1,0 +1,112 @@
+import EncodaJobs
+import EncodaModel
+import Foundation
+import XCTest
+
+final class WorkerTests: XCTestCase {
+    func testWorkerEncodesEveryChunkOnceAndPublishesValidResults() throws {
+        let job = try TestJob(chunks: 5); defer { job.remove() }
+        let enc = FakeEncoder()
+        let done = try worker(job, "a", enc).run()
+        XCTAssertEqual(Set(done), Set(0..<5))
+        XCTAssertEqual(enc.encodes, [0: 1, 1: 1, 2: 1, 3: 1, 4: 1])
+        let state = JobState.scan(job.dir, manifest: job.manifest)
+        XCTAssertEqual(Set(state.done.keys), Set(0..<5))
+        XCTAssertTrue(job.dir.list(job.dir.leases).isEmpty, "every lease released")
+        XCTAssertTrue(job.dir.list(job.dir.workers).isEmpty, "worker record removed on exit")
+    }
+
+    func testSecondWorkerFindsNothingToDo() throws {
+        let job = try TestJob(chunks: 3); defer { job.remove() }
+        _ = try worker(job, "a", FakeEncoder()).run()
+        let enc = FakeEncoder()
+        XCTAssertEqual(try worker(job, "b", enc).run(), [])
+        XCTAssertTrue(enc.encodes.isEmpty)
+    }
+
+    func testChunkThatAlwaysFailsIsQuarantinedAfterMaxAttemptsAndOthersAreKept() throws {
+        let job = try TestJob(chunks: 4, farm: FarmSettings(leaseSeconds: 30, maxAttempts: 3)); defer { job.remove() }
+        let enc = FakeEncoder(failing: [2])
+        let w = worker(job, "a", enc)
+        let done = try w.run()
+        XCTAssertEqual(Set(done), [0, 1, 3])
+        XCTAssertEqual(enc.encodes[2], 3, "tried exactly max-attempts times, then quarantined instead of looping")
+        let state = JobState.scan(job.dir, manifest: job.manifest)
+        XCTAssertEqual(Set(state.quarantined.keys), [2])
+        XCTAssertTrue(state.quarantined[2]!.contains("fake encoder refuses chunk 00002"), state.quarantined[2]!)
+        XCTAssertEqual(state.failures[2], 3)
+        XCTAssertTrue(job.manifest.chunks.allSatisfy { state.isFinished($0.id) })
+        XCTAssertEqual(w.tally.failed, 3)
+    }
+
+    func testWrongFrameCountIsAFailureNotAResult() throws {
+        let job = try TestJob(chunks: 2, farm: FarmSettings(leaseSeconds: 30, maxAttempts: 1)); defer { job.remove() }
+        _ = try worker(job, "a", FakeEncoder(shortBy: [1: 1])).run()
+        let state = JobState.scan(job.dir, manifest: job.manifest)
+        XCTAssertNil(state.done[1])
+        XCTAssertTrue(state.quarantined[1]?.contains("produced 9 frames, expected 10") ?? false, "\(state.quarantined)")
+    }
+
+    func testFencedWorkerDiscardsItsResultWhenItsLeaseWasTakenOver() throws {
+        let job = try TestJob(chunks: 1); defer { job.remove() }
+        let enc = FakeEncoder()
+        let thief = job.book("thief")
+        enc.during = { c in
+            // While "a" encodes, its lease goes stale and another worker takes it over.
+            job.age(lease: c.id, by: 120)
+            XCTAssertEqual(try? thief.acquire(c.id), .stolen(previous: job.identity("a")))
+        }
+        let a = worker(job, "a", enc)
+        XCTAssertEqual(try a.run(), [])
+        XCTAssertEqual(a.tally.discarded, 1)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: job.dir.result(0)), "no result published without the lease")
+        XCTAssertTrue(thief.stillHeld(0), "the thief's lease is untouched")
+        XCTAssertTrue(job.dir.list(job.dir.chunks).isEmpty, "the fenced worker removed its chunk file")
+    }
+
+    func testStaleLeaseOfACrashedWorkerIsTakenOverAndCountedAsAFailure() throws {
+        let job = try TestJob(chunks: 2); defer { job.remove() }
+        let crashed = job.book("crashed")
+        XCTAssertEqual(try crashed.acquire(0), .acquired)
+        job.age(lease: 0, by: 120)
+        let enc = FakeEncoder()
+        let w = worker(job, "b", enc)
+        XCTAssertEqual(Set(try w.run()), [0, 1])
+        XCTAssertEqual(w.tally.stolen, 1)
+        XCTAssertEqual(JobState.scan(job.dir, manifest: job.manifest).failures[0], 1)
+    }
+
+    func testDrainRequestedBeforeStartClaimsNothing() throws {
+        let job = try TestJob(chunks: 2); defer { job.remove() }
+        let enc = FakeEncoder()
+        let w = worker(job, "a", enc)
+        w.drain()
+        XCTAssertEqual(try w.run(), [])
+        XCTAssertTrue(enc.encodes.isEmpty)
+        XCTAssertTrue(job.dir.list(job.dir.leases).isEmpty)
+    }
+
+    func testDrainDuringAChunkPublishesItAndLeaves() throws {
+        let job = try TestJob(chunks: 3); defer { job.remove() }
+        let enc = FakeEncoder()
+        var w: Worker!
+        enc.during = { _ in w.drain() }
+        w = worker(job, "a", enc)
+        XCTAssertEqual(try w.run().count, 1, "the chunk in hand is finished and published, no other is started")
+        XCTAssertEqual(JobState.scan(job.dir, manifest: job.manifest).done.count, 1)
+    }
+
+    func testManyWorkersTogetherEncodeEachChunkExactlyOnce() throws {
+        let job = try TestJob(chunks: 30); defer { job.remove() }
+        let enc = FakeEncoder()
+        let group = DispatchGroup()
+        for i in 0..<6 {
+            group.enter()
+            Thread { _ = try? worker(job, "w\(i)", enc, exitWhenIdle: false).run(); group.leave() }.start()
+        }
+        group.wait()
+        XCTAssertEqual(enc.encodes.count, 30)
+        XCTAssertTrue(enc.encodes.values.allSatisfy { $0 == 1 }, "\(enc.encodes)")
+        XCTAssertEqual(JobState.scan(job.dir, manifest: job.manifest).done.count, 30)
+    }
+}
