@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Full encode: `encoda INPUT OUTPUT TMP` (scene pass, planning, workers, join — everything a user waits for)
+# against one ffmpeg process with the same encoder, preset, CRF and bit depth, on the same input.
+# Runs interleaved; medians compared. Then bit rate and VMAF of the last outputs against the source
+# (../shared/bench/quality.sh; it installs a libvmaf-enabled ffmpeg from PyPI into the cache on first use).
+#
+# usage: bench/encode.sh [av1|h264] [INPUT]     RUNS (default 3); QUALITY=0 skips the VMAF measurement
+#   av1:  SVT-AV1 preset 8, CRF 35, 8-bit   bar: time <= 0.95x, bit rate within ±2 %, VMAF within ±0.3
+#   h264: x264 preset medium, CRF 23        bar: time <= 1.00x, same quality bounds
+source "$(dirname "$0")/lib.sh"
+CODEC=${1:-av1}
+RUNS=${RUNS:-3}
+ENCODA=$(encoda_bin)
+INPUT=${2:-$(synth_clip)}
+case "$CODEC" in
+  av1)  EARGS=(--encoder av1 --preset 8 --crf 35 --pix-fmt yuv420p)
+        FARGS=(-c:v libsvtav1 -preset 8 -crf 35 -pix_fmt yuv420p); BAR=0.95; LABEL="SVT-AV1 p8 crf35" ;;
+  h264) EARGS=(--encoder h264 --preset medium --crf 23 --pix-fmt yuv420p)
+        FARGS=(-c:v libx264 -preset medium -crf 23 -pix_fmt yuv420p); BAR=1.00; LABEL="x264 medium crf23" ;;
+  *) echo "usage: $0 [av1|h264] [INPUT]" >&2; exit 2 ;;
+esac
+header "encode $LABEL: $(basename "$INPUT"), $RUNS interleaved runs"
+
+: >"$WORK/encoda.t"; : >"$WORK/ffmpeg.t"
+for i in $(seq "$RUNS"); do
+  if [ $((i % 2)) = 1 ]; then order="encoda ffmpeg"; else order="ffmpeg encoda"; fi
+  for who in $order; do
+    if [ "$who" = encoda ]; then
+      rm -rf "$WORK/tmp" "$WORK/encoda.mkv"
+      time_cmd "$WORK/encoda.t" "$ENCODA" "$INPUT" "$WORK/encoda.mkv" "$WORK/tmp" "${EARGS[@]}" --quiet
+    else
+      rm -f "$WORK/ffmpeg.mkv"
+      time_cmd "$WORK/ffmpeg.t" ffmpeg -hide_banner -loglevel error -nostdin -i "$INPUT" -map 0:v "${FARGS[@]}" "$WORK/ffmpeg.mkv"
+    fi
+    note "  run $i $who: $(tail -1 "$WORK/$who.t" | cut -d' ' -f1) s (load $(loadavg))"
+  done
+done
+e=$(median "$WORK/encoda.t"); f=$(median "$WORK/ffmpeg.t"); r=$(ratio "$e" "$f")
+note "encoda: $(all_values "$WORK/encoda.t") s; ffmpeg: $(all_values "$WORK/ffmpeg.t") s"
+verdict "encode $LABEL" "$(le "$r" "$BAR")" \
+  "$(printf 'ratio %s (bar <= %s)  encoda %.1fs  ffmpeg %.1fs' "$r" "$BAR" "$e" "$f")"
+
+# Quality of the last outputs: bit rate and VMAF against the source.
+kb_e=$(video_kbps "$WORK/encoda.mkv"); kb_f=$(video_kbps "$WORK/ffmpeg.mkv")
+dkb=$(awk -v a="$kb_e" -v b="$kb_f" 'BEGIN {printf "%+.2f", (a / b - 1) * 100}')
+kb_ok=$(awk -v d="$dkb" 'BEGIN {print (d <= 2 && d >= -2) ? 1 : 0}')
+if [ "${QUALITY:-1}" = 0 ]; then
+  verdict "bit rate $LABEL" "$kb_ok" "$(printf 'encoda %s kb/s vs ffmpeg %s kb/s: %s %% (bar ±2 %%); VMAF skipped (QUALITY=0)' "$kb_e" "$kb_f" "$dkb")"
+  exit 0
+fi
+q_e=$(bash "$SHARED/bench/quality.sh" "$WORK/encoda.mkv" "$INPUT")
+q_f=$(bash "$SHARED/bench/quality.sh" "$WORK/ffmpeg.mkv" "$INPUT")
+v_e=$(echo "$q_e" | sed -n 's/.*vmaf=\([0-9.]*\).*/\1/p'); v_f=$(echo "$q_f" | sed -n 's/.*vmaf=\([0-9.]*\).*/\1/p')
+dv=$(awk -v a="$v_e" -v b="$v_f" 'BEGIN {printf "%+.2f", a - b}')
+v_ok=$(awk -v d="$dv" 'BEGIN {print (d <= 0.3 && d >= -0.3) ? 1 : 0}')
+note "quality encoda: $q_e"; note "quality ffmpeg: $q_f"
+verdict "quality $LABEL" "$((kb_ok && v_ok))" \
+  "$(printf 'bit rate %s %% (bar ±2 %%: %s vs %s kb/s)  VMAF %s (bar ±0.3: %s vs %s)' "$dkb" "$kb_e" "$kb_f" "$dv" "$v_e" "$v_f")"

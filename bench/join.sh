@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Concat + mux of a finished job against copying the output file. Bar: ratio <= 1.50.
+#
+# One real encode (x264 ultrafast CRF 12, so the output is large and the join is not lost in start-up time)
+# leaves every chunk done in TMP; then, interleaved:
+#   encoda: the same command again on the finished TMP — start, load the plan, verify every chunk, join,
+#           mux and check OUTPUT (what a user waits for once the last chunk is done);
+#   copy:   `cp OUTPUT COPY` of the file that join produced (both land in the page cache, neither fsyncs).
+# The coordinator's own "joined in" figure (join and mux alone) is reported beside it.
+#
+# usage: bench/join.sh [INPUT]   RUNS (default 5)
+source "$(dirname "$0")/lib.sh"
+RUNS=${RUNS:-5}
+ENCODA=$(encoda_bin)
+INPUT=${1:-$(synth_clip)}
+header "join: $(basename "$INPUT"), $RUNS interleaved runs"
+ARGS=(--encoder h264 --preset ultrafast --crf 12)
+"$ENCODA" "$INPUT" "$WORK/out.mkv" "$WORK/tmp" "${ARGS[@]}" --quiet
+size_mb=$(du -m "$WORK/out.mkv" | cut -f1)
+: >"$WORK/encoda.t"; : >"$WORK/cp.t"; : >"$WORK/joined"
+for i in $(seq "$RUNS"); do
+  if [ $((i % 2)) = 1 ]; then order="encoda cp"; else order="cp encoda"; fi
+  for who in $order; do
+    if [ "$who" = encoda ]; then
+      rm -f "$WORK/out.mkv"
+      time_cmd "$WORK/encoda.t" "$ENCODA" "$INPUT" "$WORK/out.mkv" "$WORK/tmp" "${ARGS[@]}"
+      sed -n 's/.*joined in \([0-9.]*\) s.*/\1/p' "$WORK/last.log" >>"$WORK/joined"
+    else
+      rm -f "$WORK/copy.mkv"
+      time_cmd "$WORK/cp.t" cp "$WORK/out.mkv" "$WORK/copy.mkv"
+    fi
+  done
+done
+e=$(median "$WORK/encoda.t"); c=$(median "$WORK/cp.t"); r=$(ratio "$e" "$c")
+j=$(median "$WORK/joined")
+note "encoda (finished job): $(all_values "$WORK/encoda.t") s; cp: $(all_values "$WORK/cp.t") s; joined in: $(all_values "$WORK/joined") s"
+verdict "concat+mux vs copy" "$(le "$r" 1.50)" \
+  "$(printf 'ratio %s (bar <= 1.50)  encoda on the finished job %.3fs (join+mux alone %ss, ratio %s)  cp %.3fs  output %s MB' \
+     "$r" "$e" "$j" "$(ratio "$j" "$c")" "$c" "$size_mb")"
