@@ -15,9 +15,12 @@
 #
 # Targets:
 #   runtime           (default, last stage) compiles encoda inside the Swift image.
-#   runtime-prebuilt  packages an encoda binary built on a Debian 12 host, skipping the Swift stage:
+#   runtime-prebuilt  packages an encoda binary built on a Debian 12 host, skipping the Swift stage (the binary
+#     must link Swift's runtime statically; the build context `prebuilt` is a folder holding just `encoda`):
 #       swift build -c release --static-swift-stdlib --product encoda
-#       podman build --target runtime-prebuilt --build-context prebuilt="$(swift build -c release --show-bin-path)" .
+#       mkdir -p /tmp/encoda-prebuilt && cp "$(swift build -c release --show-bin-path)/encoda" /tmp/encoda-prebuilt/
+#       podman build --target runtime-prebuilt --build-context prebuilt=/tmp/encoda-prebuilt -t localhost/encoda .
+#     (scripts/containers/test-containers.sh does this for its fast worker tests.)
 #     A separate named target rather than an ARG that picks the binary's stage: buildah resolves a
 #     `COPY --from=${STAGE}` as an image name and fails.
 ARG SWIFT_IMAGE=swift:6.3-bookworm

@@ -13,7 +13,8 @@ apt-get -o DPkg::Lock::Timeout=600 -y -qq purge podman buildah runc crun conmon 
   containernetworking-plugins golang-github-containers-common golang-github-containers-image >/dev/null 2>&1
 apt-get -o DPkg::Lock::Timeout=600 -y -qq autoremove --purge >/dev/null 2>&1
 rm -rf /etc/containers /var/lib/containers /run/containers /run/libpod /var/cache/encoda-containers \
-       /var/lib/encoda-containers /root/.docker/cli-plugins/docker-compose /var/tmp/encoda-rootfs.* /var/tmp/encoda-swift-image.*
+       /var/lib/encoda-containers /root/.docker/cli-plugins/docker-compose /var/tmp/encoda-rootfs.* /var/tmp/encoda-swift-image.* \
+       /var/tmp/buildah-cache /var/tmp/buildah-cache-*
 hash -r
 for c in podman buildah runc debootstrap; do command -v "$c" >/dev/null && echo "clean.sh: $c is still installed"; done
 echo "clean.sh: done"

@@ -117,7 +117,7 @@ APT
     phase_done
   fi
   phase "import debian:bookworm-slim"
-  podman import --change 'CMD ["bash"]' "$rootfs_tar" docker.io/library/debian:bookworm-slim >/dev/null
+  podman import --quiet --change 'CMD ["bash"]' "$rootfs_tar" docker.io/library/debian:bookworm-slim >/dev/null
   podman tag docker.io/library/debian:bookworm-slim docker.io/library/debian:12-slim
   phase_done
 fi
