@@ -33,6 +33,31 @@ static inline double encoda_plane_mad(const uint8_t *a, int a_stride, const uint
     return (double)sum / ((double)width * (double)height);
 }
 
+/* Block-mean downscale of an 8-bit plane (w x h) to dw x dh, block edges at floor(i * w / dw). Columns of each
+   band of rows are summed first (a straight, vectorisable loop over memory in order), then folded into blocks.
+   `colsum` is caller scratch of w entries. Used by the scene pass on the decoder's own luma plane, so the only
+   per-frame work besides decoding is one read of the luma plane. Same reason for C as encoda_plane_mad. */
+static inline void encoda_luma_downscale(const uint8_t *src, int stride, int w, int h,
+                                         uint8_t *dst, int dw, int dh, uint32_t *colsum) {
+    for (int oy = 0; oy < dh; oy++) {
+        int y0 = (int)((int64_t)oy * h / dh), y1 = (int)((int64_t)(oy + 1) * h / dh);
+        if (y1 <= y0) y1 = y0 + 1;
+        for (int x = 0; x < w; x++) colsum[x] = 0;
+        for (int y = y0; y < y1; y++) {
+            const uint8_t *r = src + (size_t)y * stride;
+            for (int x = 0; x < w; x++) colsum[x] += r[x];
+        }
+        for (int ox = 0; ox < dw; ox++) {
+            int x0 = (int)((int64_t)ox * w / dw), x1 = (int)((int64_t)(ox + 1) * w / dw);
+            if (x1 <= x0) x1 = x0 + 1;
+            uint64_t sum = 0;
+            for (int x = x0; x < x1; x++) sum += colsum[x];
+            uint64_t n = (uint64_t)(x1 - x0) * (uint64_t)(y1 - y0);
+            dst[(size_t)oy * dw + ox] = (uint8_t)((sum + n / 2) / n);
+        }
+    }
+}
+
 /* The non-black area of an 8-bit luma plane, for crop detection. A row (column) is picture when more than
    1/32 of its samples exceed `level`; rows are scanned inward from each edge, so the cost is small for frames
    with picture near the edges. Writes x, y, w, h into out[0..3]; returns 0 when no row is picture.

@@ -32,6 +32,15 @@ final class BorderSampler {
     func offer(_ f: Frame, number n: Int) throws {
         guard n % step == 0 else { return }
         guard f.width == width, f.height == height else { return } // a size change mid-stream: not measured
+        if ScenePass.hasPlainLuma(f.format), let luma = f.plane(0) {
+            // The decoder's luma plane is already the grey picture to scan: no conversion.
+            var bounds = [Int32](repeating: 0, count: 4)
+            // Same threshold as on libswscale's grey, which stretches limited-range luma: 32 there is 43 here.
+            let level = ScenePass.isFullRangeLuma(f.format) ? Self.blackLevel : Int32((16 + Double(Self.blackLevel) * 219 / 255).rounded(.down))
+            let found = encoda_picture_bounds(luma, Int32(f.stride(0)), Int32(width), Int32(height), level, &bounds)
+            record(n, found: found, bounds)
+            return
+        }
         let key = (Int32(f.width), Int32(f.height), f.format.rawValue)
         if scaler == nil || key != scalerKey {
             sws_freeContext(scaler)
@@ -55,6 +64,10 @@ final class BorderSampler {
             }
             return encoda_picture_bounds(dst.baseAddress, Int32(w), Int32(w), Int32(h), Self.blackLevel, &bounds)
         }
+        record(n, found: found, bounds)
+    }
+
+    private func record(_ n: Int, found: Int32, _ bounds: [Int32]) {
         frames.append(n)
         areas.append(found != 0 ? CropRect(width: Int(bounds[2]), height: Int(bounds[3]), x: Int(bounds[0]), y: Int(bounds[1])) : nil)
     }

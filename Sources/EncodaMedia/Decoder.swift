@@ -8,8 +8,13 @@ enum ReceiveResult { case frame, needsInput, endOfStream }
 final class Decoder {
     let context: UnsafeMutablePointer<AVCodecContext>
 
-    /// - Parameter threads: 0 lets libav choose; frame threading is used where the codec has it.
-    init(stream: UnsafeMutablePointer<AVStream>, threads: Int, path: String) throws {
+    /// - Parameters:
+    ///   - threads: 0 lets libav choose; frame threading is used where the codec has it.
+    ///   - analysisOnly: the pictures are only measured, never encoded: skip the in-loop deblocking filter and
+    ///     allow non-conforming speed-ups. Every frame is still decoded with its exact timestamp; its pixels
+    ///     drift slightly from the true ones (invisible on a downscaled plane), which is why this is off for
+    ///     anything that feeds an encoder.
+    init(stream: UnsafeMutablePointer<AVStream>, threads: Int, path: String, analysisOnly: Bool = false) throws {
         let par = stream.pointee.codecpar!
         guard let codec = avcodec_find_decoder(par.pointee.codec_id) else {
             let name = String(cString: avcodec_get_name(par.pointee.codec_id))
@@ -21,6 +26,10 @@ final class Decoder {
         ctx.pointee.pkt_timebase = stream.pointee.time_base
         ctx.pointee.thread_count = Int32(threads)
         ctx.pointee.thread_type = FF_THREAD_FRAME | FF_THREAD_SLICE
+        if analysisOnly {
+            ctx.pointee.skip_loop_filter = AVDISCARD_ALL
+            ctx.pointee.flags2 |= AV_CODEC_FLAG2_FAST
+        }
         try check(avcodec_open2(ctx, codec, nil), .inputUnsupported, "the decoder for INPUT could not be opened")
     }
 
@@ -60,11 +69,19 @@ final class FrameReader {
     let frame = Frame()
     private var draining = false
     private var finished = false
+    /// While set, packets shown before this timestamp that no other frame refers to are not decoded at all
+    /// (pre-roll after a seek: such frames could only be thrown away). Reference frames are always decoded, so the
+    /// frames from this timestamp on are bit-exact. Clear it once the first wanted frame has come out.
+    var discardUnreferencedBefore: Int64? {
+        didSet {
+            if discardUnreferencedBefore == nil { decoder.context.pointee.skip_frame = AVDISCARD_DEFAULT }
+        }
+    }
 
-    init(demuxer: Demuxer, streamIndex: Int, threads: Int) throws {
+    init(demuxer: Demuxer, streamIndex: Int, threads: Int, analysisOnly: Bool = false) throws {
         self.demuxer = demuxer
         self.streamIndex = streamIndex
-        decoder = try Decoder(stream: demuxer.stream(streamIndex), threads: threads, path: demuxer.path)
+        decoder = try Decoder(stream: demuxer.stream(streamIndex), threads: threads, path: demuxer.path, analysisOnly: analysisOnly)
     }
 
     /// Next decoded frame into `frame`; false at the end of the stream.
@@ -81,6 +98,10 @@ final class FrameReader {
                     if Int(packet.pointer.pointee.stream_index) == streamIndex { gotPacket = true; break }
                 }
                 if gotPacket {
+                    if let limit = discardUnreferencedBefore {
+                        let pts = packet.pointer.pointee.pts
+                        decoder.context.pointee.skip_frame = pts != noPTS && pts < limit ? AVDISCARD_NONREF : AVDISCARD_DEFAULT
+                    }
                     _ = try decoder.send(packet)
                 } else {
                     draining = true

@@ -17,6 +17,27 @@ public enum ScenePass {
         public var crop: CropAnalysis?
     }
 
+    /// True when plane 0 of `format` is plain 8-bit luma (one byte per sample, no packing, not RGB or palette):
+    /// every 8-bit planar or semi-planar YUV format and grey.
+    static func hasPlainLuma(_ format: AVPixelFormat) -> Bool {
+        guard let d = av_pix_fmt_desc_get(format) else { return false }
+        let c = d.pointee.comp.0
+        let excluded = UInt64(AV_PIX_FMT_FLAG_RGB) | UInt64(AV_PIX_FMT_FLAG_PAL) | UInt64(AV_PIX_FMT_FLAG_BITSTREAM) | UInt64(AV_PIX_FMT_FLAG_HWACCEL)
+        return c.plane == 0 && c.step == 1 && c.offset == 0 && c.shift == 0 && c.depth == 8 && (d.pointee.flags & excluded) == 0
+    }
+
+    /// libswscale stretches limited-range luma (16…235) to full range when it makes grey, and earlier analysis
+    /// versions measured on that grey plane. Measurements on the raw luma plane are multiplied by this so that
+    /// thresholds keep their meaning. Full range for the JPEG formats and grey, as libswscale decides it.
+    static func lumaGain(_ format: AVPixelFormat) -> Double {
+        isFullRangeLuma(format) ? 1 : 255.0 / 219.0
+    }
+
+    static func isFullRangeLuma(_ format: AVPixelFormat) -> Bool {
+        [AV_PIX_FMT_YUVJ420P, AV_PIX_FMT_YUVJ422P, AV_PIX_FMT_YUVJ444P, AV_PIX_FMT_YUVJ440P, AV_PIX_FMT_YUVJ411P,
+         AV_PIX_FMT_GRAY8].contains(format)
+    }
+
     /// Throws a clear error when frames of this size cannot be encoded by `encoder`.
     public static func checkEncodable(_ video: VideoFacts, encoder: EncoderKind) throws {
         try InputProbe.checkEncodable(video, encoder: encoder)
@@ -29,7 +50,7 @@ public enum ScenePass {
         let (demuxer, facts) = try InputProbe.open(input)
         try InputProbe.checkEncodable(facts, encoder: encoder)
         let si = facts.streamIndex
-        let reader = try FrameReader(demuxer: demuxer, streamIndex: si, threads: threads)
+        let reader = try FrameReader(demuxer: demuxer, streamIndex: si, threads: threads, analysisOnly: true)
         let aw = analysisWidth
         var ah = Int((Double(facts.height) * Double(aw) / Double(facts.width)).rounded())
         ah = max(2, ah & ~1)
@@ -37,6 +58,7 @@ public enum ScenePass {
         var current = 0
         var scaler: OpaquePointer? = nil
         var scalerKey: (Int32, Int32, Int32) = (0, 0, -1)
+        var colsum: [UInt32] = []
         defer { sws_freeContext(scaler) }
 
         var pts: [Int64] = []
@@ -67,8 +89,19 @@ public enum ScenePass {
             if f.isKeyframe || n == 0 { keyframes.append(n) }
             lastDuration = f.duration > 0 ? f.duration : frameStep
 
-            // Downscale luma into the current analysis plane.
+            // Downscale luma into the current analysis plane: straight from the decoder's 8-bit luma plane when
+            // there is one (no conversion, no copy), through libswscale for anything else.
             let key = (Int32(f.width), Int32(f.height), f.format.rawValue)
+            var gain = 1.0
+            if ScenePass.hasPlainLuma(f.format), let luma = f.plane(0) {
+                gain = ScenePass.lumaGain(f.format)
+                if colsum.count < f.width { colsum = [UInt32](repeating: 0, count: f.width) }
+                planes[current].withUnsafeMutableBufferPointer { dst in
+                    colsum.withUnsafeMutableBufferPointer { scratch in
+                        encoda_luma_downscale(luma, Int32(f.stride(0)), key.0, key.1, dst.baseAddress, Int32(aw), Int32(ah), scratch.baseAddress)
+                    }
+                }
+            } else {
             if scaler == nil || key != scalerKey {
                 sws_freeContext(scaler)
                 scaler = sws_getContext(key.0, key.1, f.format, Int32(aw), Int32(ah), AV_PIX_FMT_GRAY8, SWS_AREA, nil, nil, nil)
@@ -90,6 +123,7 @@ public enum ScenePass {
                     }
                 }
             }
+            }
             if n == 0 {
                 changes.append(0)
             } else {
@@ -99,7 +133,7 @@ public enum ScenePass {
                         encoda_plane_mad(a.baseAddress, Int32(aw), b.baseAddress, Int32(aw), Int32(aw), Int32(ah))
                     }
                 }
-                changes.append(mad * 100.0 / 255.0)
+                changes.append(mad * gain * 100.0 / 255.0)
             }
             current = 1 - current
             try borders.offer(f, number: n)

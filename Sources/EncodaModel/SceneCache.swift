@@ -4,7 +4,8 @@
 public struct SceneCache: Codable, Sendable {
     public static let formatVersion = 1
     /// Bumped when the measurement itself changes (downscale size, formula), invalidating old caches.
-    public static let analysisVersion = 1
+    /// 2: block means straight from the luma plane of a decode without deblocking (was libswscale area scaling).
+    public static let analysisVersion = 2
 
     public var formatVersion: Int
     public var analysisVersion: Int
