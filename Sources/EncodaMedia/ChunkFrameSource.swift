@@ -67,6 +67,10 @@ final class ChunkFrameSource {
     }
 
     private func deliver(reader: FrameReader, counting: Bool, seekStart: Date, _ body: (Frame, Int) throws -> Void) throws {
+        // Frames are recognised by timestamp (not counted), so unreferenced pre-roll frames need not be decoded.
+        // Only with one decoder thread: then each packet is decoded under the setting it was sent with.
+        reader.discardUnreferencedBefore = !counting && threads == 1 && range.start > 0 ? index.pts[range.start] : nil
+        defer { reader.discardUnreferencedBefore = nil }
         var pos = -1
         var delivered = 0
         var skipped = 0
@@ -95,6 +99,7 @@ final class ChunkFrameSource {
             }
             if pos < range.start { skipped += 1; continue }
             if delivered == 0 {
+                reader.discardUnreferencedBefore = nil
                 seekSeconds = Date().timeIntervalSince(seekStart)
                 framesSkipped = skipped
                 if !counting && pos != range.start {
