@@ -80,4 +80,27 @@ expect "clean refuses while a worker is alive" 74 "workers are still active" "$e
 rm "$w/job/workers/live.json"
 expect "clean removes the job" 0 "removed the job state" "$encoda" clean "$w/job"
 expect "status after clean" 74 "holds no job" "$encoda" status "$w/job"
+
+# worker --watch: one worker serves two jobs that live under a shared folder (inputs found relative to TMP) and
+# waits for more; the coordinators only coordinate (--workers 0). SIGTERM makes it leave with status 0.
+mkdir -p "$w/share"
+cp "$clip" "$w/share/one.mkv"; cp "$clip" "$w/share/two.mkv"
+"$encoda" worker "$w/share" --watch --poll-seconds 0.2 > "$w/watch.log" 2>&1 &
+watcher=$!
+pids=()
+for j in one two; do
+  timeout 300 "$encoda" "$w/share/$j.mkv" "$w/watch-$j.mkv" "$w/share/job-$j" --encoder h264 --lossless --preset ultrafast --workers 0 --quiet &
+  pids+=($!)
+done
+crc=0; for p in "${pids[@]}"; do wait "$p" || crc=$?; done
+kill -TERM "$watcher"; wait "$watcher"; wrc=$?
+served=$(grep -c 'encoded [0-9]* chunk(s) \[' "$w/watch.log")
+same=1
+for j in one two; do
+  [ "$(ffmpeg -v error -i "$w/watch-$j.mkv" -f framemd5 - 2>/dev/null | grep -v '^#' | awk -F, '{print $NF}')" = \
+    "$(ffmpeg -v error -i "$clip" -f framemd5 - | grep -v '^#' | awk -F, '{print $NF}')" ] || same=0
+done
+if [ "$crc" = 0 ] && [ "$wrc" = 0 ] && [ "$same" = 1 ] && grep -q "job-one" "$w/watch.log" && grep -q "job-two" "$w/watch.log"; then
+  ok "worker --watch served job-one and job-two (coordinators with --workers 0 finished, OUTPUTs frame-exact) and left on SIGTERM with 0"
+else no "worker --watch: coordinators $crc, watcher $wrc, frame-exact $same: $(tail -3 "$w/watch.log")"; fi
 [ "$bad" = 0 ]

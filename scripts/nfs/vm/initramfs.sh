@@ -27,6 +27,7 @@ if ! mount -t virtiofs root /root; then echo "encoda-guest: cannot mount the hos
 # The guest gets its own kernel filesystems and its own scratch folders; host files stay untouched there.
 mount -t proc none /root/proc; mount -t sysfs none /root/sys; mount -t devtmpfs none /root/dev
 mkdir -p /root/dev/pts /root/dev/shm; mount -t devpts none /root/dev/pts; mount -t tmpfs none /root/dev/shm
+ln -sf /proc/self/fd /root/dev/fd; ln -sf fd/0 /root/dev/stdin; ln -sf fd/1 /root/dev/stdout; ln -sf fd/2 /root/dev/stderr
 for d in /run /srv /mnt /var/lib/nfs; do mount -t tmpfs none /root\$d; done
 script=\$(sed -n 's/.*encoda.script=\([^ ]*\).*/\1/p' /proc/cmdline)
 chroot /root /bin/bash -c "export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root; cd /; \$script"
@@ -35,5 +36,5 @@ sync
 poweroff -f
 INIT
 chmod +x "$work/init"
-(cd "$work" && find . | cpio -o -H newc 2>/dev/null | gzip -1) > "$out.part"
-mv "$out.part" "$out"
+(cd "$work" && find . | cpio -o -H newc 2>/dev/null | gzip -1) > "$out.$$.part"
+mv "$out.$$.part" "$out"
