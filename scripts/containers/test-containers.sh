@@ -272,7 +272,8 @@ run_block compose:start
 T=$SHARE/tmp
 wait_until "the coordinator service's plan" 120 test -f "$T/job.json"
 chunks=$(json_get "$T/job.json" chunks)
-hold_chunk "$T" "$(printf '%05d' $((chunks - 1)))"
+hold_chunk "$T" "$(printf '%05d' $((chunks - 1)))"    # before any worker exists: no race with them
+run_block compose:workers
 replica_ids() { podman ps -aq --no-trunc --filter label=com.docker.compose.project=encoda --filter label=com.docker.compose.service=worker | sort; }
 replica_hosts() { for id in $(replica_ids); do podman inspect -f '{{.Config.Hostname}}' "$id"; done | sort -u; }
 all_replicas_joined() { # N: N replicas exist and each one's hostname is in the job's live worker records
