@@ -92,6 +92,15 @@ static inline int encoda_picture_bounds(const uint8_t *p, int stride, int width,
     return 1;
 }
 
+/* mallopt(M_MMAP_THRESHOLD, bytes) on glibc (a no-op elsewhere): <malloc.h> is not part of Swift's Glibc module.
+   Returns 1 when the setting was applied. */
+#if defined(__GLIBC__)
+#include <malloc.h>
+static inline int encoda_set_mmap_threshold(int bytes) { return mallopt(M_MMAP_THRESHOLD, bytes); }
+#else
+static inline int encoda_set_mmap_threshold(int bytes) { (void)bytes; return 0; }
+#endif
+
 /* CRC-32 (IEEE) of a buffer, continuing from crc. Wraps av_crc with its table lookup. */
 static inline uint32_t encoda_crc32(uint32_t crc, const uint8_t *buf, size_t len) {
     return av_crc(av_crc_get_table(AV_CRC_32_IEEE_LE), crc, buf, len);

@@ -15,8 +15,17 @@ public struct ChunkEncodeReport: Sendable {
 /// Encodes exactly the frames of one chunk into a chunk file: seek, decode, convert if needed, encode,
 /// verify the count and that the first packet is a keyframe.
 public enum ChunkEncoder {
+    /// A worker opens one encoder per chunk; each allocates and frees a few hundred MB of picture buffers. glibc
+    /// would raise its mmap threshold after the first free and then keep later encoders' buffers in its heap,
+    /// so a worker's peak grew by ~90 MB over a few chunks (bench/memory.sh). A fixed threshold keeps large
+    /// buffers in their own mappings, returned to the system when the encoder closes.
+    private static let allocatorTuned: Swift.Bool = {
+        encoda_set_mmap_threshold(256 * 1024) == 1
+    }()
+
     public static func encode(input: String, manifest: JobManifest, index: FrameIndex, chunk: Chunk,
                               outputPath: String, threads: Int, decodeThreads: Int = 1) throws -> ChunkEncodeReport {
+        _ = allocatorTuned
         let v = manifest.video
         let picture = try OutputPicture.make(source: v, settings: manifest.settings)
         var encoded = v
