@@ -15,7 +15,8 @@ final class BorderSampler {
     let step: Int
     private var scaler: OpaquePointer?
     private var scalerKey: (Int32, Int32, Int32) = (0, 0, -1)
-    private var plane: [UInt8]
+    /// Grey copy for formats without a plain 8-bit luma plane; allocated on first use.
+    private var plane: [UInt8] = []
     private(set) var frames: [Int] = []
     private(set) var areas: [CropRect?] = []
 
@@ -24,7 +25,6 @@ final class BorderSampler {
         self.width = width
         self.height = height
         step = expectedFrames > 0 ? max(1, expectedFrames / Self.targetSamples) : 12
-        plane = [UInt8](repeating: 0, count: width * height)
     }
     deinit { sws_freeContext(scaler) }
 
@@ -49,6 +49,7 @@ final class BorderSampler {
             guard scaler != nil else { return } // cannot convert: leave the frame unmeasured
         }
         let w = width, h = height
+        if plane.isEmpty { plane = [UInt8](repeating: 0, count: w * h) }
         var bounds = [Int32](repeating: 0, count: 4)
         let found = plane.withUnsafeMutableBufferPointer { dst -> Int32 in
             var dstData: [UnsafeMutablePointer<UInt8>?] = [dst.baseAddress, nil, nil, nil]
