@@ -10,12 +10,12 @@ export BENCH_RESULTS=$WORK/results
 B=$(dirname "$0")
 started=$(date -u '+%Y-%m-%d %H:%M UTC')
 synth_clip >/dev/null
-bash "$B/scene.sh"
-bash "$B/oneshot.sh"
-bash "$B/join.sh"
-bash "$B/memory.sh"
-bash "$B/encode.sh" h264
-bash "$B/encode.sh" av1
+bash "$B/scene.sh" || echo "FAIL  scene: the script stopped with an error" >>"$BENCH_RESULTS"
+bash "$B/oneshot.sh" || echo "FAIL  oneshot: the script stopped with an error" >>"$BENCH_RESULTS"
+bash "$B/join.sh" || echo "FAIL  join: the script stopped with an error" >>"$BENCH_RESULTS"
+bash "$B/memory.sh" || echo "FAIL  memory: the script stopped with an error" >>"$BENCH_RESULTS"
+bash "$B/encode.sh" h264 || echo "FAIL  encode h264: the script stopped with an error" >>"$BENCH_RESULTS"
+bash "$B/encode.sh" av1 || echo "FAIL  encode av1: the script stopped with an error" >>"$BENCH_RESULTS"
 echo
 echo "== summary ($started; $CORES cores; load now $(loadavg); $("$ENCODA_BIN" --version 2>/dev/null || echo encoda))"
 cat "$BENCH_RESULTS"

@@ -98,7 +98,7 @@ time_cmd "$WORK/worker.t" "$ENCODA" worker "$WORK/wtmp" --threads 1 --quiet
 wait "$wcpid" || { note "coordinator failed:"; cat "$WORK/wcoord.log" >&2; exit 1; }
 w_kb=$(median "$WORK/worker.t" 2)
 read -r ls le_ < <(python3 -c "import json,sys; j=json.load(open(sys.argv[1])); c=max(j['chunks'], key=lambda c: c['range']['end']-c['range']['start']); print(c['range']['start'], c['range']['end'])" "$WORK/wtmp/job.json")
-read -r vw vh < <(ffprobe -v error -select_streams v:0 -show_entries stream=width,height -of csv=p=0:s=' ' "$INPUT")
+IFS=x read -r vw vh < <(ffprobe -v error -select_streams v:0 -show_entries stream=width,height -of csv=p=0:s=x "$INPUT")
 buffered_kb=$(( (le_ - ls) * vw * vh * 3 / 2 / 1024 ))
 time_cmd "$WORK/ff.t" ffmpeg -hide_banner -loglevel error -nostdin -threads 1 -i "$INPUT" -map 0:v -c:v libsvtav1 -preset 8 -crf 35 \
   -pix_fmt yuv420p -svtav1-params lp=1:keyint=250 "$WORK/ff.mkv"
