@@ -181,7 +181,7 @@ public final class Worker: @unchecked Sendable { // state shared with the heartb
                 tally.discarded += 1
                 log("chunk \(chunk.name): another worker published it first; ours discarded")
             }
-            leases.release(chunk.id)
+            giveBack(chunk.id)
         } catch {
             unlink(path)
             tally.failed += 1
@@ -190,8 +190,14 @@ public final class Worker: @unchecked Sendable { // state shared with the heartb
             log("chunk \(chunk.name): failed: \(message)")
             recordFailure(chunk.id, message, by: identity)
             quarantineIfNeeded(chunk.id)
-            leases.release(chunk.id)
+            giveBack(chunk.id)
         }
+    }
+
+    /// Stops the heartbeat for `id`, then releases its lease.
+    private func giveBack(_ id: Int) {
+        lock.lock(); current = nil; lock.unlock()
+        leases.release(id)
     }
 
     private func failureNames(_ id: Int) -> [String] {
@@ -227,13 +233,19 @@ public final class Worker: @unchecked Sendable { // state shared with the heartb
         let interval = max(0.2, options.farm.heartbeatSeconds)
         let t = Thread { [self] in
             while true {
-                lock.lock(); let running = heartbeatRunning; let c = current; let lost = lostLease; lock.unlock()
+                // Check and renew under the lock: the encode loop clears `current` (under the same lock) before it
+                // releases a lease, so a lease given up on purpose is never mistaken for one taken away.
+                lock.lock()
+                let running = heartbeatRunning
+                var lostChunk: Int? = nil
+                if running, let c = current, !lostLease, !leases.stillHeld(c) || !leases.renew(c) {
+                    lostLease = true
+                    lostChunk = c
+                }
+                lock.unlock()
                 if !running { break }
-                if let c, !lost {
-                    if !leases.stillHeld(c) || !leases.renew(c) {
-                        lock.lock(); lostLease = true; lock.unlock()
-                        log("chunk \(Chunk.name(c)): the lease is no longer ours (taken over as stale); the result will be discarded")
-                    }
+                if let c = lostChunk {
+                    log("chunk \(Chunk.name(c)): the lease is no longer ours (taken over as stale); the result will be discarded")
                 }
                 _ = FileTimes.touch(workerRecord)
                 Thread.sleep(forTimeInterval: interval)

@@ -14,6 +14,9 @@ fail() { echo "FAIL: $*"; bad=$((bad + 1)); }
 say() { echo "  $*"; }
 t0=$(date +%s)
 elapsed() { echo "$(( $(date +%s) - t0 )) s"; }
+# listed DIR NAME: NAME is in a fresh listing of DIR (a lookup by name could be answered "not found" from the
+# client's negative-lookup cache for ~30 s; a listing revalidates the folder)
+listed() { ls "$1" 2>/dev/null | grep -qx "$2"; }
 # wait_until SECONDS WHAT CMD...: poll CMD until it succeeds (a safety net, not an assertion on speed)
 wait_until() {
   local limit=$1 what=$2; shift 2
@@ -47,18 +50,24 @@ else fail "B's fresh listing does not show a file A created: the protocol's assu
 # --- 1. a worker on B killed mid-chunk, a new worker on B --------------------------------------------------------
 echo "== 1. coordinator + worker on A, worker on B killed with SIGKILL mid-chunk, new worker on B   [$(elapsed)]"
 J=$share_a/job-kill; mkdir -p "$J"; cp "$W/plan-kill/scenes.json" "$J/"
-$AS_HOST A "$E" "$share_a/kill.mkv" "$W/out-kill.mkv" "$J" "${enc[@]}" --workers 1 > "$logs/kill-coordinator.log" 2>&1 &
+# The coordinator plans and joins; its worker on A starts once B1 is encoding, so that B1 (whose start-up under
+# emulation can take tens of seconds) is sure to hold a chunk when it is killed.
+$AS_HOST A "$E" "$share_a/kill.mkv" "$W/out-kill.mkv" "$J" "${enc[@]}" --workers 0 > "$logs/kill-coordinator.log" 2>&1 &
 coord=$!
-wait_until 240 "job.json of job-kill on B" test -s "$share_b/job-kill/job.json"
+wait_until 240 "job.json of job-kill on B" listed "$share_b/job-kill" job.json
 $AS_HOST B "$E" worker "$share_b/job-kill" > "$logs/kill-b1.log" 2>&1 &
 b1=$!
 wait_until 240 "worker B1 to start a chunk" grep -q "encoding frames" "$logs/kill-b1.log"
+$AS_HOST A "$E" worker "$share_a/job-kill" > "$logs/kill-a1.log" 2>&1 &
+a1=$!
 kill -9 "$b1"; wait "$b1" 2>/dev/null
 victim=$(grep -o 'chunk [0-9]*: encoding frames' "$logs/kill-b1.log" | tail -1 | awk '{print $2}' | tr -d :)
 b1pid=$(grep -o 'encoda worker encoda-hostB:[0-9]*' "$logs/kill-b1.log" | head -1 | cut -d: -f2)
 say "killed worker B1 (pid $b1pid) while it encoded chunk $victim"
 $AS_HOST B "$E" worker "$share_b/job-kill" > "$logs/kill-b2.log" 2>&1 &
 b2=$!
+wait "$a1"; rca=$?
+[ "$rca" = 0 ] || fail "worker A1 exit $rca: $(tail -2 "$logs/kill-a1.log")"
 wait "$coord"; rc=$?
 wait "$b2"; rc2=$?
 [ "$rc" = 0 ] && [ "$rc2" = 0 ] && pass "job finished: coordinator exit 0, new worker B2 exit 0" || fail "coordinator exit $rc, B2 exit $rc2: $(tail -3 "$logs/kill-coordinator.log")"
@@ -120,7 +129,7 @@ echo "== 3. six workers racing for claims (3 on A, 3 on B, one on B with its clo
 J=$share_a/job-race; mkdir -p "$J"; cp "$W/plan-race/scenes.json" "$J/"
 $AS_HOST A "$E" "$share_a/race.mkv" "$W/out-race.mkv" "$J" "${enc[@]}" --workers 0 > "$logs/race-coordinator.log" 2>&1 &
 coord=$!
-wait_until 240 "job.json of job-race" test -s "$share_b/job-race/job.json"
+wait_until 240 "job.json of job-race" listed "$share_b/job-race" job.json
 pids=()
 for i in 1 2 3; do $AS_HOST A "$E" worker "$share_a/job-race" > "$logs/race-a$i.log" 2>&1 & pids+=($!); done
 for i in 1 2; do $AS_HOST B "$E" worker "$share_b/job-race" > "$logs/race-b$i.log" 2>&1 & pids+=($!); done
@@ -159,7 +168,7 @@ J=$share_a/job-fail; mkdir -p "$J"; cp "$W/plan-fail/scenes.json" "$J/"
 cmd=("$E" "$share_a/fail.mkv" "$W/out-fail.mkv" "$J" "${enc[@]}" --max-attempts 2 --workers 1)
 $AS_HOST A env ENCODA_TEST_FAIL_CHUNKS=1 "${cmd[@]}" > "$logs/fail-run1.log" 2>&1 &
 coord=$!
-wait_until 240 "job.json of job-fail" test -s "$share_b/job-fail/job.json"
+wait_until 240 "job.json of job-fail" listed "$share_b/job-fail" job.json
 $AS_HOST B env ENCODA_TEST_FAIL_CHUNKS=1 "$E" worker "$share_b/job-fail" > "$logs/fail-b.log" 2>&1 &
 bw=$!
 wait "$coord"; rc=$?
