@@ -110,7 +110,13 @@ public struct LeaseBook: Sendable {
     }
 
     /// Heartbeat: refresh the lease's mtime. Returns false if the lease is gone.
-    public func renew(_ chunk: Int) -> Bool { FileTimes.touch(directory.lease(chunk)) }
+    /// Only a lease that still names this worker is renewed (checked through the same open file).
+    public func renew(_ chunk: Int) -> Bool {
+        FileTimes.touch(directory.lease(chunk)) { data in
+            guard let o = try? JSONDecoder().decode(LeaseOwner.self, from: data) else { return false }
+            return o.worker == me && o.jobID == jobID && o.chunk == chunk
+        }
+    }
 
     /// Fencing: true only if the lease file still names this worker.
     public func stillHeld(_ chunk: Int) -> Bool {

@@ -12,15 +12,17 @@ public struct ServerClock: Sendable {
 
     /// The server's notion of now, in seconds since the epoch.
     ///
-    /// Over NFS, `futimens(fd, NULL)` is sent as SETATTR "set mtime to server time" (NFSv3 SET_TO_SERVER_TIME,
-    /// NFSv4 SET_TO_SERVER_TIME4) and the reply carries the attributes the server stamped, so the mtime read
-    /// back is the server's clock, not this host's, and it is fresh rather than from the attribute cache.
+    /// A WRITE makes the file server stamp the file's mtime with its own clock, and the attributes after an
+    /// fsync come from the server, so the mtime read back is the server's clock, not this host's. No timestamp
+    /// is ever sent from here: `futimens(NULL)` would be "set to server time" over NFS, but a local time shim
+    /// (libfaketime, a container runtime's) can turn it into an explicit time from this host's clock.
     public func now() throws -> Double {
         let fd = StaleHandle.retry { open(probe, O_CREAT | O_WRONLY | O_CLOEXEC, 0o644) }
         guard fd >= 0 else { throw EncodaError(.workDirectory, "cannot touch \(probe): \(String(cString: strerror(errno))); check that TMP is writable") }
         defer { close(fd) }
-        guard futimens(fd, nil) == 0 else {
-            throw EncodaError(.workDirectory, "cannot set the time of \(probe): \(String(cString: strerror(errno)))")
+        var byte: UInt8 = 0x2e
+        guard pwrite(fd, &byte, 1, 0) == 1, fsync(fd) == 0 else {
+            throw EncodaError(.workDirectory, "cannot write \(probe): \(String(cString: strerror(errno))); check TMP")
         }
         var st = stat()
         guard fstat(fd, &st) == 0 else { throw EncodaError(.workDirectory, "cannot stat \(probe): \(String(cString: strerror(errno)))") }
@@ -50,9 +52,30 @@ public enum FileTimes {
         return seconds(st.st_mtim)
     }
 
-    /// Sets mtime to the server's now (the heartbeat of a lease): utimensat(NULL) is "set to server time"
-    /// over NFS. Returns false when the file is gone.
-    public static func touch(_ path: String) -> Bool {
-        StaleHandle.retry { utimensat(AT_FDCWD, path, nil, 0) } == 0
+    /// Sets mtime to the server's now (a heartbeat) by rewriting the file's first byte with itself: the server
+    /// stamps the WRITE with its own clock and the content does not change. If `verify` is given, it sees the
+    /// file's content through the same open file first and can refuse, so the file checked is the file
+    /// touched (a lease replaced by a stealer between a check by path and a touch by path is not renewed).
+    /// Returns false when the file is gone, empty, or refused.
+    public static func touch(_ path: String, verify: ((Data) -> Bool)? = nil) -> Bool {
+        let fd = StaleHandle.retry { open(path, O_RDWR | O_CLOEXEC) }
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var content = Data()
+        if let verify {
+            var buf = [UInt8](repeating: 0, count: 64 * 1024)
+            var off: off_t = 0
+            while true {
+                let n = buf.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, off) }
+                if n <= 0 { break }
+                content.append(contentsOf: buf[0..<n])
+                off += off_t(n)
+                if content.count > 1 << 20 { return false }
+            }
+            guard verify(content) else { return false }
+        }
+        var first: UInt8 = 0
+        guard pread(fd, &first, 1, 0) == 1 else { return false }
+        return pwrite(fd, &first, 1, 0) == 1 && fsync(fd) == 0
     }
 }

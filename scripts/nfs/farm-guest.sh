@@ -4,6 +4,7 @@
 # the OUTPUTs frame by frame. Exits non-zero if any check here fails.
 #   farm-guest.sh ENCODA WORK
 set -uo pipefail
+shopt -s nullglob   # a log folder may be empty (a coordinator with --workers 0 starts no local workers)
 E=$1 W=$2
 : "${NFS_A:?run me through scripts/nfs/run.sh}" "${NFS_B:?}" "${AS_HOST:?}"
 LEASE=12   # seconds; the plan records it, so every worker agrees (10 s is the minimum encoda accepts)
