@@ -92,27 +92,22 @@ struct Coordinator {
                 throw EncodaError(.chunkFailed, "\(state.quarantined.count) chunk(s) failed for good: " + list.joined(separator: "; ") +
                                   ". The other \(state.done.count) chunks are kept in TMP; fix the cause, then `encoda clean TMP --quarantine` and re-run to retry them")
             }
-            // Check every chunk against its record before joining; re-encode any that do not match.
-            var bad: [Int] = []
-            var pieces: [ChunkPiece] = []
-            for chunk in manifest.chunks {
-                guard let r = state.done[chunk.id] else { bad.append(chunk.id); continue }
-                let piece = ChunkPiece(chunk: chunk, path: dir.chunkFile(named: r.file), bytes: r.bytes, crc32: r.crc32)
-                if (try? Concatenator.verify(piece)) == nil { bad.append(chunk.id) }
-                pieces.append(piece)
-            }
-            if !bad.isEmpty {
-                rounds += 1
-                if rounds > 2 { throw EncodaError(.stateCorrupt, "chunks \(bad.map(Chunk.name)) keep failing verification; check TMP's storage") }
-                for id in bad {
-                    Diagnostics.note("chunk \(Chunk.name(id)) does not match its result record; re-encoding it")
-                    rename(dir.result(id), dir.result(id) + ".invalid-\(Token.make())")
-                }
-                continue
+            // Every chunk is checked against its record (size, CRC-32, frame count) while it is joined, so each is
+            // read once; one that does not match loses its record and is encoded again.
+            let pieces = manifest.chunks.compactMap { chunk in
+                state.done[chunk.id].map { ChunkPiece(chunk: chunk, path: dir.chunkFile(named: $0.file), bytes: $0.bytes, crc32: $0.crc32) }
             }
             let started = Date()
             let sides = try audioJob.map { try MuxStep.sides(job: $0, inputPath: inputPath, cache: cache) }
-            try Concatenator.run(manifest: manifest, index: cache.index, pieces: pieces, output: JobSetup.absolute(c.output), sides: sides)
+            do {
+                try Concatenator.run(manifest: manifest, index: cache.index, pieces: pieces, output: JobSetup.absolute(c.output), sides: sides)
+            } catch let mismatch as ChunkMismatch {
+                rounds += 1
+                if rounds > 2 { throw EncodaError(.stateCorrupt, "chunk \(Chunk.name(mismatch.chunk)) keeps failing verification; check TMP's storage") }
+                Diagnostics.note("chunk \(Chunk.name(mismatch.chunk)) does not match its result record; re-encoding it")
+                rename(dir.result(mismatch.chunk), dir.result(mismatch.chunk) + ".invalid-\(Token.make())")
+                continue
+            }
             if !c.quiet {
                 let secs = Date().timeIntervalSince(started)
                 let size = (try? FileManager.default.attributesOfItem(atPath: c.output)[.size] as? Int64) ?? 0

@@ -72,7 +72,8 @@ final class ChunkWriter {
 
 /// A packet read back from a chunk file.
 struct StoredPacket {
-    var data: [UInt8]
+    /// Where the packet's bytes are in the chunk file (see `ChunkReader.withBytes`): no copy per packet.
+    var range: Range<Int>
     var pts: Int64
     var dts: Int64
     var isKey: Bool
@@ -120,12 +121,23 @@ final class ChunkReader {
             offset += 8
             return Int64(bitPattern: v)
         }
+        /// The range of the next `n` bytes, skipping them.
+        mutating func skip(_ n: Int) -> Range<Int>? {
+            guard n >= 0, offset + n <= data.count else { return nil }
+            defer { offset += n }
+            return offset..<(offset + n)
+        }
         mutating func bytes(_ n: Int) -> [UInt8]? {
             guard n >= 0, offset + n <= data.count else { return nil }
             let s = data.startIndex + offset
             offset += n
             return [UInt8](data[s..<(s + n)])
         }
+    }
+
+    /// The bytes of a packet from `packets()`, lent for the duration of `body`.
+    func withBytes<T>(_ p: StoredPacket, _ body: (UnsafeRawBufferPointer) throws -> T) rethrows -> T {
+        try data.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[p.range])) }
     }
 
     /// All packets, in stored (decode) order. Throws if the file is torn or inconsistent.
@@ -139,8 +151,8 @@ final class ChunkReader {
                 guard let count = r.u32(), Int(count) == out.count else { throw bad("packet count") }
                 return out
             }
-            guard let pts = r.i64(), let dts = r.i64(), let flags = r.u32(), let bytes = r.bytes(Int(size)) else { throw bad("truncated packet") }
-            out.append(StoredPacket(data: bytes, pts: pts, dts: dts, isKey: flags & 1 != 0))
+            guard let pts = r.i64(), let dts = r.i64(), let flags = r.u32(), let range = r.skip(Int(size)) else { throw bad("truncated packet") }
+            out.append(StoredPacket(range: range, pts: pts, dts: dts, isKey: flags & 1 != 0))
         }
     }
 }

@@ -13,6 +13,12 @@ public struct ChunkPiece: Sendable {
     }
 }
 
+/// A chunk file that does not match its result record (torn, altered, or from a storage fault): the caller
+/// discards the record so the chunk is encoded again.
+public struct ChunkMismatch: Error {
+    public var chunk: Int
+}
+
 /// Joins chunk files in plan order into OUTPUT, stamping each frame with the timestamp the frame index
 /// recorded for it. Writes to a temporary name beside OUTPUT, checks the frame count by reading the file
 /// back, then renames. OUTPUT is never left half-written.
@@ -36,9 +42,7 @@ public enum Concatenator {
         for piece in pieces {
             let reader = try ChunkReader(path: piece.path)
             // The whole file is in memory now: check it against the result record.
-            guard reader.crc == piece.crc32, reader.bytes == piece.bytes else {
-                throw EncodaError(.stateCorrupt, "chunk \(piece.chunk.name) does not match its result record (size or checksum); delete TMP/results/\(piece.chunk.name).json and re-run to re-encode it")
-            }
+            guard reader.crc == piece.crc32, reader.bytes == piece.bytes else { throw ChunkMismatch(chunk: piece.chunk.id) }
             guard reader.codec == ChunkFileFormat.codecNumber(manifest.settings.encoder) else {
                 throw EncodaError(.stateCorrupt, "chunk \(piece.chunk.name) holds another codec than the job")
             }
@@ -68,7 +72,7 @@ public enum Concatenator {
                     throw EncodaError(.stateCorrupt, "chunk \(piece.chunk.name) would make decode timestamps go backwards; re-encode it")
                 }
                 lastDTS = dts
-                try muxer!.write(data: p.data, pts: pts, dts: dts, duration: index.durations[frame], isKey: p.isKey)
+                try reader.withBytes(p) { try muxer!.write(data: $0, pts: pts, dts: dts, duration: index.durations[frame], isKey: p.isKey) }
                 written += 1
             }
             progress?(written)

@@ -72,10 +72,10 @@ final class Muxer {
     }
 
     /// Writes a packet with timestamps in the source's time base. The corresponding C function is `av_write_frame`.
-    func write(data: [UInt8], pts: Int64, dts: Int64, duration: Int64, isKey: Bool) throws {
+    func write(data: UnsafeRawBufferPointer, pts: Int64, dts: Int64, duration: Int64, isKey: Bool) throws {
         packet.unref()
         try check(av_new_packet(packet.pointer, Int32(data.count)), .internalError, "allocating a packet failed")
-        data.withUnsafeBytes { packet.pointer.pointee.data.update(from: $0.baseAddress!.assumingMemoryBound(to: UInt8.self), count: data.count) }
+        if data.count > 0 { packet.pointer.pointee.data.update(from: data.baseAddress!.assumingMemoryBound(to: UInt8.self), count: data.count) }
         packet.pointer.pointee.pts = pts
         packet.pointer.pointee.dts = dts
         packet.pointer.pointee.duration = duration

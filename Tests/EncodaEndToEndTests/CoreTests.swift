@@ -190,6 +190,23 @@ final class CoreTests: XCTestCase {
         XCTAssertEqual(try Tool.frameTimes(s.file("out.mkv")).count, 2 * Clips.cutFrames)
     }
 
+    func testADamagedChunkIsReencodedNotJoined() throws {
+        let s = Scratch()
+        let clip = try Clips.cuts()
+        let args = [clip, s.file("out.mkv"), s.file("tmp"), "--encoder", "h264", "--lossless", "--preset", "ultrafast"]
+        try Tool.mustRun(Tool.encoda, args + ["--quiet"])
+        unlink(s.file("out.mkv"))
+        // Flip one byte in the middle of one chunk file: its size stays, its CRC-32 no longer matches its record.
+        let chunks = try FileManager.default.contentsOfDirectory(atPath: s.file("tmp/chunks")).filter { $0.hasSuffix(".chunk") }.sorted()
+        let victim = s.file("tmp/chunks/" + chunks[1])
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: victim))
+        bytes[bytes.count / 2] ^= 0xFF
+        try bytes.write(to: URL(fileURLWithPath: victim))
+        let rerun = try Tool.mustRun(Tool.encoda, args)
+        XCTAssertTrue(rerun.stderr.contains("chunk \(chunks[1].prefix(5)) does not match its result record; re-encoding it"), rerun.stderr)
+        XCTAssertEqual(try Tool.frameHashes(s.file("out.mkv")), try Tool.frameHashes(clip), "OUTPUT frame-exact after the re-encode")
+    }
+
     func testDifferentSettingsIntoTheSameTMPAreRefusedUntilRestart() throws {
         let s = Scratch()
         let clip = try Clips.singleShot()
