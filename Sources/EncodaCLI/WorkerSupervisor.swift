@@ -24,7 +24,9 @@ final class WorkerSupervisor {
     private func spawn(_ slot: Int) throws -> Process {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: SelfExecutable.path)
-        p.arguments = ["worker", directory.root, "--threads", String(threads)] // logs go to TMP/logs: who encoded what
+        // Logs go to TMP/logs (who encoded what). Local workers look for work often: polling a local folder is cheap,
+        // and a worker idling a full second at the end of a job is a second on the wall clock.
+        p.arguments = ["worker", directory.root, "--threads", String(threads), "--poll-seconds", "0.2"]
         let logPath = directory.logs + "/worker-\(HostName.current)-\(getpid())-\(slot)-\(respawns).log"
         FileManager.default.createFile(atPath: logPath, contents: nil)
         let log = FileHandle(forWritingAtPath: logPath)
@@ -63,7 +65,10 @@ final class WorkerSupervisor {
             let alive = processes.filter(\.isRunning).count + remoteWorkers()
             progress.update(framesDone: state.framesDone(manifest), bytesDone: state.bytesDone(), workers: alive)
             if manifest.chunks.allSatisfy({ state.isFinished($0.id) }) {
-                waitForWorkers()
+                // Nothing is left: idle workers would notice on their next look; ask them to leave now (a worker
+                // still encoding can only be redoing a published chunk, so it is not waited for long).
+                for p in processes where p.isRunning { kill(p.processIdentifier, SIGTERM) }
+                waitForWorkers(timeout: 3)
                 return state
             }
             if interrupted.value > 0 {
@@ -85,7 +90,7 @@ final class WorkerSupervisor {
                 }
                 processes[i] = try spawn(i)
             }
-            Thread.sleep(forTimeInterval: 0.5)
+            Thread.sleep(forTimeInterval: 0.2)
         }
     }
 

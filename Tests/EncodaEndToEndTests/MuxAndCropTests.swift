@@ -114,6 +114,25 @@ final class MuxAndCropTests: XCTestCase {
         XCTAssertEqual(try Kit.span(out, stream: "v").packets, 48)
     }
 
+    func testChaptersAreCarriedIntoMKVAndMP4() throws {
+        let clip = try Kit.avClip(work + "/plain.mp4", seconds: 6)
+        let meta = work + "/chapters.txt"
+        try ";FFMETADATA1\n[CHAPTER]\nTIMEBASE=1/1000\nSTART=0\nEND=2500\ntitle=Opening\n[CHAPTER]\nTIMEBASE=1/1000\nSTART=2500\nEND=6000\ntitle=Credits\n"
+            .write(toFile: meta, atomically: true, encoding: .utf8)
+        let src = work + "/chaptered.mkv"
+        try Kit.ffmpeg(["-i", clip, "-i", meta, "-map", "0", "-map_chapters", "1", "-c", "copy", src])
+        XCTAssertTrue(try Kit.probe(src, "-show_chapters").contains("Credits"), "the source has chapters")
+        for ext in ["mkv", "mp4"] {
+            let out = work + "/ch." + ext
+            let r = try Kit.encoda([src, out, work + "/tmp-" + ext, "--encoder", "h264", "--preset", "ultrafast", "--mux", "--quiet"])
+            XCTAssertEqual(r.status, 0, r.stderr)
+            let chapters = try Kit.probe(out, "-show_chapters").split(separator: "\n").filter { $0.hasPrefix("chapter") }
+            XCTAssertEqual(chapters.count, 2, "\(ext): \(chapters)")
+            XCTAssertTrue(chapters.first?.contains("title=Opening") == true && chapters.last?.contains("title=Credits") == true, "\(ext): \(chapters)")
+            XCTAssertTrue(chapters.last?.contains("start_time=2.500000") == true, "\(ext): \(chapters)")
+        }
+    }
+
     func testLateAudioIsPaddedToStartAndEndWithTheVideo() throws {
         let base = try Kit.avClip(work + "/base.mkv", seconds: 2)
         let late = work + "/late.mkv"
