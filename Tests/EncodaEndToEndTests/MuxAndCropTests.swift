@@ -197,7 +197,7 @@ private enum Kit {
     }
 
     static func media(_ name: String) -> String {
-        packageRoot.deletingLastPathComponent().appendingPathComponent("shared/media/" + name).path
+        packageRoot.appendingPathComponent("Tests/Media/" + name).path
     }
 
     struct Result { var status: Int32; var stdout: String; var stderr: String }

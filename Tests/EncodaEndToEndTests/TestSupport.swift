@@ -12,6 +12,9 @@ enum Tool {
         fatalError("package root not found")
     }()
 
+    /// A clip from Tests/Media (real footage kept with the tests, see its README).
+    static func media(_ name: String) -> String { packageRoot.appendingPathComponent("Tests/Media/" + name).path }
+
     static var encoda: String {
         if let e = ProcessInfo.processInfo.environment["ENCODA_BIN"] { return e }
         for c in [".build/debug/encoda", ".build/release/encoda"] {
