@@ -40,7 +40,9 @@ public enum Concatenator {
         var written = 0
         var lastDTS = Int64.min
         for piece in pieces {
-            let reader = try ChunkReader(path: piece.path)
+            // A chunk file that cannot be read back, or does not match its record, is the chunk's fault, not the
+            // job's: report which one, so the caller can have it encoded again.
+            guard let reader = try? ChunkReader(path: piece.path) else { throw ChunkMismatch(chunk: piece.chunk.id) }
             // The whole file is in memory now: check it against the result record.
             guard reader.crc == piece.crc32, reader.bytes == piece.bytes else { throw ChunkMismatch(chunk: piece.chunk.id) }
             guard reader.codec == ChunkFileFormat.codecNumber(manifest.settings.encoder) else {
@@ -53,12 +55,8 @@ public enum Concatenator {
                 muxer = try Muxer(path: temp, format: format, encoder: manifest.settings.encoder, video: encoded,
                                   pixelFormat: manifest.settings.pixelFormat, extradata: reader.extradata, sides: sides)
             }
-            let packets = try reader.packets()
-            guard packets.count == piece.chunk.range.count else {
-                throw EncodaError(.stateCorrupt, "chunk \(piece.chunk.name) holds \(packets.count) frames, the plan says \(piece.chunk.range.count)")
-            }
-            guard packets.first?.isKey == true else {
-                throw EncodaError(.stateCorrupt, "chunk \(piece.chunk.name) does not start with a keyframe")
+            guard let packets = try? reader.packets(), packets.count == piece.chunk.range.count, packets.first?.isKey == true else {
+                throw ChunkMismatch(chunk: piece.chunk.id)
             }
             let s = piece.chunk.range.start
             for p in packets {
@@ -91,17 +89,6 @@ public enum Concatenator {
             throw EncodaError(.outputInvalid, "cannot move the finished file to OUTPUT \(output): \(String(cString: strerror(errno)))")
         }
         ok = true
-    }
-
-    /// Checks a chunk file against its result record (size, CRC, structure, frame count).
-    public static func verify(_ piece: ChunkPiece) throws {
-        let reader = try ChunkReader(path: piece.path)
-        guard reader.bytes == piece.bytes, reader.crc == piece.crc32 else {
-            throw EncodaError(.stateCorrupt, "chunk \(piece.chunk.name) does not match its result record (size or checksum)")
-        }
-        guard try reader.packets().count == piece.chunk.range.count else {
-            throw EncodaError(.stateCorrupt, "chunk \(piece.chunk.name) holds the wrong number of frames")
-        }
     }
 
     /// Counts the packets of the first video stream by demuxing the file (an independent read-back).
