@@ -183,48 +183,12 @@ final class MuxAndCropTests: XCTestCase {
 
 /// Helpers for these tests only (ffmpeg/ffprobe as oracles, the built encoda binary).
 private enum Kit {
-    static let packageRoot: URL = {
-        var u = URL(fileURLWithPath: #filePath)
-        while u.path != "/" {
-            u.deleteLastPathComponent()
-            if FileManager.default.fileExists(atPath: u.appendingPathComponent("Package.swift").path) { return u }
-        }
-        return URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
-    }()
-
-    static var binary: String {
-        ProcessInfo.processInfo.environment["ENCODA_BIN"] ?? packageRoot.appendingPathComponent(".build/debug/encoda").path
-    }
-
-    static func media(_ name: String) -> String {
-        packageRoot.appendingPathComponent("Tests/Media/" + name).path
-    }
-
-    struct Result { var status: Int32; var stdout: String; var stderr: String }
-
-    static func run(_ exe: String, _ args: [String]) throws -> Result {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: exe)
-        p.arguments = args
-        let o = Pipe(), e = Pipe()
-        p.standardOutput = o; p.standardError = e; p.standardInput = FileHandle.nullDevice
-        try p.run()
-        final class Box: @unchecked Sendable { var data = Data() } // written by one thread, read after group.wait()
-        let outBox = Box()
-        let group = DispatchGroup()
-        group.enter(); DispatchQueue.global().async { outBox.data = o.fileHandleForReading.readDataToEndOfFile(); group.leave() }
-        let errData = e.fileHandleForReading.readDataToEndOfFile()
-        group.wait()
-        p.waitUntilExit()
-        return Result(status: p.terminationStatus, stdout: String(decoding: outBox.data, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self))
-    }
-
-    static func encoda(_ args: [String]) throws -> Result { try run(binary, args) }
-
-    static func ffmpeg(_ args: [String]) throws {
-        let r = try run("/usr/bin/ffmpeg", ["-v", "error", "-y"] + args)
-        guard r.status == 0 else { throw NSError(domain: "ffmpeg", code: Int(r.status), userInfo: [NSLocalizedDescriptionKey: r.stderr]) }
-    }
+    // Running programs and finding the binary and media are shared with every end-to-end test (TestSupport.swift).
+    typealias Result = Tool.Result
+    static func media(_ name: String) -> String { Tool.media(name) }
+    static func run(_ exe: String, _ args: [String]) throws -> Result { try Tool.run(exe, args) }
+    static func encoda(_ args: [String]) throws -> Result { try Tool.encoda(args) }
+    static func ffmpeg(_ args: [String]) throws { try Tool.ffmpeg(args) }
 
     static func probe(_ file: String, _ args: String...) throws -> String {
         try run("/usr/bin/ffprobe", ["-v", "error"] + args + ["-of", "compact", file]).stdout
