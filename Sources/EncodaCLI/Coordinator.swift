@@ -86,7 +86,7 @@ struct Coordinator {
         var rounds = 0
         while true {
             let state: JobState
-            do { state = try supervisor.runUntilFinished() } catch { throw audioJob?.failed ?? error }
+            state = try supervisor.runUntilFinished(stopWhen: { audioJob?.failed })
             if !state.quarantined.isEmpty {
                 let list = state.quarantined.keys.sorted().map { "chunk \(Chunk.name($0)) (frames \(manifest.chunks[$0].range)): \(state.quarantined[$0]!)" }
                 throw EncodaError(.chunkFailed, "\(state.quarantined.count) chunk(s) failed for good: " + list.joined(separator: "; ") +

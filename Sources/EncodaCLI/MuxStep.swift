@@ -41,15 +41,13 @@ final class AudioJob: @unchecked Sendable { // result/failure guarded by `lock`;
 
 extension MuxStep {
     /// Checks the audio configuration now (before any video work), then prepares the audio on a thread of its
-    /// own. A failure is reported at once and stops the workers after their current chunk, like Ctrl-C.
+    /// own. A failure is reported at once; the supervisor sees it (`AudioJob.failed`) and stops the workers after
+    /// their current chunk. If the video finishes first, the failure is thrown when the audio is collected for the join.
     static func start(command c: EncodeCommand, inputPath: String, fingerprint: String, cache: SceneCache, plan: MuxPlan,
                       dir: WorkDirectory) throws -> AudioJob {
         let settings = try c.muxOptions.settings()
         try AudioPreparer.preflight(input: inputPath, plan: plan, settings: settings, video: cache.video, index: cache.index)
         let job = AudioJob(folder: dir.root + "/audio")
-        // Catch our own stop signal from now on (an early failure must not kill the process outright); if it comes
-        // before the supervisor listens, the failure is still thrown when the audio is collected for the join.
-        SignalWatcher.shared.install()
         let video = cache.video, index = cache.index, quiet = c.quiet
         let thread = Thread {
             do {
@@ -66,7 +64,6 @@ extension MuxStep {
                 job.complete(nil, error)
                 Diagnostics.note("audio problem: \((error as? EncodaError)?.description ?? "\(error)")")
                 Diagnostics.note("stopping the video work; finished chunks stay in TMP for the next run")
-                kill(getpid(), SIGINT)
             }
         }
         thread.start()

@@ -49,7 +49,9 @@ final class WorkerSupervisor {
     }
 
     /// Returns the final state once every chunk is done or quarantined.
-    func runUntilFinished() throws -> JobState {
+    /// - Parameter stopWhen: polled with the job state; an error it returns stops the job (workers finish their
+    ///   current chunk) and is thrown, e.g. the audio preparation beside the video failed.
+    func runUntilFinished(stopWhen: () -> Error? = { nil }) throws -> JobState {
         let interrupted = SignalWatcherFlag()
         SignalWatcher.shared.install { n in
             interrupted.set(n)
@@ -70,6 +72,11 @@ final class WorkerSupervisor {
                 for p in processes where p.isRunning { kill(p.processIdentifier, SIGTERM) }
                 waitForWorkers(timeout: 3)
                 return state
+            }
+            if let reason = stopWhen() {
+                for p in processes where p.isRunning { kill(p.processIdentifier, SIGTERM) }
+                waitForWorkers(timeout: 3600)
+                throw reason
             }
             if interrupted.value > 0 {
                 waitForWorkers(timeout: interrupted.value > 1 ? 2 : 3600)
