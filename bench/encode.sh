@@ -12,29 +12,13 @@ CODEC=${1:-av1}
 RUNS=${RUNS:-3}
 ENCODA=$(encoda_bin)
 INPUT=${2:-$(synth_clip)}
+encoder_args "$CODEC" || { echo "usage: $0 [av1|h264] [INPUT]" >&2; exit 2; }
 case "$CODEC" in
-  av1)  EARGS=(--encoder av1 --preset 8 --crf 35 --pix-fmt yuv420p)
-        FARGS=(-c:v libsvtav1 -preset 8 -crf 35 -pix_fmt yuv420p); BAR=0.95; LABEL="SVT-AV1 p8 crf35" ;;
-  h264) EARGS=(--encoder h264 --preset medium --crf 23 --pix-fmt yuv420p)
-        FARGS=(-c:v libx264 -preset medium -crf 23 -pix_fmt yuv420p); BAR=1.00; LABEL="x264 medium crf23" ;;
-  *) echo "usage: $0 [av1|h264] [INPUT]" >&2; exit 2 ;;
+  av1)  BAR=0.95; LABEL="SVT-AV1 p8 crf35" ;;
+  h264) BAR=1.00; LABEL="x264 medium crf23" ;;
 esac
 header "encode $LABEL: $(basename "$INPUT"), $RUNS interleaved runs"
-
-: >"$WORK/encoda.t"; : >"$WORK/ffmpeg.t"
-for i in $(seq "$RUNS"); do
-  if [ $((i % 2)) = 1 ]; then order="encoda ffmpeg"; else order="ffmpeg encoda"; fi
-  for who in $order; do
-    if [ "$who" = encoda ]; then
-      rm -rf "$WORK/tmp" "$WORK/encoda.mkv"
-      time_cmd "$WORK/encoda.t" "$ENCODA" "$INPUT" "$WORK/encoda.mkv" "$WORK/tmp" "${EARGS[@]}" --quiet
-    else
-      rm -f "$WORK/ffmpeg.mkv"
-      time_cmd "$WORK/ffmpeg.t" ffmpeg -hide_banner -loglevel error -nostdin -i "$INPUT" -map 0:v "${FARGS[@]}" "$WORK/ffmpeg.mkv"
-    fi
-    note "  run $i $who: $(tail -1 "$WORK/$who.t" | cut -d' ' -f1) s (load $(loadavg))"
-  done
-done
+race_encodes "$RUNS" "$INPUT"
 e=$(median "$WORK/encoda.t"); f=$(median "$WORK/ffmpeg.t"); r=$(ratio "$e" "$f")
 note "encoda: $(all_values "$WORK/encoda.t") s; ffmpeg: $(all_values "$WORK/ffmpeg.t") s"
 verdict "encode $LABEL" "$(le "$r" "$BAR")" \

@@ -111,6 +111,36 @@ video_kbps() {
     awk -F, '{s += $3; if ($1 != "N/A" && $1 + 0 > m) {m = $1 + 0; d = ($2 == "N/A") ? 0 : $2 + 0}} END {printf "%.1f", s * 8 / (m + d) / 1000}'
 }
 
+# encoder_args av1|h264 — the same encoder settings for both sides: EARGS (encoda) and FARGS (ffmpeg).
+# Returns 1 for an unknown codec.
+encoder_args() {
+  case "$1" in
+    av1)  EARGS=(--encoder av1 --preset 8 --crf 35 --pix-fmt yuv420p); FARGS=(-c:v libsvtav1 -preset 8 -crf 35 -pix_fmt yuv420p) ;;
+    h264) EARGS=(--encoder h264 --preset medium --crf 23 --pix-fmt yuv420p); FARGS=(-c:v libx264 -preset medium -crf 23 -pix_fmt yuv420p) ;;
+    *) return 1 ;;
+  esac
+}
+
+# race_encodes RUNS INPUT — encoda (EARGS) and one ffmpeg process (FARGS) on INPUT, alternating which goes first;
+# times in $WORK/encoda.t and $WORK/ffmpeg.t, the last outputs in $WORK/encoda.mkv and $WORK/ffmpeg.mkv.
+race_encodes() {
+  local runs=$1 input=$2 i who order
+  : >"$WORK/encoda.t"; : >"$WORK/ffmpeg.t"
+  for i in $(seq "$runs"); do
+    if [ $((i % 2)) = 1 ]; then order="encoda ffmpeg"; else order="ffmpeg encoda"; fi
+    for who in $order; do
+      if [ "$who" = encoda ]; then
+        rm -rf "$WORK/tmp" "$WORK/encoda.mkv"
+        time_cmd "$WORK/encoda.t" "$ENCODA" "$input" "$WORK/encoda.mkv" "$WORK/tmp" "${EARGS[@]}" --quiet
+      else
+        rm -f "$WORK/ffmpeg.mkv"
+        time_cmd "$WORK/ffmpeg.t" ffmpeg -hide_banner -loglevel error -nostdin -i "$input" -map 0:v "${FARGS[@]}" "$WORK/ffmpeg.mkv"
+      fi
+      note "  run $i $who: $(tail -1 "$WORK/$who.t" | cut -d' ' -f1) s (load $(loadavg))"
+    done
+  done
+}
+
 header() {
   note "== $1 — $(date -u '+%Y-%m-%d %H:%M:%S UTC'), $CORES cores, load $(loadavg)"
 }
