@@ -13,8 +13,7 @@ final class BorderSampler {
     let width: Int
     let height: Int
     let step: Int
-    private var scaler: OpaquePointer?
-    private var scalerKey: (Int32, Int32, Int32) = (0, 0, -1)
+    private lazy var scaler = Scaler(width: width, height: height, format: AV_PIX_FMT_GRAY8, flags: SWS_POINT)
     /// Grey copy for formats without a plain 8-bit luma plane; allocated on first use.
     private var plane: [UInt8] = []
     private(set) var frames: [Int] = []
@@ -26,7 +25,6 @@ final class BorderSampler {
         self.height = height
         step = expectedFrames > 0 ? max(1, expectedFrames / Self.targetSamples) : 12
     }
-    deinit { sws_freeContext(scaler) }
 
     /// Measures frame number `n` when it is one of the sampled frames.
     func offer(_ f: Frame, number n: Int) throws {
@@ -41,30 +39,17 @@ final class BorderSampler {
             record(n, found: found, bounds)
             return
         }
-        let key = (Int32(f.width), Int32(f.height), f.format.rawValue)
-        if scaler == nil || key != scalerKey {
-            sws_freeContext(scaler)
-            scaler = sws_getContext(key.0, key.1, f.format, Int32(width), Int32(height), AV_PIX_FMT_GRAY8, SWS_POINT, nil, nil, nil)
-            scalerKey = key
-            guard scaler != nil else { return } // cannot convert: leave the frame unmeasured
-        }
         let w = width, h = height
         if plane.isEmpty { plane = [UInt8](repeating: 0, count: w * h) }
         var bounds = [Int32](repeating: 0, count: 4)
-        let found = plane.withUnsafeMutableBufferPointer { dst -> Int32 in
-            var dstData: [UnsafeMutablePointer<UInt8>?] = [dst.baseAddress, nil, nil, nil]
-            var dstStride: [Int32] = [Int32(w), 0, 0, 0]
-            withUnsafePointer(to: f.pointer.pointee.data) { srcData in
-                withUnsafePointer(to: f.pointer.pointee.linesize) { srcStride in
-                    srcData.withMemoryRebound(to: UnsafePointer<UInt8>?.self, capacity: 8) { sd in
-                        srcStride.withMemoryRebound(to: Int32.self, capacity: 8) { ss in
-                            _ = sws_scale(scaler, sd, ss, 0, key.1, &dstData, &dstStride)
-                        }
-                    }
-                }
-            }
-            return encoda_picture_bounds(dst.baseAddress, Int32(w), Int32(w), Int32(h), Self.blackLevel, &bounds)
+        let scaler = self.scaler
+        var found: Int32 = 0
+        let converted = plane.withUnsafeMutableBufferPointer { dst -> Bool in
+            guard scaler.scale(f, intoPlane: dst.baseAddress!) else { return false }
+            found = encoda_picture_bounds(dst.baseAddress, Int32(w), Int32(w), Int32(h), Self.blackLevel, &bounds)
+            return true
         }
+        guard converted else { return } // cannot convert: leave the frame unmeasured
         record(n, found: found, bounds)
     }
 

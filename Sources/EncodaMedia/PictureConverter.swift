@@ -3,11 +3,10 @@ import EncodaModel
 
 /// Hands decoded frames to the encoder in its pixel format and picture size: the decoder's own planes when the
 /// format and size already match (no copy; a crop only moves the plane pointers), otherwise one conversion
-/// (pixel format and/or scale) into a reused buffer. The corresponding C type is `SwsContext`.
+/// (pixel format and/or scale, through `Scaler`) into a reused buffer.
 final class PictureConverter {
     private let target: AVPixelFormat
-    private var scaler: OpaquePointer?
-    private var scalerKey: (Int32, Int32, Int32) = (0, 0, -1)
+    private let scaler: Scaler
     private let buffer = Frame()
     private let width: Int
     private let height: Int
@@ -21,6 +20,7 @@ final class PictureConverter {
         self.width = width
         self.height = height
         self.crop = crop
+        scaler = Scaler(width: width, height: height, format: target, flags: SWS_BICUBIC | SWS_ACCURATE_RND | SWS_FULL_CHR_H_INT)
     }
 
     /// Narrows the frame to the crop area by moving its plane pointers (exact, unaligned offsets).
@@ -41,7 +41,6 @@ final class PictureConverter {
             throw EncodaError(.internalError, "cropping gave \(f.width)x\(f.height), expected \(c.width)x\(c.height)")
         }
     }
-    deinit { sws_freeContext(scaler) }
 
     private func directlyUsable(_ f: Frame) -> Bool {
         guard f.width == width, f.height == height else { return false }
@@ -59,30 +58,8 @@ final class PictureConverter {
                 buffer.pointer.pointee.height = Int32(height)
                 try check(av_frame_get_buffer(buffer.pointer, 0), .internalError, "allocating a conversion frame failed")
             }
-            let key = (Int32(f.width), Int32(f.height), f.format.rawValue)
-            if scaler == nil || key != scalerKey {
-                sws_freeContext(scaler)
-                scaler = sws_getContext(key.0, key.1, f.format, Int32(width), Int32(height), target,
-                                        SWS_BICUBIC | SWS_ACCURATE_RND | SWS_FULL_CHR_H_INT, nil, nil, nil)
-                scalerKey = key
-                guard scaler != nil else { throw EncodaError(.inputUnsupported, "cannot convert INPUT's pixel format for the encoder") }
-            }
-            withUnsafePointer(to: f.pointer.pointee.data) { sd in
-                withUnsafePointer(to: f.pointer.pointee.linesize) { ss in
-                    withUnsafePointer(to: buffer.pointer.pointee.data) { dd in
-                        withUnsafePointer(to: buffer.pointer.pointee.linesize) { ds in
-                            sd.withMemoryRebound(to: UnsafePointer<UInt8>?.self, capacity: 8) { sdp in
-                                ss.withMemoryRebound(to: Int32.self, capacity: 8) { ssp in
-                                    dd.withMemoryRebound(to: UnsafeMutablePointer<UInt8>?.self, capacity: 8) { ddp in
-                                        ds.withMemoryRebound(to: Int32.self, capacity: 8) { dsp in
-                                            _ = sws_scale(scaler, sdp, ssp, 0, key.1, ddp, dsp)
-                                        }
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
+            guard scaler.scale(f, into: buffer) else {
+                throw EncodaError(.inputUnsupported, "cannot convert INPUT's pixel format for the encoder")
             }
             src = buffer
         }

@@ -59,10 +59,8 @@ public enum ScenePass {
         ah = max(2, ah & ~1)
         var planes = [[UInt8]](repeating: [UInt8](repeating: 0, count: aw * ah), count: 2)
         var current = 0
-        var scaler: OpaquePointer? = nil
-        var scalerKey: (Int32, Int32, Int32) = (0, 0, -1)
+        let scaler = Scaler(width: aw, height: ah, format: AV_PIX_FMT_GRAY8, flags: SWS_AREA)
         var colsum: [UInt32] = []
-        defer { sws_freeContext(scaler) }
 
         var pts: [Int64] = []
         var keyframes: [Int] = []
@@ -105,27 +103,10 @@ public enum ScenePass {
                     }
                 }
             } else {
-            if scaler == nil || key != scalerKey {
-                sws_freeContext(scaler)
-                scaler = sws_getContext(key.0, key.1, f.format, Int32(aw), Int32(ah), AV_PIX_FMT_GRAY8, SWS_AREA, nil, nil, nil)
-                scalerKey = key
-                guard scaler != nil else {
+                let converted = planes[current].withUnsafeMutableBufferPointer { scaler.scale(f, intoPlane: $0.baseAddress!) }
+                guard converted else {
                     throw EncodaError(.inputUnsupported, "INPUT frames in pixel format \(f.format.rawValue) cannot be converted for analysis")
                 }
-            }
-            planes[current].withUnsafeMutableBufferPointer { dst in
-                var dstData: [UnsafeMutablePointer<UInt8>?] = [dst.baseAddress, nil, nil, nil]
-                var dstStride: [Int32] = [Int32(aw), 0, 0, 0]
-                withUnsafePointer(to: f.pointer.pointee.data) { srcData in
-                    withUnsafePointer(to: f.pointer.pointee.linesize) { srcStride in
-                        srcData.withMemoryRebound(to: UnsafePointer<UInt8>?.self, capacity: 8) { sd in
-                            srcStride.withMemoryRebound(to: Int32.self, capacity: 8) { ss in
-                                _ = sws_scale(scaler, sd, ss, 0, key.1, &dstData, &dstStride)
-                            }
-                        }
-                    }
-                }
-            }
             }
             if n == 0 {
                 changes.append(0)
