@@ -31,7 +31,7 @@ public enum ChunkEncoder {
         var encoded = v
         encoded.width = picture.width; encoded.height = picture.height; encoded.sampleAspectRatio = picture.sampleAspectRatio
         let encoder = try EncoderFactory.make(EncoderConfiguration(
-            settings: manifest.settings, video: encoded, width: picture.width, height: picture.height, threads: threads, frameCount: chunk.range.count))
+            settings: manifest.settings, video: encoded, width: picture.width, height: picture.height, threads: threads))
         let writer = try ChunkWriter(path: outputPath, encoder: manifest.settings.encoder, extradata: encoder.extradata)
         let converter = PictureConverter(pixelFormat: manifest.settings.pixelFormat, width: picture.width, height: picture.height,
                                          crop: picture.crop)

@@ -36,8 +36,6 @@ struct EncoderConfiguration {
     var width: Int
     var height: Int
     var threads: Int
-    /// Frames in the chunk (lets the encoder size its GOP sensibly for short chunks).
-    var frameCount: Int
 }
 
 enum EncoderFactory {
