@@ -18,8 +18,10 @@ let package = Package(
         .systemLibrary(name: "CSvtAv1", pkgConfig: "SvtAv1Enc", providers: [.apt(["libsvtav1enc-dev"])]),
         // The x264 C API (its open function is a versioned macro, wrapped in the shim).
         .systemLibrary(name: "CX264", pkgConfig: "x264", providers: [.apt(["libx264-dev"])]),
-        // Plain values and pure logic: frame index, cuts, plans, manifests, results, errors. No I/O on media.
-        .target(name: "EncodaModel"),
+        // zlib, for its fast CRC-32.
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // Plain values and pure logic: frame index, cuts, plans, manifests, results, errors, checksums. No I/O on media.
+        .target(name: "EncodaModel", dependencies: ["CZlib"]),
         // Everything that touches pixels: libav overlay, scene pass, encoders, chunk encode, concat.
         .target(name: "EncodaMedia", dependencies: ["EncodaModel", "CFFmpeg", "CSvtAv1", "CX264"]),
         // The shared-directory protocol: layout, atomic files, leases, worker loop, coordinator. No codec code.

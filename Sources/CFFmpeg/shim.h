@@ -3,7 +3,6 @@
 #include <libavformat/avformat.h>
 #include <libavcodec/avcodec.h>
 #include <libavutil/avutil.h>
-#include <libavutil/crc.h>
 #include <libavutil/imgutils.h>
 #include <libavutil/pixdesc.h>
 #include <libavutil/opt.h>
@@ -101,8 +100,4 @@ static inline int encoda_set_mmap_threshold(int bytes) { return mallopt(M_MMAP_T
 static inline int encoda_set_mmap_threshold(int bytes) { (void)bytes; return 0; }
 #endif
 
-/* CRC-32 (IEEE) of a buffer, continuing from crc. Wraps av_crc with its table lookup. */
-static inline uint32_t encoda_crc32(uint32_t crc, const uint8_t *buf, size_t len) {
-    return av_crc(av_crc_get_table(AV_CRC_32_IEEE_LE), crc, buf, len);
-}
 #endif

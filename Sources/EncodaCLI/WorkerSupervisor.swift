@@ -57,9 +57,11 @@ final class WorkerSupervisor {
             interrupted.set(n)
             if n == 1 { Diagnostics.note("interrupted: workers finish their current chunk, then stop (Ctrl-C again to stop now)") }
         }
+        let startState = JobState.scan(directory, manifest: manifest)
+        // A finished job (a re-run after the last chunk was published) goes straight to the join.
+        if manifest.chunks.allSatisfy({ startState.isFinished($0.id) }) { return startState }
         for slot in 0..<workers { processes.append(try spawn(slot)) }
         let progress = ProgressLine(total: manifest.frameCount, quiet: quiet)
-        let startState = JobState.scan(directory, manifest: manifest)
         progress.start(framesAlreadyDone: startState.framesDone(manifest))
         defer { progress.finish() }
         while true {
@@ -110,7 +112,7 @@ final class WorkerSupervisor {
 
     private func waitForWorkers(timeout: Double = 30) {
         let deadline = Date().addingTimeInterval(timeout)
-        while processes.contains(where: \.isRunning) && Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }
+        while processes.contains(where: \.isRunning) && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
         terminateAll()
     }
 

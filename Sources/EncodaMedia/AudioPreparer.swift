@@ -193,19 +193,21 @@ struct PacketStoreReader {
             throw EncodaError(.stateCorrupt, "the prepared audio \(path) cannot be read; delete TMP/audio to prepare it again")
         }
         func bad() -> EncodaError { EncodaError(.stateCorrupt, "the prepared audio \(path) is damaged; delete TMP/audio to prepare it again") }
-        var c = ChunkReader.Cursor(data: data, offset: 8)
-        guard data.count >= 12, Array(data.prefix(8)) == Array("ENCODAAU".utf8), c.u32() == 1 else { throw bad() }
-        var out: [Item] = []
-        while true {
-            guard let track = c.u32() else { throw bad() }
-            if track == 0xFFFF_FFFF {
-                guard let n = c.u32(), Int(n) == out.count, c.offset == data.count else { throw bad() }
-                break
+        items = try data.withUnsafeBytes { raw -> [Item] in
+            var c = ChunkReader.Cursor(data: raw, offset: 8)
+            guard raw.count >= 12, Array(raw.prefix(8)) == Array("ENCODAAU".utf8), c.u32() == 1 else { throw bad() }
+            var out: [Item] = []
+            while true {
+                guard let track = c.u32() else { throw bad() }
+                if track == 0xFFFF_FFFF {
+                    guard let n = c.u32(), Int(n) == out.count, c.offset == raw.count else { throw bad() }
+                    break
+                }
+                guard let size = c.u32(), let pts = c.i64(), let dts = c.i64(), let dur = c.i64(), let flags = c.u32(),
+                      let bytes = c.bytes(Int(size)) else { throw bad() }
+                out.append(Item(track: Int(track), data: bytes, pts: pts, dts: dts, duration: dur, flags: Int32(bitPattern: flags)))
             }
-            guard let size = c.u32(), let pts = c.i64(), let dts = c.i64(), let dur = c.i64(), let flags = c.u32(),
-                  let bytes = c.bytes(Int(size)) else { throw bad() }
-            out.append(Item(track: Int(track), data: bytes, pts: pts, dts: dts, duration: dur, flags: Int32(bitPattern: flags)))
+            return out
         }
-        items = out
     }
 }

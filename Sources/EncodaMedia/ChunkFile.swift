@@ -42,7 +42,7 @@ final class ChunkWriter {
         if fwrite(raw.baseAddress, 1, raw.count, file) != raw.count {
             throw EncodaError(.workDirectory, "writing \(path) failed: \(String(cString: strerror(errno))); check free space in TMP")
         }
-        crc = crc32(crc, raw)
+        crc = CRC32.uninverted(crc, raw)
         bytes += Int64(raw.count)
     }
     private func write(_ a: [UInt8]) throws { try a.withUnsafeBytes { try write($0) } }
@@ -79,22 +79,37 @@ struct StoredPacket {
     var isKey: Bool
 }
 
+/// Memory that chunk files are read into, reused from one chunk to the next so that joining a long job does
+/// not map and fault in fresh pages for every chunk.
+final class ChunkBuffer {
+    private(set) var storage = UnsafeMutableRawBufferPointer(start: nil, count: 0)
+    init() {}
+    deinit { storage.deallocate() }
+
+    /// At least `size` bytes (the contents are not kept).
+    func reserve(_ size: Int) -> UnsafeMutableRawBufferPointer {
+        if storage.count < size {
+            storage.deallocate()
+            storage = UnsafeMutableRawBufferPointer.allocate(byteCount: max(size, storage.count * 3 / 2), alignment: 64)
+        }
+        return storage
+    }
+}
+
 /// Reads a chunk file, treating it as untrusted: every length is bounds-checked.
 final class ChunkReader {
-    private let data: Data
+    /// The whole file, inside the caller's buffer; valid while that buffer is not reused.
+    private let data: UnsafeRawBufferPointer
     private var offset = 0
     let path: String
     let codec: UInt32
     let extradata: [UInt8]
     var bytes: Int64 { Int64(data.count) }
-    var crc: UInt32 { data.withUnsafeBytes { crc32(0, $0) } }
+    var crc: UInt32 { CRC32.uninverted(0, data) }
 
-    init(path: String) throws {
+    init(path: String, buffer: ChunkBuffer) throws {
         self.path = path
-        guard let d = FileManager.default.contents(atPath: path) else {
-            throw EncodaError(.stateCorrupt, "chunk file \(path) cannot be read")
-        }
-        data = d
+        data = try ChunkReader.readWhole(path, into: buffer)
         func bad(_ w: String) -> EncodaError { EncodaError(.stateCorrupt, "chunk file \(path) is damaged (\(w)); it will be re-encoded on the next run") }
         guard data.count >= 20, Array(data.prefix(8)) == ChunkFileFormat.magic else { throw bad("no chunk header") }
         var r = ChunkReader.Cursor(data: data, offset: 8)
@@ -104,20 +119,40 @@ final class ChunkReader {
         offset = r.offset
     }
 
+    private static func readWhole(_ path: String, into buffer: ChunkBuffer) throws -> UnsafeRawBufferPointer {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { throw EncodaError(.stateCorrupt, "chunk file \(path) cannot be opened: \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw EncodaError(.stateCorrupt, "chunk file \(path) cannot be examined") }
+        let size = Int(st.st_size)
+        let mem = buffer.reserve(size + 1)
+        var done = 0
+        // One byte more than the size stat reported, to notice a file that is still growing.
+        while done < size + 1 {
+            let n = read(fd, mem.baseAddress! + done, size + 1 - done)
+            if n < 0 { if errno == EINTR { continue }; throw EncodaError(.stateCorrupt, "chunk file \(path) cannot be read: \(String(cString: strerror(errno)))") }
+            if n == 0 { break }
+            done += n
+        }
+        guard done == size else { throw EncodaError(.stateCorrupt, "chunk file \(path) changed size while it was read") }
+        return UnsafeRawBufferPointer(rebasing: mem[0..<done])
+    }
+
     struct Cursor {
-        let data: Data
+        let data: UnsafeRawBufferPointer
         var offset: Int
         mutating func u32() -> UInt32? {
             guard offset + 4 <= data.count else { return nil }
             var v: UInt32 = 0
-            for i in 0..<4 { v |= UInt32(data[data.startIndex + offset + i]) << (8 * UInt32(i)) }
+            for i in 0..<4 { v |= UInt32(data[offset + i]) << (8 * UInt32(i)) }
             offset += 4
             return v
         }
         mutating func i64() -> Int64? {
             guard offset + 8 <= data.count else { return nil }
             var v: UInt64 = 0
-            for i in 0..<8 { v |= UInt64(data[data.startIndex + offset + i]) << (8 * UInt64(i)) }
+            for i in 0..<8 { v |= UInt64(data[offset + i]) << (8 * UInt64(i)) }
             offset += 8
             return Int64(bitPattern: v)
         }
@@ -129,15 +164,14 @@ final class ChunkReader {
         }
         mutating func bytes(_ n: Int) -> [UInt8]? {
             guard n >= 0, offset + n <= data.count else { return nil }
-            let s = data.startIndex + offset
-            offset += n
-            return [UInt8](data[s..<(s + n)])
+            defer { offset += n }
+            return [UInt8](data[offset..<(offset + n)])
         }
     }
 
     /// The bytes of a packet from `packets()`, lent for the duration of `body`.
     func withBytes<T>(_ p: StoredPacket, _ body: (UnsafeRawBufferPointer) throws -> T) rethrows -> T {
-        try data.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[p.range])) }
+        try body(UnsafeRawBufferPointer(rebasing: data[p.range]))
     }
 
     /// All packets, in stored (decode) order. Throws if the file is torn or inconsistent.

@@ -20,8 +20,8 @@ public struct ChunkMismatch: Error {
 }
 
 /// Joins chunk files in plan order into OUTPUT, stamping each frame with the timestamp the frame index
-/// recorded for it. Writes to a temporary name beside OUTPUT, checks the frame count by reading the file
-/// back, then renames. OUTPUT is never left half-written.
+/// recorded for it. Writes to a temporary name beside OUTPUT, reads the file back (see `verifyOutput`),
+/// flushes it to storage, then renames. OUTPUT is never left half-written.
 public enum Concatenator {
     /// - Parameter sides: INPUT's audio, subtitles, attachments and chapters with `--mux`.
     public static func run(manifest: JobManifest, index: FrameIndex, pieces: [ChunkPiece], output: String,
@@ -39,10 +39,11 @@ public enum Concatenator {
         }
         var written = 0
         var lastDTS = Int64.min
+        let buffer = ChunkBuffer()
         for piece in pieces {
             // A chunk file that cannot be read back, or does not match its record, is the chunk's fault, not the
             // job's: report which one, so the caller can have it encoded again.
-            guard let reader = try? ChunkReader(path: piece.path) else { throw ChunkMismatch(chunk: piece.chunk.id) }
+            guard let reader = try? ChunkReader(path: piece.path, buffer: buffer) else { throw ChunkMismatch(chunk: piece.chunk.id) }
             // The whole file is in memory now: check it against the result record.
             guard reader.crc == piece.crc32, reader.bytes == piece.bytes else { throw ChunkMismatch(chunk: piece.chunk.id) }
             guard reader.codec == ChunkFileFormat.codecNumber(manifest.settings.encoder) else {
@@ -81,23 +82,77 @@ public enum Concatenator {
         guard written == manifest.frameCount else {
             throw EncodaError(.internalError, "concatenation wrote \(written) frames, the input has \(manifest.frameCount)")
         }
-        let counted = try countVideoPackets(temp)
-        guard counted == manifest.frameCount else {
-            throw EncodaError(.outputInvalid, "the joined file holds \(counted) frames, the input has \(manifest.frameCount); OUTPUT was not written")
-        }
+        try verifyOutput(temp, format: format, manifest: manifest, index: index)
+        try Durable.sync(path: temp, what: "OUTPUT")
         if rename(temp, output) != 0 {
             throw EncodaError(.outputInvalid, "cannot move the finished file to OUTPUT \(output): \(String(cString: strerror(errno)))")
         }
+        try Durable.sync(path: dir.isEmpty ? "." : dir, what: "OUTPUT's folder")
         ok = true
     }
 
-    /// Counts the packets of the first video stream by demuxing the file (an independent read-back).
-    static func countVideoPackets(_ path: String) throws -> Int {
-        let d = try Demuxer(path: path)
-        guard let vi = d.videoStreamIndex() else { return 0 }
+    /// Reads the joined file back with libavformat before it may become OUTPUT. Where the format has an index
+    /// (Matroska, WebM, MP4, MOV) only its tail is read: the demuxer seeks through the file's index to the last
+    /// chunk's keyframe and must find exactly that chunk's frames up to the last timestamp of the source, and an
+    /// MP4/MOV sample table must list every frame. Together with the frames the muxer accepted in order, this
+    /// proves the file is complete and readable end to end without a second pass over all of it. Formats without
+    /// an index, and any file whose tail does not check out, are counted packet by packet; only that count
+    /// decides a failure.
+    static func verifyOutput(_ path: String, format: OutputFormat, manifest: JobManifest, index: FrameIndex) throws {
+        let d: Demuxer
+        do { d = try Demuxer(path: path) } catch {
+            throw EncodaError(.outputInvalid, "the joined file cannot be read back (\(error)); OUTPUT was not written")
+        }
+        guard let vi = d.videoStreamIndex() else {
+            throw EncodaError(.outputInvalid, "the joined file has no video stream; OUTPUT was not written")
+        }
+        if format.hasIndex, let last = manifest.chunks.last, (try? tailMatches(d, stream: vi, chunk: last, manifest: manifest, index: index)) == true {
+            return
+        }
+        try d.seekToStart(stream: vi)
         let p = Packet()
         var n = 0
         while try d.read(into: p) { if Int(p.pointer.pointee.stream_index) == vi { n += 1 } }
-        return n
+        guard n == manifest.frameCount else {
+            throw EncodaError(.outputInvalid, "the joined file holds \(n) frames, the input has \(manifest.frameCount); OUTPUT was not written")
+        }
+    }
+
+    /// True when the file's sample table (if it has one) counts every frame and the packets from the last
+    /// chunk's keyframe to the end are exactly that chunk's frames, the last at the source's last timestamp.
+    private static func tailMatches(_ d: Demuxer, stream vi: Int, chunk: Chunk, manifest: JobManifest, index: FrameIndex) throws -> Bool {
+        let st = d.stream(vi)
+        if st.pointee.nb_frames > 0, st.pointee.nb_frames != Int64(manifest.frameCount) { return false }
+        let source = manifest.video.timeBase.av
+        let tb = st.pointee.time_base
+        let start = av_rescale_q(index.pts[chunk.range.start], source, tb)
+        let lastPTS = av_rescale_q(index.pts[chunk.range.end - 1], source, tb)
+        // Frames before the chunk lie at least one (rescaled) frame duration earlier; half of it absorbs rounding.
+        let slack = max(0, av_rescale_q(index.durations[max(0, chunk.range.start - 1)], source, tb) / 2)
+        try d.seek(stream: vi, timestamp: start)
+        let p = Packet()
+        var n = 0
+        var maxPTS = Int64.min
+        while try d.read(into: p) {
+            guard Int(p.pointer.pointee.stream_index) == vi else { continue }
+            let pts = p.pointer.pointee.pts
+            guard pts != encoda_nopts() else { return false }
+            if pts >= start - slack { n += 1; maxPTS = max(maxPTS, pts) }
+        }
+        return n == chunk.range.count && abs(maxPTS - lastPTS) <= slack
+    }
+}
+
+/// fsync for files and folders, so that a finished OUTPUT survives a crash of the machine right after encoda
+/// reports it (ext4 and NFS both may otherwise lose recently renamed data).
+enum Durable {
+    static func sync(path: String, what: String) throws {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { throw EncodaError(.outputInvalid, "cannot open \(what) \(path) to flush it: \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        // Some file systems refuse fsync on a folder (EINVAL); the file itself was already flushed then.
+        if fsync(fd) != 0 && errno != EINVAL && errno != EROFS {
+            throw EncodaError(.outputInvalid, "flushing \(what) \(path) to storage failed: \(String(cString: strerror(errno))); check free space")
+        }
     }
 }

@@ -31,8 +31,3 @@ extension Rational {
     var av: AVRational { AVRational(num: Int32(num), den: Int32(den)) }
 }
 
-/// CRC-32 of a byte buffer, continuing from `crc`. The corresponding C function is `av_crc`.
-public func crc32(_ crc: UInt32, _ bytes: UnsafeRawBufferPointer) -> UInt32 {
-    guard let base = bytes.baseAddress else { return crc }
-    return encoda_crc32(crc, base.assumingMemoryBound(to: UInt8.self), bytes.count)
-}

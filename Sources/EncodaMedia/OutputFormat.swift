@@ -6,6 +6,9 @@ public struct OutputFormat: Sendable {
     /// libavformat muxer name.
     public var muxer: String
     public var fileExtension: String
+    /// The container carries a seek index (Matroska cues, an MP4/MOV sample table), so its tail can be reached
+    /// without reading the file from the start.
+    public var hasIndex: Bool { ["matroska", "webm", "mp4", "mov"].contains(muxer) }
 
     public static func forPath(_ path: String, encoder: EncoderKind) throws -> OutputFormat {
         let ext = (path as NSString).pathExtension.lowercased()
