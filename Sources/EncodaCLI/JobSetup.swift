@@ -102,7 +102,7 @@ enum JobSetup {
         let fps = cache.video.frameRate.doubleValue
         let maxFrames = scene.maxSceneSeconds > 0 ? max(1, Int((scene.maxSceneSeconds * fps).rounded())) : 0
         let splits = CutDetector.splits(cuts: cuts, frameCount: cache.index.frameCount, changes: cache.changes,
-                                        maxFrames: maxFrames, minFrames: max(1, scene.minSceneLength))
+                                        maxFrames: maxFrames, minFrames: max(1, scene.minSceneLength), keyframes: cache.index.keyframes)
         let shots = CutDetector.shots(boundaries: (cuts + splits).sorted(), frameCount: cache.index.frameCount)
         return (shots, maxFrames)
     }

@@ -13,6 +13,9 @@ final class WorkerSupervisor {
     private var processes: [Process] = []
     private var respawns = 0
     private let clock: ServerClock
+    /// Signalled when a local worker exits, so that the job's end (the last worker leaves once nothing is left)
+    /// is noticed at once rather than at the next poll.
+    private let workerExited = DispatchSemaphore(value: 0)
 
     init(directory: WorkDirectory, manifest: JobManifest, workers: Int, threads: Int, quiet: Bool) {
         self.directory = directory; self.manifest = manifest; self.workers = workers; self.threads = threads; self.quiet = quiet
@@ -33,6 +36,8 @@ final class WorkerSupervisor {
         p.standardOutput = log
         p.standardError = log
         p.standardInput = FileHandle.nullDevice
+        let exited = workerExited
+        p.terminationHandler = { _ in exited.signal() }
         do { try p.run() } catch {
             throw EncodaError(.internalError, "cannot start a worker process (\(SelfExecutable.path)): \(error)")
         }
@@ -99,7 +104,7 @@ final class WorkerSupervisor {
                 }
                 processes[i] = try spawn(i)
             }
-            Thread.sleep(forTimeInterval: 0.2)
+            _ = workerExited.wait(timeout: .now() + 0.2)
         }
     }
 

@@ -45,8 +45,12 @@ public enum CutDetector {
     }
 
     /// Split shots longer than `maxFrames` at their calmest frame (smallest change), keeping every piece at
-    /// least `minFrames` long and at most `maxFrames`. Returns the boundaries to add, ascending.
-    public static func splits(cuts: [Int], frameCount: Int, changes: [Double], maxFrames: Int, minFrames: Int) -> [Int] {
+    /// least `minFrames` long and at most `maxFrames`. Where the allowed window holds source keyframes
+    /// (`keyframes`, ascending), the calmest of those is taken instead: a worker then starts decoding right at
+    /// its chunk, instead of decoding up to a whole GOP of the source only to reach it.
+    /// Returns the boundaries to add, ascending.
+    public static func splits(cuts: [Int], frameCount: Int, changes: [Double], maxFrames: Int, minFrames: Int,
+                              keyframes: [Int] = []) -> [Int] {
         guard maxFrames > 0 else { return [] }
         var added: [Int] = []
         let bounds = [0] + cuts + [frameCount]
@@ -61,9 +65,11 @@ public enum CutDetector {
                 if lo > hi {
                     p = start + min(maxFrames, max(1, (end - start) / 2))
                 } else {
+                    let window = lo...hi
+                    let candidates = keyframes.filter { window.contains($0) }
                     p = lo
                     var best = Double.infinity
-                    for f in lo...hi {
+                    for f in candidates.isEmpty ? Array(window) : Array(candidates) {
                         let c = f < changes.count ? changes[f] : 0
                         if c < best { best = c; p = f }
                     }

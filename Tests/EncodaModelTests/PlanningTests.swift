@@ -33,6 +33,18 @@ final class CutDetectorTests: XCTestCase {
         XCTAssertTrue(shots.allSatisfy { $0.count <= 200 })
     }
 
+    func testLongShotIsSplitAtASourceKeyframeWhenTheWindowHasOne() {
+        var changes = [Double](repeating: 5, count: 300)
+        changes[170] = 0.5 // calmest frame overall
+        changes[190] = 3   // calmer of the two keyframes inside [100, 200]
+        let splits = CutDetector.splits(cuts: [], frameCount: 300, changes: changes, maxFrames: 200, minFrames: 10,
+                                        keyframes: [0, 60, 150, 190, 250])
+        XCTAssertEqual(splits, [190], "a keyframe in the window wins over a calmer non-key frame")
+        // No keyframe inside the window: the calmest frame, as before.
+        XCTAssertEqual(CutDetector.splits(cuts: [], frameCount: 300, changes: changes, maxFrames: 200, minFrames: 10,
+                                          keyframes: [0, 60, 250]), [170])
+    }
+
     func testEveryPieceRespectsMaxLength() {
         let changes = (0..<1000).map { Double(($0 * 7919) % 13) }
         let splits = CutDetector.splits(cuts: [100, 700], frameCount: 1000, changes: changes, maxFrames: 120, minFrames: 6)
