@@ -117,7 +117,7 @@ final class WorkerSupervisor {
 
     private func waitForWorkers(timeout: Double = 30) {
         let deadline = Date().addingTimeInterval(timeout)
-        while processes.contains(where: \.isRunning) && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+        while processes.contains(where: \.isRunning) && Date() < deadline { _ = workerExited.wait(timeout: .now() + 0.2) }
         terminateAll()
     }
 

@@ -82,7 +82,7 @@ struct StoredPacket {
 /// Memory that chunk files are read into, reused from one chunk to the next so that joining a long job does
 /// not map and fault in fresh pages for every chunk.
 final class ChunkBuffer {
-    private(set) var storage = UnsafeMutableRawBufferPointer(start: nil, count: 0)
+    private var storage = UnsafeMutableRawBufferPointer(start: nil, count: 0)
     init() {}
     deinit { storage.deallocate() }
 
