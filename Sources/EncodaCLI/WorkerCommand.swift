@@ -34,6 +34,7 @@ struct WorkerCommand: ParsableCommand {
     }
 
     func run() throws {
+        HugePages.reexecIfWanted()
         let root = JobSetup.absolute(tmp)
         let drain = DrainRequest()
         let current = CurrentWorker()
