@@ -10,7 +10,8 @@ import Foundation
 enum ChunkFileFormat {
     static let magic: [UInt8] = Array("ENCODACK".utf8)
     static let endMarker: UInt32 = 0xE0DA_E0DA
-    static let version: UInt32 = 1
+    /// 2: H.264 packets are length-prefixed NAL units with an avcC record as extradata (1: Annex B).
+    static let version: UInt32 = 2
     static func codecNumber(_ e: EncoderKind) -> UInt32 { e == .av1 ? 1 : 2 }
 }
 

@@ -99,17 +99,22 @@ public enum Concatenator {
     /// an index, and any file whose tail does not check out, are counted packet by packet; only that count
     /// decides a failure.
     static func verifyOutput(_ path: String, format: OutputFormat, manifest: JobManifest, index: FrameIndex) throws {
-        let d: Demuxer
-        do { d = try Demuxer(path: path) } catch {
-            throw EncodaError(.outputInvalid, "the joined file cannot be read back (\(error)); OUTPUT was not written")
+        func open() throws -> (Demuxer, Int) {
+            let d: Demuxer
+            do { d = try Demuxer(path: path) } catch {
+                throw EncodaError(.outputInvalid, "the joined file cannot be read back (\(error)); OUTPUT was not written")
+            }
+            guard let vi = d.videoStreamIndex() else {
+                throw EncodaError(.outputInvalid, "the joined file has no video stream; OUTPUT was not written")
+            }
+            return (d, vi)
         }
-        guard let vi = d.videoStreamIndex() else {
-            throw EncodaError(.outputInvalid, "the joined file has no video stream; OUTPUT was not written")
+        var (d, vi) = try open()
+        if format.hasIndex, let last = manifest.chunks.last {
+            if (try? tailMatches(d, stream: vi, chunk: last, manifest: manifest, index: index)) == true { return }
+            // Count from the start with a fresh demuxer: not every demuxer can seek back (raw H.264 cannot).
+            (d, vi) = try open()
         }
-        if format.hasIndex, let last = manifest.chunks.last, (try? tailMatches(d, stream: vi, chunk: last, manifest: manifest, index: index)) == true {
-            return
-        }
-        try d.seekToStart(stream: vi)
         let p = Packet()
         var n = 0
         while try d.read(into: p) { if Int(p.pointer.pointee.stream_index) == vi { n += 1 } }

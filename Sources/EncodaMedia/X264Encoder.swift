@@ -29,7 +29,10 @@ final class X264Encoder: VideoEncoder {
         p.b_vfr_input = 0
         p.i_threads = Int32(max(1, c.threads))
         p.i_log_level = X264_LOG_NONE
-        p.b_annexb = 1
+        // Length-prefixed NAL units with an avcC record (see AVCConfiguration): what MP4 and Matroska store, so
+        // the join copies packets as they are. SPS/PPS are still repeated at every keyframe, so each chunk
+        // decodes on its own.
+        p.b_annexb = 0
         p.b_repeat_headers = 1
         p.vui.i_sar_width = Int32(c.video.sampleAspectRatio.num)
         p.vui.i_sar_height = Int32(c.video.sampleAspectRatio.den)
@@ -57,11 +60,19 @@ final class X264Encoder: VideoEncoder {
         handle = h
         var nals: UnsafeMutablePointer<x264_nal_t>? = nil
         var count: Int32 = 0
+        var headers: [UInt8] = []
         if x264_encoder_headers(h, &nals, &count) >= 0, let nals {
             for i in 0..<Int(count) {
-                extradata.append(contentsOf: UnsafeBufferPointer(start: nals[i].p_payload, count: Int(nals[i].i_payload)))
+                headers.append(contentsOf: UnsafeBufferPointer(start: nals[i].p_payload, count: Int(nals[i].i_payload)))
             }
         }
+        guard let units = AVCConfiguration.nalUnits(headers),
+              let record = AVCConfiguration.record(nalUnits: units, chromaFormat: 1, bitDepth: s.bitDepth) else {
+            x264_encoder_close(h)
+            handle = nil
+            throw EncodaError(.encoder, "x264 returned parameter sets that do not form an avcC record; this is a bug, please report it")
+        }
+        extradata = record
         x264_picture_init(&picture)
         picture.img.i_csp = p.i_csp
         picture.img.i_plane = 3
@@ -94,7 +105,7 @@ final class X264Encoder: VideoEncoder {
         let size = x264_encoder_encode(handle, &nals, &count, input, &out)
         if size < 0 { throw EncodaError(.encoder, "x264 failed while encoding a frame") }
         if size > 0, let nals {
-            // With b_annexb the NAL payloads are contiguous in one buffer starting at the first payload.
+            // The NAL payloads (each behind its length) are contiguous in one buffer starting at the first payload.
             let packet = EncodedPacket(data: UnsafeRawBufferPointer(start: nals[0].p_payload, count: Int(size)),
                                        pts: out.i_pts, dts: out.i_dts, isKey: out.b_keyframe != 0)
             try output(packet)

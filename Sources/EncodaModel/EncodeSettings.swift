@@ -68,5 +68,5 @@ public struct EncoderVersions: Codable, Sendable, Hashable {
 }
 
 public enum EncodaVersion {
-    public static let current = "0.1.0"
+    public static let current = "0.2.0"
 }

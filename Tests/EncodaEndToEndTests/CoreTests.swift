@@ -79,6 +79,17 @@ final class CoreTests: XCTestCase {
         // The job really was split: several results, with frame ranges that add up.
         let results = try FileManager.default.contentsOfDirectory(atPath: s.file("tmp/results")).filter { $0.hasSuffix(".json") }
         XCTAssertGreaterThanOrEqual(results.count, 4)
+
+        // The same chunks (length-prefixed H.264 with an avcC record) joined into Matroska and into a raw
+        // Annex B stream, whose start codes libavformat restores: both decode to the source frames.
+        for name in ["again.mkv", "again.h264"] {
+            var rejoin = args
+            rejoin[1] = s.file(name)
+            try Tool.mustRun(Tool.encoda, rejoin)
+            XCTAssertEqual(try Tool.frameHashes(s.file(name)), src, name)
+        }
+        let raw = try Data(contentsOf: URL(fileURLWithPath: s.file("again.h264"))).prefix(4)
+        XCTAssertEqual(Array(raw), [0, 0, 0, 1], "a raw H.264 output starts with an Annex B start code")
     }
 
     func testAV1KeepsEveryFrameInPlaceWithSourceTimestampsAndTags() throws {
