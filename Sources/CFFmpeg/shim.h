@@ -96,8 +96,24 @@ static inline int encoda_picture_bounds(const uint8_t *p, int stride, int width,
 #if defined(__GLIBC__)
 #include <malloc.h>
 static inline int encoda_set_mmap_threshold(int bytes) { return mallopt(M_MMAP_THRESHOLD, bytes); }
+/* mallopt(M_TRIM_THRESHOLD, bytes): how much free memory at the top of the heap is kept instead of returned. */
+static inline int encoda_set_trim_threshold(int bytes) { return mallopt(M_TRIM_THRESHOLD, bytes); }
 #else
 static inline int encoda_set_mmap_threshold(int bytes) { (void)bytes; return 0; }
+static inline int encoda_set_trim_threshold(int bytes) { (void)bytes; return 0; }
 #endif
+
+/* Starts writeback of every dirty page of an open file without waiting for it:
+   sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE). Swift's Glibc module does not declare it (it needs
+   _GNU_SOURCE), so the system call is made directly. A no-op returning 0 where it does not exist. */
+#include <sys/syscall.h>
+#include <unistd.h>
+static inline int encoda_start_writeback(int fd) {
+#if defined(__linux__) && defined(SYS_sync_file_range)
+    return (int)syscall(SYS_sync_file_range, fd, (long long)0, (long long)0, 2u);
+#else
+    (void)fd; return 0;
+#endif
+}
 
 #endif

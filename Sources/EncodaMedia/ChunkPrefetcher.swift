@@ -1,0 +1,64 @@
+import CFFmpeg
+import Dispatch
+import Foundation
+
+/// Reads the next chunk file of a join, and computes its CRC-32, on a second thread while the current chunk is
+/// being muxed: reading and checksumming are a third to a half of a join, and the muxer leaves a core free.
+/// Two buffers take turns, so chunk `i` stays untouched while chunk `i + 1` is read.
+final class ChunkPrefetcher: @unchecked Sendable {
+    /// A chunk file in memory and its CRC-32, or nil when it could not be read (the caller treats it as a chunk
+    /// that does not match its record).
+    struct Loaded {
+        var reader: ChunkReader?
+        var crc: UInt32
+    }
+
+    private let paths: [String]
+    private let buffers: [ChunkBuffer]
+    private let queue = DispatchQueue(label: "encoda.join.prefetch")
+    private let lock = NSLock()
+    private var loaded: [Int: Loaded] = [:]
+    private var groups: [Int: DispatchGroup] = [:]
+
+    /// - Parameter largest: the largest chunk file expected (from the result records), so the buffers are
+    ///   allocated once.
+    init(paths: [String], largest: Int) {
+        self.paths = paths
+        buffers = [ChunkBuffer(), ChunkBuffer()]
+        for b in buffers { _ = b.reserve(min(largest, 1 << 30) + 1) }
+    }
+
+    /// Starts reading chunk `i` (no-op past the end). Chunk `i - 2` must be finished with.
+    func start(_ i: Int) {
+        guard i < paths.count, groups[i] == nil else { return }
+        let group = DispatchGroup()
+        groups[i] = group
+        let path = paths[i], buffer = buffers[i % 2]
+        queue.async(group: group) { [self] in
+            let reader = try? ChunkReader(path: path, buffer: buffer)
+            let result = Loaded(reader: reader, crc: reader?.crc ?? 0)
+            lock.lock(); loaded[i] = result; lock.unlock()
+        }
+    }
+
+    /// Chunk `i`, waiting for its read to finish (starting it first if it was not).
+    func take(_ i: Int) -> Loaded {
+        start(i)
+        groups[i]!.wait()
+        groups[i] = nil
+        lock.lock(); defer { lock.unlock() }
+        return loaded.removeValue(forKey: i)!
+    }
+
+    /// Waits for any read still running, so no buffer is freed under it.
+    deinit { queue.sync {} }
+}
+
+/// Starts writing a file's dirty pages to storage while more of it is still being written, so that the final
+/// fsync waits for the last pieces only instead of the whole file (see `Durable`).
+final class WritebackStarter {
+    private let fd: Int32
+    init(path: String) { fd = open(path, O_RDONLY) }
+    deinit { if fd >= 0 { close(fd) } }
+    func start() { if fd >= 0 { _ = encoda_start_writeback(fd) } }
+}
