@@ -8,7 +8,7 @@
 #   2. `encoda INPUT OUTPUT TMP --workers 0` (plan, write the manifest, supervise with the whole plan in
 #      memory, waiting for remote workers) runs for a few seconds; its VmHWM is read, then it is stopped.
 # The scene pass itself holds the decoder, not the video: its peak is measured on the real 1080p letterbox clip
-# (from make_synthetic.sh) with `encoda detect`, and its index part grows by ~24 bytes a frame (reported).
+# (from make_synthetic.sh) with `encoda detect`, and its index part grows by ~28 bytes a frame (timestamp, duration, score, packet size; reported).
 #
 # Worker: `encoda worker TMP --threads 1` run by hand beside a `--workers 0` coordinator on the first 26 s of the
 # synthetic clip;
@@ -33,7 +33,8 @@ n = 2 * 3600 * 24                      # two hours at 24 fps
 step = 1000                            # timebase 1/24000, 24000/1001 fps would be 1001; keep it simple: 24 fps
 c["video"].update(width=1920, height=1080, frameRate={"num": 24, "den": 1}, timeBase={"num": 1, "den": 24000})
 c["index"] = {"pts": [i * step for i in range(n)], "durations": [step] * n,
-              "keyframes": list(range(0, n, 48)), "seekable": True}
+              "keyframes": list(range(0, n, 48)), "seekable": True,
+              "packetSizes": [(i * 7919) % 88000 + 2000 if i % 48 else 250000 for i in range(n)]}
 rng = random.Random(7)
 changes = [round(rng.uniform(0.5, 4.0), 3) for _ in range(n)]
 changes[0] = 0
@@ -75,7 +76,7 @@ if [ -s "$lb" ]; then
   frames=$(ffprobe -v error -select_streams v:0 -show_entries stream=nb_frames -of csv=p=0 "$lb")
   time_cmd "$WORK/detect.t" "$ENCODA" detect "$lb" "$WORK/lb" --quiet
   d_kb=$(median "$WORK/detect.t" 2)
-  extra_kb=$(( (172800 - frames) * 24 / 1024 ))
+  extra_kb=$(( (172800 - frames) * 28 / 1024 ))
   total_kb=$(( d_kb + extra_kb ))
   verdict "scene pass 1080p (coordinator)" "$(( total_kb < 100 * 1024 ))" \
     "$(printf 'peak %.1f MB on %s frames of 1920x1080; + %.1f MB of index for 172800 frames = %.1f MB (bar < 100 MB)' \

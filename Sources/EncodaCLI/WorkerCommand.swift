@@ -67,6 +67,7 @@ struct WorkerCommand: ParsableCommand {
         options.exitWhenIdle = exitWhenIdle
         options.pollSeconds = pollSeconds
         options.drain = drain
+        options.chunkCosts = ChunkPlanner.estimatedCosts(job.manifest.chunks, packetSizes: job.cache.index.packetSizes)
         var encoding: ChunkEncoding = MediaChunkEncoding(input: job.inputPath, manifest: job.manifest, index: job.cache.index, threads: threads)
         if let failing = TestHooks.failingChunks() { encoding = FailingChunkEncoding(wrapped: encoding, failing: failing) }
         let worker = Worker(directory: job.directory, manifest: job.manifest, encoder: encoding, identity: identity, options: options)

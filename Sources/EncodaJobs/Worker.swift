@@ -34,6 +34,9 @@ public struct WorkerOptions: Sendable {
     /// Leave when nothing is claimable now instead of waiting for leases held by others to finish or go stale.
     public var exitWhenIdle = false
     public var drain = DrainRequest()
+    /// Relative encode cost of each chunk by id (`ChunkPlanner.estimatedCosts`): chunks are taken most expensive
+    /// first. Nil: longest first.
+    public var chunkCosts: [Double]? = nil
     public init() {}
 }
 
@@ -100,7 +103,7 @@ public final class Worker: @unchecked Sendable { // state shared with the heartb
             unlink(workerRecord)
             leases.clock.remove()
         }
-        let order = ChunkPlanner.workOrder(manifest.chunks)
+        let order = ChunkPlanner.workOrder(manifest.chunks, costs: options.chunkCosts)
         while !isDraining {
             let state = JobState.scan(directory, manifest: manifest, known: known)
             known = state.done
@@ -175,7 +178,7 @@ public final class Worker: @unchecked Sendable { // state shared with the heartb
             if try AtomicFile.publishJSONExclusive(result, to: directory.result(chunk.id), staging: directory.staging) {
                 lock.lock(); encoded.append(chunk.id); lock.unlock()
                 known[chunk.id] = result
-                log("chunk \(chunk.name): published (\(out.frames) frames, \(out.bytes) bytes)")
+                log("chunk \(chunk.name): published (\(out.frames) frames, \(out.bytes) bytes, \(String(format: "%.1f", Date().timeIntervalSince1970 - started)) s)")
             } else {
                 unlink(path)
                 tally.discarded += 1

@@ -29,6 +29,8 @@ final class Frame {
     var timestamp: Int64 { pointer.pointee.best_effort_timestamp }
     var isKeyframe: Bool { pointer.pointee.key_frame != 0 }
     var duration: Int64 { pointer.pointee.pkt_duration }
+    /// Size of the packet the frame was decoded from (0 when unknown).
+    var packetSize: Int { max(0, Int(pointer.pointee.pkt_size)) }
     func plane(_ i: Int) -> UnsafeMutablePointer<UInt8>? {
         withUnsafePointer(to: pointer.pointee.data) { $0.withMemoryRebound(to: UnsafeMutablePointer<UInt8>?.self, capacity: 8) { $0[i] } }
     }

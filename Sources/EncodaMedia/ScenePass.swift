@@ -64,6 +64,7 @@ public enum ScenePass {
 
         var pts: [Int64] = []
         var keyframes: [Int] = []
+        var packetSizes: [Int32] = []
         var changes: [Double] = []
         var lastDuration: Int64 = 0
         let frameStep = max(Int64(1), Int64((facts.frameRate.den * facts.timeBase.den) / max(1, facts.frameRate.num * facts.timeBase.num)))
@@ -88,6 +89,7 @@ public enum ScenePass {
             if n > 0 && t <= pts[n - 1] { brokenTimestamps = true }
             pts.append(t)
             if f.isKeyframe || n == 0 { keyframes.append(n) }
+            packetSizes.append(Int32(clamping: f.packetSize))
             lastDuration = f.duration > 0 ? f.duration : frameStep
 
             // Downscale luma into the current analysis plane: straight from the decoder's 8-bit luma plane when
@@ -138,7 +140,8 @@ public enum ScenePass {
             keyframes = [0]
         }
         let durations = FrameIndex.durations(for: pts, lastDuration: lastDuration)
-        return Output(video: facts, index: FrameIndex(pts: pts, durations: durations, keyframes: keyframes, seekable: !brokenTimestamps), changes: changes,
+        return Output(video: facts, index: FrameIndex(pts: pts, durations: durations, keyframes: keyframes, seekable: !brokenTimestamps,
+                                                                         packetSizes: packetSizes), changes: changes,
                       crop: borders.analysis)
     }
 }

@@ -42,9 +42,14 @@ public struct FrameIndex: Codable, Sendable, Hashable {
     /// False when the source's own timestamps were unusable (missing or repeated) and `pts` was renumbered:
     /// frames can then only be found by counting from the start of the stream.
     public var seekable: Bool
+    /// Size in bytes of the source packet each frame was decoded from, a cheap measure of how much is going on
+    /// in it: encoders spend time roughly in proportion to it (see `ChunkPlanner.estimatedCosts`). Absent in
+    /// scene caches written before it was recorded.
+    public var packetSizes: [Int32]?
 
-    public init(pts: [Int64], durations: [Int64], keyframes: [Int], seekable: Bool = true) {
+    public init(pts: [Int64], durations: [Int64], keyframes: [Int], seekable: Bool = true, packetSizes: [Int32]? = nil) {
         self.pts = pts; self.durations = durations; self.keyframes = keyframes; self.seekable = seekable
+        self.packetSizes = packetSizes
     }
 
     public var frameCount: Int { pts.count }

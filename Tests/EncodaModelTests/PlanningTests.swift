@@ -76,6 +76,23 @@ final class ChunkPlannerTests: XCTestCase {
         XCTAssertEqual(Set(chunks.flatMap(\.shotStarts)), Set(shots.map(\.start)))
         XCTAssertEqual(ChunkPlanner.workOrder(chunks).first?.range.count, chunks.map(\.range.count).max())
     }
+
+    /// A short chunk of busy frames is worth more than a long one of still frames: it goes first, and the
+    /// estimate follows the packet sizes (fixed part: half the mean packet).
+    func testWorkOrderTakesTheMostExpensiveChunkFirstWhenPacketSizesAreKnown() {
+        let chunks = [Chunk(id: 0, range: FrameRange(0, 100), shotStarts: [0]),     // 100 still frames
+                      Chunk(id: 1, range: FrameRange(100, 140), shotStarts: [100]), // 40 busy frames
+                      Chunk(id: 2, range: FrameRange(140, 200), shotStarts: [140])] // 60 middling frames
+        let sizes = [Int32](repeating: 100, count: 100) + [Int32](repeating: 10_000, count: 40) + [Int32](repeating: 2_000, count: 60)
+        guard let costs = ChunkPlanner.estimatedCosts(chunks, packetSizes: sizes) else { return XCTFail("no costs") }
+        let fixed = 0.5 * Double(100 * 100 + 40 * 10_000 + 60 * 2_000) / 200
+        XCTAssertEqual(costs[0], 100 * 100 + 100 * fixed, accuracy: 1e-6)
+        XCTAssertEqual(costs[1], 40 * 10_000 + 40 * fixed, accuracy: 1e-6)
+        XCTAssertEqual(ChunkPlanner.workOrder(chunks, costs: costs).map(\.id), [1, 2, 0])
+        XCTAssertEqual(ChunkPlanner.workOrder(chunks).map(\.id), [0, 2, 1], "without sizes: longest first")
+        XCTAssertNil(ChunkPlanner.estimatedCosts(chunks, packetSizes: Array(sizes.prefix(150))), "sizes that do not cover the plan")
+        XCTAssertEqual(ChunkPlanner.workOrder(chunks, costs: [1, 2]).map(\.id), [0, 2, 1], "costs that do not fit the plan are ignored")
+    }
 }
 
 final class FrameIndexTests: XCTestCase {
