@@ -28,13 +28,12 @@ public enum ChunkEncoder {
         _ = allocatorTuned
         let v = manifest.video
         let picture = try OutputPicture.make(source: v, settings: manifest.settings)
-        var encoded = v
-        encoded.width = picture.width; encoded.height = picture.height; encoded.sampleAspectRatio = picture.sampleAspectRatio
+        let encoded = ColourConversion.encodedFacts(source: v, picture: picture)
         let encoder = try EncoderFactory.make(EncoderConfiguration(
             settings: manifest.settings, video: encoded, width: picture.width, height: picture.height, threads: threads))
         let writer = try ChunkWriter(path: outputPath, encoder: manifest.settings.encoder, extradata: encoder.extradata)
         let converter = PictureConverter(pixelFormat: manifest.settings.pixelFormat, width: picture.width, height: picture.height,
-                                         crop: picture.crop)
+                                         crop: picture.crop, colour: ColourConversion(source: v, picture: picture))
         let source = ChunkFrameSource(input: input, video: v, index: index, range: chunk.range, threads: decodeThreads)
         let keys = Set(chunk.shotStarts.map { $0 - chunk.range.start })
         var first = true

@@ -57,8 +57,7 @@ public enum Concatenator {
             }
             if muxer == nil {
                 let picture = try OutputPicture.make(source: manifest.video, settings: manifest.settings)
-                var encoded = manifest.video
-                encoded.width = picture.width; encoded.height = picture.height; encoded.sampleAspectRatio = picture.sampleAspectRatio
+                let encoded = ColourConversion.encodedFacts(source: manifest.video, picture: picture)
                 muxer = try Muxer(path: temp, format: format, encoder: manifest.settings.encoder, video: encoded,
                                   pixelFormat: manifest.settings.pixelFormat, extradata: reader.extradata, sides: sides)
                 writeback = WritebackStarter(path: temp)

@@ -15,12 +15,14 @@ final class PictureConverter {
     /// - Parameters:
     ///   - width, height: the encoder's picture size (after crop and scale).
     ///   - crop: the source area to take, or nil for the whole frame.
-    init(pixelFormat: String, width: Int, height: Int, crop: CropRect? = nil) {
+    ///   - colour: matrices and ranges when a conversion is needed (see `ColourConversion`).
+    init(pixelFormat: String, width: Int, height: Int, crop: CropRect? = nil, colour: ColourConversion? = nil) {
         target = pixelFormat == "yuv420p10le" ? AV_PIX_FMT_YUV420P10LE : AV_PIX_FMT_YUV420P
         self.width = width
         self.height = height
         self.crop = crop
-        scaler = Scaler(width: width, height: height, format: target, flags: SWS_BICUBIC | SWS_ACCURATE_RND | SWS_FULL_CHR_H_INT)
+        scaler = Scaler(width: width, height: height, format: target, flags: SWS_BICUBIC | SWS_ACCURATE_RND | SWS_FULL_CHR_H_INT,
+                        colour: colour)
     }
 
     /// Narrows the frame to the crop area by moving its plane pointers (exact, unaligned offsets).

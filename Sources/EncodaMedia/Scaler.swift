@@ -9,9 +9,11 @@ final class Scaler {
     private let flags: Int32
     private var context: OpaquePointer?
     private var source: (Int32, Int32, Int32) = (0, 0, -1)
+    /// Matrices and ranges of the conversion; nil: libswscale's defaults (fine for analysis planes).
+    private let colour: ColourConversion?
 
-    init(width: Int, height: Int, format: AVPixelFormat, flags: Int32) {
-        self.width = width; self.height = height; self.format = format; self.flags = flags
+    init(width: Int, height: Int, format: AVPixelFormat, flags: Int32, colour: ColourConversion? = nil) {
+        self.width = width; self.height = height; self.format = format; self.flags = flags; self.colour = colour
     }
     deinit { sws_freeContext(context) }
 
@@ -23,7 +25,8 @@ final class Scaler {
             sws_freeContext(context)
             context = sws_getContext(key.0, key.1, f.format, Int32(width), Int32(height), format, flags, nil, nil, nil)
             source = key
-            guard context != nil else { return false }
+            guard let context else { return false }
+            colour?.configure(context)
         }
         let src: [UnsafePointer<UInt8>?] = (0..<4).map { f.plane($0).map { UnsafePointer($0) } }
         let srcStrides: [Int32] = (0..<4).map { Int32(f.stride($0)) }

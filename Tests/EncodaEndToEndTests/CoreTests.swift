@@ -132,6 +132,30 @@ final class CoreTests: XCTestCase {
         }
     }
 
+    /// Sources the encoder cannot take as they are get one pinned-down conversion, and the output is tagged with
+    /// what its pixels are: RGB becomes limited-range BT.601 YUV at 240 lines (not "RGB" matrix, full range, as the
+    /// source is tagged), full-range 4:2:2 stays full range. Each output decodes to exactly the frames ffmpeg's
+    /// own scaler makes with the same matrix, ranges and flags.
+    func testConvertedSourcesAreTaggedWithTheColourOfTheirPixels() throws {
+        let s = Scratch()
+        let flags = "bicubic+accurate_rnd+full_chroma_int"
+        let cases: [(name: String, pixFmt: String, codec: [String], scale: String, range: String, space: String)] = [
+            ("rgb.mkv", "gbrp", ["-c:v", "ffv1"], "scale=out_color_matrix=bt601:out_range=tv", "tv", "smpte170m"),
+            ("j422.mkv", "yuvj422p", ["-c:v", "libx264", "-qp", "0"], "scale=in_range=pc:out_range=pc", "pc", "unknown"),
+        ]
+        for c in cases {
+            let src = s.file(c.name)
+            try Tool.ffmpeg(["-f", "lavfi", "-i", "testsrc2=s=320x240:r=25", "-frames:v", "30"] + c.codec + ["-pix_fmt", c.pixFmt, src])
+            let out = s.file("out-" + c.name)
+            try Tool.mustRun(Tool.encoda, [src, out, s.file("tmp-" + c.name), "--encoder", "h264", "--lossless", "--preset", "ultrafast", "--quiet"])
+            XCTAssertEqual(try Tool.videoField(out, "color_range"), c.range, c.name)
+            XCTAssertEqual(try Tool.videoField(out, "color_space"), c.space, c.name)
+            let expected = try Tool.frameHashes(src, filter: c.scale + ",format=yuv420p", swsFlags: flags)
+            XCTAssertEqual(expected.count, 30)
+            XCTAssertEqual(try Tool.frameHashes(out), expected, c.name)
+        }
+    }
+
     func testVariableFrameRateKeepsCountAndTimestamps() throws {
         let s = Scratch()
         let clip = try Clips.vfr()

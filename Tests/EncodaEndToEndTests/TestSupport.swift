@@ -71,8 +71,9 @@ enum Tool {
     }
 
     /// Per-frame MD5s of the decoded first video stream (`ffmpeg -f framemd5`), in output order.
-    static func frameHashes(_ file: String, filter: String? = nil) throws -> [String] {
+    static func frameHashes(_ file: String, filter: String? = nil, swsFlags: String? = nil) throws -> [String] {
         var args = ["-hide_banner", "-loglevel", "error", "-nostdin", "-i", file, "-map", "0:v:0"]
+        if let swsFlags { args += ["-sws_flags", swsFlags] }
         if let filter { args += ["-vf", filter] }
         args += ["-f", "framemd5", "-"]
         let r = try run("ffmpeg", args)
