@@ -82,7 +82,8 @@ public enum MuxPlanner {
             }
         }
         let chapters = Int(d.context.pointee.nb_chapters)
-        return MuxPlan(streams: streams, chapters: format.muxer == "webm" ? 0 : chapters, muxer: format.muxer)
+        // Matroska, MP4, MOV and WebM all hold chapters (WebM keeps Matroska's Chapters element).
+        return MuxPlan(streams: streams, chapters: chapters, muxer: format.muxer)
     }
 
     static func defaultCodec(_ muxer: String) -> String { (muxer == "mp4" || muxer == "mov") ? "aac" : "opus" }

@@ -114,7 +114,7 @@ final class MuxAndCropTests: XCTestCase {
         XCTAssertEqual(try Kit.span(out, stream: "v").packets, 48)
     }
 
-    func testChaptersAreCarriedIntoMKVAndMP4() throws {
+    func testChaptersAreCarriedIntoMKVAndMP4AndWebM() throws {
         let clip = try Kit.avClip(work + "/plain.mp4", seconds: 6)
         let meta = work + "/chapters.txt"
         try ";FFMETADATA1\n[CHAPTER]\nTIMEBASE=1/1000\nSTART=0\nEND=2500\ntitle=Opening\n[CHAPTER]\nTIMEBASE=1/1000\nSTART=2500\nEND=6000\ntitle=Credits\n"
@@ -122,9 +122,10 @@ final class MuxAndCropTests: XCTestCase {
         let src = work + "/chaptered.mkv"
         try Kit.ffmpeg(["-i", clip, "-i", meta, "-map", "0", "-map_chapters", "1", "-c", "copy", src])
         XCTAssertTrue(try Kit.probe(src, "-show_chapters").contains("Credits"), "the source has chapters")
-        for ext in ["mkv", "mp4"] {
+        let h264 = ["--encoder", "h264", "--preset", "ultrafast"]
+        for (ext, codec) in [("mkv", h264), ("mp4", h264), ("webm", ["--encoder", "av1", "--preset", "12", "--audio-codec", "opus"])] {
             let out = work + "/ch." + ext
-            let r = try Kit.encoda([src, out, work + "/tmp-" + ext, "--encoder", "h264", "--preset", "ultrafast", "--mux", "--quiet"])
+            let r = try Kit.encoda([src, out, work + "/tmp-" + ext] + codec + ["--mux", "--quiet"])
             XCTAssertEqual(r.status, 0, r.stderr)
             let chapters = try Kit.probe(out, "-show_chapters").split(separator: "\n").filter { $0.hasPrefix("chapter") }
             XCTAssertEqual(chapters.count, 2, "\(ext): \(chapters)")
