@@ -34,7 +34,6 @@ struct WorkerCommand: ParsableCommand {
     }
 
     func run() throws {
-        HugePages.reexecIfWanted()
         let root = JobSetup.absolute(tmp)
         let drain = DrainRequest()
         let current = CurrentWorker()

@@ -30,7 +30,6 @@ final class WorkerSupervisor {
         // Logs go to TMP/logs (who encoded what). Local workers look for work often: polling a local folder is cheap,
         // and a worker idling a full second at the end of a job is a second on the wall clock.
         p.arguments = ["worker", directory.root, "--threads", String(threads), "--poll-seconds", "0.2"]
-        p.environment = HugePages.environment(ProcessInfo.processInfo.environment)
         let logPath = directory.logs + "/worker-\(HostName.current)-\(getpid())-\(slot)-\(respawns).log"
         FileManager.default.createFile(atPath: logPath, contents: nil)
         let log = FileHandle(forWritingAtPath: logPath)
