@@ -13,9 +13,9 @@
 # libraries libav pulls in, which an encode pays once at its start, not for the join), and a plain `cp` into
 # the page cache (no flush).
 #
-# usage: bench/join.sh [INPUT]   RUNS (default 5)
+# usage: bench/join.sh [INPUT]   RUNS (default 11: each run takes well under a second, and single runs scatter by 2-3x)
 source "$(dirname "$0")/lib.sh"
-RUNS=${RUNS:-5}
+RUNS=${RUNS:-11}
 ENCODA=$(encoda_bin)
 INPUT=${1:-$(synth_clip)}
 header "join: $(basename "$INPUT"), $RUNS interleaved runs"

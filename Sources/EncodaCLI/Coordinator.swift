@@ -111,7 +111,7 @@ struct Coordinator {
             if !c.quiet {
                 let secs = Date().timeIntervalSince(started)
                 let size = (try? FileManager.default.attributesOfItem(atPath: c.output)[.size] as? Int64) ?? 0
-                Diagnostics.note(String(format: "wrote %@: %d frames, %.1f MB (joined in %.2f s)", c.output, manifest.frameCount, Double(size) / 1e6, secs))
+                Diagnostics.note(String(format: "wrote %@: %d frames, %.1f MB (joined in %.3f s)", c.output, manifest.frameCount, Double(size) / 1e6, secs))
             }
             return
         }

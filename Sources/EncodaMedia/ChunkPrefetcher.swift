@@ -4,7 +4,8 @@ import Foundation
 
 /// Reads the next chunk file of a join, and computes its CRC-32, on a second thread while the current chunk is
 /// being muxed: reading and checksumming are a third to a half of a join, and the muxer leaves a core free.
-/// Two buffers take turns, so chunk `i` stays untouched while chunk `i + 1` is read.
+/// Two buffers take turns, so chunk `i` stays untouched while chunk `i + 1` is read. The first two chunks are
+/// read at the same time, so the second is ready when the first is muxed.
 final class ChunkPrefetcher: @unchecked Sendable {
     /// A chunk file in memory and its CRC-32, or nil when it could not be read (the caller treats it as a chunk
     /// that does not match its record).
@@ -15,7 +16,7 @@ final class ChunkPrefetcher: @unchecked Sendable {
 
     private let paths: [String]
     private let buffers: [ChunkBuffer]
-    private let queue = DispatchQueue(label: "encoda.join.prefetch")
+    private let queue = DispatchQueue(label: "encoda.join.prefetch", attributes: .concurrent)
     private let lock = NSLock()
     private var loaded: [Int: Loaded] = [:]
     private var groups: [Int: DispatchGroup] = [:]
@@ -26,9 +27,11 @@ final class ChunkPrefetcher: @unchecked Sendable {
         self.paths = paths
         buffers = [ChunkBuffer(), ChunkBuffer()]
         for b in buffers { _ = b.reserve(min(largest, 1 << 30) + 1) }
+        start(0)
+        start(1)
     }
 
-    /// Starts reading chunk `i` (no-op past the end). Chunk `i - 2` must be finished with.
+    /// Starts reading chunk `i` (no-op past the end, or when it was started). Chunk `i - 2` must be finished with.
     func start(_ i: Int) {
         guard i < paths.count, groups[i] == nil else { return }
         let group = DispatchGroup()
@@ -51,7 +54,7 @@ final class ChunkPrefetcher: @unchecked Sendable {
     }
 
     /// Waits for any read still running, so no buffer is freed under it.
-    deinit { queue.sync {} }
+    deinit { queue.sync(flags: .barrier) {} }
 }
 
 /// Starts writing a file's dirty pages to storage while more of it is still being written, so that the final
