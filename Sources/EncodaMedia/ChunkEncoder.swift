@@ -28,12 +28,12 @@ public enum ChunkEncoder {
         _ = allocatorTuned
         let v = manifest.video
         let picture = try OutputPicture.make(source: v, settings: manifest.settings)
-        let encoded = ColourConversion.encodedFacts(source: v, picture: picture)
+        let colour = ColourConversion(source: v, picture: picture)
         let encoder = try EncoderFactory.make(EncoderConfiguration(
-            settings: manifest.settings, video: encoded, width: picture.width, height: picture.height, threads: threads))
+            settings: manifest.settings, video: colour.encoded, width: picture.width, height: picture.height, threads: threads))
         let writer = try ChunkWriter(path: outputPath, encoder: manifest.settings.encoder, extradata: encoder.extradata)
         let converter = PictureConverter(pixelFormat: manifest.settings.pixelFormat, width: picture.width, height: picture.height,
-                                         crop: picture.crop, colour: ColourConversion(source: v, picture: picture))
+                                         crop: picture.crop, colour: colour)
         let source = ChunkFrameSource(input: input, video: v, index: index, range: chunk.range, threads: decodeThreads)
         let keys = Set(chunk.shotStarts.map { $0 - chunk.range.start })
         var first = true

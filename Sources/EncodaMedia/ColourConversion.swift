@@ -13,40 +13,33 @@ import EncodaModel
 ///   limited range, and tagged so; primaries and transfer stay as the source has them.
 /// - YUV sources keep their matrix (YUV to YUV does not touch it) and their range: full stays full.
 struct ColourConversion: Sendable {
-    let sourceIsRGB: Bool
+    let sourceMatrix: Int
     let sourceFullRange: Bool
     /// AVColorSpace of the encoder's pictures.
     let matrix: Int
     /// AVColorRange of the encoder's pictures: 0 unspecified, 1 limited, 2 full.
     let range: Int
-    let sourceMatrix: Int
+    /// The source's facts as the encoder's pictures have them: the output picture's size and aspect, this colour.
+    let encoded: VideoFacts
 
-    init(source: VideoFacts, outputHeight: Int) {
+    init(source: VideoFacts, picture: OutputPicture) {
         let format = av_get_pix_fmt(source.pixelFormat)
         let flags = av_pix_fmt_desc_get(format)?.pointee.flags ?? 0
-        sourceIsRGB = flags & UInt64(AV_PIX_FMT_FLAG_RGB) != 0
         let fullRangeFormats = [AV_PIX_FMT_YUVJ420P, AV_PIX_FMT_YUVJ422P, AV_PIX_FMT_YUVJ444P, AV_PIX_FMT_YUVJ440P, AV_PIX_FMT_YUVJ411P]
         sourceFullRange = fullRangeFormats.contains(format) || source.colorRange == Int(AVCOL_RANGE_JPEG.rawValue)
         sourceMatrix = source.colorMatrix
-        if sourceIsRGB {
-            matrix = Int(outputHeight > 576 ? AVCOL_SPC_BT709.rawValue : AVCOL_SPC_SMPTE170M.rawValue)
+        if flags & UInt64(AV_PIX_FMT_FLAG_RGB) != 0 {
+            matrix = Int(picture.height > 576 ? AVCOL_SPC_BT709.rawValue : AVCOL_SPC_SMPTE170M.rawValue)
             range = Int(AVCOL_RANGE_MPEG.rawValue)
         } else {
             matrix = source.colorMatrix
             range = sourceFullRange ? Int(AVCOL_RANGE_JPEG.rawValue) : source.colorRange
         }
-    }
-
-    init(source: VideoFacts, picture: OutputPicture) { self.init(source: source, outputHeight: picture.height) }
-
-    /// The source's facts as the encoder's pictures have them: `picture`'s size and aspect, this colour.
-    static func encodedFacts(source: VideoFacts, picture: OutputPicture) -> VideoFacts {
         var v = source
         v.width = picture.width; v.height = picture.height; v.sampleAspectRatio = picture.sampleAspectRatio
-        let c = ColourConversion(source: source, picture: picture)
-        v.colorMatrix = c.matrix
-        v.colorRange = c.range
-        return v
+        v.colorMatrix = matrix
+        v.colorRange = range
+        encoded = v
     }
 
     /// Sets libswscale's matrices and ranges for this conversion on `context`.

@@ -57,8 +57,8 @@ public enum Concatenator {
             }
             if muxer == nil {
                 let picture = try OutputPicture.make(source: manifest.video, settings: manifest.settings)
-                let encoded = ColourConversion.encodedFacts(source: manifest.video, picture: picture)
-                muxer = try Muxer(path: temp, format: format, encoder: manifest.settings.encoder, video: encoded,
+                muxer = try Muxer(path: temp, format: format, encoder: manifest.settings.encoder,
+                                  video: ColourConversion(source: manifest.video, picture: picture).encoded,
                                   pixelFormat: manifest.settings.pixelFormat, extradata: reader.extradata, sides: sides)
                 writeback = WritebackStarter(path: temp)
             }

@@ -69,7 +69,7 @@ public enum CutDetector {
                     let candidates = keyframes.filter { window.contains($0) }
                     p = lo
                     var best = Double.infinity
-                    for f in candidates.isEmpty ? Array(window) : Array(candidates) {
+                    for f in candidates.isEmpty ? Array(window) : candidates {
                         let c = f < changes.count ? changes[f] : 0
                         if c < best { best = c; p = f }
                     }
