@@ -98,9 +98,15 @@ static inline int encoda_picture_bounds(const uint8_t *p, int stride, int width,
 static inline int encoda_set_mmap_threshold(int bytes) { return mallopt(M_MMAP_THRESHOLD, bytes); }
 /* mallopt(M_TRIM_THRESHOLD, bytes): how much free memory at the top of the heap is kept instead of returned. */
 static inline int encoda_set_trim_threshold(int bytes) { return mallopt(M_TRIM_THRESHOLD, bytes); }
+/* mallopt(M_ARENA_MAX, n): at most n malloc arenas, so threads share the main heap instead of each getting one. */
+static inline int encoda_set_arena_max(int n) { return mallopt(M_ARENA_MAX, n); }
+/* malloc_trim(0): gives the free memory of the heap back to the system. */
+static inline int encoda_release_free_memory(void) { return malloc_trim(0); }
 #else
 static inline int encoda_set_mmap_threshold(int bytes) { (void)bytes; return 0; }
 static inline int encoda_set_trim_threshold(int bytes) { (void)bytes; return 0; }
+static inline int encoda_set_arena_max(int n) { (void)n; return 0; }
+static inline int encoda_release_free_memory(void) { return 0; }
 #endif
 
 /* Starts writeback of every dirty page of an open file without waiting for it:

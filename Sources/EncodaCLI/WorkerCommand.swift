@@ -34,6 +34,7 @@ struct WorkerCommand: ParsableCommand {
     }
 
     func run() throws {
+        ChunkEncoder.prepareWorkerProcess()
         let root = JobSetup.absolute(tmp)
         let drain = DrainRequest()
         let current = CurrentWorker()
@@ -67,6 +68,7 @@ struct WorkerCommand: ParsableCommand {
         options.pollSeconds = pollSeconds
         options.drain = drain
         options.chunkCosts = ChunkPlanner.estimatedCosts(job.manifest.chunks, packetSizes: job.cache.index.packetSizes)
+        options.whenIdle = { ChunkEncoder.releaseFreeMemory() }
         var encoding: ChunkEncoding = MediaChunkEncoding(input: job.inputPath, manifest: job.manifest, index: job.cache.index, threads: threads)
         if let failing = TestHooks.failingChunks() { encoding = FailingChunkEncoding(wrapped: encoding, failing: failing) }
         let worker = Worker(directory: job.directory, manifest: job.manifest, encoder: encoding, identity: identity, options: options)
@@ -112,7 +114,10 @@ struct WorkerCommand: ParsableCommand {
                     log.line("[\((dir.root as NSString).lastPathComponent)] encoded \(done.count) chunk(s) [\(describe(worker.tally))]")
                 }
             }
-            if !worked && !drain.isRequested { Thread.sleep(forTimeInterval: max(pollSeconds, 1)) }
+            if !worked && !drain.isRequested {
+                ChunkEncoder.releaseFreeMemory()
+                Thread.sleep(forTimeInterval: max(pollSeconds, 1))
+            }
         }
         log.line("leaving; encoded \(total) chunk(s) across jobs")
     }

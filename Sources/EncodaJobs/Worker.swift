@@ -37,6 +37,8 @@ public struct WorkerOptions: Sendable {
     /// Relative encode cost of each chunk by id (`ChunkPlanner.estimatedCosts`): chunks are taken most expensive
     /// first. Nil: longest first.
     public var chunkCosts: [Double]? = nil
+    /// Called once each time the worker starts waiting for claimable work (to give back memory, say).
+    public var whenIdle: (@Sendable () -> Void)? = nil
     public init() {}
 }
 
@@ -104,6 +106,7 @@ public final class Worker: @unchecked Sendable { // state shared with the heartb
             leases.clock.remove()
         }
         let order = ChunkPlanner.workOrder(manifest.chunks, costs: options.chunkCosts)
+        var waiting = false
         while !isDraining {
             let state = JobState.scan(directory, manifest: manifest, known: known)
             known = state.done
@@ -139,9 +142,11 @@ public final class Worker: @unchecked Sendable { // state shared with the heartb
             }
             guard let chunk = claimed else {
                 if options.exitWhenIdle { break }
+                if !waiting { waiting = true; options.whenIdle?() }
                 Thread.sleep(forTimeInterval: options.pollSeconds)
                 continue
             }
+            waiting = false
             lock.lock(); current = chunk.id; lostLease = false; lock.unlock()
             process(chunk)
             lock.lock(); current = nil; lock.unlock()
