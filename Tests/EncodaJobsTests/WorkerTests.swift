@@ -109,4 +109,23 @@ final class WorkerTests: XCTestCase {
         XCTAssertTrue(enc.encodes.values.allSatisfy { $0 == 1 }, "\(enc.encodes)")
         XCTAssertEqual(JobState.scan(job.dir, manifest: job.manifest).done.count, 30)
     }
+
+    func testWaitingForALeaseHeldByAnotherCallsWhenIdleOncePerWait() throws {
+        let job = try TestJob(chunks: 2); defer { job.remove() }
+        let other = job.book("other")
+        XCTAssertEqual(try other.acquire(0), .acquired)
+        final class Calls: @unchecked Sendable { let lock = NSLock(); var n = 0 } // n guarded by lock
+        let calls = Calls()
+        var o = WorkerOptions()
+        o.farm = job.manifest.farmSettings
+        o.pollSeconds = 0.05
+        o.whenIdle = {
+            calls.lock.lock(); calls.n += 1; let first = calls.n == 1; calls.lock.unlock()
+            // The other worker gives chunk 0 up a few polls later; the waiting worker then takes it.
+            if first { DispatchQueue.global().asyncAfter(deadline: .now() + 0.4) { other.release(0) } }
+        }
+        let w = Worker(directory: job.dir, manifest: job.manifest, encoder: FakeEncoder(), identity: job.identity("a"), options: o)
+        XCTAssertEqual(Set(try w.run()), [0, 1])
+        XCTAssertEqual(calls.n, 1, "called when the wait began, not on every poll")
+    }
 }
