@@ -20,7 +20,8 @@ esac
 header "encode $LABEL: $(basename "$INPUT"), $RUNS interleaved runs"
 race_encodes "$RUNS" "$INPUT"
 e=$(median "$WORK/encoda.t"); f=$(median "$WORK/ffmpeg.t"); r=$(ratio "$e" "$f")
-note "encoda: $(all_values "$WORK/encoda.t") s; ffmpeg: $(all_values "$WORK/ffmpeg.t") s"
+note "encoda: $(all_values "$WORK/encoda.t") s; ffmpeg: $(all_values "$WORK/ffmpeg.t") s; pairs: $(pair_ratios "$WORK/encoda.t" "$WORK/ffmpeg.t")"
+note "CPU seconds (user + system) encoda: $(all_values "$WORK/encoda.t" 3); ffmpeg: $(all_values "$WORK/ffmpeg.t" 3); median ratio $(ratio "$(median "$WORK/encoda.t" 3)" "$(median "$WORK/ffmpeg.t" 3)")"
 verdict "encode $LABEL" "$(le "$r" "$BAR")" \
   "$(printf 'ratio %s (bar <= %s)  encoda %.1fs  ffmpeg %.1fs' "$r" "$BAR" "$e" "$f")"
 

@@ -66,20 +66,23 @@ tiny_clip() {
   printf '%s\n' "$f"
 }
 
-# time_cmd OUTFILE CMD... — runs CMD, appends "<wall seconds> <max RSS KB>" to OUTFILE. Output of CMD goes to
+# time_cmd OUTFILE CMD... — runs CMD, appends "<wall seconds> <max RSS KB> <CPU seconds>" to OUTFILE. Output of CMD goes to
 # $WORK/last.log; a failing command stops the benchmark with its log.
 time_cmd() {
   local out=$1; shift
-  local t0 t1 rss
+  local t0 t1 rss cpu
   t0=$(date +%s.%N)
-  if ! /usr/bin/time -f '%M' -o "$WORK/rss" "$@" >"$WORK/last.log" 2>&1; then
+  if ! /usr/bin/time -f '%M %U %S' -o "$WORK/rss" "$@" >"$WORK/last.log" 2>&1; then
     note "command failed: $*"; tail -20 "$WORK/last.log" >&2; exit 1
   fi
   t1=$(date +%s.%N)
-  rss=$(tail -1 "$WORK/rss")
-  echo "$(echo "$t1 - $t0" | bc -l) $rss" >>"$out"
+  rss=$(tail -1 "$WORK/rss" | awk '{print $1}')
+  cpu=$(tail -1 "$WORK/rss" | awk '{printf "%.2f", $2 + $3}')
+  echo "$(echo "$t1 - $t0" | bc -l) $rss $cpu" >>"$out"
 }
 
+# (time_cmd's columns: wall seconds, peak RSS in KB, CPU seconds (user + system, the waited-for children
+# included, so an encode's workers count).)
 # median FILE [COLUMN] — median of a column (default 1) of numbers.
 median() {
   awk -v c="${2:-1}" '{print $c}' "$1" | sort -g | awk '{a[NR]=$1} END {if (NR==0) {print "nan"; exit} if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'
@@ -87,6 +90,10 @@ median() {
 
 # all_values FILE [COLUMN] — the measured values, for the record ("5.1 5.3 5.0").
 all_values() { awk -v c="${2:-1}" '{printf "%s%.2f", (NR>1?" ":""), $c}' "$1"; }
+
+# pair_ratios A_FILE B_FILE — the ratio of each interleaved pair (run i of A over run i of B), for the record:
+# the machine's speed drifts by 10-20 % over minutes, and the pairs show how far a single comparison can stray.
+pair_ratios() { paste -d' ' <(awk '{print $1}' "$1") <(awk '{print $1}' "$2") | awk '{printf "%s%.3f", (NR>1?" ":""), ($2 > 0) ? $1 / $2 : 0}'; }
 
 loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
 
