@@ -22,11 +22,14 @@ struct ColourConversion: Sendable {
     /// The source's facts as the encoder's pictures have them: the output picture's size and aspect, this colour.
     let encoded: VideoFacts
 
+    /// The (deprecated) JPEG pixel formats: YUV whose range is full by definition, whatever the stream's tag says.
+    static let fullRangeYUVFormats = [AV_PIX_FMT_YUVJ420P, AV_PIX_FMT_YUVJ422P, AV_PIX_FMT_YUVJ444P, AV_PIX_FMT_YUVJ440P,
+                                      AV_PIX_FMT_YUVJ411P]
+
     init(source: VideoFacts, picture: OutputPicture) {
         let format = av_get_pix_fmt(source.pixelFormat)
         let flags = av_pix_fmt_desc_get(format)?.pointee.flags ?? 0
-        let fullRangeFormats = [AV_PIX_FMT_YUVJ420P, AV_PIX_FMT_YUVJ422P, AV_PIX_FMT_YUVJ444P, AV_PIX_FMT_YUVJ440P, AV_PIX_FMT_YUVJ411P]
-        sourceFullRange = fullRangeFormats.contains(format) || source.colorRange == Int(AVCOL_RANGE_JPEG.rawValue)
+        sourceFullRange = ColourConversion.fullRangeYUVFormats.contains(format) || source.colorRange == Int(AVCOL_RANGE_JPEG.rawValue)
         sourceMatrix = source.colorMatrix
         if flags & UInt64(AV_PIX_FMT_FLAG_RGB) != 0 {
             matrix = Int(picture.height > 576 ? AVCOL_SPC_BT709.rawValue : AVCOL_SPC_SMPTE170M.rawValue)

@@ -34,8 +34,7 @@ public enum ScenePass {
     }
 
     static func isFullRangeLuma(_ format: AVPixelFormat) -> Bool {
-        [AV_PIX_FMT_YUVJ420P, AV_PIX_FMT_YUVJ422P, AV_PIX_FMT_YUVJ444P, AV_PIX_FMT_YUVJ440P, AV_PIX_FMT_YUVJ411P,
-         AV_PIX_FMT_GRAY8].contains(format)
+        format == AV_PIX_FMT_GRAY8 || ColourConversion.fullRangeYUVFormats.contains(format)
     }
 
     /// Throws a clear error when frames of this size cannot be encoded by `encoder`.
