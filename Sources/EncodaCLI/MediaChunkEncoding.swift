@@ -8,12 +8,23 @@ struct MediaChunkEncoding: ChunkEncoding {
     let manifest: JobManifest
     let index: FrameIndex
     let threads: Int
+    /// The decoder of the last chunk, standing at its end (see `cheapStart`).
+    let carry = DecoderCarry()
 
     func encode(chunk: Chunk, outputPath: String) throws -> EncodedChunk {
         let r = try ChunkEncoder.encode(input: input, manifest: manifest, index: index, chunk: chunk,
-                                        outputPath: outputPath, threads: threads, decodeThreads: 1)
+                                        outputPath: outputPath, threads: threads, decodeThreads: 1, carry: carry)
         return EncodedChunk(frames: r.frames, bytes: r.bytes, crc32: r.crc32, seekSeconds: r.seekSeconds, framesSkipped: r.framesSkipped)
     }
+
+    /// Where the kept decoder stands, when a chunk starting there is not on a source keyframe: seeking to it would
+    /// decode the source from the keyframe before it only to throw those frames away.
+    func cheapStart() -> Int? {
+        guard let next = carry.nextFrame, next > 0, next < index.frameCount else { return nil }
+        return index.keyframe(atOrBefore: next) < next ? next : nil
+    }
+
+    func releaseKeptState() { carry.drop() }
 }
 
 extension EncoderVersions {

@@ -237,4 +237,6 @@ struct FailingChunkEncoding: ChunkEncoding {
         }
         return try wrapped.encode(chunk: chunk, outputPath: outputPath)
     }
+    func cheapStart() -> Int? { wrapped.cheapStart() }
+    func releaseKeptState() { wrapped.releaseKeptState() }
 }

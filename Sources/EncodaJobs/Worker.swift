@@ -16,6 +16,17 @@ public struct EncodedChunk: Sendable {
 /// The codec side of a worker, injected so the protocol can be tested with a fake encoder.
 public protocol ChunkEncoding: Sendable {
     func encode(chunk: Chunk, outputPath: String) throws -> EncodedChunk
+    /// The first frame of a chunk this encoder could start more cheaply than the others (its decoder already
+    /// stands there, and reaching that frame by seeking would mean decoding source frames only to discard them),
+    /// or nil.
+    func cheapStart() -> Int?
+    /// Gives up state kept between chunks (a waiting worker should hold no more memory than it needs).
+    func releaseKeptState()
+}
+
+extension ChunkEncoding {
+    public func cheapStart() -> Int? { nil }
+    public func releaseKeptState() {}
 }
 
 /// A drain request that outlives one `Worker` (a watching worker serves several jobs in turn).
@@ -101,6 +112,7 @@ public final class Worker: @unchecked Sendable { // state shared with the heartb
         try AtomicFile.writeJSON(identity, to: workerRecord, staging: directory.staging)
         startHeartbeat()
         defer {
+            encoder.releaseKeptState()
             stopHeartbeat()
             unlink(workerRecord)
             leases.clock.remove()
@@ -114,7 +126,11 @@ public final class Worker: @unchecked Sendable { // state shared with the heartb
             if open.isEmpty { break }
             // Unclaimed chunks first, then claimed ones (their leases may be stale); chunks that already
             // failed here last, so another worker gets to retry them first.
-            let free = open.filter { !state.leased.contains($0.id) && !failedHere.contains($0.id) }
+            var free = open.filter { !state.leased.contains($0.id) && !failedHere.contains($0.id) }
+            if let next = followOn(free: free, busyElsewhere: state.leased.count) {
+                free.removeAll { $0.id == next.id }
+                free.insert(next, at: 0)
+            }
             let held = open.filter { state.leased.contains($0.id) && !failedHere.contains($0.id) }
             let retry = open.filter { failedHere.contains($0.id) }
             var claimed: Chunk? = nil
@@ -141,6 +157,7 @@ public final class Worker: @unchecked Sendable { // state shared with the heartb
                 break
             }
             guard let chunk = claimed else {
+                encoder.releaseKeptState()
                 if options.exitWhenIdle { break }
                 if !waiting { waiting = true; options.whenIdle?() }
                 Thread.sleep(forTimeInterval: options.pollSeconds)
@@ -152,6 +169,21 @@ public final class Worker: @unchecked Sendable { // state shared with the heartb
             lock.lock(); current = nil; lock.unlock()
         }
         return encoded
+    }
+
+    /// The free chunk that starts where the encoder's decoder stands, when taking it ahead of the work order
+    /// saves decoding and should not leave this worker busy alone at the end: the other free chunks must hold at
+    /// least its cost for each worker that could run beside it (`busyElsewhere` hold leases now; one more may
+    /// join). `free` is in work order, so its first chunk is the one the order would take anyway.
+    func followOn(free: [Chunk], busyElsewhere: Int) -> Chunk? {
+        guard let start = encoder.cheapStart(), let i = free.firstIndex(where: { $0.range.start == start }) else { return nil }
+        if i == 0 { return free[0] }
+        func cost(_ c: Chunk) -> Double {
+            if let costs = options.chunkCosts, c.id >= 0, c.id < costs.count { return costs[c.id] }
+            return Double(c.range.count)
+        }
+        let others = free.enumerated().reduce(0.0) { $0 + ($1.offset == i ? 0 : cost($1.element)) }
+        return others >= Double(busyElsewhere + 1) * cost(free[i]) ? free[i] : nil
     }
 
     private func process(_ chunk: Chunk) {

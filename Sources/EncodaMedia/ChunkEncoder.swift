@@ -42,7 +42,21 @@ public enum ChunkEncoder {
     }
 
     public static func encode(input: String, manifest: JobManifest, index: FrameIndex, chunk: Chunk,
-                              outputPath: String, threads: Int, decodeThreads: Int = 1) throws -> ChunkEncodeReport {
+                              outputPath: String, threads: Int, decodeThreads: Int = 1,
+                              carry: DecoderCarry? = nil) throws -> ChunkEncodeReport {
+        // A decoder left in `carry` stands after this chunk only if the whole chunk was encoded and checked.
+        do {
+            return try encodeChunk(input: input, manifest: manifest, index: index, chunk: chunk, outputPath: outputPath,
+                                   threads: threads, decodeThreads: decodeThreads, carry: carry)
+        } catch {
+            carry?.drop()
+            throw error
+        }
+    }
+
+    private static func encodeChunk(input: String, manifest: JobManifest, index: FrameIndex, chunk: Chunk,
+                                    outputPath: String, threads: Int, decodeThreads: Int,
+                                    carry: DecoderCarry?) throws -> ChunkEncodeReport {
         _ = allocatorTuned
         let v = manifest.video
         let picture = try OutputPicture.make(source: v, settings: manifest.settings)
@@ -66,7 +80,7 @@ public enum ChunkEncoder {
             }
             try writer.append(p)
         }
-        try source.run { frame, n in
+        try source.run(carry: carry) { frame, n in
             try converter.withPicture(frame) { pic in
                 try encoder.encode(pic, pts: Int64(n), forceKeyframe: n > 0 && keys.contains(n), output: sink)
             }

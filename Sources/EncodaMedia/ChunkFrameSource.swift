@@ -2,6 +2,19 @@ import CFFmpeg
 import EncodaModel
 import Foundation
 
+/// A decoder kept open right after the last frame of a chunk. The chunk that starts at that frame can be decoded
+/// on from there: no seek, and none of the source GOP before it decoded again only to be thrown away. Used by one
+/// worker thread at a time; `drop()` releases the decoder (and its reference frames).
+public final class DecoderCarry: @unchecked Sendable {
+    fileprivate var reader: FrameReader?
+    fileprivate var next = -1
+    public init() {}
+    /// The frame number the kept decoder would deliver next, if a decoder is kept.
+    public var nextFrame: Int? { reader == nil ? nil : next }
+    public func drop() { reader = nil; next = -1 }
+    fileprivate func keep(_ r: FrameReader, next n: Int) { reader = r; next = n }
+}
+
 /// Delivers exactly the frames of one chunk, in order, by seeking to the nearest keyframe before it and
 /// decoding forward. Each delivered frame is recognised by its timestamp in the frame index, so the first frame
 /// is proven to be the planned one; when seeking cannot be trusted it decodes from the start and counts.
@@ -31,15 +44,29 @@ final class ChunkFrameSource {
 
     private struct Misaligned: Error { var detail: String }
 
-    /// Calls `body(frame, n)` for n = 0..<range.count with the chunk's frames in order.
-    func run(_ body: (Frame, Int) throws -> Void) throws {
+    /// Calls `body(frame, n)` for n = 0..<range.count with the chunk's frames in order. With `carry`, a decoder
+    /// it holds that stands at `range.start` is decoded on instead of opening and seeking INPUT, and the decoder
+    /// is left in `carry` afterwards (standing at `range.end`); any other decoder in it is dropped.
+    func run(carry: DecoderCarry? = nil, _ body: (Frame, Int) throws -> Void) throws {
         LibavLogging.quiet()
+        let reliable = index.seekable && index.hasUniqueIncreasingTimestamps
+        if let carry, let reader = carry.reader, carry.next == range.start, reliable {
+            carry.drop()
+            do {
+                // The frames still to come all follow the previous chunk's last one: nothing to discard.
+                try deliver(reader: reader, counting: false, discardBefore: nil, seekStart: Date(), body)
+                carry.keep(reader, next: range.end)
+                return
+            } catch is Misaligned {
+                // Not where the previous chunk left it (cannot happen with a sound index): seek as usual.
+            }
+        }
+        carry?.drop()
         let (demuxer, facts) = try InputProbe.open(input)
         guard facts.width == video.width, facts.height == video.height, facts.streamIndex == video.streamIndex else {
             throw EncodaError(.inputUnsupported, "INPUT \(input) is not the file this job was planned for (video is \(facts.width)x\(facts.height)); check the input path")
         }
         let reader = try FrameReader(demuxer: demuxer, streamIndex: video.streamIndex, threads: threads)
-        let reliable = index.seekable && index.hasUniqueIncreasingTimestamps
         var keyframe = reliable ? index.keyframe(atOrBefore: range.start) : 0
         let seekStart = Date()
         var tries = 0
@@ -53,7 +80,11 @@ final class ChunkFrameSource {
                     try demuxer.seekToStart(stream: video.streamIndex)
                     reader.restart()
                 }
-                try deliver(reader: reader, counting: !reliable, seekStart: seekStart, body)
+                // Frames are recognised by timestamp (not counted), so unreferenced pre-roll frames need not be
+                // decoded. Only with one decoder thread: then each packet is decoded under the setting it was sent with.
+                let discard = reliable && threads == 1 && range.start > 0 ? index.pts[range.start] : nil
+                try deliver(reader: reader, counting: !reliable, discardBefore: discard, seekStart: seekStart, body)
+                if reliable { carry?.keep(reader, next: range.end) }
                 return
             } catch let m as Misaligned {
                 // Seek landed after the chunk start or on an unknown frame: start from an earlier keyframe.
@@ -66,10 +97,9 @@ final class ChunkFrameSource {
         }
     }
 
-    private func deliver(reader: FrameReader, counting: Bool, seekStart: Date, _ body: (Frame, Int) throws -> Void) throws {
-        // Frames are recognised by timestamp (not counted), so unreferenced pre-roll frames need not be decoded.
-        // Only with one decoder thread: then each packet is decoded under the setting it was sent with.
-        reader.discardUnreferencedBefore = !counting && threads == 1 && range.start > 0 ? index.pts[range.start] : nil
+    private func deliver(reader: FrameReader, counting: Bool, discardBefore: Int64?, seekStart: Date,
+                         _ body: (Frame, Int) throws -> Void) throws {
+        reader.discardUnreferencedBefore = discardBefore
         defer { reader.discardUnreferencedBefore = nil }
         var pos = -1
         var delivered = 0

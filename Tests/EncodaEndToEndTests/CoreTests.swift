@@ -92,6 +92,34 @@ final class CoreTests: XCTestCase {
         XCTAssertEqual(Array(raw), [0, 0, 0, 1], "a raw H.264 output starts with an Annex B start code")
     }
 
+    /// A worker that just finished a chunk decodes on into the chunk that starts where it stopped, instead of
+    /// seeking and decoding the source again from its keyframe: still frame-exact.
+    func testAWorkerDecodesOnIntoTheNextChunkFrameExactly() throws {
+        let s = Scratch()
+        let clip = try Clips.oneKeyframe()
+        let keyframes = try Tool.run("ffprobe", ["-v", "error", "-select_streams", "v:0", "-show_entries",
+                                                       "frame=key_frame", "-of", "csv=p=0", clip]).stdout
+            .split(separator: "\n").filter { $0.hasPrefix("1") }.count
+        XCTAssertEqual(keyframes, 1, "the clip must have a keyframe at frame 0 only")
+        try Tool.mustRun(Tool.encoda, [clip, s.file("out.mkv"), s.file("tmp"), "--encoder", "h264", "--lossless",
+                                       "--preset", "ultrafast", "--max-scene-length", "2", "--workers", "1", "--quiet"])
+        let src = try Tool.frameHashes(clip)
+        XCTAssertEqual(src.count, Clips.cutFrames)
+        XCTAssertEqual(try Tool.frameHashes(s.file("out.mkv")), src, "every frame must decode to the source frame at the same position")
+        XCTAssertEqual(try Tool.frameTimes(s.file("out.mkv")), try Tool.frameTimes(clip), "timestamps")
+
+        // Chunks after the first start on frames that a seek reaches only by decoding from frame 0 (those frames
+        // are counted as skipped). Some were decoded on from the chunk before instead: nothing skipped.
+        var continued = 0, sought = 0
+        for name in try FileManager.default.contentsOfDirectory(atPath: s.file("tmp/results")) where name.hasSuffix(".json") {
+            let r = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: s.file("tmp/results/" + name)))) as! [String: Any]
+            let skipped = r["framesSkipped"] as? Int ?? -1
+            if name == "00000.json" { XCTAssertEqual(skipped, 0); continue }
+            if skipped == 0 { continued += 1 } else { sought += 1 }
+        }
+        XCTAssertGreaterThanOrEqual(continued, 2, "chunks decoded on from the one before (\(sought) reached by seeking)")
+    }
+
     func testAV1KeepsEveryFrameInPlaceWithSourceTimestampsAndTags() throws {
         let s = Scratch()
         let clip = try Clips.moving()

@@ -179,6 +179,15 @@ enum Clips {
         }
     }
 
+    /// The cut clip encoded with one keyframe only, at frame 0 (no scene-cut keyframes, like a fixed-GOP camera or
+    /// broadcast file): every chunk but the first starts on a frame that only decoding from frame 0 reaches.
+    static func oneKeyframe() throws -> String {
+        try make("one-keyframe.mp4") {
+            try concat(cutSegments, $0, extra: ["-c:v", "libx264", "-preset", "veryfast", "-crf", "18", "-pix_fmt", "yuv420p",
+                                                "-x264-params", "keyint=1000:min-keyint=1000:scenecut=0"])
+        }
+    }
+
     /// A longer clip for the resume test: the cut clip twice (500 frames, 10 shots).
     static func long() throws -> String { try make("long.mp4") { try concat(cutSegments + cutSegments, $0) } }
 }

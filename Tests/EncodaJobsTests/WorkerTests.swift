@@ -128,4 +128,53 @@ final class WorkerTests: XCTestCase {
         XCTAssertEqual(Set(try w.run()), [0, 1])
         XCTAssertEqual(calls.n, 1, "called when the wait began, not on every poll")
     }
+
+    /// An encoder whose decoder stands at the end of the last chunk it encoded (like the real one, which keeps it).
+    final class CarryingEncoder: ChunkEncoding, @unchecked Sendable { // fields guarded by `lock`
+        private let lock = NSLock()
+        private let inner = FakeEncoder()
+        private var end: Int?
+        private(set) var order: [Int] = []
+        private(set) var releases = 0
+        func encode(chunk: Chunk, outputPath: String) throws -> EncodedChunk {
+            let r = try inner.encode(chunk: chunk, outputPath: outputPath)
+            lock.lock(); order.append(chunk.id); end = chunk.range.end; lock.unlock()
+            return r
+        }
+        func cheapStart() -> Int? { lock.lock(); defer { lock.unlock() }; return end }
+        func releaseKeptState() { lock.lock(); end = nil; releases += 1; lock.unlock() }
+    }
+
+    private func carryingRun(_ job: TestJob, costs: [Double]) throws -> CarryingEncoder {
+        let enc = CarryingEncoder()
+        var o = WorkerOptions()
+        o.farm = job.manifest.farmSettings
+        o.exitWhenIdle = true
+        o.pollSeconds = 0.05
+        o.chunkCosts = costs
+        _ = try Worker(directory: job.dir, manifest: job.manifest, encoder: enc, identity: job.identity("a"), options: o).run()
+        return enc
+    }
+
+    func testAWorkerTakesTheChunkWhereItsDecoderStandsAheadOfTheWorkOrder() throws {
+        let job = try TestJob(chunks: 6); defer { job.remove() }
+        // Work order by cost: 3, then 0, 1, 2, 4, 5. After 3 the decoder stands at chunk 4, after 4 at chunk 5.
+        let enc = try carryingRun(job, costs: [1, 1, 1, 10, 1, 1])
+        XCTAssertEqual(enc.order, [3, 4, 5, 0, 1, 2])
+        XCTAssertGreaterThanOrEqual(enc.releases, 1, "kept state is given up when the worker leaves")
+    }
+
+    func testAWorkerKeepsTheWorkOrderWhenTheChunkWhereItsDecoderStandsWouldFinishLast() throws {
+        let job = try TestJob(chunks: 5); defer { job.remove() }
+        // Another worker is busy on chunk 4. After chunk 0 the decoder stands at chunk 1 (cost 3), but the other
+        // free chunks hold only 3.7: taking chunk 1 early could leave this worker busy alone at the end.
+        XCTAssertEqual(try job.book("other").acquire(4), .acquired)
+        let enc = try carryingRun(job, costs: [10, 3, 0.2, 3.5, 1])
+        XCTAssertEqual(enc.order, [0, 3, 1, 2])
+
+        // With enough other work left it does take it.
+        let job2 = try TestJob(chunks: 5); defer { job2.remove() }
+        XCTAssertEqual(try job2.book("other").acquire(4), .acquired)
+        XCTAssertEqual(try carryingRun(job2, costs: [10, 1, 5, 5, 1]).order, [0, 1, 2, 3])
+    }
 }
