@@ -12,9 +12,10 @@
 #
 # Worker: `encoda worker TMP --threads 1` run by hand beside a `--workers 0` coordinator on the first 26 s of the
 # synthetic clip;
-# its peak RSS is compared with one ffmpeg process encoding the same frames with the same SVT-AV1 settings
-# (lp=1, keyint 250 as encoda's chunks use). Bar: the worker's extra (Swift runtime, its decoder, the index,
-# allocator slack) < 128 MB and < half of what buffering its longest chunk would take (225 720p frames: 296 MB).
+# its peak RSS is compared with one ffmpeg process encoding the same frames with the same encoder settings on one
+# thread: SVT-AV1 (lp=1, keyint 250 as encoda's chunks use) and x264 (threads=1). Bar, for each: the worker's
+# extra (Swift runtime, its decoder, the index, allocator slack) < 128 MB and < half of what buffering its longest
+# chunk would take (225 720p frames: 296 MB).
 #
 # usage: bench/memory.sh            (no timing; one run each)
 source "$(dirname "$0")/lib.sh"
@@ -92,22 +93,36 @@ if [ ! -s "$INPUT" ]; then
   ffmpeg -hide_banner -loglevel error -nostdin -y -i "$(synth_clip)" -map 0:v -t 25.8 -c copy "$INPUT.part.mp4"
   mv "$INPUT.part.mp4" "$INPUT"
 fi
-"$ENCODA" "$INPUT" "$WORK/w.mkv" "$WORK/wtmp" --workers 0 --quiet >"$WORK/wcoord.log" 2>&1 &
-wcpid=$!
-for _ in $(seq 600); do [ -s "$WORK/wtmp/job.json" ] && break; sleep 0.2; done
-time_cmd "$WORK/worker.t" "$ENCODA" worker "$WORK/wtmp" --threads 1 --quiet
-wait "$wcpid" || { note "coordinator failed:"; cat "$WORK/wcoord.log" >&2; exit 1; }
-w_kb=$(median "$WORK/worker.t" 2)
-read -r ls le_ < <(python3 -c "import json,sys; j=json.load(open(sys.argv[1])); c=max(j['chunks'], key=lambda c: c['range']['end']-c['range']['start']); print(c['range']['start'], c['range']['end'])" "$WORK/wtmp/job.json")
-IFS=x read -r vw vh < <(ffprobe -v error -select_streams v:0 -show_entries stream=width,height -of csv=p=0:s=x "$INPUT")
-buffered_kb=$(( (le_ - ls) * vw * vh * 3 / 2 / 1024 ))
-time_cmd "$WORK/ff.t" ffmpeg -hide_banner -loglevel error -nostdin -threads 1 -i "$INPUT" -map 0:v -c:v libsvtav1 -preset 8 -crf 35 \
-  -pix_fmt yuv420p -svtav1-params lp=1:keyint=250 "$WORK/ff.mkv"
-f_kb=$(median "$WORK/ff.t" 2)
-extra_kb=$(( w_kb - f_kb ))
-# Bar: what the worker holds beyond one SVT-AV1 encoder (Swift runtime, its decoder, the frame index, allocator
-# slack) stays under 128 MB and under half of what buffering its longest chunk would take.
-half=$(( buffered_kb / 2 )); limit=$(( half < 131072 ? half : 131072 ))
-verdict "worker memory (av1 720p)" "$(( extra_kb < limit ))" \
-  "$(printf 'worker %d MB vs one ffmpeg SVT-AV1 lp=1 encoder %d MB: +%d MB (bar < %d MB; buffering the longest chunk, %d frames, would add %d MB)' \
-     $(( w_kb / 1024 )) $(( f_kb / 1024 )) $(( extra_kb / 1024 )) $(( limit / 1024 )) $(( le_ - ls )) $(( buffered_kb / 1024 )))"
+# worker_memory av1|h264 — one worker by hand beside a `--workers 0` coordinator, against one ffmpeg process
+# encoding the same frames with the same encoder settings on one thread (SVT-AV1 lp=1, x264 threads=1).
+worker_memory() {
+  local codec=$1 label ffenc
+  encoder_args "$codec"
+  case "$codec" in
+    av1)  label="SVT-AV1 lp=1"; ffenc=(-c:v libsvtav1 -preset 8 -crf 35 -svtav1-params lp=1:keyint=250) ;;
+    h264) label="x264 threads=1"; ffenc=(-c:v libx264 -preset medium -crf 23 -threads 1) ;;
+  esac
+  rm -rf "$WORK/wtmp" "$WORK/w.mkv" "$WORK/ff.mkv"; : >"$WORK/worker.t"; : >"$WORK/ff.t"
+  "$ENCODA" "$INPUT" "$WORK/w.mkv" "$WORK/wtmp" "${EARGS[@]}" --workers 0 --quiet >"$WORK/wcoord.log" 2>&1 &
+  local wcpid=$!
+  for _ in $(seq 600); do [ -s "$WORK/wtmp/job.json" ] && break; sleep 0.2; done
+  time_cmd "$WORK/worker.t" "$ENCODA" worker "$WORK/wtmp" --threads 1 --quiet
+  wait "$wcpid" || { note "coordinator failed:"; cat "$WORK/wcoord.log" >&2; exit 1; }
+  local w_kb ls le_ vw vh buffered_kb f_kb extra_kb half limit
+  w_kb=$(median "$WORK/worker.t" 2)
+  read -r ls le_ < <(python3 -c "import json,sys; j=json.load(open(sys.argv[1])); c=max(j['chunks'], key=lambda c: c['range']['end']-c['range']['start']); print(c['range']['start'], c['range']['end'])" "$WORK/wtmp/job.json")
+  IFS=x read -r vw vh < <(ffprobe -v error -select_streams v:0 -show_entries stream=width,height -of csv=p=0:s=x "$INPUT")
+  buffered_kb=$(( (le_ - ls) * vw * vh * 3 / 2 / 1024 ))
+  time_cmd "$WORK/ff.t" ffmpeg -hide_banner -loglevel error -nostdin -threads 1 -i "$INPUT" -map 0:v "${ffenc[@]}" \
+    -pix_fmt yuv420p "$WORK/ff.mkv"
+  f_kb=$(median "$WORK/ff.t" 2)
+  extra_kb=$(( w_kb - f_kb ))
+  # Bar: what the worker holds beyond one encoder (Swift runtime, its decoder, the frame index, allocator
+  # slack) stays under 128 MB and under half of what buffering its longest chunk would take.
+  half=$(( buffered_kb / 2 )); limit=$(( half < 131072 ? half : 131072 ))
+  verdict "worker memory ($codec 720p)" "$(( extra_kb < limit ))" \
+    "$(printf 'worker %d MB vs one ffmpeg %s encoder %d MB: %+d MB (bar < %d MB; buffering the longest chunk, %d frames, would add %d MB)' \
+       $(( w_kb / 1024 )) "$label" $(( f_kb / 1024 )) $(( extra_kb / 1024 )) $(( limit / 1024 )) $(( le_ - ls )) $(( buffered_kb / 1024 )))"
+}
+worker_memory av1
+worker_memory h264
