@@ -157,9 +157,8 @@ public final class Worker: @unchecked Sendable { // state shared with the heartb
                 break
             }
             guard let chunk = claimed else {
-                encoder.releaseKeptState()
-                if options.exitWhenIdle { break }
-                if !waiting { waiting = true; options.whenIdle?() }
+                if options.exitWhenIdle { break } // leaving: the deferred release gives the kept state up
+                if !waiting { waiting = true; encoder.releaseKeptState(); options.whenIdle?() }
                 Thread.sleep(forTimeInterval: options.pollSeconds)
                 continue
             }
