@@ -81,6 +81,10 @@ struct Coordinator {
             manifest = m
         }
 
+        // Quarantined chunks get one more attempt on every run of the command (a fixed machine, a freed disk).
+        for (id, error) in FailureLedger(directory: dir, manifest: manifest).releaseQuarantine() {
+            Diagnostics.note("chunk \(Chunk.name(id)) was quarantined (\(error)); trying it once more")
+        }
         let audioJob = try muxPlan.map { try MuxStep.start(command: c, inputPath: inputPath, fingerprint: fingerprint, cache: cache, plan: $0, dir: dir) }
         let supervisor = WorkerSupervisor(directory: dir, manifest: manifest, workers: workers, threads: threads, quiet: c.quiet)
         var rounds = 0
@@ -98,6 +102,11 @@ struct Coordinator {
                 state.done[chunk.id].map { ChunkPiece(chunk: chunk, path: dir.chunkFile(named: $0.file), bytes: $0.bytes, crc32: $0.crc32) }
             }
             let started = Date()
+            // The join is short and every chunk is done: a first signal lets it finish (exit 0); a second stops it
+            // at once, OUTPUT untouched (the next run removes the partial file beside it).
+            SignalWatcher.shared.install { n in
+                if n >= 2 { Diagnostics.note("stopped during the join; OUTPUT was not written. Re-run the same command to join"); _exit(130) }
+            }
             let sides = try audioJob.map { try MuxStep.sides(job: $0, inputPath: inputPath, cache: cache) }
             do {
                 try Concatenator.run(manifest: manifest, index: cache.index, pieces: pieces, output: JobSetup.absolute(c.output), sides: sides)

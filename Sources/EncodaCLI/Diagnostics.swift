@@ -5,12 +5,26 @@ import Foundation
 public enum Diagnostics {
     public static func fail(_ error: Error) -> Never {
         let e = (error as? EncodaError) ?? EncodaError(.internalError, "unexpected error: \(error)")
-        FileHandle.standardError.write(Data(("encoda: error: " + e.description + "\n").utf8))
+        StandardError.write("encoda: error: " + e.description + "\n")
         exit(e.exitStatus)
     }
 
     public static func note(_ s: String) {
-        FileHandle.standardError.write(Data(("encoda: " + s + "\n").utf8))
+        StandardError.write("encoda: " + s + "\n")
+    }
+}
+
+/// Writes to stderr with write(2), ignoring failures: Foundation's `FileHandle.write` traps when the write fails,
+/// and a worker's stderr is a log file in TMP, which can be full. A message that cannot be written must never
+/// kill the process that wanted to report something.
+enum StandardError {
+    static func write(_ s: String) {
+        var bytes = Array(s.utf8)
+        var off = 0
+        while off < bytes.count {
+            let n = bytes.withUnsafeMutableBytes { Glibc.write(2, $0.baseAddress! + off, $0.count - off) }
+            if n > 0 { off += n } else if n < 0 && errno == EINTR { continue } else { return }
+        }
     }
 }
 

@@ -119,6 +119,8 @@ struct EncodeCommand: ParsableCommand {
     var restart = false
     @Flag(name: .long, help: "Only errors on stderr.")
     var quiet = false
+    @Flag(name: [.customShort("y"), .long], help: "Replace OUTPUT if it exists (never when OUTPUT is INPUT). Without it, an existing OUTPUT is refused before any work.")
+    var overwrite = false
 
     func run() throws {
         let fmt = try OutputFormat.forPath(output, encoder: encoderOptions.encoder)
@@ -130,6 +132,7 @@ struct EncodeCommand: ParsableCommand {
         try pictureOptions.check()
         _ = try muxOptions.settings()
         try JobSetup.checkOutputLocation(output)
+        try OutputGuard.check(input: input, output: output, tmp: tmp, overwrite: overwrite || dryRun)
         try Coordinator(command: self, scene: scene).run()
     }
 }

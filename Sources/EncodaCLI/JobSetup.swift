@@ -67,10 +67,10 @@ enum JobSetup {
         let isTTY = isatty(2) != 0
         let pass = try ScenePass.run(input: input, encoder: encoder) { n in
             if isTTY && !quiet {
-                FileHandle.standardError.write(Data("\rencoda: scene pass: \(n) frames".utf8))
+                StandardError.write("\rencoda: scene pass: \(n) frames")
             }
         }
-        if isTTY && !quiet { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+        if isTTY && !quiet { StandardError.write("\r\u{1B}[K") }
         let cuts = CutDetector.cuts(changes: pass.changes, settings: scene)
         let cache = SceneCache(fingerprint: fingerprint, video: pass.video, index: pass.index, changes: pass.changes,
                                settings: scene, cuts: cuts, crop: pass.crop)

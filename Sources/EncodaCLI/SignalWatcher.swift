@@ -10,10 +10,13 @@ final class SignalWatcher: @unchecked Sendable { // count guarded by `lock`; sou
     private let queue = DispatchQueue(label: "encoda.signals")
     private var handlers: [(Int) -> Void] = []
 
-    func install(onSignal: @escaping (Int) -> Void = { _ in }) {
+    /// - Parameter ignoringInterrupt: SIGINT is ignored, only SIGTERM counts (a worker supervised by a parent
+    ///   on this machine: a terminal's Ctrl-C reaches the parent, which forwards it as SIGTERM).
+    func install(ignoringInterrupt: Bool = false, onSignal: @escaping (Int) -> Void = { _ in }) {
         lock.lock(); handlers.append(onSignal); let already = !sources.isEmpty; lock.unlock()
         if already { return }
-        for sig in [SIGINT, SIGTERM] {
+        if ignoringInterrupt { signal(SIGINT, SIG_IGN) }
+        for sig in ignoringInterrupt ? [SIGTERM] : [SIGINT, SIGTERM] {
             signal(sig, SIG_IGN)
             let s = DispatchSource.makeSignalSource(signal: sig, queue: queue)
             s.setEventHandler { [self] in

@@ -20,15 +20,18 @@ struct WorkerCommand: ParsableCommand {
 
     @Argument(help: "The job's work folder (the shared folder the coordinator uses); with --watch, a folder of such job folders.") var tmp: String
     @Flag(name: .long, help: "Serve every job under the folder, one chunk at a time, and wait for new jobs until stopped.") var watch = false
-    @Option(name: .long, help: "Encoder threads for this worker.") var threads: Int = 1
+    @Option(name: .long, help: "Worker processes on this machine (default: from cores and memory, as the coordinator chooses).") var workers: Int?
+    @Option(name: .long, help: "Encoder threads per worker process (default: cores divided among the workers).") var threads: Int?
     @Option(name: .long, help: "Path of INPUT as this machine sees it (when it differs from the coordinator's; not with --watch).") var input: String?
     @Option(name: .long, help: "Folder where this machine sees the coordinator's input folder (or the shared folder): INPUT is looked up there.") var inputRoot: String?
     @Flag(name: .long, help: "Leave as soon as nothing is claimable, instead of waiting for the job to finish.") var exitWhenIdle = false
     @Option(name: .long, help: "Seconds between looks for new work when there is none.") var pollSeconds: Double = 1
     @Flag(name: .long, help: "No log lines on stderr.") var quiet = false
+    @Option(name: .long, help: .hidden) var supervisedBy: Int32?
 
     func validate() throws {
-        guard threads >= 1, threads <= 256 else { throw ValidationError("--threads must be between 1 and 256") }
+        if let threads { guard threads >= 1, threads <= 256 else { throw ValidationError("--threads must be between 1 and 256") } }
+        if let workers { guard workers >= 1, workers <= 1024 else { throw ValidationError("--workers must be between 1 and 1024") } }
         guard pollSeconds >= 0.05, pollSeconds <= 3600 else { throw ValidationError("--poll-seconds must be between 0.05 and 3600") }
         if watch && input != nil { throw ValidationError("--input names one job's input; with --watch use --input-root") }
     }
@@ -39,7 +42,9 @@ struct WorkerCommand: ParsableCommand {
         let drain = DrainRequest()
         let current = CurrentWorker()
         let log = WorkerLog(quiet: quiet)
-        SignalWatcher.shared.install { n in
+        let budget = workers == 1 ? (workers: 1, threads: threads ?? 1) : try chooseBudget(root, log: log, drain: drain)
+        if budget.workers > 1 { return try runPool(budget, log: log) }
+        SignalWatcher.shared.install(ignoringInterrupt: supervisedBy != nil) { n in
             if n == 1 {
                 log.line("draining: finishing the current chunk, then leaving (signal again to stop now)")
                 drain.request()
@@ -49,18 +54,91 @@ struct WorkerCommand: ParsableCommand {
                 Foundation.exit(130)
             }
         }
+        if let parent = supervisedBy {
+            ParentWatch.start(parent: parent) {
+                log.line("the process that started this worker (pid \(parent)) is gone; finishing the current chunk, then leaving")
+                drain.request()
+            }
+        }
         if watch {
-            try serveFolder(root, drain: drain, current: current, log: log)
+            try serveFolder(root, drain: drain, current: current, log: log, threads: budget.threads)
             return
         }
+        guard waitForJob(WorkDirectory(root), log: log, drain: drain) else { return }
         let job = try JobContext.load(WorkDirectory(root), input: input, inputRoot: inputRoot)
-        let worker = makeWorker(job, drain: drain, exitWhenIdle: exitWhenIdle, log: log)
+        let worker = makeWorker(job, drain: drain, exitWhenIdle: exitWhenIdle, log: log, threads: budget.threads)
         current.set(worker)
         let done = try worker.run()
         log.line("leaving; encoded \(done.count) chunk(s) [\(describe(worker.tally))]")
     }
 
-    private func makeWorker(_ job: JobContext, drain: DrainRequest, exitWhenIdle: Bool, log: WorkerLog) -> Worker {
+    /// Worker processes and encoder threads for this machine: as the coordinator chooses for the job (its picture
+    /// size sets the memory per worker), or from cores and memory alone with --watch.
+    private func chooseBudget(_ root: String, log: WorkerLog, drain: DrainRequest) throws -> (workers: Int, threads: Int) {
+        var video: VideoFacts? = nil
+        var chunks = Int.max
+        if !watch {
+            let dir = WorkDirectory(root)
+            if let m = try? JSONCoding.read(JobManifest.self, from: dir.manifest, what: "job manifest") { video = m.video; chunks = m.chunks.count }
+        }
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        guard let video else {
+            let byMemory = max(1, Int(Double(ProcessInfo.processInfo.physicalMemory) * 0.7 / 1e9))
+            let w = workers ?? max(1, min(cores, byMemory))
+            return (w, threads ?? max(1, cores / w))
+        }
+        return WorkerBudget.choose(requestedWorkers: workers, requestedThreads: threads, video: video, chunks: chunks)
+    }
+
+    /// `--workers N` (N > 1): N worker processes of this same command on this machine, each with its own claims.
+    /// Signals are forwarded (first: drain, second: stop now); a child that crashes is not restarted here.
+    private func runPool(_ budget: (workers: Int, threads: Int), log: WorkerLog) throws {
+        let pool = LocalWorkerPool()
+        let signals = SignalWatcherFlag()
+        SignalWatcher.shared.install(ignoringInterrupt: supervisedBy != nil) { n in
+            signals.set(n)
+            pool.signalAll(SIGTERM)
+            log.line(n == 1 ? "draining: each worker finishes its current chunk, then leaves (signal again to stop now)"
+                            : "stopping now; claims are released")
+        }
+        var args = [tmp, "--workers", "1", "--threads", String(budget.threads), "--poll-seconds", String(pollSeconds)]
+        if watch { args.append("--watch") }
+        if exitWhenIdle { args.append("--exit-when-idle") }
+        if quiet { args.append("--quiet") }
+        if let input { args += ["--input", input] }
+        if let inputRoot { args += ["--input-root", inputRoot] }
+        log.line("starting \(budget.workers) worker processes with \(budget.threads) encoder thread(s) each")
+        for _ in 0..<budget.workers { try pool.spawn(arguments: args, log: nil) }
+        var stopDeadline: Date? = nil
+        while !pool.running.isEmpty {
+            if signals.value >= 2 {
+                let d = stopDeadline ?? Date().addingTimeInterval(1.5)
+                stopDeadline = d
+                if Date() >= d { pool.killAll(); break }
+            }
+            _ = pool.exited.wait(timeout: .now() + 0.2)
+        }
+        let statuses = pool.processes.map { $0.terminationReason == .exit ? $0.terminationStatus : 128 + $0.terminationStatus }
+        if let bad = statuses.first(where: { $0 != 0 }) {
+            if signals.value > 0 { throw EncodaError(.interrupted, "stopped") }
+            throw EncodaError(bad == 74 ? .workDirectory : .chunkFailed, "a worker process exited with status \(bad); see its lines above")
+        }
+    }
+
+    /// A worker may be started before the coordinator has planned the job: it waits for job.json (and for TMP
+    /// itself) instead of leaving. Returns false if asked to leave while waiting.
+    private func waitForJob(_ dir: WorkDirectory, log: WorkerLog, drain: DrainRequest) -> Bool {
+        var said = false
+        while !drain.isRequested {
+            if dir.list(dir.root).contains("job.json") { return true }
+            if !said { log.line("waiting for a job in \(dir.root) (no job.json yet; start one with `encoda INPUT OUTPUT \(dir.root)`)"); said = true }
+            if exitWhenIdle { return false }
+            Thread.sleep(forTimeInterval: min(max(pollSeconds, 0.2), 2))
+        }
+        return false
+    }
+
+    private func makeWorker(_ job: JobContext, drain: DrainRequest, exitWhenIdle: Bool, log: WorkerLog, threads: Int) -> Worker {
         let identity = WorkerIdentity(host: HostName.current, pid: getpid(), token: Token.make(), locality: ProcessLiveness.currentLocality)
         var options = WorkerOptions()
         options.farm = job.manifest.farmSettings
@@ -78,7 +156,7 @@ struct WorkerCommand: ParsableCommand {
     }
 
     /// --watch: every job folder under `root` (and `root` itself), round after round, until drained.
-    private func serveFolder(_ root: String, drain: DrainRequest, current: CurrentWorker, log: WorkerLog) throws {
+    private func serveFolder(_ root: String, drain: DrainRequest, current: CurrentWorker, log: WorkerLog, threads: Int) throws {
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: root, isDirectory: &isDir), isDir.boolValue else {
             throw EncodaError(.workDirectory, "\(root) is not a folder; give the shared folder that holds the job folders")
@@ -104,7 +182,7 @@ struct WorkerCommand: ParsableCommand {
                 }
                 let state = JobState.scan(dir, manifest: job.manifest)
                 if job.manifest.chunks.allSatisfy({ state.isFinished($0.id) }) { finished.insert(id); continue }
-                let worker = makeWorker(job, drain: drain, exitWhenIdle: true, log: log)
+                let worker = makeWorker(job, drain: drain, exitWhenIdle: true, log: log, threads: threads)
                 current.set(worker)
                 let done = try worker.run()
                 current.set(nil)
@@ -215,7 +293,7 @@ final class WorkerLog: @unchecked Sendable { // immutable after init; stderr wri
     let quiet: Bool
     let prefix = "encoda worker \(HostName.current):\(getpid()): "
     init(quiet: Bool) { self.quiet = quiet }
-    func line(_ s: String) { if !quiet { FileHandle.standardError.write(Data((prefix + s + "\n").utf8)) } }
+    func line(_ s: String) { if !quiet { StandardError.write(prefix + s + "\n") } }
 }
 
 /// Test hooks, used only by the farm tests (scripts/nfs/test-farm.sh) and documented there.

@@ -4,18 +4,26 @@ import Foundation
 
 /// Keeps the coordinator's local worker processes running until every chunk is done or quarantined,
 /// and shows one progress line for the whole job (including chunks done by remote workers).
+///
+/// Signals (SIGINT from the terminal, SIGTERM): the first is forwarded to every local worker as a drain (finish
+/// and publish the current chunk, claim nothing new), the progress keeps moving, and once they have left the
+/// job is joined if every chunk is done by then, else the coordinator stops with the count of chunks done. The
+/// second is forwarded too (the workers release their claims and exit at once); whatever still runs after
+/// 1.5 s is killed and its claims released. Remote workers are never signalled: they belong to the farm.
 final class WorkerSupervisor {
     let directory: WorkDirectory
     let manifest: JobManifest
     let workers: Int
     let threads: Int
     let quiet: Bool
-    private var processes: [Process] = []
+    private let pool = LocalWorkerPool()
+    private var slots: [Process?] = []
     private var respawns = 0
+    /// Per slot: restarts after a crash in a row, for the back-off before the next one.
+    private var crashesInARow: [Int] = []
+    private var notBefore: [Date] = []
     private let clock: ServerClock
-    /// Signalled when a local worker exits, so that the job's end (the last worker leaves once nothing is left)
-    /// is noticed at once rather than at the next poll.
-    private let workerExited = DispatchSemaphore(value: 0)
+    private let identity = WorkerIdentity(host: HostName.current, pid: getpid(), token: "coordinator", locality: ProcessLiveness.currentLocality)
 
     init(directory: WorkDirectory, manifest: JobManifest, workers: Int, threads: Int, quiet: Bool) {
         self.directory = directory; self.manifest = manifest; self.workers = workers; self.threads = threads; self.quiet = quiet
@@ -25,105 +33,177 @@ final class WorkerSupervisor {
     deinit { clock.remove() }
 
     private func spawn(_ slot: Int) throws -> Process {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: SelfExecutable.path)
         // Logs go to TMP/logs (who encoded what). Local workers look for work often: polling a local folder is cheap,
         // and a worker idling a full second at the end of a job is a second on the wall clock.
-        p.arguments = ["worker", directory.root, "--threads", String(threads), "--poll-seconds", "0.2"]
         let logPath = directory.logs + "/worker-\(HostName.current)-\(getpid())-\(slot)-\(respawns).log"
         FileManager.default.createFile(atPath: logPath, contents: nil)
-        let log = FileHandle(forWritingAtPath: logPath)
-        p.standardOutput = log
-        p.standardError = log
-        p.standardInput = FileHandle.nullDevice
-        let exited = workerExited
-        p.terminationHandler = { _ in exited.signal() }
-        do { try p.run() } catch {
-            throw EncodaError(.internalError, "cannot start a worker process (\(SelfExecutable.path)): \(error)")
-        }
-        return p
+        let log = FileHandle(forWritingAtPath: logPath) ?? FileHandle.nullDevice
+        return try pool.spawn(arguments: [directory.root, "--workers", "1", "--threads", String(threads), "--poll-seconds", "0.2"], log: log)
     }
 
-    private func lastLine(_ p: Process) -> String {
-        let logs = directory.list(directory.logs).filter { $0.hasPrefix("worker-\(HostName.current)-\(getpid())-") }
-        for name in logs {
-            guard let text = try? String(contentsOfFile: directory.logs + "/" + name, encoding: .utf8) else { continue }
-            if let line = text.split(separator: "\n").last(where: { $0.contains("error:") }) { return String(line) }
+    private func lastLine(_ p: Process) -> String? {
+        let prefix = "worker-\(HostName.current)-\(getpid())-"
+        for name in directory.list(directory.logs) where name.hasPrefix(prefix) {
+            guard let text = try? String(contentsOfFile: directory.logs + "/" + name, encoding: .utf8),
+                  text.contains(":\(p.processIdentifier): ") else { continue }
+            if let line = text.split(separator: "\n").last(where: { $0.contains("error:") || $0.contains("failed:") || $0.contains("stopped:") }) {
+                return String(line)
+            }
         }
-        return "worker exited with status \(p.terminationStatus)"
+        return nil
     }
 
     /// Returns the final state once every chunk is done or quarantined.
     /// - Parameter stopWhen: polled with the job state; an error it returns stops the job (workers finish their
     ///   current chunk) and is thrown, e.g. the audio preparation beside the video failed.
     func runUntilFinished(stopWhen: () -> Error? = { nil }) throws -> JobState {
-        let interrupted = SignalWatcherFlag()
+        let signals = SignalWatcherFlag()
+        let pool = pool
         SignalWatcher.shared.install { n in
-            interrupted.set(n)
+            signals.set(n)
+            // Forwarded at once, from the signal queue, so no worker claims a chunk after the signal.
+            pool.signalAll(SIGTERM)
             if n == 1 { Diagnostics.note("interrupted: workers finish their current chunk, then stop (Ctrl-C again to stop now)") }
+            else if n == 2 { Diagnostics.note("stopping now: workers give up their chunks") }
         }
         let startState = JobState.scan(directory, manifest: manifest)
         // A finished job (a re-run after the last chunk was published) goes straight to the join.
         if manifest.chunks.allSatisfy({ startState.isFinished($0.id) }) { return startState }
-        for slot in 0..<workers { processes.append(try spawn(slot)) }
+        if signals.value > 0 { throw interrupted(startState) }
+        for slot in 0..<workers { slots.append(try spawn(slot)); crashesInARow.append(0); notBefore.append(.distantPast) }
         let progress = ProgressLine(total: manifest.frameCount, quiet: quiet)
         progress.start(framesAlreadyDone: startState.framesDone(manifest))
         defer { progress.finish() }
+        var stopDeadline: Date? = nil
         while true {
             let state = JobState.scan(directory, manifest: manifest)
-            let alive = processes.filter(\.isRunning).count + remoteWorkers()
+            let alive = pool.running.count + remoteWorkers()
             progress.update(framesDone: state.framesDone(manifest), bytesDone: state.bytesDone(), workers: alive)
-            if manifest.chunks.allSatisfy({ state.isFinished($0.id) }) {
+            let sig = signals.value
+            if manifest.chunks.allSatisfy({ state.isFinished($0.id) }) && sig < 2 {
                 // Nothing is left: idle workers would notice on their next look; ask them to leave now (a worker
                 // still encoding can only be redoing a published chunk, so it is not waited for long).
-                for p in processes where p.isRunning { kill(p.processIdentifier, SIGTERM) }
-                waitForWorkers(timeout: 3)
+                pool.signalAll(SIGTERM)
+                if !pool.waitAll(timeout: 3) { releaseLeases(of: pool.killAll()) }
                 return state
             }
             if let reason = stopWhen() {
-                for p in processes where p.isRunning { kill(p.processIdentifier, SIGTERM) }
-                waitForWorkers(timeout: 3600)
+                pool.signalAll(SIGTERM)
+                pool.waitAll(timeout: 3600)
+                releaseLeases(of: pool.killAll())
                 throw reason
             }
-            if interrupted.value > 0 {
-                waitForWorkers(timeout: interrupted.value > 1 ? 2 : 3600)
-                throw EncodaError(.interrupted, "stopped; \(state.done.count) of \(manifest.chunks.count) chunks are done and kept in TMP. Re-run the same command to resume")
-            }
-            for (i, p) in processes.enumerated() where !p.isRunning {
-                if p.terminationReason == .exit && p.terminationStatus != 0 && p.terminationStatus != 130 {
-                    let message = lastLine(p)
-                    terminateAll()
-                    throw EncodaError(.chunkFailed, "a worker stopped: \(message)")
+            if sig >= 2 {
+                let deadline = stopDeadline ?? Date().addingTimeInterval(1.5)
+                stopDeadline = deadline
+                if pool.running.isEmpty || Date() >= deadline {
+                    releaseLeases(of: pool.killAll())
+                    throw interrupted(JobState.scan(directory, manifest: manifest))
                 }
-                let now = JobState.scan(directory, manifest: manifest)
-                if manifest.chunks.allSatisfy({ now.isFinished($0.id) }) { continue }
-                respawns += 1
-                if respawns > 10 * max(1, workers) {
-                    terminateAll()
-                    throw EncodaError(.chunkFailed, "workers keep crashing (\(respawns) restarts); see the logs in \(directory.logs)")
+            } else if sig == 1 {
+                if pool.running.isEmpty {
+                    // Drained. The count is read now, after the last chunk was published.
+                    let final = JobState.scan(directory, manifest: manifest)
+                    if manifest.chunks.allSatisfy({ final.isFinished($0.id) }) { return final }
+                    throw interrupted(final)
                 }
-                processes[i] = try spawn(i)
+            } else {
+                try replaceExitedWorkers()
             }
-            _ = workerExited.wait(timeout: .now() + 0.2)
+            _ = pool.exited.wait(timeout: .now() + 0.2)
+        }
+    }
+
+    private func interrupted(_ state: JobState) -> EncodaError {
+        EncodaError(.interrupted, "stopped; \(state.done.count) of \(manifest.chunks.count) chunks are done and kept in TMP. Re-run the same command to resume")
+    }
+
+    /// A worker that left although chunks are open is started again; one that crashed has its chunk's attempt
+    /// counted (a crash on a chunk is that chunk's failure, a kill is not) and is restarted after a back-off.
+    private func replaceExitedWorkers() throws {
+        for slot in slots.indices {
+            guard let p = slots[slot], !p.isRunning else { continue }
+            if p.terminationReason == .exit && p.terminationStatus == 74 {
+                let why = lastLine(p)
+                stopAllNow()
+                if StorageExhaustion.probeFails(directory) || (why.map { $0.contains("is full") } ?? true) {
+                    throw StorageExhaustion.fullError(directory)
+                }
+                throw EncodaError(.workDirectory, "a worker cannot use TMP: \(why ?? "exit status 74")")
+            }
+            if p.terminationReason == .exit && p.terminationStatus != 0 && p.terminationStatus != 130 {
+                let message = lastLine(p) ?? "worker exited with status \(p.terminationStatus)"
+                stopAllNow()
+                throw EncodaError(.chunkFailed, "a worker stopped: \(message)")
+            }
+            if p.terminationReason == .uncaughtSignal {
+                crashesInARow[slot] += 1
+                recordCrash(p)
+            } else {
+                crashesInARow[slot] = 0
+            }
+            pool.remove(p)
+            slots[slot] = nil
+            let now = JobState.scan(directory, manifest: manifest)
+            if manifest.chunks.allSatisfy({ now.isFinished($0.id) }) { continue }
+            respawns += 1
+            if respawns > 10 * max(1, workers) {
+                stopAllNow()
+                throw EncodaError(.chunkFailed, "workers keep crashing (\(respawns) restarts); see the logs in \(directory.logs)")
+            }
+            // 0, 0.5, 1, 2, 4, 8 s after crashes in a row: a crash loop must not become a respawn storm.
+            let k = crashesInARow[slot]
+            notBefore[slot] = Date().addingTimeInterval(k == 0 ? 0 : min(8, 0.25 * pow(2, Double(k))))
+        }
+        for slot in slots.indices where slots[slot] == nil && Date() >= notBefore[slot] {
+            slots[slot] = try spawn(slot)
+        }
+    }
+
+    /// A local worker died of a signal. If it was a crash (not a kill), the chunk it held failed: count it, so
+    /// that a chunk which crashes the encoder is quarantined after `--max-attempts` instead of looping.
+    private func recordCrash(_ p: Process) {
+        let sig = p.terminationStatus
+        let crash: Set<Int32> = [SIGSEGV, SIGBUS, SIGILL, SIGABRT, SIGFPE, SIGTRAP, SIGSYS]
+        guard crash.contains(sig) else { return }
+        let ledger = FailureLedger(directory: directory, manifest: manifest)
+        let book = LeaseBook(directory: directory, jobID: manifest.jobID, me: identity, leaseSeconds: manifest.farmSettings.leaseSeconds)
+        for id in directory.chunkIDs(in: directory.leases, suffix: ".lock") {
+            guard let owner = try? book.readOwner(directory.lease(id)), owner.worker.pid == p.processIdentifier,
+                  owner.worker.host == identity.host, owner.worker.locality == identity.locality else { continue }
+            let time = (try? clock.now()) ?? Date().timeIntervalSince1970
+            try? ledger.record(id, error: "worker pid \(p.processIdentifier) crashed (signal \(sig)) while encoding it", by: owner.worker, at: time)
+            ledger.quarantineIfNeeded(id, by: identity, at: time)
+            Diagnostics.note("a worker crashed (signal \(sig)) on chunk \(Chunk.name(id)); counted as a failed attempt")
+        }
+    }
+
+    private func stopAllNow() {
+        pool.signalAll(SIGTERM)
+        releaseLeases(of: pool.stop(now: true))
+    }
+
+    /// Removes the claims of local workers that were killed, so neither a re-run nor another host waits out
+    /// their lease time.
+    private func releaseLeases(of pids: Set<Int32>) {
+        guard !pids.isEmpty else { return }
+        let book = LeaseBook(directory: directory, jobID: manifest.jobID, me: identity, leaseSeconds: manifest.farmSettings.leaseSeconds)
+        for id in directory.chunkIDs(in: directory.leases, suffix: ".lock") {
+            let path = directory.lease(id)
+            guard let owner = try? book.readOwner(path), pids.contains(owner.worker.pid), owner.worker.host == identity.host,
+                  owner.worker.locality == identity.locality, ProcessLiveness.isProvablyDead(owner.worker, judgedBy: identity) else { continue }
+            let aside = directory.leases + "/\(Chunk.name(id)).release-coordinator-\(getpid())"
+            guard rename(path, aside) == 0 else { continue }
+            if let moved = try? book.readOwner(aside), moved.worker != owner.worker { _ = link(aside, path) }
+            unlink(aside)
         }
     }
 
     /// Workers seen in TMP/workers that are not ours and whose heartbeat is fresh by the file server's clock.
     private func remoteWorkers() -> Int {
-        let ours = Set(processes.filter(\.isRunning).map { $0.processIdentifier })
+        let ours = pool.runningPIDs
         return WorkerRecords.alive(directory, within: manifest.farmSettings.leaseSeconds, clock: clock)
             .filter { !($0.host == HostName.current && ours.contains($0.pid)) }.count
-    }
-
-    private func waitForWorkers(timeout: Double = 30) {
-        let deadline = Date().addingTimeInterval(timeout)
-        while processes.contains(where: \.isRunning) && Date() < deadline { _ = workerExited.wait(timeout: .now() + 0.2) }
-        terminateAll()
-    }
-
-    private func terminateAll() {
-        for p in processes where p.isRunning { kill(p.processIdentifier, SIGKILL) }
-        for p in processes { p.waitUntilExit() }
     }
 }
 

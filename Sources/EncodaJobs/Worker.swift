@@ -141,9 +141,10 @@ public final class Worker: @unchecked Sendable { // state shared with the heartb
                     continue
                 }
                 if case .stolen(let prev) = r {
+                    // Not a failure of the chunk: its owner was killed, frozen or cut off from the share. Counting
+                    // it would let a few kills quarantine a healthy chunk (a crash is counted by whoever saw it).
                     tally.stolen += 1
                     log("chunk \(c.name): took over the stale lease of \(prev.host) pid \(prev.pid)")
-                    recordFailure(c.id, "worker \(prev.host) pid \(prev.pid) stopped renewing its lease (crashed, killed or lost the share)", by: prev)
                 }
                 // A result or a quarantine may have appeared between the listing and the claim: the claim was
                 // made on the server, so listing now (fresh) settles it.
@@ -151,7 +152,7 @@ public final class Worker: @unchecked Sendable { // state shared with the heartb
                     || directory.chunkIDs(in: directory.quarantine, suffix: ".json").contains(c.id) {
                     leases.release(c.id); continue
                 }
-                if failureCount(c.id) >= options.farm.maxAttempts { quarantineIfNeeded(c.id); leases.release(c.id); continue }
+                if ledger.count(c.id) >= options.farm.maxAttempts { quarantineIfNeeded(c.id); leases.release(c.id); continue }
                 claimed = c
                 tally.claimed += 1
                 break
@@ -164,7 +165,7 @@ public final class Worker: @unchecked Sendable { // state shared with the heartb
             }
             waiting = false
             lock.lock(); current = chunk.id; lostLease = false; lock.unlock()
-            process(chunk)
+            try process(chunk)
             lock.lock(); current = nil; lock.unlock()
         }
         return encoded
@@ -185,7 +186,9 @@ public final class Worker: @unchecked Sendable { // state shared with the heartb
         return others >= Double(busyElsewhere + 1) * cost(free[i]) ? free[i] : nil
     }
 
-    private func process(_ chunk: Chunk) {
+    /// Encodes, checks and publishes one claimed chunk. A failure of the chunk is recorded and the loop goes on;
+    /// a full TMP (or one that refuses the failure record) is the job's problem, not the chunk's, and is thrown.
+    private func process(_ chunk: Chunk) throws {
         let name = directory.chunkFileName(chunk.id, token: identity.token)
         let path = directory.chunkFile(named: name)
         let started = Date().timeIntervalSince1970
@@ -222,12 +225,25 @@ public final class Worker: @unchecked Sendable { // state shared with the heartb
             }
             giveBack(chunk.id)
         } catch {
+            let message = (error as? EncodaError)?.description ?? "\(error)"
+            // Judge the space before the partial chunk file is removed: removing it may free just enough.
+            if StorageExhaustion.isExhausted(directory, message: message) {
+                unlink(path)
+                giveBack(chunk.id)
+                log("chunk \(chunk.name): stopped: TMP is full (\(message))")
+                throw StorageExhaustion.fullError(directory)
+            }
             unlink(path)
             tally.failed += 1
             failedHere.insert(chunk.id)
-            let message = (error as? EncodaError)?.description ?? "\(error)"
             log("chunk \(chunk.name): failed: \(message)")
-            recordFailure(chunk.id, message, by: identity)
+            do {
+                try ledger.record(chunk.id, error: message, by: identity, at: (try? leases.clock.now()) ?? Date().timeIntervalSince1970)
+            } catch {
+                giveBack(chunk.id)
+                log("chunk \(chunk.name): cannot record the failure: \(error)")
+                throw StorageExhaustion.probeFails(directory) ? StorageExhaustion.fullError(directory) : error
+            }
             quarantineIfNeeded(chunk.id)
             giveBack(chunk.id)
         }
@@ -239,29 +255,11 @@ public final class Worker: @unchecked Sendable { // state shared with the heartb
         leases.release(id)
     }
 
-    private func failureNames(_ id: Int) -> [String] {
-        directory.list(directory.failures).filter { JobState.failureChunk($0) == id && $0.hasSuffix(".json") }
-    }
-
-    private func failureCount(_ id: Int) -> Int { failureNames(id).count }
-
-    private func recordFailure(_ id: Int, _ message: String, by who: WorkerIdentity) {
-        let f = ChunkFailure(jobID: manifest.jobID, chunk: id, worker: who, at: (try? leases.clock.now()) ?? Date().timeIntervalSince1970, error: message)
-        let path = directory.failures + "/\(Chunk.name(id))-\(identity.token)-\(UInt32.random(in: 0...UInt32.max)).json"
-        do { try AtomicFile.writeJSON(f, to: path, staging: directory.staging) } catch {
-            log("chunk \(Chunk.name(id)): cannot record the failure: \(error)")
-        }
-    }
+    private var ledger: FailureLedger { FailureLedger(directory: directory, manifest: manifest) }
 
     private func quarantineIfNeeded(_ id: Int) {
-        let names = failureNames(id)
-        guard names.count >= options.farm.maxAttempts else { return }
-        let records = names.compactMap { try? JSONCoding.read(ChunkFailure.self, from: directory.failures + "/" + $0, what: "failure record") }
-        let lastError = records.max(by: { $0.at < $1.at })?.error ?? "unknown error"
-        let q = ChunkFailure(jobID: manifest.jobID, chunk: id, worker: identity, at: (try? leases.clock.now()) ?? Date().timeIntervalSince1970,
-                             error: "failed \(names.count) times; last error: \(lastError)")
-        if (try? AtomicFile.publishJSONExclusive(q, to: directory.quarantineRecord(id), staging: directory.staging)) == true {
-            log("chunk \(Chunk.name(id)): quarantined after \(names.count) failed attempts")
+        if ledger.quarantineIfNeeded(id, by: identity, at: (try? leases.clock.now()) ?? Date().timeIntervalSince1970) {
+            log("chunk \(Chunk.name(id)): quarantined after \(ledger.count(id)) failed attempts")
         }
     }
 

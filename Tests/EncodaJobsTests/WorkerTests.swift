@@ -64,16 +64,44 @@ final class WorkerTests: XCTestCase {
         XCTAssertTrue(job.dir.list(job.dir.chunks).isEmpty, "the fenced worker removed its chunk file")
     }
 
-    func testStaleLeaseOfACrashedWorkerIsTakenOverAndCountedAsAFailure() throws {
+    func testTakingOverAStaleLeaseIsNotAFailureOfTheChunk() throws {
         let job = try TestJob(chunks: 2); defer { job.remove() }
-        let crashed = job.book("crashed")
-        XCTAssertEqual(try crashed.acquire(0), .acquired)
-        job.age(lease: 0, by: 120)
+        // Three owners in a row die holding chunk 0 (killed, frozen, cut off): with --max-attempts 3, counting the
+        // takeovers would quarantine a healthy chunk.
+        for name in ["dead1", "dead2", "dead3"] {
+            let gone = job.book(name)
+            try? FileManager.default.removeItem(atPath: job.dir.lease(0))
+            XCTAssertEqual(try gone.acquire(0), .acquired)
+            job.age(lease: 0, by: 120)
+            XCTAssertEqual(try job.book("thief-" + name).acquire(0), .stolen(previous: job.identity(name)))
+            job.age(lease: 0, by: 120)
+        }
         let enc = FakeEncoder()
         let w = worker(job, "b", enc)
         XCTAssertEqual(Set(try w.run()), [0, 1])
         XCTAssertEqual(w.tally.stolen, 1)
-        XCTAssertEqual(JobState.scan(job.dir, manifest: job.manifest).failures[0], 1)
+        let state = JobState.scan(job.dir, manifest: job.manifest)
+        XCTAssertNil(state.failures[0], "a takeover is not counted against the chunk")
+        XCTAssertTrue(state.quarantined.isEmpty)
+    }
+
+    func testARerunGivesAQuarantinedChunkExactlyOneMoreAttempt() throws {
+        let job = try TestJob(chunks: 2); defer { job.remove() }
+        let ledger = FailureLedger(directory: job.dir, manifest: job.manifest)
+        let who = job.identity("x")
+        for t in 0..<job.manifest.farmSettings.maxAttempts { try ledger.record(1, error: "boom \(t)", by: who, at: Double(t)) }
+        XCTAssertTrue(ledger.quarantineIfNeeded(1, by: who, at: 10))
+        let released = ledger.releaseQuarantine()
+        XCTAssertEqual(released.map(\.chunk), [1])
+        XCTAssertTrue(released[0].error.contains("boom 2"), released[0].error)
+        var state = JobState.scan(job.dir, manifest: job.manifest)
+        XCTAssertTrue(state.quarantined.isEmpty)
+        XCTAssertEqual(state.failures[1], job.manifest.farmSettings.maxAttempts - 1, "one attempt left before the limit")
+        // The one more attempt fails too: quarantined again at once.
+        try ledger.record(1, error: "boom again", by: who, at: 11)
+        XCTAssertTrue(ledger.quarantineIfNeeded(1, by: who, at: 12))
+        state = JobState.scan(job.dir, manifest: job.manifest)
+        XCTAssertNotNil(state.quarantined[1])
     }
 
     func testDrainRequestedBeforeStartClaimsNothing() throws {
