@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets up a fresh Debian 12 machine for encoda: the libav/SVT-AV1/x264 libraries and tools, then builds.
-# Usage: scripts/setup.sh [--release]     (run as root, or with sudo available)
+# Usage: scripts/setup.sh [--release | --deps-only]     (run as root, or with sudo available)
+#   --deps-only: install the missing packages and stop (scripts/install.sh uses this before its own build).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
@@ -12,6 +13,7 @@ if [ -n "$missing" ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
 fi
+[ "${1:-}" = "--deps-only" ] && exit 0
 export PATH=/opt/swift/usr/bin:$PATH
 command -v swift >/dev/null || { echo "setup: swift not found; install Swift 6.x (https://swift.org/install) and put it on PATH" >&2; exit 1; }
 if [ "${1:-}" = "--release" ]; then swift build -c release; echo "setup: built .build/release/encoda"

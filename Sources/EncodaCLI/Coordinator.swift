@@ -33,13 +33,14 @@ struct Coordinator {
         try ScenePass.checkEncodable(cache.video, encoder: c.encoderOptions.encoder)
         let (settings, cropNote) = try JobSetup.picture(settings: try c.encoderOptions.settings(sourceBitDepth: cache.video.bitDepth),
                                                         options: c.pictureOptions, cache: cache)
-        let (cuts, cutSource) = try JobSetup.cuts(cache: cache, scene: scene, scenesJSON: c.scenesJson)
+        let (cuts, cutSource) = try JobSetup.cuts(cache: cache, scene: scene, scenesJSON: c.scenesJson, quiet: c.quiet)
         let (shots, maxFrames) = JobSetup.shots(cache: cache, cuts: cuts, scene: scene)
         let chunks = JobSetup.plan(cache: cache, shots: shots, maxFrames: maxFrames)
         let (workers, threads) = WorkerBudget.choose(requestedWorkers: c.workers, requestedThreads: c.threads, video: cache.video,
                                                      chunks: chunks.count)
 
         let muxPlan = c.muxOptions.mux ? try MuxStep.plan(command: c, inputPath: inputPath, cache: cache) : nil
+        try MuxStep.noteWhatIsLeftOut(command: c, inputPath: inputPath, cache: cache, plan: muxPlan)
 
         if c.dryRun {
             PlanPrinter.print(input: inputPath, cache: cache, settings: settings, scene: scene, cuts: cuts, cutSource: cutSource,

@@ -98,7 +98,7 @@ struct EncodeCommand: ParsableCommand {
         abstract: "Encode INPUT into OUTPUT, chunked at shot boundaries, with work files in TMP (the default command).")
 
     @Argument(help: "The source video.") var input: String
-    @Argument(help: "The file to write; its extension picks the container (.mkv .mp4 .webm .ivf .h264).") var output: String
+    @Argument(help: "The file to write; its extension picks the container: \(OutputFormat.summary).") var output: String
     @Argument(help: "Work folder (may be an NFS share); a killed run resumes from it.") var tmp: String
 
     @OptionGroup(title: "Encoder") var encoderOptions: EncoderOptions

@@ -84,7 +84,8 @@ enum JobSetup {
     }
 
     /// Cuts for this request: imported from a scenes file, or detected from the cached measurements.
-    static func cuts(cache: SceneCache, scene: SceneSettings, scenesJSON: String?) throws -> (cuts: [Int], source: String) {
+    /// Av1an zone overrides in the scenes file are ignored, with one note unless `quiet`.
+    static func cuts(cache: SceneCache, scene: SceneSettings, scenesJSON: String?, quiet: Bool) throws -> (cuts: [Int], source: String) {
         if let file = scenesJSON {
             guard let data = FileManager.default.contents(atPath: file) else {
                 throw EncodaError(.usage, "--scenes-json \(file) cannot be read; check the path")
@@ -93,7 +94,12 @@ enum JobSetup {
             do { scenes = try JSONDecoder().decode(Av1anScenes.self, from: data) } catch {
                 throw EncodaError(.usage, "--scenes-json \(file) is not an Av1an scenes file ({\"scenes\":[{\"start_frame\":…,\"end_frame\":…}],\"frames\":N})")
             }
-            return (try scenes.cuts(frameCount: cache.index.frameCount), "scenes-json")
+            let cuts = try scenes.cuts(frameCount: cache.index.frameCount)
+            let zoned = scenes.scenesWithZoneOverrides
+            if zoned > 0 && !quiet {
+                Diagnostics.note("\(zoned) \(zoned == 1 ? "scene carries" : "scenes carry") Av1an zone overrides; encoda ignores them and encodes every scene with the same settings")
+            }
+            return (cuts, "scenes-json")
         }
         return (CutDetector.cuts(changes: cache.changes, settings: scene), "detected")
     }

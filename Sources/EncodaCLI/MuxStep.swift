@@ -10,6 +10,18 @@ enum MuxStep {
         try MuxPlanner.plan(input: inputPath, output: c.output, encoder: c.encoderOptions.encoder, video: cache.video,
                             index: cache.index, audio: try c.muxOptions.settings())
     }
+
+    /// Says what OUTPUT leaves out of INPUT, one note per kind (see `MuxPlan.leftOutNotes`): with `--mux` what
+    /// the plan drops, without it what INPUT holds besides the video. Unless `--quiet`.
+    static func noteWhatIsLeftOut(command c: EncodeCommand, inputPath: String, cache: SceneCache, plan: MuxPlan?) throws {
+        guard !c.quiet else { return }
+        let encoder = c.encoderOptions.encoder
+        let format = try OutputFormat.forPath(c.output, encoder: encoder)
+        let streams = try plan ?? MuxPlanner.inventory(input: inputPath, output: c.output, encoder: encoder, video: cache.video)
+        for line in streams.leftOutNotes(muxed: plan != nil, outputExtension: format.fileExtension, holdsOtherStreams: format.holdsOtherStreams) {
+            Diagnostics.note(line)
+        }
+    }
 }
 
 /// The audio preparation running beside the video work.

@@ -5,15 +5,12 @@ import Foundation
 /// Decides, from INPUT's streams and OUTPUT's container, what `--mux` carries and how: audio copied or
 /// transcoded, subtitles and attachments copied or left out (with the reason), chapters counted.
 public enum MuxPlanner {
-    /// Containers that can hold more than the video stream.
-    static let capable: Set<String> = ["matroska", "webm", "mp4", "mov"]
-
     public static func plan(input: String, output: String, encoder: EncoderKind, video: VideoFacts, index: FrameIndex,
                             audio: AudioSettings) throws -> MuxPlan {
         LibavLogging.quiet()
         let format = try OutputFormat.forPath(output, encoder: encoder)
-        guard capable.contains(format.muxer) else {
-            throw EncodaError(.usage, "--mux needs an OUTPUT container that holds audio and subtitles (.mkv, .mp4, .mov or .webm); .\(format.fileExtension) holds only the video stream")
+        guard format.holdsOtherStreams else {
+            throw EncodaError(.usage, "--mux needs an OUTPUT container that holds audio and subtitles (\(OutputFormat.extensions(for: encoder, otherStreams: true, last: " or "))); .\(format.fileExtension) holds only the video stream")
         }
         guard let ofmt = av_guess_format(format.muxer, nil, nil) else {
             throw EncodaError(.internalError, "libavformat has no \(format.muxer) muxer")
@@ -73,17 +70,56 @@ public enum MuxPlanner {
                     : .drop(reason: "only .mkv holds attachments")
                 streams.append(MuxStream(index: i, kind: .attachment, codec: codec, language: nil, title: meta.title, detail: name, action: action))
             case AVMEDIA_TYPE_VIDEO:
-                let what = (st.pointee.disposition & AV_DISPOSITION_ATTACHED_PIC) != 0 ? "cover picture" : "second video stream"
-                streams.append(MuxStream(index: i, kind: .data, codec: codec, language: meta.language, title: meta.title, detail: what,
-                                         action: .drop(reason: "encoda writes one video stream")))
+                streams.append(otherVideo(i, st, codec: codec, meta: meta))
             default:
-                streams.append(MuxStream(index: i, kind: .data, codec: codec, language: nil, title: nil, detail: "",
-                                         action: .drop(reason: "data stream")))
+                streams.append(dataStream(i, codec: codec))
             }
         }
         let chapters = Int(d.context.pointee.nb_chapters)
         // Matroska, MP4, MOV and WebM all hold chapters (WebM keeps Matroska's Chapters element).
         return MuxPlan(streams: streams, chapters: chapters, muxer: format.muxer)
+    }
+
+    /// INPUT's streams besides the encoded video when `--mux` is not given, every one left out, for the notes that
+    /// say so (`MuxPlan.leftOutNotes`).
+    public static func inventory(input: String, output: String, encoder: EncoderKind, video: VideoFacts) throws -> MuxPlan {
+        LibavLogging.quiet()
+        let format = try OutputFormat.forPath(output, encoder: encoder)
+        let d = try Demuxer(path: input)
+        var streams: [MuxStream] = []
+        for i in 0..<d.streamCount where i != video.streamIndex {
+            let st = d.stream(i)
+            let par = st.pointee.codecpar.pointee
+            let meta = StreamMetadata(st.pointee.metadata)
+            let codec = String(cString: avcodec_get_name(par.codec_id))
+            let notMuxed = StreamAction.drop(reason: "no --mux")
+            switch par.codec_type {
+            case AVMEDIA_TYPE_AUDIO:
+                streams.append(MuxStream(index: i, kind: .audio, codec: codec, language: meta.language, title: meta.title, detail: "", action: notMuxed))
+            case AVMEDIA_TYPE_SUBTITLE:
+                streams.append(MuxStream(index: i, kind: .subtitle, codec: codec, language: meta.language, title: meta.title, detail: "", action: notMuxed))
+            case AVMEDIA_TYPE_ATTACHMENT:
+                streams.append(MuxStream(index: i, kind: .attachment, codec: codec, language: nil, title: meta.title,
+                                         detail: meta.value("filename") ?? "attachment", action: notMuxed))
+            case AVMEDIA_TYPE_VIDEO:
+                streams.append(otherVideo(i, st, codec: codec, meta: meta))
+            default:
+                streams.append(dataStream(i, codec: codec))
+            }
+        }
+        return MuxPlan(streams: streams, chapters: Int(d.context.pointee.nb_chapters), muxer: format.muxer)
+    }
+
+    /// A video stream other than the one encoda encodes: a second video stream or a cover picture. Never carried.
+    static func otherVideo(_ i: Int, _ st: UnsafeMutablePointer<AVStream>, codec: String, meta: StreamMetadata) -> MuxStream {
+        let what = (st.pointee.disposition & AV_DISPOSITION_ATTACHED_PIC) != 0 ? "cover picture" : "second video stream"
+        return MuxStream(index: i, kind: .video, codec: codec, language: meta.language, title: meta.title, detail: what,
+                         action: .drop(reason: "encoda writes one video stream"))
+    }
+
+    /// A data stream (timecode, GPS, camera metadata). Never carried.
+    static func dataStream(_ i: Int, codec: String) -> MuxStream {
+        MuxStream(index: i, kind: .data, codec: codec, language: nil, title: nil, detail: "", action: .drop(reason: "data stream"))
     }
 
     static func defaultCodec(_ muxer: String) -> String { (muxer == "mp4" || muxer == "mov") ? "aac" : "opus" }

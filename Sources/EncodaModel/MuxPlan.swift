@@ -44,7 +44,8 @@ public enum StreamAction: Codable, Sendable, Hashable {
 
 /// One stream of INPUT that `--mux` considered.
 public struct MuxStream: Codable, Sendable, Hashable {
-    public enum Kind: String, Codable, Sendable { case audio, subtitle, attachment, data }
+    /// `video`: a video stream other than the one encoda encodes (a second video stream, a cover picture).
+    public enum Kind: String, Codable, Sendable { case audio, subtitle, attachment, video, data }
     public var index: Int
     public var kind: Kind
     public var codec: String
@@ -90,6 +91,82 @@ public struct MuxPlan: Codable, Sendable, Hashable {
 
 extension MuxStream {
     public var isDropped: Bool { if case .drop = action { return true } else { return false } }
+}
+
+extension MuxPlan {
+    /// What OUTPUT leaves out of INPUT, one line per kind, for a normal run (a professional user must never lose
+    /// audio, subtitles or a stream without a word):
+    /// - other video streams and data streams, which encoda never carries;
+    /// - with `--mux`, the subtitles and attachments OUTPUT's container cannot hold;
+    /// - without `--mux` (`self` is `MuxPlanner.inventory`: everything is left out), the audio, subtitles,
+    ///   attachments and chapters that `--mux` would carry.
+    /// Streams left out because the user asked (`--no-audio`) are not mentioned. Empty when nothing is lost.
+    public func leftOutNotes(muxed: Bool, outputExtension ext: String, holdsOtherStreams: Bool) -> [String] {
+        var lines: [String] = []
+        let video = streams.filter { $0.kind == .video }
+        if video.count == 1, let v = video.first {
+            lines.append("INPUT's \(v.detail) (#\(v.index), \(v.codec)) is not encoded; encoda encodes the first video stream only")
+        } else if video.count > 1 {
+            let list = video.map { "#\($0.index) \($0.codec)" + ($0.detail == "cover picture" ? " cover picture" : "") }
+            lines.append("INPUT's \(video.count) other video streams (\(list.joined(separator: ", "))) are not encoded; encoda encodes the first video stream only")
+        }
+        let data = streams.filter { $0.kind == .data }
+        if data.count == 1, let d = data.first {
+            lines.append("INPUT's data stream (#\(d.index), \(d.codec)) is left out; encoda does not carry data streams (timecode, metadata tracks)")
+        } else if data.count > 1 {
+            let list = data.map { "#\($0.index) \($0.codec)" }.joined(separator: ", ")
+            lines.append("INPUT's \(data.count) data streams (\(list)) are left out; encoda does not carry data streams (timecode, metadata tracks)")
+        }
+        if muxed {
+            let subs = streams.filter { $0.kind == .subtitle && $0.isDropped }
+            let atts = streams.filter { $0.kind == .attachment && $0.isDropped }
+            var parts: [String] = []
+            if !subs.isEmpty {
+                let codecs = subs.map { Self.subtitleName($0.codec) }.reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
+                if codecs.count == 1 {
+                    parts.append(subs.count == 1 ? "the \(codecs[0]) subtitle stream" : "the \(subs.count) \(codecs[0]) subtitle streams")
+                } else {
+                    parts.append("the \(subs.count) subtitle streams (\(codecs.joined(separator: ", ")))")
+                }
+            }
+            if !atts.isEmpty {
+                let fonts = atts.allSatisfy { ["ttf", "otf"].contains($0.codec) }
+                let noun = fonts ? "font attachment" : "attachment"
+                // "the font attachment", "the 6 font attachments", "… and 1 font attachment", "… and 6 font attachments"
+                let number = atts.count == 1 ? (subs.isEmpty ? "" : "1 ") : "\(atts.count) "
+                parts.append((subs.isEmpty ? "the " : "") + number + noun + (atts.count == 1 ? "" : "s"))
+            }
+            if !parts.isEmpty {
+                let one = subs.count + atts.count == 1
+                let advice = muxer == "matroska" ? "" : " (use .mkv to keep \(one ? "it" : "them"))"
+                lines.append("OUTPUT .\(ext) cannot hold \(parts.joined(separator: " and ")) of INPUT; \(one ? "it is" : "they are") left out\(advice)")
+            }
+        } else {
+            var parts: [String] = []
+            func count(_ n: Int, _ noun: String) { if n > 0 { parts.append("\(n) \(noun)\(n == 1 ? "" : "s")") } }
+            count(streams.filter { $0.kind == .audio }.count, "audio stream")
+            count(streams.filter { $0.kind == .subtitle }.count, "subtitle stream")
+            count(streams.filter { $0.kind == .attachment }.count, "attachment")
+            count(chapters, "chapter")
+            if !parts.isEmpty {
+                let what = parts.count == 1 ? parts[0] : parts.dropLast().joined(separator: ", ") + " and " + parts.last!
+                let pronoun = parts.count == 1 && what.hasPrefix("1 ") ? "it" : "them"
+                if holdsOtherStreams {
+                    lines.append("INPUT has \(what); add --mux to carry \(pronoun)")
+                } else {
+                    lines.append("INPUT has \(what); a .\(ext) OUTPUT holds only the video stream, so \(pronoun == "it" ? "it is" : "they are") left out (write .mkv with --mux to carry \(pronoun))")
+                }
+            }
+        }
+        return lines
+    }
+
+    /// The usual name of a subtitle format, from its libavcodec codec name.
+    static func subtitleName(_ codec: String) -> String {
+        let names = ["ass": "ASS", "ssa": "SSA", "subrip": "SubRip", "srt": "SubRip", "webvtt": "WebVTT", "hdmv_pgs_subtitle": "PGS",
+                     "dvd_subtitle": "DVD", "dvb_subtitle": "DVB", "eia_608": "CEA-608", "ttml": "TTML"]
+        return names[codec] ?? codec
+    }
 }
 
 /// The record of prepared audio in TMP (`audio/audio.json`), written after the audio file: what it was made

@@ -134,7 +134,8 @@ public struct OutputPicture: Sendable, Hashable {
     public var crop: CropRect?
     public var scaled: Bool
 
-    /// Applies `settings`' crop and scale to `source`. Throws a usage error for an impossible request.
+    /// Applies `settings`' crop and scale to `source`. Throws a usage error for an impossible request, and for a
+    /// `--scale` above the (cropped) picture's height: encoda never upscales.
     public static func make(source: VideoFacts, settings: EncodeSettings) throws -> OutputPicture {
         let minimum = settings.encoder == .av1 ? 64 : 16
         var w = source.width, h = source.height
@@ -150,6 +151,12 @@ public struct OutputPicture: Sendable, Hashable {
         }
         guard target % 2 == 0, target >= minimum, target <= 8704 else {
             throw EncodaError(.usage, "--scale \(target) is not a usable height; give an even number of lines from \(minimum) to 8704, e.g. --scale 720")
+        }
+        // Upscaling adds no picture, only size, and a delivery that was upscaled by accident is hard to spot
+        // later; encoda scales down only. (Upscale in a finishing tool, on purpose, where the scaler is chosen.)
+        guard target < h else {
+            let picture = crop.map { "the \(h) lines of the cropped picture (--crop/--autocrop \($0))" } ?? "INPUT's \(h) lines"
+            throw EncodaError(.usage, "--scale \(target) is larger than \(picture); encoda does not upscale: give --scale \(h) or less, or leave --scale out")
         }
         // Keep the display aspect: width follows the height, rounded to even; SAR absorbs the rounding.
         var sw = Int((Double(w) * Double(target) / Double(h)).rounded())
