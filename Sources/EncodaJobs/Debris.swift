@@ -122,6 +122,21 @@ public struct Debris: Sendable {
         return t
     }
 
+    /// Workers other than the judge whose record in workers/ has a fresh heartbeat by the server's clock and that are
+    /// not provably dead: they may still be inside their work loop, reading TMP.
+    public func liveWorkers() -> Int {
+        guard let now = try? clock.now() else { return 0 }
+        var n = 0
+        for name in directory.list(directory.workers) where OwnNames.isOwn(name, in: "workers") && name != judge.token + ".json" {
+            let path = directory.workers + "/" + name
+            guard let m = try? FileTimes.mtime(path), now - m <= leaseSeconds else { continue }
+            if let who = try? JSONCoding.read(WorkerIdentity.self, from: path, what: "worker record"),
+               ProcessLiveness.isProvablyDead(who, judgedBy: judge) { continue }
+            n += 1
+        }
+        return n
+    }
+
     /// Removes the stale lease of a published chunk as a stealer would take it: move it aside to a name only the
     /// judge uses, check that what was moved is still the stale lease that was judged, and put it back otherwise.
     private func removeStaleLease(_ id: Int, path: String, owner: WorkerIdentity?, ownerDead: Bool, now: Double, _ bytes: inout Int64) -> Bool {

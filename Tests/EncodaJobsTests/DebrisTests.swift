@@ -263,3 +263,24 @@ final class DebrisTests: XCTestCase {
         XCTAssertEqual(again.kept.sorted(), r.kept.sorted())
     }
 }
+
+extension DebrisTests {
+    /// Before it removes the chunks, the coordinator waits for workers still in their work loop: those with a fresh
+    /// heartbeat that are not provably dead.
+    func testLiveWorkersAreThoseWithAFreshHeartbeatNotProvablyDead() throws {
+        try AtomicFile.writeJSON(WorkerIdentity(host: "far", pid: 3, token: "fresh"), to: dir.workers + "/fresh.json", staging: dir.staging)
+        XCTAssertEqual(debris().liveWorkers(), 1)
+        try AtomicFile.writeJSON(WorkerIdentity(host: "far", pid: 4, token: "stale"), to: dir.workers + "/stale.json", staging: dir.staging)
+        let t = Date().timeIntervalSince1970 - 120
+        var times = [timespec(tv_sec: Int(t), tv_nsec: 0), timespec(tv_sec: Int(t), tv_nsec: 0)]
+        XCTAssertEqual(utimensat(AT_FDCWD, dir.workers + "/stale.json", &times, 0), 0)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/true")
+        try p.run()
+        p.waitUntilExit()
+        try AtomicFile.writeJSON(WorkerIdentity(host: "judge-host", pid: p.processIdentifier, token: "dead", locality: ProcessLiveness.currentLocality),
+                                 to: dir.workers + "/dead.json", staging: dir.staging)
+        try AtomicFile.writeJSON(WorkerIdentity(host: "judge-host", pid: getpid(), token: "judge"), to: dir.workers + "/judge.json", staging: dir.staging)
+        XCTAssertEqual(debris().liveWorkers(), 1, "only the fresh one on another machine")
+    }
+}
