@@ -142,6 +142,7 @@ public enum OwnFiles {
                 r.kept.append(name + (isFolder(dir.root + "/" + name) ? "/" : ""))
             }
         }
+        r.kept.sort()
         return r
     }
 
