@@ -93,12 +93,18 @@ public struct Debris: Sendable {
             if dead.contains(a.token) || isOld(Self.ctime(path)), remove(path, &t.bytes) { t.leaseAsides += 1 }
         }
 
-        // Chunk files: the published one stays; another worker's is garbage once that worker is gone.
+        // Chunk files: the published one stays; another worker's is garbage once that worker is gone. A published
+        // chunk with a single file needs no look at its record (that file is the one it names, or the record is
+        // invalid and the next scan sets it aside, after which the file counts as unpublished).
+        let files = directory.list(directory.chunks).compactMap { n in OwnNames.chunkFile(n).map { (name: n, chunk: $0.chunk, token: $0.token) } }
+        var filesPerChunk: [Int: Int] = [:]
+        for f in files { filesPerChunk[f.chunk, default: 0] += 1 }
         var records: [Int: String?] = [:]
-        for name in directory.list(directory.chunks) {
-            guard let c = OwnNames.chunkFile(name), c.token != judge.token, !live.contains(c.token) else { continue }
+        for c in files where c.token != judge.token && !live.contains(c.token) {
+            let name = c.name
             let path = directory.chunks + "/" + name
             if published.contains(c.chunk) {
+                if filesPerChunk[c.chunk] == 1 { continue }
                 if records[c.chunk] == nil {
                     records[c.chunk] = .some((try? JSONCoding.read(ChunkResult.self, from: directory.result(c.chunk), what: "result record"))?.file)
                 }
