@@ -27,6 +27,15 @@ struct CleanCommand: ParsableCommand {
             print("cleared \(n) quarantine and failure record(s) in \(dir.root); the next run retries those chunks")
             return
         }
+        // Names alone are not enough in a folder that is no TMP at all (a home folder has logs/, maybe results/):
+        // only a folder with encoda's records or its protocol folders is cleaned.
+        let fm = FileManager.default
+        let looksLikeTMP = OwnNames.topLevel.contains { fm.fileExists(atPath: dir.root + "/" + $0) }
+            || [dir.leases, dir.results, dir.workers].allSatisfy { fm.fileExists(atPath: $0) }
+        guard looksLikeTMP else {
+            print("nothing to clean: \(dir.root) holds no encoda job (no job.json or scenes.json, no leases, results and workers folders)")
+            return
+        }
         if !force { try refuseWhileWorkersAreActive(dir) }
         let r = OwnFiles.remove(dir, folders: WorkDirectory.ownFolders, topLevel: OwnNames.topLevel, removeEmptyFolders: true, listForeign: true)
         print(r.files == 0 ? "nothing to clean in \(dir.root)"

@@ -65,6 +65,12 @@ final class CleanupTests: XCTestCase {
         XCTAssertTrue(try Tool.mustRun(Tool.encoda, ["clean", s.file("empty")]).stdout.contains("nothing to clean"))
         XCTAssertEqual(listing(s.file("empty")), [])
         XCTAssertEqual(try Tool.encoda(["clean", s.file("missing")]).status, 0)
+        // A folder that is no TMP is left alone, although some names in it look like encoda's.
+        let home = s.file("home")
+        for d in ["", "/logs", "/results"] { try FileManager.default.createDirectory(atPath: home + d, withIntermediateDirectories: false) }
+        write(home + "/logs/worker-a-1-2-3.log"); write(home + "/results/00001.json")
+        XCTAssertTrue(try Tool.mustRun(Tool.encoda, ["clean", home]).stdout.contains("holds no encoda job"))
+        XCTAssertEqual(listing(home), ["logs", "logs/worker-a-1-2-3.log", "results", "results/00001.json"])
     }
 
     func testRestartKeepsTheUsersFiles() throws {
