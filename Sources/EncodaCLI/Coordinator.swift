@@ -15,7 +15,7 @@ struct Coordinator {
         let (size, fingerprint) = try InputFingerprint.compute(path: inputPath)
         let dir = WorkDirectory(JobSetup.absolute(c.tmp))
         try dir.prepare()
-        if c.restart { JobCleaner.discardJob(dir, keepSceneCache: true) }
+        if c.restart { try JobCleaner.discardJob(dir, quiet: c.quiet) }
 
         var existing: JobManifest? = nil
         if FileManager.default.fileExists(atPath: dir.manifest) {
@@ -102,6 +102,7 @@ struct Coordinator {
             let pieces = manifest.chunks.compactMap { chunk in
                 state.done[chunk.id].map { ChunkPiece(chunk: chunk, path: dir.chunkFile(named: $0.file), bytes: $0.bytes, crc32: $0.crc32) }
             }
+            JobCleaner.pruneBeforeJoin(dir, manifest: manifest, output: JobSetup.absolute(c.output), quiet: c.quiet)
             let started = Date()
             // The join is short and every chunk is done: a first signal lets it finish (exit 0); a second stops it
             // at once, OUTPUT untouched (the next run removes the partial file beside it).
@@ -123,6 +124,7 @@ struct Coordinator {
                 let size = (try? FileManager.default.attributesOfItem(atPath: c.output)[.size] as? Int64) ?? 0
                 Diagnostics.note(String(format: "wrote %@: %d frames, %.1f MB (joined in %.3f s)", c.output, manifest.frameCount, Double(size) / 1e6, secs))
             }
+            if !c.keep { JobCleaner.removeChunkData(dir, manifest: manifest, quiet: c.quiet) }
             return
         }
     }

@@ -117,6 +117,8 @@ struct EncodeCommand: ParsableCommand {
     var dryRun = false
     @Flag(name: .long, help: "Discard a previous job in TMP made with other settings and start over.")
     var restart = false
+    @Flag(name: .long, help: "Keep the chunks and the job's records in TMP after OUTPUT is written. By default they are removed (the analysis cache and the logs stay).")
+    var keep = false
     @Flag(name: .long, help: "Only errors on stderr.")
     var quiet = false
     @Flag(name: [.customShort("y"), .long], help: "Replace OUTPUT if it exists (never when OUTPUT is INPUT). Without it, an existing OUTPUT is refused before any work.")

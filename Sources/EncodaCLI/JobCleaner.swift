@@ -1,18 +1,64 @@
 import EncodaJobs
+import EncodaMedia
 import EncodaModel
 import Foundation
 
-/// Removing a job's state from TMP.
+/// Removing a job's state from TMP, always by the names encoda gives its files (`OwnNames`): a file a user put
+/// into TMP stays wherever it is, and is listed.
 enum JobCleaner {
-    /// Removes the job manifest and all work state. The scene cache may stay: it is keyed by the input's
-    /// fingerprint and saves a decode on the next job of the same input.
-    static func discardJob(_ dir: WorkDirectory, keepSceneCache: Bool) {
-        let fm = FileManager.default
-        unlink(dir.manifest)
-        for sub in WorkDirectory.subdirectories {
-            try? fm.removeItem(atPath: dir.root + "/" + sub)
+    /// `--restart`: removes the job manifest and all work state. The scene cache stays: it is keyed by the input's
+    /// fingerprint and saves a decode on the next job of the same input. The folders stay for the new job.
+    static func discardJob(_ dir: WorkDirectory, quiet: Bool) throws {
+        let r = OwnFiles.remove(dir, folders: WorkDirectory.ownFolders, topLevel: ["job.json"], removeEmptyFolders: false, listForeign: false)
+        if !r.failed.isEmpty {
+            throw EncodaError(.workDirectory, "--restart cannot remove the previous job's files in \(dir.root): \(r.failed.joined(separator: ", "))")
         }
-        if !keepSceneCache { unlink(dir.sceneCache) }
-        for sub in WorkDirectory.subdirectories { mkdir(dir.root + "/" + sub, 0o777) }
+        if !quiet && !r.kept.isEmpty { Diagnostics.note("--restart kept what encoda did not make in TMP: \(r.kept.joined(separator: ", "))") }
+    }
+
+    /// After OUTPUT is written and verified: removes the chunks and every record of the job, the plan (job.json)
+    /// included, so that TMP holds no second copy of the video and a re-run plans a new job from the analysis
+    /// cache (scenes.json) instead of "resuming" a job with no chunks. The worker logs stay.
+    ///
+    /// Workers on other machines leave once they see every chunk published; one still in its work loop would take
+    /// the vanished results for open chunks. So the plan goes first (no worker takes the job up any more), then
+    /// the chunks wait until no worker's heartbeat is fresh, for at most one lease time (a worker that stops
+    /// renewing counts as gone after it, as everywhere in the protocol).
+    static func removeChunkData(_ dir: WorkDirectory, manifest: JobManifest, quiet: Bool) {
+        var r = OwnFiles.remove(dir, folders: [], topLevel: ["job.json"], removeEmptyFolders: false, listForeign: false)
+        let me = WorkerIdentity(host: HostName.current, pid: getpid(), token: "coordinator", locality: ProcessLiveness.currentLocality)
+        let clock = ServerClock(directory: dir, owner: "coordinator-\(HostName.current)-\(getpid())-finish")
+        let debris = Debris(directory: dir, leaseSeconds: manifest.farmSettings.leaseSeconds, judge: me, clock: clock)
+        let deadline = Date().addingTimeInterval(manifest.farmSettings.leaseSeconds)
+        var said = false
+        while case let n = debris.liveWorkers(), n > 0, Date() < deadline {
+            if !said && !quiet { Diagnostics.note("waiting for \(n) worker(s) to leave before removing the chunks from TMP") }
+            said = true
+            usleep(200_000)
+        }
+        clock.remove()
+        let rest = OwnFiles.remove(dir, folders: WorkDirectory.ownFolders.filter { $0 != "logs" }, topLevel: [],
+                                   removeEmptyFolders: true, listForeign: false)
+        r.files += rest.files; r.bytes += rest.bytes; r.failed += rest.failed
+        if !r.failed.isEmpty { Diagnostics.note("could not remove from TMP: \(r.failed.joined(separator: ", "))") }
+        if !quiet { Diagnostics.note("removed the chunks from TMP: \(size(r.bytes)) freed; --keep keeps them") }
+    }
+
+    /// Before the join: removes what killed workers left in TMP (`Debris`) and partial outputs that earlier
+    /// coordinators on this machine, now dead, left beside OUTPUT.
+    static func pruneBeforeJoin(_ dir: WorkDirectory, manifest: JobManifest, output: String, quiet: Bool) {
+        let me = WorkerIdentity(host: HostName.current, pid: getpid(), token: "coordinator", locality: ProcessLiveness.currentLocality)
+        let clock = ServerClock(directory: dir, owner: "coordinator-\(HostName.current)-\(getpid())-prune")
+        let t = Debris(directory: dir, leaseSeconds: manifest.farmSettings.leaseSeconds, judge: me, clock: clock).prune()
+        clock.remove()
+        let partials = PartialOutput.removeDead(output: output, encoder: manifest.settings.encoder)
+        guard !quiet else { return }
+        if t.files > 0 { Diagnostics.note("removed debris of killed workers from TMP: \(t.summary)") }
+        for p in partials { Diagnostics.note("removed \(p), a partial OUTPUT left by an earlier run that was killed") }
+    }
+
+    static func size(_ bytes: Int64) -> String {
+        bytes >= 1_000_000_000 ? String(format: "%.2f GB", Double(bytes) / 1e9)
+            : bytes >= 100_000 ? String(format: "%.1f MB", Double(bytes) / 1e6) : String(format: "%.1f kB", Double(bytes) / 1e3)
     }
 }

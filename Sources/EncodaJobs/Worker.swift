@@ -117,6 +117,7 @@ public final class Worker: @unchecked Sendable { // state shared with the heartb
             unlink(workerRecord)
             leases.clock.remove()
         }
+        pruneDebris()
         let order = ChunkPlanner.workOrder(manifest.chunks, costs: options.chunkCosts)
         var waiting = false
         while !isDraining {
@@ -159,6 +160,7 @@ public final class Worker: @unchecked Sendable { // state shared with the heartb
             }
             guard let chunk = claimed else {
                 if options.exitWhenIdle { break } // leaving: the deferred release gives the kept state up
+                if !waiting { pruneDebris() }
                 if !waiting { waiting = true; encoder.releaseKeptState(); options.whenIdle?() }
                 Thread.sleep(forTimeInterval: options.pollSeconds)
                 continue

@@ -127,12 +127,36 @@ public enum AudioPreparer {
         }
         let record = PreparedAudio(inputFingerprint: fingerprint, settings: settings, plan: plan, videoStart: videoStart, videoEnd: videoEnd,
                                    file: name, bytes: bytes, tracks: tracks, notes: notes)
-        let data = try JSONEncoder().encode(record)
-        let tmp = recordPath + ".\(getpid()).tmp"
-        guard FileManager.default.createFile(atPath: tmp, contents: data), rename(tmp, recordPath) == 0 else {
-            throw EncodaError(.workDirectory, "cannot write \(recordPath)")
-        }
+        try writeRecord(try JSONEncoder().encode(record), to: recordPath)
         return record
+    }
+
+    /// Writes `data` to `path` as every record in TMP is written: a temp file beside it (`audio.json.PID.tmp`, a
+    /// name `clean` knows), fsync, rename, so a reader sees either the old record or the whole new one, also after a
+    /// crash of the machine. EncodaJobs' `AtomicFile` does the same through TMP/staging, but EncodaMedia does not
+    /// depend on EncodaJobs, and these dozen lines are cheaper than moving it.
+    static func writeRecord(_ data: Data, to path: String) throws {
+        let tmp = path + ".\(getpid()).tmp"
+        let fd = open(tmp, O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw EncodaError(.workDirectory, "cannot write \(tmp): \(String(cString: strerror(errno))); check TMP") }
+        let written = data.withUnsafeBytes { raw -> Bool in
+            var off = 0
+            while off < raw.count {
+                let n = write(fd, raw.baseAddress! + off, raw.count - off)
+                if n < 0 && errno == EINTR { continue }
+                if n <= 0 { return false }
+                off += n
+            }
+            return true
+        }
+        let synced = written && fsync(fd) == 0
+        let e = errno
+        close(fd)
+        guard synced, rename(tmp, path) == 0 else {
+            let why = String(cString: strerror(synced ? errno : e))
+            unlink(tmp)
+            throw EncodaError(.workDirectory, "cannot write \(path): \(why); check free space in TMP")
+        }
     }
 }
 

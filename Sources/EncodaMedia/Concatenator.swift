@@ -29,8 +29,7 @@ public enum Concatenator {
         LibavLogging.quiet()
         let format = try OutputFormat.forPath(output, encoder: manifest.settings.encoder)
         let dir = (output as NSString).deletingLastPathComponent
-        let base = (output as NSString).lastPathComponent
-        let temp = (dir.isEmpty ? "" : dir + "/") + ".\(base).encoda-\(getpid()).partial.\(format.fileExtension)"
+        let temp = (dir.isEmpty ? "" : dir + "/") + PartialOutput.name(output: output, host: PartialOutput.host, pid: getpid(), format: format)
         var muxer: Muxer? = nil
         var ok = false
         defer {
@@ -163,6 +162,44 @@ public enum Concatenator {
             if pts >= start - slack { n += 1; maxPTS = max(maxPTS, pts) }
         }
         return n == chunk.range.count && abs(maxPTS - lastPTS) <= slack
+    }
+}
+
+/// The temporary name the join writes beside OUTPUT, `.BASE.encoda-HOST-PID.partial.EXT`, and the removal of those
+/// that a killed coordinator left. Only names of this pattern, for this OUTPUT, written on this machine by a process
+/// that no longer exists are removed; nothing else in OUTPUT's folder is touched.
+public enum PartialOutput {
+    /// This machine's name as a plain file-name component.
+    static let host: String = {
+        var buf = [CChar](repeating: 0, count: 256)
+        gethostname(&buf, buf.count)
+        let name = String(cString: buf)
+        let plain = String(name.prefix(64).map { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == ".") ? $0 : "_" })
+        return plain.isEmpty ? "localhost" : plain
+    }()
+
+    static func name(output: String, host: String, pid: pid_t, format: OutputFormat) -> String {
+        ".\((output as NSString).lastPathComponent).encoda-\(host)-\(pid).partial.\(format.fileExtension)"
+    }
+
+    /// Removes the partial outputs for `output` that dead coordinators on this machine left; returns their names.
+    public static func removeDead(output: String, encoder: EncoderKind) -> [String] {
+        guard let format = try? OutputFormat.forPath(output, encoder: encoder) else { return [] }
+        let dir = (output as NSString).deletingLastPathComponent
+        let prefix = ".\((output as NSString).lastPathComponent).encoda-\(host)-"
+        let suffix = ".partial.\(format.fileExtension)"
+        var removed: [String] = []
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: dir.isEmpty ? "." : dir)) ?? [] {
+            guard name.hasPrefix(prefix), name.hasSuffix(suffix), name.count > prefix.count + suffix.count else { continue }
+            let digits = name.dropFirst(prefix.count).dropLast(suffix.count)
+            guard digits.count <= 10, digits.allSatisfy({ $0.isASCII && $0.isNumber }), let pid = pid_t(digits), pid > 1,
+                  pid != getpid(), kill(pid, 0) == -1, errno == ESRCH else { continue }
+            let path = (dir.isEmpty ? "" : dir + "/") + name
+            var st = stat()
+            guard lstat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, unlink(path) == 0 else { continue }
+            removed.append(name)
+        }
+        return removed.sorted()
     }
 }
 

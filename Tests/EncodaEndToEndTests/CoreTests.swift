@@ -60,7 +60,7 @@ final class CoreTests: XCTestCase {
         let s = Scratch()
         let clip = try Clips.cuts()
         let args = [clip, s.file("out.mp4"), s.file("tmp"), "--encoder", "h264", "--lossless", "--preset", "ultrafast",
-                    "--max-scene-length", "2", "--workers", "2", "--quiet"]
+                    "--max-scene-length", "2", "--workers", "2", "--keep", "--quiet"]
         let plan = try Tool.mustRun(Tool.encoda, args + ["--dry-run"])
         // The 110-frame shot (105–214) is longer than 2 s (50 frames) and must be split inside it.
         let chunkLines = plan.stdout.split(separator: "\n").filter { $0.contains("frames ") && $0.hasPrefix("  0") }
@@ -102,7 +102,7 @@ final class CoreTests: XCTestCase {
             .split(separator: "\n").filter { $0.hasPrefix("1") }.count
         XCTAssertEqual(keyframes, 1, "the clip must have a keyframe at frame 0 only")
         try Tool.mustRun(Tool.encoda, [clip, s.file("out.mkv"), s.file("tmp"), "--encoder", "h264", "--lossless",
-                                       "--preset", "ultrafast", "--max-scene-length", "2", "--workers", "1", "--quiet"])
+                                       "--preset", "ultrafast", "--max-scene-length", "2", "--workers", "1", "--keep", "--quiet"])
         let src = try Tool.frameHashes(clip)
         XCTAssertEqual(src.count, Clips.cutFrames)
         XCTAssertEqual(try Tool.frameHashes(s.file("out.mkv")), src, "every frame must decode to the source frame at the same position")
@@ -202,7 +202,7 @@ final class CoreTests: XCTestCase {
         let clip = try Clips.long()
         let tmp = s.file("tmp")
         let args = [clip, s.file("out.mkv"), tmp, "--encoder", "h264", "--lossless", "--preset", "veryfast",
-                    "--max-scene-length", "1", "--workers", "1", "--threads", "1", "--quiet"]
+                    "--max-scene-length", "1", "--workers", "1", "--threads", "1", "--keep", "--quiet"]
         let p = Process()
         p.executableURL = URL(fileURLWithPath: Tool.encoda)
         p.arguments = args
@@ -255,7 +255,7 @@ final class CoreTests: XCTestCase {
     func testADamagedChunkIsReencodedNotJoined() throws {
         let s = Scratch()
         let clip = try Clips.cuts()
-        let args = [clip, s.file("out.mkv"), s.file("tmp"), "--encoder", "h264", "--lossless", "--preset", "ultrafast"]
+        let args = [clip, s.file("out.mkv"), s.file("tmp"), "--encoder", "h264", "--lossless", "--preset", "ultrafast", "--keep"]
         try Tool.mustRun(Tool.encoda, args + ["--quiet"])
         unlink(s.file("out.mkv"))
         // Flip one byte in the middle of one chunk file: its size stays, its CRC-32 no longer matches its record.
@@ -272,7 +272,7 @@ final class CoreTests: XCTestCase {
     func testDifferentSettingsIntoTheSameTMPAreRefusedUntilRestart() throws {
         let s = Scratch()
         let clip = try Clips.singleShot()
-        let base = [clip, s.file("out.mkv"), s.file("tmp"), "--encoder", "h264", "--preset", "ultrafast", "--quiet"]
+        let base = [clip, s.file("out.mkv"), s.file("tmp"), "--encoder", "h264", "--preset", "ultrafast", "--keep", "--quiet"]
         try Tool.mustRun(Tool.encoda, base)
         let firstHashes = try Tool.frameHashes(s.file("out.mkv"))
         let refused = try Tool.encoda(base + ["--crf", "30"])

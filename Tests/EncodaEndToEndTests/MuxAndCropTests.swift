@@ -173,7 +173,7 @@ final class MuxAndCropTests: XCTestCase {
         XCTAssertEqual(r.status, 64, r.stderr)
         XCTAssertTrue(r.stderr.contains("pcm_s16le") && r.stderr.contains("--audio-codec") && r.stderr.contains("--no-audio"), r.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: out))
-        let r2 = try Kit.encoda([src, out, work + "/tmp", "--encoder", "h264", "--preset", "ultrafast", "--mux", "--quiet"])
+        let r2 = try Kit.encoda([src, out, work + "/tmp", "--encoder", "h264", "--preset", "ultrafast", "--mux", "--keep", "--quiet"])
         XCTAssertEqual(r2.status, 0, r2.stderr)
         XCTAssertTrue(try Kit.probe(out, "-select_streams", "a", "-show_entries", "stream=codec_name").contains("aac"))
         // Prepared once: a re-run reuses TMP/audio (same record file).

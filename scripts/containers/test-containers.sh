@@ -26,7 +26,7 @@ FULL=${ENCODA_CTR_FULL:-1}
 SCRATCH=${ENCODA_CTR_SCRATCH:-$REPO/.build-ctr}
 FAST_IMAGE=localhost/encoda:prebuilt
 P=encoda-ctrtest                      # prefix of the containers this script names
-ENC=(--encoder h264 --lossless --preset ultrafast)
+ENC=(--encoder h264 --lossless --preset ultrafast --keep)   # --keep: the checks read results/ after the job
 SOCK=/run/podman/podman.sock
 README=nfs/README.md
 

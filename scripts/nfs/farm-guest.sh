@@ -8,7 +8,7 @@ shopt -s nullglob   # a log folder may be empty (a coordinator with --workers 0 
 E=$1 W=$2
 : "${NFS_A:?run me through scripts/nfs/run.sh}" "${NFS_B:?}" "${AS_HOST:?}"
 LEASE=12   # seconds; the plan records it, so every worker agrees (10 s is the minimum encoda accepts)
-enc=(--encoder h264 --lossless --preset ultrafast --threads 1 --lease-seconds "$LEASE")
+enc=(--encoder h264 --lossless --preset ultrafast --threads 1 --lease-seconds "$LEASE" --keep)   # --keep: the checks read results/ after the job
 bad=0 good=0
 pass() { echo "PASS: $*"; good=$((good + 1)); echo "$good" > "$W/guest.passes"; }
 fail() { echo "FAIL: $*"; bad=$((bad + 1)); }

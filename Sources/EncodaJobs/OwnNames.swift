@@ -1,0 +1,166 @@
+import EncodaModel
+import Foundation
+
+extension WorkDirectory {
+    /// `--mux` prepares INPUT's audio here (see `AudioPreparer` in EncodaMedia, which names its files).
+    public var audio: String { root + "/audio" }
+
+    /// The record a coordinator may keep about its run.
+    public var coordinatorRecord: String { root + "/coordinator.json" }
+
+    /// Every folder encoda makes in TMP: the protocol's folders and `audio`.
+    public static let ownFolders = subdirectories + ["audio"]
+}
+
+/// The names encoda gives its files in TMP, folder by folder. Removing TMP's contents (`clean`, `--restart`, the
+/// end of a job) goes by these names, so a file a user put into TMP is never taken for encoda's. A name encoda
+/// does not make here is kept; a pattern that is too narrow only leaves a file behind, and says so.
+public enum OwnNames {
+    /// Files encoda writes at the top of TMP.
+    public static let topLevel: Set<String> = ["job.json", "scenes.json", "coordinator.json"]
+
+    /// True when `name` in the folder `folder` (one of `WorkDirectory.ownFolders`) is a name encoda makes there.
+    public static func isOwn(_ name: String, in folder: String) -> Bool {
+        guard PathSafety.isPlainFileName(name) else { return false }
+        switch folder {
+        case "leases": return leaseID(name) != nil || asideName(name) != nil
+        case "chunks": return chunkFile(name) != nil
+        case "results", "quarantine":
+            // NNNNN.json, and records moved aside as invalid: NNNNN.json.invalid-X
+            if let r = name.range(of: ".json.invalid-") { return isChunkNumber(name[..<r.lowerBound]) && isWord(name[r.upperBound...]) }
+            return name.hasSuffix(".json") && isChunkNumber(name.dropLast(5))
+        case "failures": // NNNNN-TOKEN-N.json
+            guard name.hasSuffix(".json") else { return false }
+            let parts = name.dropLast(5).split(separator: "-", omittingEmptySubsequences: false)
+            return parts.count == 3 && isChunkNumber(parts[0]) && isWord(parts[1]) && isNumber(parts[2])
+        case "workers": // TOKEN.json
+            return name.hasSuffix(".json") && isWord(name.dropLast(5))
+        case "clock":
+            return isClockProbe(name)
+        case "staging":
+            return isStagingTemp(name)
+        case "logs": // worker-HOST-PID-SLOT-N.log
+            guard name.hasPrefix("worker-"), name.hasSuffix(".log") else { return false }
+            let parts = name.dropFirst(7).dropLast(4).split(separator: "-", omittingEmptySubsequences: false)
+            return parts.count >= 4 && !parts[0].isEmpty && parts.suffix(3).allSatisfy { isNumber($0) }
+        case "audio":
+            // audio.json, its temp audio.json.PID.tmp, packets audio-TIME-PID.packets and their .partial
+            if name == "audio.json" { return true }
+            if name.hasPrefix("audio.json."), name.hasSuffix(".tmp") { return isNumber(name.dropFirst(11).dropLast(4)) }
+            var stem = Substring(name)
+            if stem.hasSuffix(".partial") { stem = stem.dropLast(8) }
+            guard stem.hasPrefix("audio-"), stem.hasSuffix(".packets") else { return false }
+            let parts = stem.dropFirst(6).dropLast(8).split(separator: "-", omittingEmptySubsequences: false)
+            return parts.count == 2 && parts.allSatisfy { isNumber($0) }
+        default:
+            return false
+        }
+    }
+
+    /// NNNNN of a lease `NNNNN.lock`.
+    public static func leaseID(_ name: String) -> Int? {
+        guard name.hasSuffix(".lock") else { return nil }
+        let stem = name.dropLast(5)
+        return isChunkNumber(stem) ? Int(stem) : nil
+    }
+
+    /// A lease moved aside by a stealer (`NNNNN.stale-TOKEN`) or a releaser (`NNNNN.release-TOKEN`): chunk and token.
+    public static func asideName(_ name: String) -> (chunk: Int, token: String)? {
+        for tag in [".stale-", ".release-"] {
+            if let r = name.range(of: tag), isChunkNumber(name[..<r.lowerBound]), isWord(name[r.upperBound...]) {
+                return (Int(name[..<r.lowerBound])!, String(name[r.upperBound...]))
+            }
+        }
+        return nil
+    }
+
+    /// Chunk and worker token of a chunk file `NNNNN-TOKEN.chunk`.
+    public static func chunkFile(_ name: String) -> (chunk: Int, token: String)? {
+        guard name.hasSuffix(".chunk") else { return nil }
+        let parts = name.dropLast(6).split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count == 2, isChunkNumber(parts[0]), isWord(parts[1]) else { return nil }
+        return (Int(parts[0])!, String(parts[1]))
+    }
+
+    /// Clock probes are named after their owner and always carry a process id: `HOST-PID-TOKEN` (workers),
+    /// `coordinator-HOST-PID`, `status-HOST-PID-TOKEN`, `clean-HOST-PID-TOKEN`.
+    static func isClockProbe(_ name: String) -> Bool {
+        let parts = name.split(separator: "-", omittingEmptySubsequences: false)
+        return parts.count >= 2 && !parts[0].isEmpty && parts.dropFirst().contains { isNumber($0) } && parts.allSatisfy { !$0.isEmpty }
+    }
+
+    /// `AtomicFile`'s temps (`N.tmp`) and `WorkDirectory.prepare`'s writability probes (`probe-PID-N`).
+    static func isStagingTemp(_ name: String) -> Bool {
+        if name.hasSuffix(".tmp") { return isNumber(name.dropLast(4)) }
+        let parts = name.split(separator: "-", omittingEmptySubsequences: false)
+        return parts.count == 3 && parts[0] == "probe" && isNumber(parts[1]) && isNumber(parts[2])
+    }
+
+    static func isChunkNumber<S: StringProtocol>(_ s: S) -> Bool { s.count >= 5 && isNumber(s) }
+    static func isNumber<S: StringProtocol>(_ s: S) -> Bool { !s.isEmpty && s.count <= 20 && s.allSatisfy { $0.isASCII && $0.isNumber } }
+    /// A worker token or a random tag: letters and digits.
+    static func isWord<S: StringProtocol>(_ s: S) -> Bool { !s.isEmpty && s.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber) } }
+}
+
+/// What removing encoda's files from TMP did.
+public struct Removal: Sendable {
+    /// Files removed, and their sizes added up.
+    public var files = 0
+    public var bytes: Int64 = 0
+    /// Paths relative to TMP that were kept because encoda does not make such names ("logs/my.log", "notes.txt",
+    /// "chunks/mine/" for a folder).
+    public var kept: [String] = []
+    /// Paths relative to TMP that are encoda's but could not be removed, with the reason.
+    public var failed: [String] = []
+    public init() {}
+}
+
+/// Removes encoda's own files from TMP, by name (`OwnNames`), and nothing else.
+public enum OwnFiles {
+    /// Removes the files encoda names in `folders` (names of `WorkDirectory.ownFolders`) and the top-level files in
+    /// `topLevel`. A folder left empty is removed when `removeEmptyFolders`. With `listForeign`, names at the top
+    /// of TMP that encoda does not make are reported as kept too.
+    public static func remove(_ dir: WorkDirectory, folders: [String], topLevel: Set<String>,
+                              removeEmptyFolders: Bool, listForeign: Bool) -> Removal {
+        var r = Removal()
+        for name in topLevel.sorted() where OwnNames.topLevel.contains(name) {
+            removeFile(dir.root + "/" + name, shown: name, into: &r)
+        }
+        for folder in folders where WorkDirectory.ownFolders.contains(folder) {
+            let path = dir.root + "/" + folder
+            for name in dir.list(path).sorted() {
+                if OwnNames.isOwn(name, in: folder) {
+                    removeFile(path + "/" + name, shown: folder + "/" + name, into: &r)
+                } else {
+                    r.kept.append(folder + "/" + name + (isFolder(path + "/" + name) ? "/" : ""))
+                }
+            }
+            if removeEmptyFolders { rmdir(path) } // fails, as it should, on a folder that still holds something
+        }
+        if listForeign {
+            for name in dir.list(dir.root).sorted() where !OwnNames.topLevel.contains(name) && !WorkDirectory.ownFolders.contains(name) {
+                r.kept.append(name + (isFolder(dir.root + "/" + name) ? "/" : ""))
+            }
+        }
+        r.kept.sort()
+        return r
+    }
+
+    private static func isFolder(_ path: String) -> Bool {
+        var st = stat()
+        return lstat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+    }
+
+    /// Unlinks one file (never a folder; a symbolic link itself, not what it points to) and counts its size.
+    private static func removeFile(_ path: String, shown: String, into r: inout Removal) {
+        var st = stat()
+        guard lstat(path, &st) == 0 else { return } // not there: nothing to do
+        if (st.st_mode & S_IFMT) == S_IFDIR { r.kept.append(shown + "/"); return }
+        if unlink(path) == 0 {
+            r.files += 1
+            r.bytes += Int64(st.st_size)
+        } else if errno != ENOENT {
+            r.failed.append("\(shown) (\(String(cString: strerror(errno))))")
+        }
+    }
+}
