@@ -96,11 +96,13 @@ struct StatusCommand: ParsableCommand {
         guard coord != nil || manifest != nil else {
             throw EncodaError(.workDirectory, "TMP \(dir.root) holds no job (neither coordinator.json nor job.json); start one with `encoda INPUT OUTPUT TMP`")
         }
-        // The file server's clock needs a probe file written in TMP/clock; a read-only or full TMP falls back
-        // to this machine's clock.
+        // The file server's clock needs a probe file written (and removed again) in TMP/clock; a read-only or
+        // full TMP is not touched at all and this machine's clock is used instead.
         var clockName = "local"
         var now = Date().timeIntervalSince1970
-        if access(dir.root, W_OK) == 0 && access(dir.clock, W_OK) == 0 {
+        var fs = statvfs()
+        let hasRoom = statvfs(dir.root, &fs) == 0 && fs.f_bavail > 0 && (fs.f_files == 0 || fs.f_favail > 0)
+        if hasRoom && access(dir.root, W_OK) == 0 && access(dir.clock, W_OK) == 0 {
             let clock = ServerClock(directory: dir, owner: "status-\(HostName.current)-\(getpid())-\(Token.make())")
             if let t = try? clock.now() { now = t; clockName = "server" }
             clock.remove()
