@@ -10,12 +10,25 @@ struct Coordinator {
     let scene: SceneSettings
 
     func run() throws {
+        let o = command.encoderOptions
+        let asked = CoordinatorRecord.Settings(
+            encoder: o.encoder.rawValue, preset: o.preset ?? EncodeSettings.defaultPreset(for: o.encoder),
+            crf: o.lossless ? 0 : (o.crf ?? EncodeSettings.defaultCRF(for: o.encoder)), lossless: o.lossless,
+            pixelFormat: o.pixFmt, encoderParams: o.encoderParams)
+        let phases = CoordinatorPhases(directory: WorkDirectory(JobSetup.absolute(command.tmp)), host: HostName.current,
+                                       input: JobSetup.absolute(command.input), output: JobSetup.absolute(command.output), settings: asked)
+        // TMP/coordinator.json says how the coordinator ended, for `encoda status`.
+        do { try runJob(phases) } catch { phases.ended(by: error); throw error }
+    }
+
+    private func runJob(_ phases: CoordinatorPhases) throws {
         let c = command
         let inputPath = JobSetup.absolute(c.input)
         let (size, fingerprint) = try InputFingerprint.compute(path: inputPath)
         let dir = WorkDirectory(JobSetup.absolute(c.tmp))
         try dir.prepare()
         if c.restart { try JobCleaner.discardJob(dir, quiet: c.quiet) }
+        if !c.dryRun { try phases.enter(.analysing) }
 
         var existing: JobManifest? = nil
         if FileManager.default.fileExists(atPath: dir.manifest) {
@@ -86,6 +99,11 @@ struct Coordinator {
         for (id, error) in FailureLedger(directory: dir, manifest: manifest).releaseQuarantine() {
             Diagnostics.note("chunk \(Chunk.name(id)) was quarantined (\(error)); trying it once more")
         }
+        let framesDone = JobState.scan(dir, manifest: manifest).framesDone(manifest)
+        try phases.enter(.encoding) {
+            $0.settings = .init(manifest.settings); $0.jobID = manifest.jobID; $0.frames = manifest.frameCount
+            $0.chunks = manifest.chunks.count; $0.framesDoneAtEncodingStart = framesDone
+        }
         let audioJob = try muxPlan.map { try MuxStep.start(command: c, inputPath: inputPath, fingerprint: fingerprint, cache: cache, plan: $0, dir: dir) }
         let supervisor = WorkerSupervisor(directory: dir, manifest: manifest, workers: workers, threads: threads, quiet: c.quiet)
         var rounds = 0
@@ -110,6 +128,7 @@ struct Coordinator {
                 if n >= 2 { Diagnostics.note("stopped during the join; OUTPUT was not written. Re-run the same command to join"); _exit(130) }
             }
             let sides = try audioJob.map { try MuxStep.sides(job: $0, inputPath: inputPath, cache: cache) }
+            try phases.enter(.joining)
             do {
                 try Concatenator.run(manifest: manifest, index: cache.index, pieces: pieces, output: JobSetup.absolute(c.output), sides: sides)
             } catch let mismatch as ChunkMismatch {
@@ -119,10 +138,14 @@ struct Coordinator {
                 rename(dir.result(mismatch.chunk), dir.result(mismatch.chunk) + ".invalid-\(Token.make())")
                 continue
             }
+            let size = (try? FileManager.default.attributesOfItem(atPath: c.output)[.size] as? Int64) ?? 0
+            try? phases.enter(.finished) { $0.outputBytes = size }
             if !c.quiet {
-                let secs = Date().timeIntervalSince(started)
-                let size = (try? FileManager.default.attributesOfItem(atPath: c.output)[.size] as? Int64) ?? 0
-                Diagnostics.note(String(format: "wrote %@: %d frames, %.1f MB (joined in %.3f s)", c.output, manifest.frameCount, Double(size) / 1e6, secs))
+                let encodeSeconds = phases.encodingBegan.map { started.timeIntervalSince($0) } ?? 0
+                Diagnostics.note(ProgressLine.summary(
+                    output: c.output, frames: manifest.frameCount, bytes: size, seconds: Date().timeIntervalSince(phases.began),
+                    frameRate: manifest.video.frameRate.doubleValue, framesEncoded: manifest.frameCount - phases.framesDoneAtEncodingStart,
+                    encodeSeconds: encodeSeconds, joinSeconds: Date().timeIntervalSince(started)))
             }
             if !c.keep { JobCleaner.removeChunkData(dir, manifest: manifest, quiet: c.quiet) }
             return

@@ -10,7 +10,19 @@ public enum Diagnostics {
     }
 
     public static func note(_ s: String) {
-        StandardError.write("encoda: " + s + "\n")
+        let line = "encoda: " + s + "\n"
+        if let display = NoteRoute.display { display(line) } else { StandardError.write(line) }
+    }
+}
+
+/// Where notes go while a live progress display owns the bottom of the terminal (`ProgressLine`): it clears its
+/// lines, prints the note, and draws them again below it, so no message lands on a progress line.
+enum NoteRoute {
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var current: (@Sendable (String) -> Void)?
+    static var display: (@Sendable (String) -> Void)? {
+        get { lock.lock(); defer { lock.unlock() }; return current }
+        set { lock.lock(); current = newValue; lock.unlock() }
     }
 }
 

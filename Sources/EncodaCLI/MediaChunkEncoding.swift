@@ -12,8 +12,12 @@ struct MediaChunkEncoding: ChunkEncoding {
     let carry = DecoderCarry()
 
     func encode(chunk: Chunk, outputPath: String) throws -> EncodedChunk {
+        try encode(chunk: chunk, outputPath: outputPath, progress: { _ in })
+    }
+
+    func encode(chunk: Chunk, outputPath: String, progress: @escaping @Sendable (Int) -> Void) throws -> EncodedChunk {
         let r = try ChunkEncoder.encode(input: input, manifest: manifest, index: index, chunk: chunk,
-                                        outputPath: outputPath, threads: threads, decodeThreads: 1, carry: carry)
+                                        outputPath: outputPath, threads: threads, decodeThreads: 1, carry: carry, progress: progress)
         return EncodedChunk(frames: r.frames, bytes: r.bytes, crc32: r.crc32, seekSeconds: r.seekSeconds, framesSkipped: r.framesSkipped)
     }
 

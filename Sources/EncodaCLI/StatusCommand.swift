@@ -4,85 +4,268 @@ import EncodaModel
 import Foundation
 
 struct StatusCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "status", abstract: "Show a job's progress: chunks done, running (by whom, since when), failed, quarantined; workers alive.")
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Show a job's state and progress: analysing, encoding, joining, finished, failed or interrupted; frames, rate, ETA; chunks running (by whom), failed, quarantined; workers alive.",
+        discussion: "Only reads TMP (it works on a read-only mount and on a full disk). Ages are judged by the file server's clock when TMP is writable, else by this machine's clock (the JSON says which). --json prints one object whose fields are described in docs/status.schema.json.")
     @Argument(help: "The job's work folder.") var tmp: String
-    @Flag(name: .long, help: "Machine-readable output (one JSON object).") var json = false
+    @Flag(name: .long, help: "Machine-readable output (one JSON object, see docs/status.schema.json).") var json = false
 
+    /// `status --json`. Field meanings are documented in docs/status.schema.json; change both together.
     struct Report: Codable {
-        var formatVersion = 1
-        var jobID: String
-        var frames: Int
+        var formatVersion = 2
+        var state: String
+        var tmp: String
+        var clock: String
+        var now: Double
+        var jobID: String?
+        var input: String?
+        var output: String?
+        var outputExists: Bool?
+        var outputBytes: Int64?
+        var settings: CoordinatorRecord.Settings?
+        var coordinator: Coordinator?
+        var error: String?
+        var frames: Int?
         var framesDone: Int
-        var percentDone: Double
-        var chunks: Int
+        var percentDone: Double?
+        var chunks: Int?
         var chunksDone: Int
+        var bytesDone: Int64
+        var estimatedBytes: Int64?
+        var kbps: Double?
+        var fps: Double?
+        var etaSeconds: Double?
+        var elapsedSeconds: Double?
         var done: [Int]
         var running: [Running]
-        var failedAttempts: [String: Int]
-        var quarantined: [String: String]
+        var failed: [Failed]
+        var quarantined: [Quarantined]
         var workersAlive: Int
         var workers: [Worker]
-        var leaseSeconds: Double
-        var maxAttempts: Int
-        var finished: Bool
+        var leaseSeconds: Double?
+        var maxAttempts: Int?
+
+        struct Coordinator: Codable {
+            var host: String; var pid: Int32; var phase: String
+            /// true: running here; false: provably gone; nil: on another machine, cannot tell.
+            var alive: Bool?
+            var startedAt: Double; var updatedAt: Double
+        }
         struct Running: Codable {
-            var chunk: Int; var host: String; var pid: Int32
-            /// Seconds since the claim was made, by the file server's clock (nil for leases that do not say).
+            var chunk: Int; var frames: Int; var framesEncoded: Int?
+            var host: String; var pid: Int32
+            /// Seconds since the claim was made (nil for leases that do not say).
             var runningSeconds: Double?
             var heartbeatAgeSeconds: Double
             var stale: Bool
         }
-        struct Worker: Codable { var host: String; var pid: Int32; var heartbeatAgeSeconds: Double }
+        struct Failed: Codable { var chunk: Int; var attempts: Int }
+        struct Quarantined: Codable { var chunk: Int; var error: String }
+        struct Worker: Codable {
+            var host: String; var pid: Int32
+            var chunk: Int?; var chunkFrames: Int?; var framesEncoded: Int?
+            var heartbeatAgeSeconds: Double
+        }
     }
 
     func run() throws {
         let dir = WorkDirectory(JobSetup.absolute(tmp))
-        guard FileManager.default.fileExists(atPath: dir.manifest) else {
-            throw EncodaError(.workDirectory, "TMP \(dir.root) holds no job (no job.json)")
-        }
-        let m = try JSONCoding.read(JobManifest.self, from: dir.manifest, what: "job manifest")
-        try m.validate()
-        let farm = m.farmSettings
-        let state = JobState.scan(dir, manifest: m)
-        let clock = ServerClock(directory: dir, owner: "status-\(HostName.current)-\(getpid())-\(Token.make())")
-        defer { clock.remove() }
-        let now = try clock.now()
-        var running: [Report.Running] = []
-        let book = LeaseBook(directory: dir, jobID: m.jobID, me: WorkerIdentity(host: "", pid: 0, token: ""), leaseSeconds: farm.leaseSeconds)
-        for id in state.leased.sorted() where id < m.chunks.count && !state.published.contains(id) {
-            guard let o = try? book.readOwner(dir.lease(id)), let t = try? FileTimes.mtime(dir.lease(id)) else { continue }
-            let age = max(0, now - t)
-            running.append(.init(chunk: id, host: o.worker.host, pid: o.worker.pid, runningSeconds: o.claimedAt.map { max(0, now - $0) },
-                                 heartbeatAgeSeconds: age, stale: age > farm.leaseSeconds))
-        }
-        let alive = WorkerRecords.alive(dir, within: farm.leaseSeconds, clock: clock)
-        let framesDone = state.framesDone(m)
-        let report = Report(jobID: m.jobID, frames: m.frameCount, framesDone: framesDone,
-                            percentDone: (1000 * Double(framesDone) / Double(m.frameCount)).rounded() / 10,
-                            chunks: m.chunks.count, chunksDone: state.done.count,
-                            done: state.done.keys.sorted(), running: running,
-                            failedAttempts: Dictionary(uniqueKeysWithValues: state.failures.map { (Chunk.name($0.key), $0.value) }),
-                            quarantined: Dictionary(uniqueKeysWithValues: state.quarantined.map { (Chunk.name($0.key), $0.value) }),
-                            workersAlive: alive.count,
-                            workers: alive.map { .init(host: $0.host, pid: $0.pid, heartbeatAgeSeconds: $0.heartbeatAgeSeconds) },
-                            leaseSeconds: farm.leaseSeconds, maxAttempts: farm.maxAttempts,
-                            finished: m.chunks.allSatisfy { state.isFinished($0.id) })
+        let report = try Self.report(dir)
         if json {
             print(String(decoding: try JSONCoding.encode(report), as: UTF8.self))
             return
         }
-        print("job \(m.jobID): \(framesDone)/\(m.frameCount) frames (\(report.percentDone)%), \(report.chunksDone)/\(m.chunks.count) chunks done, \(alive.count) worker(s) alive")
-        for r in running {
-            let since = r.runningSeconds.map { String(format: " for %.0f s", $0) } ?? ""
-            print(String(format: "  running     %@ on %@ pid %d%@ (heartbeat %.0f s ago%@)", Chunk.name(r.chunk), r.host, r.pid, since,
-                         r.heartbeatAgeSeconds, r.stale ? ", stale: another worker will take it over" : ""))
+        printText(report)
+    }
+
+    /// Reads TMP without changing anything in it.
+    static func report(_ dir: WorkDirectory) throws -> Report {
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: dir.root, isDirectory: &isDir), isDir.boolValue else {
+            throw EncodaError(.workDirectory, "TMP \(dir.root) does not exist or is not a folder; give the work folder of a job")
         }
-        for (k, v) in report.failedAttempts.sorted(by: { $0.key < $1.key }) where report.quarantined[k] == nil {
-            print("  failed      \(k): \(v) attempt(s) of \(farm.maxAttempts)")
+        let names = dir.list(dir.root)
+        let coord = try CoordinatorRecord.read(dir)
+        var manifest: JobManifest? = nil
+        if names.contains("job.json") {
+            let m = try JSONCoding.read(JobManifest.self, from: dir.manifest, what: "job manifest")
+            try m.validate()
+            manifest = m
         }
-        for (k, v) in report.quarantined.sorted(by: { $0.key < $1.key }) { print("  quarantined \(k): \(v)") }
-        for w in alive { print(String(format: "  worker      %@ pid %d (heartbeat %.0f s ago)", w.host, w.pid, w.heartbeatAgeSeconds)) }
-        if report.finished && report.quarantined.isEmpty { print("  all chunks done") }
+        guard coord != nil || manifest != nil else {
+            throw EncodaError(.workDirectory, "TMP \(dir.root) holds no job (neither coordinator.json nor job.json); start one with `encoda INPUT OUTPUT TMP`")
+        }
+        // The file server's clock needs a probe file written (and removed again) in TMP/clock; a read-only or
+        // full TMP is not touched at all and this machine's clock is used instead.
+        var clockName = "local"
+        var now = Date().timeIntervalSince1970
+        var fs = statvfs()
+        let hasRoom = statvfs(dir.root, &fs) == 0 && fs.f_bavail > 0 && (fs.f_files == 0 || fs.f_favail > 0)
+        if hasRoom && access(dir.root, W_OK) == 0 && access(dir.clock, W_OK) == 0 {
+            let clock = ServerClock(directory: dir, owner: "status-\(HostName.current)-\(getpid())-\(Token.make())")
+            if let t = try? clock.now() { now = t; clockName = "server" }
+            clock.remove()
+        }
+
+        var r = Report(state: "encoding", tmp: dir.root, clock: clockName, now: now, framesDone: 0, chunksDone: 0, bytesDone: 0,
+                       done: [], running: [], failed: [], quarantined: [], workersAlive: 0, workers: [])
+        var alive: Bool? = nil
+        if let c = coord {
+            let sameMachine = c.host == HostName.current && c.locality == ProcessLiveness.currentLocality
+            alive = sameMachine ? !c.isProvablyDead(host: HostName.current) : nil
+            r.coordinator = .init(host: c.host, pid: c.pid, phase: c.phase.rawValue, alive: alive, startedAt: c.startedAt, updatedAt: c.updatedAt)
+            r.input = c.input; r.output = c.output; r.settings = c.settings
+            r.jobID = c.jobID; r.frames = c.frames; r.chunks = c.chunks; r.error = c.error
+            if sameMachine {
+                var st = stat()
+                r.outputExists = stat(c.output, &st) == 0
+                if r.outputExists == true { r.outputBytes = Int64(st.st_size) }
+            }
+        }
+        var state: JobState? = nil
+        var allFinished = false
+        var frameRate = 0.0
+        if let m = manifest {
+            let s = JobState.scan(dir, manifest: m, readOnly: true)
+            state = s
+            allFinished = m.chunks.allSatisfy { s.isFinished($0.id) }
+            frameRate = m.video.frameRate.doubleValue
+            if r.jobID == nil || r.jobID == m.jobID {
+                r.jobID = m.jobID; r.frames = m.frameCount; r.chunks = m.chunks.count
+                if r.input == nil { r.input = m.input.absolutePath }
+                if r.settings == nil { r.settings = .init(m.settings) }
+            }
+            r.leaseSeconds = m.farmSettings.leaseSeconds; r.maxAttempts = m.farmSettings.maxAttempts
+            r.done = s.done.keys.sorted()
+            r.chunksDone = s.done.count
+            r.bytesDone = s.bytesDone()
+            r.failed = s.failures.keys.sorted().filter { s.quarantined[$0] == nil }.map { .init(chunk: $0, attempts: s.failures[$0]!) }
+            r.quarantined = s.quarantined.keys.sorted().map { .init(chunk: $0, error: s.quarantined[$0]!) }
+            let live = WorkerRecord.live(dir, now: now, within: m.farmSettings.leaseSeconds)
+            let partial = WorkerRecord.framesInProgress(live, manifest: m, state: s)
+            r.workersAlive = live.count
+            r.workers = live.map { .init(host: $0.record.host, pid: $0.record.pid, chunk: $0.record.chunk, chunkFrames: $0.record.chunkFrames,
+                                         framesEncoded: $0.record.framesEncoded, heartbeatAgeSeconds: $0.heartbeatAgeSeconds) }
+            let byToken = Dictionary(live.map { ($0.record.token, $0.record) }, uniquingKeysWith: { a, _ in a })
+            let book = LeaseBook(directory: dir, jobID: m.jobID, me: WorkerIdentity(host: "", pid: 0, token: ""), leaseSeconds: m.farmSettings.leaseSeconds)
+            for id in s.leased.sorted() where id < m.chunks.count && !s.published.contains(id) {
+                guard let o = try? book.readOwner(dir.lease(id)), let t = try? FileTimes.mtime(dir.lease(id)) else { continue }
+                let age = max(0, now - t)
+                let mine = byToken[o.worker.token].flatMap { $0.chunk == id ? $0.framesEncoded : nil }
+                r.running.append(.init(chunk: id, frames: m.chunks[id].range.count, framesEncoded: mine, host: o.worker.host, pid: o.worker.pid,
+                                       runningSeconds: o.claimedAt.map { max(0, now - $0) }, heartbeatAgeSeconds: age,
+                                       stale: age > m.farmSettings.leaseSeconds))
+            }
+            r.framesDone = min(m.frameCount, s.framesDone(m) + partial.values.reduce(0, +))
+        }
+
+        // The state: what the coordinator recorded, corrected by what can be checked from here.
+        let quarantinedAny = !(state?.quarantined.isEmpty ?? true)
+        if let c = coord {
+            switch c.phase {
+            case .finished:
+                if r.outputExists == false {
+                    r.state = "failed"
+                    r.error = "the coordinator wrote OUTPUT \(c.output), but it is not there now (moved or deleted); re-run the same command to join it again"
+                } else if let want = c.outputBytes, let have = r.outputBytes, want != have {
+                    r.state = "failed"
+                    r.error = "OUTPUT \(c.output) is \(have) bytes, not the \(want) bytes the coordinator wrote (replaced since?); re-run the same command to join it again"
+                } else {
+                    r.state = "finished"
+                }
+            case .failed: r.state = "failed"
+            case .interrupted: r.state = "interrupted"
+            case .analysing, .encoding, .joining:
+                if allFinished && quarantinedAny && alive != true {
+                    r.state = "failed"
+                    r.error = r.error ?? "\(state!.quarantined.count) chunk(s) failed for good (quarantined)"
+                } else if alive == false {
+                    r.state = "interrupted"
+                    r.error = "the coordinator (\(c.host) pid \(c.pid)) is gone while \(c.phase.rawValue) without recording why (killed?); re-run the same command to resume"
+                } else {
+                    r.state = c.phase.rawValue
+                }
+            }
+        } else {
+            // No coordinator record (a job planned by an older encoda): judged by the chunks alone. Whether a
+            // coordinator joined them cannot be told, so a job with every chunk done is reported as joining.
+            r.state = allFinished ? (quarantinedAny ? "failed" : "joining") : "encoding"
+        }
+
+        // Rates and estimates.
+        if r.state == "finished", let frames = r.frames {
+            r.framesDone = frames
+            r.chunksDone = r.chunks ?? r.chunksDone
+            r.done = Array(0..<(r.chunks ?? 0))
+            r.running = []
+            if r.outputBytes == nil { r.outputBytes = coord?.outputBytes }
+        }
+        if let frames = r.frames, frames > 0 { r.percentDone = (1000 * Double(r.framesDone) / Double(frames)).rounded() / 10 }
+        if let c = coord {
+            let end = c.phase.isActive && r.state != "interrupted" ? now : c.updatedAt
+            r.elapsedSeconds = max(0, end - c.startedAt)
+            if let start = c.encodingStartedAt, let base = c.framesDoneAtEncodingStart, end > start, r.framesDone > base {
+                r.fps = (Double(r.framesDone - base) / (end - start) * 100).rounded() / 100
+            }
+        }
+        if r.state == "encoding", let fps = r.fps, fps > 0, let frames = r.frames {
+            r.etaSeconds = (Double(frames - r.framesDone) / fps).rounded()
+        }
+        if let m = manifest, let s = state, frameRate > 0 {
+            if r.state == "finished", let bytes = r.outputBytes {
+                r.kbps = (Double(bytes) * 8 / (Double(m.frameCount) / frameRate) / 100).rounded() / 10
+                r.estimatedBytes = bytes
+            } else {
+                let doneFrames = s.framesDone(m)
+                if doneFrames > 0 {
+                    r.kbps = (Double(r.bytesDone) * 8 / (Double(doneFrames) / frameRate) / 100).rounded() / 10
+                    r.estimatedBytes = Int64(Double(r.bytesDone) / Double(doneFrames) * Double(m.frameCount))
+                }
+            }
+        }
+        return r
+    }
+
+    private func printText(_ r: Report) {
+        let pct = r.percentDone.map { " (\($0)%)" } ?? ""
+        let frames = r.frames.map { "\(r.framesDone)/\($0) frames\(pct)" } ?? "frames not known yet"
+        let chunks = r.chunks.map { ", \(r.chunksDone)/\($0) chunks done" } ?? ""
+        print("job \(r.jobID ?? "(being planned)") in \(r.tmp): \(r.state), \(frames)\(chunks), \(r.workersAlive) worker(s) alive")
+        if let i = r.input { print("  input       \(i)") }
+        if let o = r.output {
+            let there = r.outputExists.map { $0 ? (r.outputBytes.map { String(format: " (%.2f MB)", Double($0) / 1e6) } ?? "") : " (not written)" } ?? ""
+            print("  output      \(o)\(there)")
+        }
+        if let s = r.settings {
+            let params = s.encoderParams.isEmpty ? "" : " params \(s.encoderParams)"
+            print("  settings    \(s.encoder) preset \(s.preset) \(s.lossless ? "lossless" : "crf \(s.crf)")\(s.pixelFormat.map { " " + $0 } ?? "")\(params)")
+        }
+        if let c = r.coordinator {
+            let state = c.alive.map { $0 ? "running" : "gone" } ?? "on another machine"
+            print("  coordinator \(c.host) pid \(c.pid) (\(state)), phase \(c.phase)")
+        }
+        var rates: [String] = []
+        if let e = r.elapsedSeconds { rates.append("elapsed \(ProgressLine.clock(e))") }
+        if let f = r.fps { rates.append(String(format: "%.1f fps", f)) }
+        if let e = r.etaSeconds { rates.append("ETA \(ProgressLine.clock(e))") }
+        if let k = r.kbps { rates.append(String(format: "%.0f kb/s", k)) }
+        if let b = r.estimatedBytes, r.state != "finished" { rates.append(String(format: "est. %.1f MB", Double(b) / 1e6)) }
+        if !rates.isEmpty { print("  progress    " + rates.joined(separator: ", ")) }
+        if let e = r.error { print("  error       \(e)") }
+        for x in r.running {
+            let since = x.runningSeconds.map { String(format: " for %.0f s", $0) } ?? ""
+            let got = x.framesEncoded.map { ", \($0)/\(x.frames) frames" } ?? ""
+            print(String(format: "  running     %@ on %@ pid %d%@%@ (heartbeat %.0f s ago%@)", Chunk.name(x.chunk), x.host, x.pid, since, got,
+                         x.heartbeatAgeSeconds, x.stale ? ", stale: another worker will take it over" : ""))
+        }
+        for f in r.failed { print("  failed      \(Chunk.name(f.chunk)): \(f.attempts) attempt(s) of \(r.maxAttempts ?? 0)") }
+        for q in r.quarantined { print("  quarantined \(Chunk.name(q.chunk)): \(q.error)") }
+        for w in r.workers {
+            let doing = w.chunk.map { c in "chunk \(Chunk.name(c))" + (w.framesEncoded.map { ", \($0)/\(w.chunkFrames ?? 0) frames" } ?? "") } ?? "waiting for work"
+            print(String(format: "  worker      %@ pid %d: %@ (heartbeat %.0f s ago)", w.host, w.pid, doing, w.heartbeatAgeSeconds))
+        }
+        if let n = r.chunks, r.chunksDone == n, r.quarantined.isEmpty, r.state != "finished" { print("  all chunks done") }
     }
 }
 

@@ -310,10 +310,13 @@ struct FailingChunkEncoding: ChunkEncoding {
     let wrapped: ChunkEncoding
     let failing: Set<Int>
     func encode(chunk: Chunk, outputPath: String) throws -> EncodedChunk {
+        try encode(chunk: chunk, outputPath: outputPath, progress: { _ in })
+    }
+    func encode(chunk: Chunk, outputPath: String, progress: @escaping @Sendable (Int) -> Void) throws -> EncodedChunk {
         if failing.contains(chunk.id) {
             throw EncodaError(.encoder, "chunk \(chunk.name): encoder failure forced by ENCODA_TEST_FAIL_CHUNKS (test hook)")
         }
-        return try wrapped.encode(chunk: chunk, outputPath: outputPath)
+        return try wrapped.encode(chunk: chunk, outputPath: outputPath, progress: progress)
     }
     func cheapStart() -> Int? { wrapped.cheapStart() }
     func releaseKeptState() { wrapped.releaseKeptState() }

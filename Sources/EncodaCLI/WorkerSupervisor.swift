@@ -71,14 +71,14 @@ final class WorkerSupervisor {
         if manifest.chunks.allSatisfy({ startState.isFinished($0.id) }) { return startState }
         if signals.value > 0 { throw interrupted(startState) }
         for slot in 0..<workers { slots.append(try spawn(slot)); crashesInARow.append(0); notBefore.append(.distantPast) }
-        let progress = ProgressLine(total: manifest.frameCount, quiet: quiet)
+        let progress = ProgressLine(directory: directory, manifest: manifest, quiet: quiet)
         progress.start(framesAlreadyDone: startState.framesDone(manifest))
         defer { progress.finish() }
         var stopDeadline: Date? = nil
         while true {
             let state = JobState.scan(directory, manifest: manifest)
             let alive = pool.running.count + remoteWorkers()
-            progress.update(framesDone: state.framesDone(manifest), bytesDone: state.bytesDone(), workers: alive)
+            progress.update(state: state, workers: alive)
             let sig = signals.value
             if manifest.chunks.allSatisfy({ state.isFinished($0.id) }) && sig < 2 {
                 // Nothing is left: idle workers would notice on their next look; ask them to leave now (a worker
@@ -212,48 +212,4 @@ final class SignalWatcherFlag: @unchecked Sendable { // guarded by lock
     private var n = 0
     func set(_ v: Int) { lock.lock(); n = v; lock.unlock() }
     var value: Int { lock.lock(); defer { lock.unlock() }; return n }
-}
-
-/// One live line on a terminal; plain periodic lines otherwise.
-final class ProgressLine {
-    let total: Int
-    let quiet: Bool
-    let tty = isatty(2) != 0
-    private var started = Date()
-    private var baseFrames = 0
-    private var lastPrint = Date.distantPast
-    private var printedLive = false
-
-    init(total: Int, quiet: Bool) { self.total = total; self.quiet = quiet }
-
-    func start(framesAlreadyDone: Int) { started = Date(); baseFrames = framesAlreadyDone }
-
-    func update(framesDone: Int, bytesDone: Int64, workers: Int) {
-        guard !quiet else { return }
-        let now = Date()
-        let interval: Double = tty ? 0.5 : 10
-        guard now.timeIntervalSince(lastPrint) >= interval else { return }
-        lastPrint = now
-        let secs = now.timeIntervalSince(started)
-        let fps = secs > 0 ? Double(framesDone - baseFrames) / secs : 0
-        let left = total - framesDone
-        let eta = fps > 0 ? Double(left) / fps : 0
-        let est = framesDone > 0 ? Double(bytesDone) / Double(framesDone) * Double(total) / 1e6 : 0
-        let pct = total > 0 ? 100 * framesDone / total : 0
-        let line = String(format: "%d/%d frames (%d%%)  %.1f fps  ETA %@  workers %d  est. %.1f MB",
-                          framesDone, total, pct, fps, fps > 0 ? Self.clock(eta) : "--:--", workers, est)
-        if tty {
-            FileHandle.standardError.write(Data(("\r\u{1B}[K" + line).utf8))
-            printedLive = true
-        } else {
-            FileHandle.standardError.write(Data(("encoda: " + line + "\n").utf8))
-        }
-    }
-
-    func finish() { if printedLive { FileHandle.standardError.write(Data("\n".utf8)) } }
-
-    static func clock(_ s: Double) -> String {
-        let t = Int(s)
-        return t >= 3600 ? String(format: "%d:%02d:%02d", t / 3600, t / 60 % 60, t % 60) : String(format: "%d:%02d", t / 60, t % 60)
-    }
 }

@@ -21,8 +21,9 @@ public struct JobState: Sendable {
     /// Reads the state. Result records that do not check out against the plan (malformed, hostile, or their
     /// chunk file is missing) are moved aside (renamed to `.invalid-*`), so the chunk gets encoded again
     /// instead of blocking the job. `known` holds records already checked by the caller: a published record
-    /// never changes, so only its presence in the listing is checked again.
-    public static func scan(_ dir: WorkDirectory, manifest: JobManifest, known: [Int: ChunkResult] = [:]) -> JobState {
+    /// never changes, so only its presence in the listing is checked again. With `readOnly` (`encoda status`),
+    /// nothing is renamed: such a record only does not count as done.
+    public static func scan(_ dir: WorkDirectory, manifest: JobManifest, known: [Int: ChunkResult] = [:], readOnly: Bool = false) -> JobState {
         var s = JobState()
         let count = manifest.chunks.count
         for id in dir.chunkIDs(in: dir.results, suffix: ".json") where id < count {
@@ -38,6 +39,7 @@ public struct JobState: Sendable {
                 }
                 s.done[id] = r
             } catch {
+                if readOnly { continue }
                 if rename(path, path + ".invalid-\(UInt32.random(in: 0...UInt32.max))") == 0 { s.published.remove(id) }
             }
         }

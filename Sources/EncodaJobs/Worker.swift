@@ -16,6 +16,9 @@ public struct EncodedChunk: Sendable {
 /// The codec side of a worker, injected so the protocol can be tested with a fake encoder.
 public protocol ChunkEncoding: Sendable {
     func encode(chunk: Chunk, outputPath: String) throws -> EncodedChunk
+    /// As `encode(chunk:outputPath:)`, calling `progress` with the number of frames put out so far (cheap, on
+    /// the encoding thread; the worker's heartbeat reports it).
+    func encode(chunk: Chunk, outputPath: String, progress: @escaping @Sendable (Int) -> Void) throws -> EncodedChunk
     /// The first frame of a chunk this encoder could start more cheaply than the others (its decoder already
     /// stands there, and reaching that frame by seeking would mean decoding source frames only to discard them),
     /// or nil.
@@ -25,6 +28,10 @@ public protocol ChunkEncoding: Sendable {
 }
 
 extension ChunkEncoding {
+    /// An encoder that cannot tell its progress reports none until the chunk is done.
+    public func encode(chunk: Chunk, outputPath: String, progress: @escaping @Sendable (Int) -> Void) throws -> EncodedChunk {
+        try encode(chunk: chunk, outputPath: outputPath)
+    }
     public func cheapStart() -> Int? { nil }
     public func releaseKeptState() {}
 }
@@ -76,6 +83,8 @@ public final class Worker: @unchecked Sendable { // state shared with the heartb
     public let leases: LeaseBook
     private let lock = NSLock()
     private var current: Int?
+    /// Frames of `current` the encoder has put out (reported in the worker record).
+    private let framesEncoded = FrameCounter()
     private var heartbeatRunning = false
     private var lostLease = false
     private var known: [Int: ChunkResult] = [:]
@@ -98,7 +107,7 @@ public final class Worker: @unchecked Sendable { // state shared with the heartb
 
     /// Stop now: give up the current lease (called from a signal handler queue before exiting).
     public func abandon() {
-        lock.lock(); let c = current; lock.unlock()
+        lock.lock(); let c = current; heartbeatRunning = false; lock.unlock()
         if let c { leases.release(c) }
         unlink(workerRecord)
         leases.clock.remove()
@@ -109,7 +118,7 @@ public final class Worker: @unchecked Sendable { // state shared with the heartb
     /// Runs until every chunk is done or quarantined (or drained, or idle with `exitWhenIdle`).
     /// Returns the chunks this worker encoded and published.
     public func run() throws -> [Int] {
-        try AtomicFile.writeJSON(identity, to: workerRecord, staging: directory.staging)
+        try AtomicFile.writeJSON(WorkerRecord(identity: identity, jobID: manifest.jobID), to: workerRecord, staging: directory.staging)
         startHeartbeat()
         defer {
             encoder.releaseKeptState()
@@ -166,6 +175,7 @@ public final class Worker: @unchecked Sendable { // state shared with the heartb
                 continue
             }
             waiting = false
+            framesEncoded.set(0)
             lock.lock(); current = chunk.id; lostLease = false; lock.unlock()
             try process(chunk)
             lock.lock(); current = nil; lock.unlock()
@@ -196,7 +206,8 @@ public final class Worker: @unchecked Sendable { // state shared with the heartb
         let started = Date().timeIntervalSince1970
         log("chunk \(chunk.name): encoding frames \(chunk.range)")
         do {
-            let out = try encoder.encode(chunk: chunk, outputPath: path)
+            let counter = framesEncoded
+            let out = try encoder.encode(chunk: chunk, outputPath: path, progress: { counter.set($0) })
             guard out.frames == chunk.range.count else {
                 throw EncodaError(.encoder, "chunk \(chunk.name) produced \(out.frames) frames, expected \(chunk.range.count); it was discarded and will be re-encoded")
             }
@@ -267,27 +278,53 @@ public final class Worker: @unchecked Sendable { // state shared with the heartb
 
     // MARK: heartbeat
 
+    /// The heartbeat thread: renews the lease of the chunk being encoded every `heartbeatSeconds`, and rewrites
+    /// the worker record (its mtime is the worker's heartbeat) as often, or every second while the frames
+    /// encoded so far change, so progress moves within a chunk.
     private func startHeartbeat() {
         lock.lock(); heartbeatRunning = true; lock.unlock()
         let interval = max(0.2, options.farm.heartbeatSeconds)
+        let tick = min(interval, 1)
         let t = Thread { [self] in
+            var lastRenewal = Date.distantPast
+            var lastRecord = Date.distantPast
+            var written: WorkerRecord? = nil
             while true {
+                let now = Date()
+                let renewDue = now.timeIntervalSince(lastRenewal) >= interval
                 // Check and renew under the lock: the encode loop clears `current` (under the same lock) before it
                 // releases a lease, so a lease given up on purpose is never mistaken for one taken away.
                 lock.lock()
                 let running = heartbeatRunning
                 var lostChunk: Int? = nil
-                if running, let c = current, !lostLease, !leases.stillHeld(c) || !leases.renew(c) {
+                if running, renewDue, let c = current, !lostLease, !leases.stillHeld(c) || !leases.renew(c) {
                     lostLease = true
                     lostChunk = c
+                }
+                if renewDue { lastRenewal = now }
+                // The record is written under the lock too, so none is written after `stopHeartbeat` or `abandon`
+                // (which remove it) have taken the lock.
+                if running {
+                    let c = current
+                    let record = WorkerRecord(identity: identity, jobID: manifest.jobID, chunk: c,
+                                              chunkFrames: c.map { manifest.chunks[$0].range.count },
+                                              framesEncoded: c.map { _ in framesEncoded.value })
+                    if record != written || now.timeIntervalSince(lastRecord) >= interval {
+                        lastRecord = now
+                        do {
+                            try AtomicFile.writeJSON(record, to: workerRecord, staging: directory.staging)
+                            written = record
+                        } catch {
+                            _ = FileTimes.touch(workerRecord) // TMP full: keep the heartbeat, with the older content
+                        }
+                    }
                 }
                 lock.unlock()
                 if !running { break }
                 if let c = lostChunk {
                     log("chunk \(Chunk.name(c)): the lease is no longer ours (taken over as stale); the result will be discarded")
                 }
-                _ = FileTimes.touch(workerRecord)
-                Thread.sleep(forTimeInterval: interval)
+                Thread.sleep(forTimeInterval: tick)
             }
         }
         t.start()

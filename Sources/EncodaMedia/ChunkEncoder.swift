@@ -48,13 +48,14 @@ public enum ChunkEncoder {
         _ = encoda_release_free_memory()
     }
 
+    /// - Parameter progress: called with the number of packets written so far, after each one (on this thread).
     public static func encode(input: String, manifest: JobManifest, index: FrameIndex, chunk: Chunk,
                               outputPath: String, threads: Int, decodeThreads: Int = 1,
-                              carry: DecoderCarry? = nil) throws -> ChunkEncodeReport {
+                              carry: DecoderCarry? = nil, progress: ((Int) -> Void)? = nil) throws -> ChunkEncodeReport {
         // A decoder left in `carry` stands after this chunk only if the whole chunk was encoded and checked.
         do {
             return try encodeChunk(input: input, manifest: manifest, index: index, chunk: chunk, outputPath: outputPath,
-                                   threads: threads, decodeThreads: decodeThreads, carry: carry)
+                                   threads: threads, decodeThreads: decodeThreads, carry: carry, progress: progress)
         } catch {
             carry?.drop()
             throw error
@@ -63,7 +64,7 @@ public enum ChunkEncoder {
 
     private static func encodeChunk(input: String, manifest: JobManifest, index: FrameIndex, chunk: Chunk,
                                     outputPath: String, threads: Int, decodeThreads: Int,
-                                    carry: DecoderCarry?) throws -> ChunkEncodeReport {
+                                    carry: DecoderCarry?, progress: ((Int) -> Void)?) throws -> ChunkEncodeReport {
         // A kept decoder that this chunk cannot use goes before the encoder is made, not after.
         if let carry, carry.nextFrame != chunk.range.start { carry.drop() }
         // Set for every chunk: a process may encode for jobs of both encoders, and joins set their own.
@@ -89,6 +90,7 @@ public enum ChunkEncoder {
                 throw EncodaError(.encoder, "the encoder returned frame \(p.pts) of chunk \(chunk.name) twice or out of range")
             }
             try writer.append(p)
+            progress?(writer.packets)
         }
         try source.run(carry: carry) { frame, n in
             try converter.withPicture(frame) { pic in

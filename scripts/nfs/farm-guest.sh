@@ -93,7 +93,7 @@ hosts=$(cat "$logs"/kill-results/*.json | grep -o '"host":"[^"]*"' | sort | uniq
 say "results by host: $hosts"
 say "worker B2 (started after the kill) encoded $(grep -c ': published' "$logs/kill-b2.log") chunk(s)"
 $AS_HOST B "$E" status "$share_b/job-kill" --json > "$logs/kill-status.json" 2>&1
-grep -q '"finished":true' "$logs/kill-status.json" && grep -q "\"chunksDone\":$chunks" "$logs/kill-status.json" \
+grep -q '"state":"finished"' "$logs/kill-status.json" && grep -q "\"chunksDone\":$chunks" "$logs/kill-status.json" \
   && pass "status --json on B: finished, $chunks/$chunks chunks done" || fail "status --json on B: $(cat "$logs/kill-status.json")"
 
 # --- 2. the coordinator killed (with its workers) and re-run ------------------------------------------------------

@@ -62,8 +62,9 @@ import json, sys
 p = sys.argv[1]; r = json.load(open(p)); r["file"] = "../../../../etc/passwd"; open(p, "w").write(json.dumps(r))
 PY
 out=$("$encoda" status "$w/h-result" --json 2>&1)
-if grep -q "\"chunksDone\":$((chunks - 1))" <<<"$out" && ls "$w/h-result/results" | grep -q '00000.json.invalid-'; then
-  ok "result record naming ../../../../etc/passwd: not trusted, moved aside, chunk 00000 counts as not done"
+# status only reads: the record stays where it is (a worker moves it aside) but does not count.
+if grep -q "\"chunksDone\":$((chunks - 1))" <<<"$out" && [ -e "$w/h-result/results/00000.json" ]; then
+  ok "result record naming ../../../../etc/passwd: not trusted by status (left in place), chunk 00000 counts as not done"
 else no "hostile result record was trusted: $out"; fi
 
 # --input-root: the input moved after planning.
