@@ -46,8 +46,7 @@ struct WorkerCommand: ParsableCommand {
         if budget.workers > 1 { return try runPool(budget, log: log) }
         SignalWatcher.shared.install(ignoringInterrupt: supervisedBy != nil) { n in
             if n == 1 {
-                log.line("draining: finishing the current chunk, then leaving (signal again to stop now)")
-                drain.request()
+                drain.request { log.line("draining: finishing the current chunk, then leaving (signal again to stop now)") }
             } else {
                 log.line("stopping now; the current chunk's claim is released")
                 current.get()?.abandon()
@@ -56,8 +55,7 @@ struct WorkerCommand: ParsableCommand {
         }
         if let parent = supervisedBy {
             ParentWatch.start(parent: parent) {
-                log.line("the process that started this worker (pid \(parent)) is gone; finishing the current chunk, then leaving")
-                drain.request()
+                drain.request { log.line("the process that started this worker (pid \(parent)) is gone; finishing the current chunk, then leaving") }
             }
         }
         if watch {

@@ -41,7 +41,15 @@ public final class DrainRequest: @unchecked Sendable { // `requested` guarded by
     private let lock = NSLock()
     private var requested = false
     public init() {}
-    public func request() { lock.lock(); requested = true; lock.unlock() }
+    /// Requests the drain; `then` runs under the same lock, so nothing `unlessRequested` does can come after it.
+    public func request(then: () -> Void = {}) { lock.lock(); requested = true; then(); lock.unlock() }
+    /// Runs `body` and returns true unless a drain was requested, atomically with `request`.
+    public func unlessRequested(_ body: () -> Void) -> Bool {
+        lock.lock(); defer { lock.unlock() }
+        if requested { return false }
+        body()
+        return true
+    }
     public var isRequested: Bool { lock.lock(); defer { lock.unlock() }; return requested }
 }
 
@@ -175,6 +183,11 @@ public final class Worker: @unchecked Sendable { // state shared with the heartb
                 continue
             }
             waiting = false
+            // The last look at the drain: a claim made while it was being requested is given back unencoded.
+            guard options.drain.unlessRequested({ log("chunk \(chunk.name): encoding frames \(chunk.range)") }) else {
+                leases.release(chunk.id)
+                break
+            }
             framesEncoded.set(0)
             lock.lock(); current = chunk.id; lostLease = false; lock.unlock()
             try process(chunk)
@@ -204,7 +217,6 @@ public final class Worker: @unchecked Sendable { // state shared with the heartb
         let name = directory.chunkFileName(chunk.id, token: identity.token)
         let path = directory.chunkFile(named: name)
         let started = Date().timeIntervalSince1970
-        log("chunk \(chunk.name): encoding frames \(chunk.range)")
         do {
             let counter = framesEncoded
             let out = try encoder.encode(chunk: chunk, outputPath: path, progress: { counter.set($0) })
@@ -285,7 +297,10 @@ public final class Worker: @unchecked Sendable { // state shared with the heartb
         lock.lock(); heartbeatRunning = true; lock.unlock()
         let interval = max(0.2, options.farm.heartbeatSeconds)
         let tick = min(interval, 1)
+        // The first pass happens before any claim, so a renewal is never due right after a claim was made.
+        let firstPass = DispatchSemaphore(value: 0)
         let t = Thread { [self] in
+            var firstPassDone = false
             var lastRenewal = Date.distantPast
             var lastRecord = Date.distantPast
             var written: WorkerRecord? = nil
@@ -320,6 +335,7 @@ public final class Worker: @unchecked Sendable { // state shared with the heartb
                     }
                 }
                 lock.unlock()
+                if !firstPassDone { firstPassDone = true; firstPass.signal() }
                 if !running { break }
                 if let c = lostChunk {
                     log("chunk \(Chunk.name(c)): the lease is no longer ours (taken over as stale); the result will be discarded")
@@ -328,6 +344,7 @@ public final class Worker: @unchecked Sendable { // state shared with the heartb
             }
         }
         t.start()
+        firstPass.wait()
     }
 
     private func stopHeartbeat() { lock.lock(); heartbeatRunning = false; lock.unlock() }

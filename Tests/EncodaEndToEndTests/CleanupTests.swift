@@ -84,7 +84,7 @@ final class CleanupTests: XCTestCase {
         write(tmp + "/results/my-notes.json")
         let oldChunks = listing(tmp).filter { $0.hasPrefix("chunks/") }
         XCTAssertFalse(oldChunks.isEmpty)
-        let r = try Tool.mustRun(Tool.encoda, base + ["--crf", "30", "--restart"])
+        let r = try Tool.mustRun(Tool.encoda, base + ["-y", "--crf", "30", "--restart"])
         XCTAssertTrue(r.stderr.contains("--restart kept what encoda did not make in TMP: logs/my.log, results/my-notes.json"), r.stderr)
         for f in ["logs/my.log", "notes.txt", "results/my-notes.json"] {
             XCTAssertEqual(try String(contentsOfFile: tmp + "/" + f, encoding: .utf8), "mine\n", f)
@@ -117,7 +117,8 @@ final class CleanupTests: XCTestCase {
         let said = String(format: "removed the chunks from TMP: %.1f MB freed; --keep keeps them", Double(expected) / 1e6)
         XCTAssertTrue(r.stderr.contains(said), "expected '\(said)' in: \(r.stderr)")
         let left = listing(tmp)
-        XCTAssertEqual(left.filter { !$0.hasPrefix("logs/") }, ["logs", "scenes.json"], "TMP holds no chunk data: \(left)")
+        // The coordinator's record stays: `status` reports the finished job (and OUTPUT's size) from it.
+        XCTAssertEqual(left.filter { !$0.hasPrefix("logs/") }, ["coordinator.json", "logs", "scenes.json"], "TMP holds no chunk data: \(left)")
         XCTAssertTrue(left.filter { $0.hasPrefix("logs/") }.allSatisfy { $0.hasPrefix("logs/worker-") && $0.hasSuffix(".log") }, "\(left)")
         XCTAssertEqual(try Tool.frameHashes(s.file("out.mkv")), try Tool.frameHashes(clip), "OUTPUT frame-exact")
 

@@ -275,11 +275,11 @@ final class CoreTests: XCTestCase {
         let base = [clip, s.file("out.mkv"), s.file("tmp"), "--encoder", "h264", "--preset", "ultrafast", "--keep", "--quiet"]
         try Tool.mustRun(Tool.encoda, base)
         let firstHashes = try Tool.frameHashes(s.file("out.mkv"))
-        let refused = try Tool.encoda(base + ["--crf", "30"])
+        let refused = try Tool.encoda(base + ["-y", "--crf", "30"])
         XCTAssertNotEqual(refused.status, 0)
         XCTAssertTrue(refused.stderr.contains("--restart"), refused.stderr)
         XCTAssertEqual(try Tool.frameHashes(s.file("out.mkv")), firstHashes, "a refused run leaves OUTPUT alone")
-        try Tool.mustRun(Tool.encoda, base + ["--crf", "30", "--restart"])
+        try Tool.mustRun(Tool.encoda, base + ["-y", "--crf", "30", "--restart"])
         XCTAssertEqual(try Tool.frameHashes(s.file("out.mkv")).count, 100)
     }
 

@@ -72,7 +72,7 @@ final class SmallDefectsTests: XCTestCase {
             {"start_frame":180,"end_frame":250,"zone_overrides":null}]}
             """
         try file.write(toFile: s.file("zones.json"), atomically: true, encoding: .utf8)
-        let r = try Tool.encoda([clip, s.file("out.mkv"), s.file("tmp"), "--scenes-json", s.file("zones.json"), "--max-scene-length", "0"] + h264)
+        let r = try Tool.encoda([clip, s.file("out.mkv"), s.file("tmp"), "--scenes-json", s.file("zones.json"), "--max-scene-length", "0", "--keep"] + h264)
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertTrue(r.stderr.contains("encoda: 2 scenes carry Av1an zone overrides; encoda ignores them and encodes every scene with the same settings\n"), r.stderr)
 

@@ -83,6 +83,13 @@ enum Tool {
         }
     }
 
+    /// MD5 of a file's bytes, by md5sum (an independent tool).
+    static func md5(_ file: String) throws -> String {
+        let r = try run("md5sum", [file])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        return String(r.stdout.prefix(32))
+    }
+
     /// Presentation times (seconds) of every video frame, as ffprobe reads them.
     static func frameTimes(_ file: String) throws -> [Double] {
         let r = try run("ffprobe", ["-v", "error", "-select_streams", "v:0", "-show_entries", "frame=pts_time", "-of", "csv=p=0", file])
