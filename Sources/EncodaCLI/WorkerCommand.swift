@@ -43,7 +43,14 @@ struct WorkerCommand: ParsableCommand {
         let current = CurrentWorker()
         let log = WorkerLog(quiet: quiet)
         let budget = workers == 1 ? (workers: 1, threads: threads ?? 1) : try chooseBudget(root, log: log, drain: drain)
-        if budget.workers > 1 { return try runPool(budget, log: log) }
+        if budget.workers > 1 {
+            // Problems with the job (another version, INPUT not found) are found here, once, not by every child.
+            if !watch {
+                guard waitForJob(WorkDirectory(root), log: log, drain: drain) else { return }
+                _ = try JobContext.load(WorkDirectory(root), input: input, inputRoot: inputRoot)
+            }
+            return try runPool(budget, log: log)
+        }
         SignalWatcher.shared.install(ignoringInterrupt: supervisedBy != nil) { n in
             if n == 1 {
                 drain.request { log.line("draining: finishing the current chunk, then leaving (signal again to stop now)") }
@@ -118,8 +125,10 @@ struct WorkerCommand: ParsableCommand {
         }
         let statuses = pool.processes.map { $0.terminationReason == .exit ? $0.terminationStatus : 128 + $0.terminationStatus }
         if let bad = statuses.first(where: { $0 != 0 }) {
-            if signals.value > 0 { throw EncodaError(.interrupted, "stopped") }
-            throw EncodaError(bad == 74 ? .workDirectory : .chunkFailed, "a worker process exited with status \(bad); see its lines above")
+            if signals.value > 0 { throw EncodaError(.interrupted, "stopped; the worker processes released their claims") }
+            // The child's own status, so scripts see the same code as from a single worker.
+            let code = EncodaError.Code.allCases.first { EncodaError($0, "").exitStatus == bad } ?? .chunkFailed
+            throw EncodaError(code, "a worker process exited with status \(bad); see its lines above")
         }
     }
 

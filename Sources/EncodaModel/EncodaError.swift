@@ -1,6 +1,6 @@
 /// The one error type of encoda. `message` says what happened and what to do about it.
 public struct EncodaError: Error, CustomStringConvertible, Sendable {
-    public enum Code: String, Sendable, Codable {
+    public enum Code: String, Sendable, Codable, CaseIterable {
         case usage            // bad options or option combination
         case inputUnreadable  // INPUT missing, unreadable, not media
         case inputUnsupported // INPUT is media but cannot be encoded as asked (no video, odd size, ...)

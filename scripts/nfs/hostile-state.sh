@@ -19,7 +19,7 @@ expect() {
   if [ "$rc" = "$want" ] && grep -qE -- "$pattern" <<<"$out"; then ok "$name → exit $rc: $(grep -E -- "$pattern" <<<"$out" | head -1 | cut -c1-180)"
   else no "$name: wanted exit $want and /$pattern/, got exit $rc: $(echo "$out" | tail -2)"; fi
 }
-"$encoda" "$w/src/in.mkv" "$w/out.mkv" "$w/job" --encoder h264 --lossless --preset ultrafast --workers 1 --quiet \
+"$encoda" "$w/src/in.mkv" "$w/out.mkv" "$w/job" --encoder h264 --lossless --preset ultrafast --workers 1 --keep --quiet \
   || { no "the reference job did not encode"; exit 1; }
 chunks=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["chunks"]))' "$w/job/job.json")
 edit() { # COPY PYTHON-EXPR-ON-m
@@ -79,7 +79,7 @@ expect "status of a finished job" 0 "$chunks/$chunks chunks done" "$encoda" stat
 touch "$w/job/workers/live.json"; echo '{"host":"h","pid":1,"token":"t"}' > "$w/job/workers/live.json"
 expect "clean refuses while a worker is alive" 74 "workers are still active" "$encoda" clean "$w/job"
 rm "$w/job/workers/live.json"
-expect "clean removes the job" 0 "removed the job state" "$encoda" clean "$w/job"
+expect "clean removes the job" 0 "removed [0-9]+ file\\(s\\) encoda made" "$encoda" clean "$w/job"
 expect "status after clean" 74 "holds no job" "$encoda" status "$w/job"
 
 # worker --watch: one worker serves two jobs that live under a shared folder (inputs found relative to TMP) and
