@@ -56,7 +56,8 @@ edit h-encoda 'm["versions"]["encoda"] = "9.9.9"'
 expect "other encoda version" 78 "cannot take job .*encoda" "$encoda" worker "$w/h-encoda" --exit-when-idle
 
 # A hostile result record: its chunk file name leads out of TMP. It must not count as done.
-rm -rf "$w/h-result"; cp -r "$w/job" "$w/h-result"
+# (without the coordinator's record, which would report the finished job whatever the chunks say)
+rm -rf "$w/h-result"; cp -r "$w/job" "$w/h-result"; rm -f "$w/h-result/coordinator.json"
 python3 - "$w/h-result/results/00000.json" <<'PY'
 import json, sys
 p = sys.argv[1]; r = json.load(open(p)); r["file"] = "../../../../etc/passwd"; open(p, "w").write(json.dumps(r))
