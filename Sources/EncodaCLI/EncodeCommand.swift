@@ -15,7 +15,8 @@ struct EncoderOptions: ParsableArguments {
     var lossless = false
     @Option(name: .long, help: "Output pixel format: yuv420p (8-bit) or yuv420p10le (10-bit). Default: follows the source's bit depth.")
     var pixFmt: String?
-    @Option(name: .long, help: "Extra encoder parameters: SVT-AV1 key=value pairs, or an x264 option string (key=value:key=value).")
+    @Option(name: .long, parsing: .unconditional,
+            help: "Extra encoder parameters: SVT-AV1 key=value pairs, or an x264 option string (key=value:key=value). Av1an's spelling (\"--film-grain 8 --tune 0\") is read as film-grain=8:tune=0.")
     var encoderParams: String = ""
 
     /// Pure: the encode settings these options ask for, given the source bit depth.
@@ -130,6 +131,7 @@ struct EncodeCommand: ParsableCommand {
         try pictureOptions.check()
         _ = try muxOptions.settings()
         try JobSetup.checkOutputLocation(output)
+        try checkEncoderSettings()
         try Coordinator(command: self, scene: scene).run()
     }
 }

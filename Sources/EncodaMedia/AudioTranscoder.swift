@@ -95,7 +95,7 @@ final class AudioTranscoder {
         if let bitrate { e.pointee.bit_rate = Int64(bitrate) }
         e.pointee.flags |= AV_CODEC_FLAG_GLOBAL_HEADER
         var opts: OpaquePointer? = nil
-        for (k, v) in try parseKeyValuePairs(params) { av_dict_set(&opts, k, v, 0) }
+        for item in try EncoderParams.parse(params, option: "--audio-params") { av_dict_set(&opts, item.key, item.value, 0) }
         let ret = avcodec_open2(e, ecodec, &opts)
         let unused = av_dict_count(opts)
         av_dict_free(&opts)
