@@ -80,10 +80,16 @@ struct MuxOptions: ParsableArguments {
             bitrate = b
         }
         if !mux && (audioCodec != nil || audioBitrate != nil || !audioParams.isEmpty || noAudio) {
-            throw EncodaError(.usage, "--audio-codec, --audio-bitrate, --audio-params and --no-audio apply to --mux; add --mux")
+            // Name only the options given.
+            let given = [(audioCodec != nil, "--audio-codec"), (audioBitrate != nil, "--audio-bitrate"),
+                         (!audioParams.isEmpty, "--audio-params"), (noAudio, "--no-audio")].filter(\.0).map(\.1)
+            let list = given.count == 1 ? given[0] : given.dropLast().joined(separator: ", ") + " and " + given.last!
+            throw EncodaError(.usage, "\(list) \(given.count == 1 ? "applies" : "apply") to --mux; add --mux")
         }
         if audioCodec == .copy && (audioBitrate != nil || !audioParams.isEmpty) {
-            throw EncodaError(.usage, "--audio-codec copy keeps the audio as it is; --audio-bitrate and --audio-params need opus, aac or flac")
+            let given = audioBitrate != nil && !audioParams.isEmpty ? "--audio-bitrate and --audio-params need"
+                : audioBitrate != nil ? "--audio-bitrate needs" : "--audio-params needs"
+            throw EncodaError(.usage, "--audio-codec copy keeps the audio as it is; \(given) opus, aac or flac")
         }
         return AudioSettings(codec: audioCodec ?? .auto, bitrate: bitrate, params: audioParams, include: !noAudio)
     }

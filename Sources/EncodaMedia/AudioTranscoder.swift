@@ -101,7 +101,10 @@ final class AudioTranscoder {
         av_dict_free(&opts)
         if ret < 0 {
             av_channel_layout_uninit(&layout)
-            throw EncodaError(.usage, "the \(codec) encoder refused the settings for audio track #\(index) (\(layout.nb_channels) channels, \(rate) Hz, --audio-bitrate/--audio-params)", cause: libavErrorString(ret))
+            // Name only the options the user gave.
+            let given = [bitrate != nil ? "--audio-bitrate" : nil, params.isEmpty ? nil : "--audio-params"].compactMap { $0 }
+            let settings = given.isEmpty ? "" : ", " + given.joined(separator: " and ")
+            throw EncodaError(.usage, "the \(codec) encoder refused the settings for audio track #\(index) (\(layout.nb_channels) channels, \(rate) Hz\(settings))", cause: libavErrorString(ret))
         }
         if unused > 0 {
             av_channel_layout_uninit(&layout)
