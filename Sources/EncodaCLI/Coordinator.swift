@@ -111,9 +111,10 @@ struct Coordinator {
             let state: JobState
             state = try supervisor.runUntilFinished(stopWhen: { audioJob?.failed })
             if !state.quarantined.isEmpty {
-                let list = state.quarantined.keys.sorted().map { "chunk \(Chunk.name($0)) (frames \(manifest.chunks[$0].range)): \(state.quarantined[$0]!)" }
-                throw EncodaError(.chunkFailed, "\(state.quarantined.count) chunk(s) failed for good: " + list.joined(separator: "; ") +
-                                  ". The other \(state.done.count) chunks are kept in TMP; fix the cause, then `encoda clean TMP --quarantine` and re-run to retry them")
+                // One line however many chunks failed: the same error is told once, with the chunks it stopped.
+                let kept = state.done.isEmpty ? "No chunk is done yet" : "The \(state.done.count) chunks done are kept in TMP"
+                throw EncodaError(.chunkFailed, FailureSummary.line(state.quarantined) +
+                                  ". \(kept); fix the cause, then `encoda clean TMP --quarantine` and re-run to retry the failed ones")
             }
             // Every chunk is checked against its record (size, CRC-32, frame count) while it is joined, so each is
             // read once; one that does not match loses its record and is encoded again.
@@ -186,7 +187,9 @@ struct FarmOptions: ParsableArguments {
     func settings() throws -> FarmSettings {
         let f = FarmSettings(leaseSeconds: leaseSeconds, maxAttempts: maxAttempts)
         do { try f.validate() } catch let e as EncodaError {
-            throw EncodaError(.usage, "--lease-seconds/--max-attempts: \(e.message)")
+            // Name only the option that is out of range.
+            let leaseOK = leaseSeconds.isFinite && FarmSettings.leaseRange.contains(leaseSeconds)
+            throw EncodaError(.usage, "\(leaseOK ? "--max-attempts" : "--lease-seconds"): \(e.message)")
         }
         return f
     }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import EncodaMedia
 import EncodaModel
 
 /// `encoda` — shot-aware split-and-stitch AV1/H.264 encoding over a shared work folder.
@@ -7,7 +8,7 @@ public struct EncodaCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "encoda",
         abstract: "Shot-aware, frame-exact split-and-stitch AV1 (SVT-AV1) and H.264 (x264) encoding, farmed out through a shared folder.",
-        version: EncodaVersion.current,
+        version: VersionText.full,
         subcommands: [EncodeCommand.self, WorkerCommand.self, DetectCommand.self, StatusCommand.self, CleanCommand.self],
         defaultSubcommand: EncodeCommand.self)
     public init() {}
@@ -16,6 +17,7 @@ public struct EncodaCommand: ParsableCommand {
     public static func runMain() -> Never {
         do {
             var command = try parseAsRoot()
+            EncoderLogging.configure(quiet: (command as? QuietOption)?.quiet ?? false)
             try command.run()
             Foundation.exit(0)
         } catch let e as EncodaError {

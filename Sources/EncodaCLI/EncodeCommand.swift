@@ -15,7 +15,8 @@ struct EncoderOptions: ParsableArguments {
     var lossless = false
     @Option(name: .long, help: "Output pixel format: yuv420p (8-bit) or yuv420p10le (10-bit). Default: follows the source's bit depth.")
     var pixFmt: String?
-    @Option(name: .long, help: "Extra encoder parameters: SVT-AV1 key=value pairs, or an x264 option string (key=value:key=value).")
+    @Option(name: .long, parsing: .unconditional,
+            help: "Extra encoder parameters: SVT-AV1 key=value pairs, or an x264 option string (key=value:key=value). Av1an's spelling (\"--film-grain 8 --tune 0\") is read as film-grain=8:tune=0.")
     var encoderParams: String = ""
 
     /// Pure: the encode settings these options ask for, given the source bit depth.
@@ -79,10 +80,16 @@ struct MuxOptions: ParsableArguments {
             bitrate = b
         }
         if !mux && (audioCodec != nil || audioBitrate != nil || !audioParams.isEmpty || noAudio) {
-            throw EncodaError(.usage, "--audio-codec, --audio-bitrate, --audio-params and --no-audio apply to --mux; add --mux")
+            // Name only the options given.
+            let given = [(audioCodec != nil, "--audio-codec"), (audioBitrate != nil, "--audio-bitrate"),
+                         (!audioParams.isEmpty, "--audio-params"), (noAudio, "--no-audio")].filter(\.0).map(\.1)
+            let list = given.count == 1 ? given[0] : given.dropLast().joined(separator: ", ") + " and " + given.last!
+            throw EncodaError(.usage, "\(list) \(given.count == 1 ? "applies" : "apply") to --mux; add --mux")
         }
         if audioCodec == .copy && (audioBitrate != nil || !audioParams.isEmpty) {
-            throw EncodaError(.usage, "--audio-codec copy keeps the audio as it is; --audio-bitrate and --audio-params need opus, aac or flac")
+            let given = audioBitrate != nil && !audioParams.isEmpty ? "--audio-bitrate and --audio-params need"
+                : audioBitrate != nil ? "--audio-bitrate needs" : "--audio-params needs"
+            throw EncodaError(.usage, "--audio-codec copy keeps the audio as it is; \(given) opus, aac or flac")
         }
         return AudioSettings(codec: audioCodec ?? .auto, bitrate: bitrate, params: audioParams, include: !noAudio)
     }
@@ -135,6 +142,7 @@ struct EncodeCommand: ParsableCommand {
         _ = try muxOptions.settings()
         try JobSetup.checkOutputLocation(output)
         try OutputGuard.check(input: input, output: output, tmp: tmp, overwrite: overwrite || dryRun)
+        try checkEncoderSettings()
         try Coordinator(command: self, scene: scene).run()
     }
 }

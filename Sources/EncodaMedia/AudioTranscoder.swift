@@ -95,13 +95,16 @@ final class AudioTranscoder {
         if let bitrate { e.pointee.bit_rate = Int64(bitrate) }
         e.pointee.flags |= AV_CODEC_FLAG_GLOBAL_HEADER
         var opts: OpaquePointer? = nil
-        for (k, v) in try parseKeyValuePairs(params) { av_dict_set(&opts, k, v, 0) }
+        for item in try EncoderParams.parse(params, option: "--audio-params") { av_dict_set(&opts, item.key, item.value, 0) }
         let ret = avcodec_open2(e, ecodec, &opts)
         let unused = av_dict_count(opts)
         av_dict_free(&opts)
         if ret < 0 {
             av_channel_layout_uninit(&layout)
-            throw EncodaError(.usage, "the \(codec) encoder refused the settings for audio track #\(index) (\(layout.nb_channels) channels, \(rate) Hz, --audio-bitrate/--audio-params)", cause: libavErrorString(ret))
+            // Name only the options the user gave.
+            let given = [bitrate != nil ? "--audio-bitrate" : nil, params.isEmpty ? nil : "--audio-params"].compactMap { $0 }
+            let settings = given.isEmpty ? "" : ", " + given.joined(separator: " and ")
+            throw EncodaError(.usage, "the \(codec) encoder refused the settings for audio track #\(index) (\(layout.nb_channels) channels, \(rate) Hz\(settings))", cause: libavErrorString(ret))
         }
         if unused > 0 {
             av_channel_layout_uninit(&layout)

@@ -9,24 +9,83 @@ final class SvtAv1Encoder: VideoEncoder {
     private let bitDepth: Int
     private var io = EbSvtIOFormat()
     private var input = EbBufferHeaderType()
+    private var sentEndOfStream = false
+    private var sentPicture = false
+    private let width: Int
+    private let height: Int
 
     static var libraryVersion: String { String(cString: svt_av1_get_version()) }
 
-    init(_ c: EncoderConfiguration) throws {
+    /// `diagnose`: find out why a refused configuration is refused (SVT-AV1 says so only in its log, which is
+    /// captured for the message) and which --encoder-params item caused it. For the plan step, while no other
+    /// thread writes to stderr; see `StderrCapture`.
+    init(_ c: EncoderConfiguration, diagnose: Swift.Bool = false) throws {
         bitDepth = c.settings.bitDepth
-        var cfg = EbSvtAv1EncConfiguration()
-        var h: UnsafeMutablePointer<EbComponentType>? = nil
-        var ret = svt_av1_enc_init_handle(&h, nil, &cfg)
-        guard ret == EB_ErrorNone, let h else {
-            throw EncodaError(.encoder, "SVT-AV1 could not start (error \(ret.rawValue)); check that libsvtav1enc is installed")
+        width = c.width
+        height = c.height
+        let params = try EncoderParams.parse(c.settings.encoderParams)
+        let capture = diagnose ? StderrCapture() : nil
+        var captured: (errors: [String], others: [String])? = nil
+        // Ends the capture (once) and passes on the lines that are not errors (warnings, at encoda's level).
+        func endCapture() -> [String] {
+            if captured == nil, let capture {
+                let lines = StderrCapture.splitSvtLog(capture.end())
+                // The culprit search repeats the lines of the first attempt.
+                captured = (lines.errors.uniqued(), lines.others.uniqued())
+                for line in captured!.others { FileHandle.standardError.write(Data((line + "\n").utf8)) }
+            }
+            return captured?.errors ?? []
         }
+        defer { _ = endCapture() }
+
+        var cfg = EbSvtAv1EncConfiguration()
+        let h = try Self.makeHandle(&cfg)
         handle = h
+        Self.apply(c, to: &cfg)
+        for p in params {
+            let r = svt_av1_enc_parse_parameter(&cfg, p.key, p.value)
+            if r != EB_ErrorNone {
+                svt_av1_enc_deinit_handle(h); handle = nil
+                throw Self.parameterError(p, config: cfg, reasons: endCapture())
+            }
+        }
+        var ret = svt_av1_enc_set_parameter(h, &cfg)
+        if ret != EB_ErrorNone {
+            svt_av1_enc_deinit_handle(h); handle = nil
+            let culprit = diagnose ? Self.culprit(c, params) : nil
+            throw Self.configurationError(c, params, ret, culprit: culprit, reasons: endCapture())
+        }
+        ret = svt_av1_enc_init(h)
+        if ret != EB_ErrorNone {
+            svt_av1_enc_deinit_handle(h); handle = nil
+            let reasons = endCapture()
+            throw EncodaError(.encoder, "SVT-AV1 failed to initialise (\(SvtAv1Error.describe(ret)))" +
+                              (reasons.isEmpty ? "" : ": " + reasons.joined(separator: "; ")))
+        }
+        var header: UnsafeMutablePointer<EbBufferHeaderType>? = nil
+        if svt_av1_enc_stream_header(h, &header) == EB_ErrorNone, let header {
+            extradata = Array(UnsafeBufferPointer(start: header.pointee.p_buffer, count: Int(header.pointee.n_filled_len)))
+            svt_av1_enc_stream_header_release(header)
+        }
+    }
+
+    private static func makeHandle(_ cfg: inout EbSvtAv1EncConfiguration) throws -> UnsafeMutablePointer<EbComponentType> {
+        var h: UnsafeMutablePointer<EbComponentType>? = nil
+        let ret = svt_av1_enc_init_handle(&h, nil, &cfg)
+        guard ret == EB_ErrorNone, let h else {
+            throw EncodaError(.encoder, "SVT-AV1 could not start (\(SvtAv1Error.describe(ret))); check that libsvtav1enc is installed")
+        }
+        return h
+    }
+
+    /// encoda's settings, before --encoder-params (which may override them).
+    private static func apply(_ c: EncoderConfiguration, to cfg: inout EbSvtAv1EncConfiguration) {
         cfg.enc_mode = Int8(Int(c.settings.preset) ?? 8)
         cfg.source_width = UInt32(c.width)
         cfg.source_height = UInt32(c.height)
         cfg.frame_rate_numerator = UInt32(c.video.frameRate.num)
         cfg.frame_rate_denominator = UInt32(c.video.frameRate.den)
-        cfg.encoder_bit_depth = UInt32(bitDepth)
+        cfg.encoder_bit_depth = UInt32(c.settings.bitDepth)
         cfg.encoder_color_format = EB_YUV420
         cfg.rate_control_mode = 0
         cfg.qp = UInt32(c.settings.crf.rounded())
@@ -43,32 +102,62 @@ final class SvtAv1Encoder: VideoEncoder {
         cfg.color_range = c.video.colorRange == 2 ? EB_CR_FULL_RANGE : EB_CR_STUDIO_RANGE
         if c.video.chromaLocation == 1 { cfg.chroma_sample_position = EB_CSP_VERTICAL }
         else if c.video.chromaLocation == 3 { cfg.chroma_sample_position = EB_CSP_COLOCATED }
-        for (k, v) in try parseKeyValuePairs(c.settings.encoderParams) {
-            let r = svt_av1_enc_parse_parameter(&cfg, k, v)
-            if r != EB_ErrorNone {
-                svt_av1_enc_deinit_handle(h); handle = nil
-                throw EncodaError(.usage, "SVT-AV1 does not accept --encoder-params \(k)=\(v); see SvtAv1EncApp --help for parameter names")
-            }
+    }
+
+    /// svt_av1_enc_parse_parameter refused an item: an unknown name, or a value it cannot read. Which of the two
+    /// is told by trying the name with the values most parameters take.
+    private static func parameterError(_ p: EncoderParam, config: EbSvtAv1EncConfiguration, reasons: [String]) -> EncodaError {
+        var scratch = config
+        let known = ["0", "1"].contains { (value: String) in svt_av1_enc_parse_parameter(&scratch, p.key, value) == EB_ErrorNone }
+        let item = p.written == p.description ? p.written : "\(p.written) (read as \(p.description))"
+        let why = reasons.isEmpty ? "" : " (" + reasons.joined(separator: "; ") + ")"
+        if known {
+            return EncodaError(.usage, "--encoder-params \(item): SVT-AV1 cannot use the value \(p.value) for \(p.key)\(why); see SvtAv1EncApp --help for its values")
         }
-        ret = svt_av1_enc_set_parameter(h, &cfg)
-        if ret != EB_ErrorNone {
-            svt_av1_enc_deinit_handle(h); handle = nil
-            throw EncodaError(.encoder, "SVT-AV1 rejected the configuration (error 0x\(String(ret.rawValue, radix: 16))); check --preset, --crf and --encoder-params")
+        return EncodaError(.usage, "--encoder-params \(item): SVT-AV1 has no parameter named \(p.key)\(why); see SvtAv1EncApp --help for the names, written key=value (e.g. film-grain=8)")
+    }
+
+    /// The index of the first --encoder-params item with which svt_av1_enc_set_parameter refuses the configuration
+    /// (-1: encoda's own settings are refused already); nil when it cannot be told.
+    private static func culprit(_ c: EncoderConfiguration, _ params: [EncoderParam]) -> Int? {
+        for k in 0...params.count {
+            var cfg = EbSvtAv1EncConfiguration()
+            guard let h = try? makeHandle(&cfg) else { return nil }
+            defer { svt_av1_enc_deinit_handle(h) }
+            apply(c, to: &cfg)
+            for p in params.prefix(k) where svt_av1_enc_parse_parameter(&cfg, p.key, p.value) != EB_ErrorNone { return nil }
+            if svt_av1_enc_set_parameter(h, &cfg) != EB_ErrorNone { return k - 1 }
         }
-        ret = svt_av1_enc_init(h)
-        if ret != EB_ErrorNone {
-            svt_av1_enc_deinit_handle(h); handle = nil
-            throw EncodaError(.encoder, "SVT-AV1 failed to initialise (error 0x\(String(ret.rawValue, radix: 16)))")
+        return nil
+    }
+
+    private static func configurationError(_ c: EncoderConfiguration, _ params: [EncoderParam], _ ret: EbErrorType,
+                                           culprit: Int?, reasons: [String]) -> EncodaError {
+        let code = SvtAv1Error.describe(ret)
+        let why = reasons.isEmpty ? "" : reasons.joined(separator: "; ") + " "
+        let own = "preset \(c.settings.preset), crf \(Int(c.settings.crf.rounded())), \(c.settings.bitDepth)-bit, \(c.width)x\(c.height)"
+        if let k = culprit, k >= 0 {
+            let p = params[k]
+            let item = p.written == p.description ? p.written : "\(p.written) (read as \(p.description))"
+            return EncodaError(.usage, "--encoder-params \(item): SVT-AV1 refused it: \(why)(\(code)); change or remove \(p.key)")
         }
-        var header: UnsafeMutablePointer<EbBufferHeaderType>? = nil
-        if svt_av1_enc_stream_header(h, &header) == EB_ErrorNone, let header {
-            extradata = Array(UnsafeBufferPointer(start: header.pointee.p_buffer, count: Int(header.pointee.n_filled_len)))
-            svt_av1_enc_stream_header_release(header)
+        if culprit == -1 {
+            return EncodaError(.encoder, "SVT-AV1 refused the configuration encoda made (\(own)): \(why)(\(code)); this is a bug, please report it")
         }
+        let hint = params.isEmpty ? "encoda set \(own)" : "check --encoder-params \(EncoderParams.canonical(params))"
+        return EncodaError(params.isEmpty ? .encoder : .usage,
+                           "SVT-AV1 refused the configuration: \(why.isEmpty ? "its log above says why " : why)(\(code)); \(hint)")
     }
 
     deinit {
         if let handle {
+            // svt_av1_enc_deinit waits for the end of the stream (1.4.1), and the end of a stream without pictures
+            // never comes: an encoder closed before `finish` (the plan step's check, a chunk that failed before
+            // or after its first frame) hung there. It gets a blank picture if it has none, then the end.
+            if !sentEndOfStream {
+                if !sentPicture { sendBlankPicture() }
+                if Self.sendEndOfStream(handle) == EB_ErrorNone { try? drain(done: true) { _ in } }
+            }
             svt_av1_enc_deinit(handle)
             svt_av1_enc_deinit_handle(handle)
         }
@@ -94,19 +183,44 @@ final class SvtAv1Encoder: VideoEncoder {
             input.metadata = nil
             input.pic_type = forceKeyframe ? EB_AV1_KEY_PICTURE : EB_AV1_INVALID_PICTURE
             let r = svt_av1_enc_send_picture(handle, &input)
-            if r != EB_ErrorNone { throw EncodaError(.encoder, "SVT-AV1 refused a picture (error 0x\(String(r.rawValue, radix: 16)))") }
+            sentPicture = true
+            if r != EB_ErrorNone { throw EncodaError(.encoder, "SVT-AV1 refused a picture (\(SvtAv1Error.describe(r)))") }
         }
         try drain(done: false, output)
     }
 
     func finish(output: (EncodedPacket) throws -> Void) throws {
+        sentEndOfStream = true
+        let r = Self.sendEndOfStream(handle)
+        if r != EB_ErrorNone { throw EncodaError(.encoder, "SVT-AV1 refused end of stream (\(SvtAv1Error.describe(r)))") }
+        try drain(done: true, output)
+    }
+
+    /// One mid-grey picture of the configured size, for an encoder that must see one before it can be closed.
+    private func sendBlankPicture() {
+        let bytes = bitDepth > 8 ? 2 : 1
+        let luma = UnsafeMutablePointer<UInt8>.allocate(capacity: width * height * bytes)
+        let chroma = UnsafeMutablePointer<UInt8>.allocate(capacity: (width / 2) * (height / 2) * bytes)
+        defer { luma.deallocate(); chroma.deallocate() }
+        if bytes == 1 {
+            luma.initialize(repeating: 128, count: width * height)
+            chroma.initialize(repeating: 128, count: (width / 2) * (height / 2))
+        } else {
+            // 512 in little-endian 16-bit samples.
+            for i in 0..<(width * height) { luma[2 * i] = 0; luma[2 * i + 1] = 2 }
+            for i in 0..<((width / 2) * (height / 2)) { chroma[2 * i] = 0; chroma[2 * i + 1] = 2 }
+        }
+        let picture = PictureRef(planes: (luma, chroma, chroma), strides: (width * bytes, width / 2 * bytes, width / 2 * bytes),
+                                 width: width, height: height)
+        try? encode(picture, pts: 0, forceKeyframe: false) { _ in }
+    }
+
+    private static func sendEndOfStream(_ handle: UnsafeMutablePointer<EbComponentType>?) -> EbErrorType {
         var eos = EbBufferHeaderType()
         eos.size = UInt32(MemoryLayout<EbBufferHeaderType>.size)
         eos.flags = UInt32(EB_BUFFERFLAG_EOS)
         eos.pic_type = EB_AV1_INVALID_PICTURE
-        let r = svt_av1_enc_send_picture(handle, &eos)
-        if r != EB_ErrorNone { throw EncodaError(.encoder, "SVT-AV1 refused end of stream (error 0x\(String(r.rawValue, radix: 16)))") }
-        try drain(done: true, output)
+        return svt_av1_enc_send_picture(handle, &eos)
     }
 
     private func drain(done: Swift.Bool, _ output: (EncodedPacket) throws -> Void) throws {
@@ -115,7 +229,7 @@ final class SvtAv1Encoder: VideoEncoder {
             let r = svt_av1_enc_get_packet(handle, &pkt, done ? 1 : 0)
             if r == EB_NoErrorEmptyQueue { return }
             guard r == EB_ErrorNone, pkt != nil else {
-                throw EncodaError(.encoder, "SVT-AV1 failed while encoding (error 0x\(String(r.rawValue, radix: 16)))")
+                throw EncodaError(.encoder, "SVT-AV1 failed while encoding (\(SvtAv1Error.describe(r)))")
             }
             let flags = pkt!.pointee.flags
             if (flags & UInt32(EB_BUFFERFLAG_ERROR_MASK)) != 0 {

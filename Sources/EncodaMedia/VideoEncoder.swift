@@ -39,25 +39,43 @@ struct EncoderConfiguration {
 }
 
 enum EncoderFactory {
-    static func make(_ config: EncoderConfiguration) throws -> VideoEncoder {
+    /// `diagnose`: see `EncoderCheck`.
+    static func make(_ config: EncoderConfiguration, diagnose: Bool = false) throws -> VideoEncoder {
         switch config.settings.encoder {
-        case .av1: return try SvtAv1Encoder(config)
-        case .h264: return try X264Encoder(config)
+        case .av1: return try SvtAv1Encoder(config, diagnose: diagnose)
+        case .h264: return try X264Encoder(config, diagnose: diagnose)
         }
     }
 }
 
-/// Splits "key=value" pairs separated by ':' or whitespace (SVT-AV1 and x264 option strings).
-func parseKeyValuePairs(_ text: String) throws -> [(String, String)] {
-    var out: [(String, String)] = []
-    for item in text.split(whereSeparator: { $0 == ":" || $0 == " " || $0 == "\n" }) {
-        let s = String(item)
-        if s.isEmpty { continue }
-        let parts = s.split(separator: "=", maxSplits: 1).map(String.init)
-        var key = parts[0]
-        while key.hasPrefix("-") { key.removeFirst() }
-        guard !key.isEmpty else { throw EncodaError(.usage, "--encoder-params item '\(s)' has no name; write key=value") }
-        out.append((key, parts.count > 1 ? parts[1] : "1"))
+/// The plan step's check of the encoder settings: the encoder is opened once with everything a chunk's encoder
+/// gets (preset, crf, pixel format, lossless, --encoder-params) and closed again, so that a bad parameter fails
+/// before the scene pass, with one line that names it, and not in every chunk's attempts.
+public enum EncoderCheck {
+    /// INPUT's picture is probed without decoding; explicit --crop and --scale apply, --autocrop cannot be known
+    /// yet. An INPUT that cannot be probed or encoded is not reported here (the plan says why, as before): the
+    /// check then uses a 64x64 picture.
+    /// `settings` makes the settings for the source's bit depth (8 when INPUT cannot be probed).
+    public static func run(input: String, settings: (_ sourceBitDepth: Int) throws -> EncodeSettings) throws {
+        LibavLogging.quiet()
+        var video = VideoFacts(width: 64, height: 64, pixelFormat: "yuv420p", bitDepth: 8, timeBase: Rational(1, 25),
+                               frameRate: Rational(25, 1), sampleAspectRatio: Rational(1, 1), colorPrimaries: 2,
+                               colorTransfer: 2, colorMatrix: 2, colorRange: 0, chromaLocation: 0, codecName: "none",
+                               streamIndex: 0)
+        var s = try settings(8)
+        if let (demuxer, facts) = try? InputProbe.open(input), (try? InputProbe.checkEncodable(facts, encoder: s.encoder)) != nil {
+            _ = demuxer
+            video = facts
+            s = try settings(facts.bitDepth)
+        }
+        var picture = try? OutputPicture.make(source: video, settings: s)
+        if picture == nil {
+            s.crop = nil; s.scaleHeight = nil
+            picture = try OutputPicture.make(source: video, settings: s)
+        }
+        let colour = ColourConversion(source: video, picture: picture!)
+        let encoder = try EncoderFactory.make(EncoderConfiguration(settings: s, video: colour.encoded, width: picture!.width,
+                                                                   height: picture!.height, threads: 1), diagnose: true)
+        _ = encoder
     }
-    return out
 }

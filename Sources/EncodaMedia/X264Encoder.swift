@@ -11,51 +11,27 @@ final class X264Encoder: VideoEncoder {
 
     static var libraryVersion: String { "\(encoda_x264_build())" }
 
-    init(_ c: EncoderConfiguration) throws {
-        var p = x264_param_t()
+    /// Where this encoder's log lines go (x264 keeps the pointer); freed after the encoder is closed.
+    private let log: UnsafeMutablePointer<encoda_x264_log>
+
+    /// `diagnose`: when x264 refuses the configuration, find which --encoder-params item caused it (the plan step).
+    init(_ c: EncoderConfiguration, diagnose: Bool = false) throws {
         let s = c.settings
-        guard x264_param_default_preset(&p, s.preset, nil) == 0 else {
-            throw EncodaError(.usage, "x264 does not know --preset \(s.preset)")
-        }
         highDepth = s.bitDepth > 8
-        p.i_bitdepth = Int32(s.bitDepth)
-        p.i_csp = X264_CSP_I420 | (highDepth ? X264_CSP_HIGH_DEPTH : 0)
-        p.i_width = Int32(c.width)
-        p.i_height = Int32(c.height)
-        p.i_fps_num = UInt32(c.video.frameRate.num)
-        p.i_fps_den = UInt32(c.video.frameRate.den)
-        p.i_timebase_num = UInt32(c.video.frameRate.den)
-        p.i_timebase_den = UInt32(c.video.frameRate.num)
-        p.b_vfr_input = 0
-        p.i_threads = Int32(max(1, c.threads))
-        p.i_log_level = X264_LOG_NONE
-        // Length-prefixed NAL units with an avcC record (see AVCConfiguration): what MP4 and Matroska store, so
-        // the join copies packets as they are. SPS/PPS are still repeated at every keyframe, so each chunk
-        // decodes on its own.
-        p.b_annexb = 0
-        p.b_repeat_headers = 1
-        p.vui.i_sar_width = Int32(c.video.sampleAspectRatio.num)
-        p.vui.i_sar_height = Int32(c.video.sampleAspectRatio.den)
-        p.vui.i_colorprim = Int32(c.video.colorPrimaries)
-        p.vui.i_transfer = Int32(c.video.colorTransfer)
-        p.vui.i_colmatrix = Int32(c.video.colorMatrix)
-        p.vui.b_fullrange = c.video.colorRange == 2 ? 1 : 0
-        if c.video.chromaLocation > 0 { p.vui.i_chroma_loc = Int32(c.video.chromaLocation - 1) }
-        if s.lossless {
-            p.rc.i_rc_method = X264_RC_CQP
-            p.rc.i_qp_constant = 0
-        } else {
-            p.rc.i_rc_method = X264_RC_CRF
-            p.rc.f_rf_constant = Float(s.crf)
-        }
-        for (k, v) in try parseKeyValuePairs(s.encoderParams) {
-            if x264_param_parse(&p, k, v) != 0 {
-                throw EncodaError(.usage, "x264 does not accept --encoder-params \(k)=\(v); see x264 --fullhelp for option names")
-            }
-        }
-        if !s.lossless && s.bitDepth == 8 { _ = x264_param_apply_profile(&p, "high") }
-        guard let h = encoda_x264_encoder_open(&p) else {
-            throw EncodaError(.encoder, "x264 rejected the configuration; check --preset, --crf, --pix-fmt and --encoder-params")
+        log = .allocate(capacity: 1)
+        log.initialize(to: encoda_x264_log())
+        log.pointee.print_level = EncoderLogging.x264Level
+        // From here on, a throw runs deinit, which frees `log`.
+        let params = try EncoderParams.parse(s.encoderParams)
+        var p = x264_param_t()
+        try Self.configure(&p, c, params, log: log)
+        // Errors while opening become part of the message instead of log lines.
+        log.pointee.collect_errors = 1
+        let opened = encoda_x264_encoder_open(&p)
+        log.pointee.collect_errors = 0
+        guard let h = opened else {
+            let reasons = withUnsafeBytes(of: &log.pointee.errors) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
+            throw Self.configurationError(c, params, reasons: reasons, culprit: diagnose ? Self.culprit(c, params) : nil)
         }
         handle = h
         var nals: UnsafeMutablePointer<x264_nal_t>? = nil
@@ -78,7 +54,91 @@ final class X264Encoder: VideoEncoder {
         picture.img.i_plane = 3
     }
 
-    deinit { if let handle { x264_encoder_close(handle) } }
+    /// encoda's settings, then the --encoder-params items (`params`, in order; they may override encoda's).
+    private static func configure(_ p: inout x264_param_t, _ c: EncoderConfiguration, _ params: some Collection<EncoderParam>,
+                                  log: UnsafeMutablePointer<encoda_x264_log>) throws {
+        let s = c.settings
+        guard x264_param_default_preset(&p, s.preset, nil) == 0 else {
+            throw EncodaError(.usage, "x264 does not know --preset \(s.preset)")
+        }
+        p.i_bitdepth = Int32(s.bitDepth)
+        p.i_csp = X264_CSP_I420 | (s.bitDepth > 8 ? X264_CSP_HIGH_DEPTH : 0)
+        p.i_width = Int32(c.width)
+        p.i_height = Int32(c.height)
+        p.i_fps_num = UInt32(c.video.frameRate.num)
+        p.i_fps_den = UInt32(c.video.frameRate.den)
+        p.i_timebase_num = UInt32(c.video.frameRate.den)
+        p.i_timebase_den = UInt32(c.video.frameRate.num)
+        p.b_vfr_input = 0
+        p.i_threads = Int32(max(1, c.threads))
+        // x264's own lines at encoda's level (warnings, or errors only with --quiet), never its info lines.
+        encoda_x264_set_log(&p, log)
+        // Length-prefixed NAL units with an avcC record (see AVCConfiguration): what MP4 and Matroska store, so
+        // the join copies packets as they are. SPS/PPS are still repeated at every keyframe, so each chunk
+        // decodes on its own.
+        p.b_annexb = 0
+        p.b_repeat_headers = 1
+        p.vui.i_sar_width = Int32(c.video.sampleAspectRatio.num)
+        p.vui.i_sar_height = Int32(c.video.sampleAspectRatio.den)
+        p.vui.i_colorprim = Int32(c.video.colorPrimaries)
+        p.vui.i_transfer = Int32(c.video.colorTransfer)
+        p.vui.i_colmatrix = Int32(c.video.colorMatrix)
+        p.vui.b_fullrange = c.video.colorRange == 2 ? 1 : 0
+        if c.video.chromaLocation > 0 { p.vui.i_chroma_loc = Int32(c.video.chromaLocation - 1) }
+        if s.lossless {
+            p.rc.i_rc_method = X264_RC_CQP
+            p.rc.i_qp_constant = 0
+        } else {
+            p.rc.i_rc_method = X264_RC_CRF
+            p.rc.f_rf_constant = Float(s.crf)
+        }
+        for item in params {
+            let r = x264_param_parse(&p, item.key, item.value)
+            if r == 0 { continue }
+            let written = item.written == item.description ? item.written : "\(item.written) (read as \(item.description))"
+            if r == X264_PARAM_BAD_NAME {
+                throw EncodaError(.usage, "--encoder-params \(written): x264 has no option named \(item.key); see x264 --fullhelp for the names, written key=value (e.g. bframes=5)")
+            }
+            throw EncodaError(.usage, "--encoder-params \(written): x264 cannot use the value \(item.value) for \(item.key); see x264 --fullhelp for its values")
+        }
+        if !s.lossless && s.bitDepth == 8 { _ = x264_param_apply_profile(&p, "high") }
+    }
+
+    /// The index of the first --encoder-params item with which x264 cannot open (-1: encoda's own settings fail
+    /// already); nil when it cannot be told.
+    private static func culprit(_ c: EncoderConfiguration, _ params: [EncoderParam]) -> Int? {
+        let log = UnsafeMutablePointer<encoda_x264_log>.allocate(capacity: 1)
+        defer { log.deallocate() }
+        for k in 0...params.count {
+            log.initialize(to: encoda_x264_log())
+            log.pointee.collect_errors = 1
+            var p = x264_param_t()
+            guard (try? configure(&p, c, params.prefix(k), log: log)) != nil else { return nil }
+            guard let h = encoda_x264_encoder_open(&p) else { return k - 1 }
+            x264_encoder_close(h)
+        }
+        return nil
+    }
+
+    private static func configurationError(_ c: EncoderConfiguration, _ params: [EncoderParam], reasons: String, culprit: Int?) -> EncodaError {
+        let s = c.settings
+        let why = reasons.isEmpty ? "" : ": " + reasons
+        let own = "preset \(s.preset), \(s.lossless ? "lossless" : "crf \(s.crf)"), \(s.pixelFormat), \(c.width)x\(c.height)"
+        if let k = culprit, k >= 0 {
+            let p = params[k]
+            let item = p.written == p.description ? p.written : "\(p.written) (read as \(p.description))"
+            return EncodaError(.usage, "--encoder-params \(item): x264 refused it\(why); change or remove \(p.key)")
+        }
+        if culprit == -1 || params.isEmpty {
+            return EncodaError(.encoder, "x264 refused the configuration encoda made (\(own))\(why)")
+        }
+        return EncodaError(.usage, "x264 refused the configuration\(why); check --encoder-params \(EncoderParams.canonical(params))")
+    }
+
+    deinit {
+        if let handle { x264_encoder_close(handle) }
+        log.deallocate()
+    }
 
     func encode(_ pic: PictureRef, pts: Int64, forceKeyframe: Bool, output: (EncodedPacket) throws -> Void) throws {
         picture.img.plane.0 = pic.planes.0

@@ -35,6 +35,9 @@ public struct EncodeSettings: Codable, Sendable, Hashable {
     public static let x264Presets = ["ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow", "placebo"]
     public static let pixelFormats = ["yuv420p", "yuv420p10le"]
 
+    /// --crf as the user would write it: 30, not 30.0.
+    private var crfText: String { crf.isFinite && crf == crf.rounded() && abs(crf) < 1e9 ? String(Int(crf)) : String(crf) }
+
     /// Checks the combination; throws a usage error naming the fix.
     public func validate() throws {
         switch encoder {
@@ -42,13 +45,14 @@ public struct EncodeSettings: Codable, Sendable, Hashable {
             guard let p = Int(preset), (-1...13).contains(p) else {
                 throw EncodaError(.usage, "--preset \(preset) is not an SVT-AV1 preset; use a number from 0 (slowest) to 13 (fastest)")
             }
-            guard (1...63).contains(crf) else { throw EncodaError(.usage, "--crf \(crf) is out of range for av1; use 1…63") }
+            // First: --lossless stands for crf 0, which is out of range for av1, and the user gave no --crf.
             if lossless { throw EncodaError(.usage, "--lossless needs --encoder h264; SVT-AV1 has no lossless mode") }
+            guard (1...63).contains(crf) else { throw EncodaError(.usage, "--crf \(crfText) is out of range for av1; use 1…63") }
         case .h264:
             guard Self.x264Presets.contains(preset) else {
                 throw EncodaError(.usage, "--preset \(preset) is not an x264 preset; use one of \(Self.x264Presets.joined(separator: ", "))")
             }
-            guard (0...51).contains(crf) else { throw EncodaError(.usage, "--crf \(crf) is out of range for h264; use 0…51") }
+            guard (0...51).contains(crf) else { throw EncodaError(.usage, "--crf \(crfText) is out of range for h264; use 0…51") }
         }
         guard Self.pixelFormats.contains(pixelFormat) else {
             throw EncodaError(.usage, "--pix-fmt \(pixelFormat) is not supported; use yuv420p (8-bit) or yuv420p10le (10-bit)")

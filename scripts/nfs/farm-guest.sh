@@ -176,7 +176,7 @@ bw=$!
 wait "$coord"; rc=$?
 wait "$bw"; brc=$?
 chunks=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["chunks"]))' "$J/job.json")
-if [ "$rc" = 70 ] && grep -q "chunk 00001 (frames" "$logs/fail-run1.log" && [ -f "$J/quarantine/00001.json" ]; then
+if [ "$rc" = 70 ] && grep -q "1 chunk (00001) failed" "$logs/fail-run1.log" && [ -f "$J/quarantine/00001.json" ]; then
   pass "coordinator exit 70 naming it: $(grep -o 'error: .*' "$logs/fail-run1.log" | cut -c1-200)"
 else fail "quarantine: coordinator exit $rc: $(tail -2 "$logs/fail-run1.log")"; fi
 kept=$(ls "$J/results" | grep -c '^[0-9]*\.json$')
