@@ -35,10 +35,23 @@ final class AudioTranscoder {
         codecName = codec
         let par = stream.pointee.codecpar!
         inTimeBase = stream.pointee.time_base
+        let pairs = try parseKeyValuePairs(params)
+        // Until every stored property is set, a throw does not run deinit: the codec contexts allocated here are
+        // freed by this defer instead, exactly once. `owned` turns it off on the last line, where deinit takes over.
+        var owned = false
+        var decoderToFree: UnsafeMutablePointer<AVCodecContext>? = nil
+        var encoderToFree: UnsafeMutablePointer<AVCodecContext>? = nil
+        defer {
+            if !owned {
+                avcodec_free_context(&decoderToFree)
+                avcodec_free_context(&encoderToFree)
+            }
+        }
         guard let dcodec = avcodec_find_decoder(par.pointee.codec_id),
               let d = avcodec_alloc_context3(dcodec) else {
             throw EncodaError(.inputUnsupported, "audio track #\(index) of INPUT cannot be decoded by this libav; use --no-audio")
         }
+        decoderToFree = d
         dec = d
         try check(avcodec_parameters_to_context(d, par), .inputUnsupported, "audio track #\(index) of INPUT has unusable parameters")
         d.pointee.pkt_timebase = stream.pointee.time_base
@@ -47,6 +60,7 @@ final class AudioTranscoder {
         guard let ecodec = MuxPlanner.encoderFor(codec), let e = avcodec_alloc_context3(ecodec) else {
             throw EncodaError(.usage, "this libavcodec has no \(codec) encoder; choose another --audio-codec")
         }
+        encoderToFree = e
         enc = e
         // Sample rate: the source's when the encoder takes it, else the nearest it offers (opus: 48 kHz).
         var rate = Int(d.pointee.sample_rate)
@@ -95,7 +109,7 @@ final class AudioTranscoder {
         if let bitrate { e.pointee.bit_rate = Int64(bitrate) }
         e.pointee.flags |= AV_CODEC_FLAG_GLOBAL_HEADER
         var opts: OpaquePointer? = nil
-        for (k, v) in try parseKeyValuePairs(params) { av_dict_set(&opts, k, v, 0) }
+        for (k, v) in pairs { av_dict_set(&opts, k, v, 0) }
         let ret = avcodec_open2(e, ecodec, &opts)
         let unused = av_dict_count(opts)
         av_dict_free(&opts)
@@ -114,6 +128,7 @@ final class AudioTranscoder {
         av_channel_layout_uninit(&layout)
         startSeconds = start
         totalSamples = Int64(((end - start) * Double(rate)).rounded())
+        owned = true
     }
 
     deinit {
