@@ -3,7 +3,8 @@ import XCTest
 
 /// No input crashes encoda. Small real clips in four containers are damaged in ways a copy, a download or a disk
 /// really damages files (cut short, flipped bytes, zeroed ranges, broken headers and indexes), derived from a fixed
-/// seed so every run sees the same files. Each one goes through `detect` and through an encode. Every run must end
+/// seed so every run sees the same files. Each one goes through `detect`, an encode of the video alone, and an encode
+/// with `--mux` (audio copied for even-numbered files, re-encoded to Opus for odd ones). Every run must end
 /// with exit 0 or a clean error: a non-zero exit with one `encoda: error:` line, no OUTPUT and INPUT untouched.
 /// A run that exits 0 must have written every frame it planned. Death by a signal fails the test, in the
 /// coordinator and in the workers it starts.
@@ -116,14 +117,17 @@ final class DamagedInputTests: XCTestCase {
     /// Why a run does not meet the promise, or nil when it does. `output` is nil for `detect`.
     private func violation(_ r: Tool.Result, input: String, inputBytes: Data, output: String?, tmp: String) -> String? {
         if r.reason == .uncaughtSignal { return "killed by signal \(r.status): \(r.stderr.prefix(600))" }
-        // Workers run as child processes, each logging into TMP/logs; a crashed one is restarted, so look there too.
-        let logs = (try? FileManager.default.contentsOfDirectory(atPath: tmp + "/logs")) ?? []
+        // Workers run as child processes, each logging into TMP/logs. The coordinator silently restarts one that died
+        // without an error of its own, so a crash shows as the crash report in its log, or as a second worker log
+        // (with --workers 1 and nothing interrupting, a worker is only restarted when it died).
+        let logs = ((try? FileManager.default.contentsOfDirectory(atPath: tmp + "/logs")) ?? []).filter { $0.hasPrefix("worker-") }
         for name in logs {
             let text = (try? String(contentsOfFile: tmp + "/logs/" + name, encoding: .utf8)) ?? ""
             if text.contains("Program crashed") || text.contains("*** Signal") || text.contains("Fatal error") {
                 return "a worker crashed (TMP/logs/\(name)): \(text.suffix(600))"
             }
         }
+        if logs.count > 1 { return "a worker died and was restarted \(logs.count - 1) time(s); see \(tmp)/logs" }
         if (try? Data(contentsOf: URL(fileURLWithPath: input))) != inputBytes { return "INPUT's bytes changed" }
         let lines = r.stderr.split(separator: "\n").filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
         if let stray = lines.first(where: { !$0.hasPrefix("encoda") }) { return "stderr has a line that is not encoda's: \(stray)" }
@@ -180,17 +184,20 @@ final class DamagedInputTests: XCTestCase {
 
         // Failing inputs are kept beside the generated clips, so they can be run again by hand.
         let keep = Clips.dir + "/damaged-failures"
-        var signals = 0
-        var tally: [String: (ok: Int, clean: Int)] = ["detect": (0, 0), "encode": (0, 0)]
+        var signals = 0, runsPerFile = 0
+        var tally: [String: (ok: Int, clean: Int)] = ["detect": (0, 0), "encode": (0, 0), "mux": (0, 0)]
         var statuses: [Int32: Int] = [:]
         for (i, d) in damaged.enumerated() {
             let input = s.file(d.name + "." + (d.name.split(separator: "-").first.map(String.init) ?? "bin"))
             try d.data.write(to: URL(fileURLWithPath: input))
+            let encode = ["--encoder", "h264", "--preset", "ultrafast", "--workers", "1"]
             let runs: [(String, [String], String?)] = [
                 ("detect", ["detect", input, s.file("tmp-\(i)-detect")], nil),
-                ("encode", [input, s.file("out-\(i)/out.mkv"), s.file("tmp-\(i)-encode"), "--encoder", "h264",
-                            "--preset", "ultrafast", "--workers", "1"], s.file("out-\(i)/out.mkv")),
+                ("encode", [input, s.file("out-\(i)/out.mkv"), s.file("tmp-\(i)-encode")] + encode, s.file("out-\(i)/out.mkv")),
+                ("mux", [input, s.file("mux-\(i)/out.mkv"), s.file("tmp-\(i)-mux")] + encode
+                    + (i % 2 == 0 ? ["--mux"] : ["--mux", "--audio-codec", "opus"]), s.file("mux-\(i)/out.mkv")),
             ]
+            runsPerFile = runs.count
             for (kind, args, output) in runs {
                 if let output { try FileManager.default.createDirectory(atPath: (output as NSString).deletingLastPathComponent, withIntermediateDirectories: true) }
                 let tmp = args[2]
@@ -211,14 +218,16 @@ final class DamagedInputTests: XCTestCase {
             }
             try? FileManager.default.removeItem(atPath: input)
         }
-        let detect = tally["detect"]!, encode = tally["encode"]!
+        let detect = tally["detect"]!, encode = tally["encode"]!, mux = tally["mux"]!
         let codes = statuses.keys.sorted().map { "\($0)×\(statuses[$0]!)" }.joined(separator: " ")
-        print("damaged inputs (seed 0x\(String(Self.seed, radix: 16))): \(damaged.count) files; "
+        print("damaged inputs (seed 0x\(String(Self.seed, radix: 16))): \(damaged.count) files, \(damaged.count * runsPerFile) runs; "
               + "detect \(detect.ok) exit 0, \(detect.clean) clean errors; encode \(encode.ok) exit 0, \(encode.clean) clean errors; "
-              + "\(signals) signals; error statuses \(codes); \(Int(Date().timeIntervalSince(began))) s")
+              + "encode --mux \(mux.ok) exit 0, \(mux.clean) clean errors; \(signals) signals; error statuses \(codes); "
+              + "\(Int(Date().timeIntervalSince(began))) s")
         XCTAssertEqual(signals, 0, "no run may die by a signal")
         // The damage is real: some files are refused, and some still encode (damage the decoder rides over).
         XCTAssertGreaterThan(detect.clean + encode.clean, 0, "some damaged files must be refused")
         XCTAssertGreaterThan(encode.ok, 0, "some damaged files must still encode")
+        XCTAssertGreaterThan(mux.ok, 0, "some damaged files must still encode with their audio")
     }
 }
