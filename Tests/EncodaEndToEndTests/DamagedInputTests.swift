@@ -184,7 +184,7 @@ final class DamagedInputTests: XCTestCase {
 
         // Failing inputs are kept beside the generated clips, so they can be run again by hand.
         let keep = Clips.dir + "/damaged-failures"
-        var signals = 0, runsPerFile = 0
+        var signals = 0, failures = 0, runsPerFile = 0
         var tally: [String: (ok: Int, clean: Int)] = ["detect": (0, 0), "encode": (0, 0), "mux": (0, 0)]
         var statuses: [Int32: Int] = [:]
         for (i, d) in damaged.enumerated() {
@@ -206,6 +206,7 @@ final class DamagedInputTests: XCTestCase {
                 if let problem = violation(r, input: input, inputBytes: d.data, output: output, tmp: tmp) {
                     try? FileManager.default.createDirectory(atPath: keep, withIntermediateDirectories: true)
                     try? d.data.write(to: URL(fileURLWithPath: keep + "/" + (input as NSString).lastPathComponent))
+                    failures += 1
                     XCTFail("\(kind) \(d.name) (kept in \(keep)): \(problem)")
                 } else if r.status == 0 {
                     tally[kind]!.ok += 1
@@ -222,7 +223,8 @@ final class DamagedInputTests: XCTestCase {
         let codes = statuses.keys.sorted().map { "\($0)×\(statuses[$0]!)" }.joined(separator: " ")
         print("damaged inputs (seed 0x\(String(Self.seed, radix: 16))): \(damaged.count) files, \(damaged.count * runsPerFile) runs; "
               + "detect \(detect.ok) exit 0, \(detect.clean) clean errors; encode \(encode.ok) exit 0, \(encode.clean) clean errors; "
-              + "encode --mux \(mux.ok) exit 0, \(mux.clean) clean errors; \(signals) signals; error statuses \(codes); "
+              + "encode --mux \(mux.ok) exit 0, \(mux.clean) clean errors; \(signals) signals; \(failures) runs failing the test; "
+              + "error statuses \(codes); "
               + "\(Int(Date().timeIntervalSince(began))) s")
         XCTAssertEqual(signals, 0, "no run may die by a signal")
         // The damage is real: some files are refused, and some still encode (damage the decoder rides over).
