@@ -114,8 +114,9 @@ final class AudioTranscoder {
         let unused = av_dict_count(opts)
         av_dict_free(&opts)
         if ret < 0 {
+            let channels = layout.nb_channels   // read before uninit, which zeroes it
             av_channel_layout_uninit(&layout)
-            throw EncodaError(.usage, "the \(codec) encoder refused the settings for audio track #\(index) (\(layout.nb_channels) channels, \(rate) Hz, --audio-bitrate/--audio-params)", cause: libavErrorString(ret))
+            throw EncodaError(.usage, "the \(codec) encoder refused the settings for audio track #\(index) (\(channels) channels, \(rate) Hz, --audio-bitrate/--audio-params)", cause: libavErrorString(ret))
         }
         if unused > 0 {
             av_channel_layout_uninit(&layout)
