@@ -35,10 +35,24 @@ final class AudioTranscoder {
         codecName = codec
         let par = stream.pointee.codecpar!
         inTimeBase = stream.pointee.time_base
+        // Parsed before anything is allocated, so a bad --audio-params costs nothing to clean up.
+        let pairs = try EncoderParams.parse(params, option: "--audio-params").map { ($0.key, $0.value) }
+        // Until every stored property is set, a throw does not run deinit: the codec contexts allocated here are
+        // freed by this defer instead, exactly once. `owned` turns it off on the last line, where deinit takes over.
+        var owned = false
+        var decoderToFree: UnsafeMutablePointer<AVCodecContext>? = nil
+        var encoderToFree: UnsafeMutablePointer<AVCodecContext>? = nil
+        defer {
+            if !owned {
+                avcodec_free_context(&decoderToFree)
+                avcodec_free_context(&encoderToFree)
+            }
+        }
         guard let dcodec = avcodec_find_decoder(par.pointee.codec_id),
               let d = avcodec_alloc_context3(dcodec) else {
             throw EncodaError(.inputUnsupported, "audio track #\(index) of INPUT cannot be decoded by this libav; use --no-audio")
         }
+        decoderToFree = d
         dec = d
         try check(avcodec_parameters_to_context(d, par), .inputUnsupported, "audio track #\(index) of INPUT has unusable parameters")
         d.pointee.pkt_timebase = stream.pointee.time_base
@@ -47,6 +61,7 @@ final class AudioTranscoder {
         guard let ecodec = MuxPlanner.encoderFor(codec), let e = avcodec_alloc_context3(ecodec) else {
             throw EncodaError(.usage, "this libavcodec has no \(codec) encoder; choose another --audio-codec")
         }
+        encoderToFree = e
         enc = e
         // Sample rate: the source's when the encoder takes it, else the nearest it offers (opus: 48 kHz).
         var rate = Int(d.pointee.sample_rate)
@@ -95,16 +110,17 @@ final class AudioTranscoder {
         if let bitrate { e.pointee.bit_rate = Int64(bitrate) }
         e.pointee.flags |= AV_CODEC_FLAG_GLOBAL_HEADER
         var opts: OpaquePointer? = nil
-        for item in try EncoderParams.parse(params, option: "--audio-params") { av_dict_set(&opts, item.key, item.value, 0) }
+        for (k, v) in pairs { av_dict_set(&opts, k, v, 0) }
         let ret = avcodec_open2(e, ecodec, &opts)
         let unused = av_dict_count(opts)
         av_dict_free(&opts)
         if ret < 0 {
+            let channels = layout.nb_channels   // read before uninit, which zeroes it
             av_channel_layout_uninit(&layout)
             // Name only the options the user gave.
             let given = [bitrate != nil ? "--audio-bitrate" : nil, params.isEmpty ? nil : "--audio-params"].compactMap { $0 }
             let settings = given.isEmpty ? "" : ", " + given.joined(separator: " and ")
-            throw EncodaError(.usage, "the \(codec) encoder refused the settings for audio track #\(index) (\(layout.nb_channels) channels, \(rate) Hz\(settings))", cause: libavErrorString(ret))
+            throw EncodaError(.usage, "the \(codec) encoder refused the settings for audio track #\(index) (\(channels) channels, \(rate) Hz\(settings))", cause: libavErrorString(ret))
         }
         if unused > 0 {
             av_channel_layout_uninit(&layout)
@@ -117,6 +133,7 @@ final class AudioTranscoder {
         av_channel_layout_uninit(&layout)
         startSeconds = start
         totalSamples = Int64(((end - start) * Double(rate)).rounded())
+        owned = true
     }
 
     deinit {

@@ -3,15 +3,20 @@ import EncodaModel
 import Foundation
 
 /// An opened input file. The corresponding C type is `AVFormatContext` (avformat_open_input).
+///
+/// Ownership: the context belongs to this object only once it is opened and probed; `context` is the last stored
+/// property set in `init`, so a failed init (which releases whatever it opened itself) never reaches `deinit`,
+/// and `deinit` closes a context exactly once.
 final class Demuxer {
-    private(set) var context: UnsafeMutablePointer<AVFormatContext>
+    let context: UnsafeMutablePointer<AVFormatContext>
     let path: String
 
     init(path: String) throws {
         self.path = path
         var ctx: UnsafeMutablePointer<AVFormatContext>? = nil
+        // On failure avformat_open_input frees what it allocated and leaves ctx nil.
         let ret = avformat_open_input(&ctx, path, nil, nil)
-        if ret < 0 || ctx == nil {
+        guard ret >= 0, let opened = ctx else {
             if !FileManager.default.fileExists(atPath: path) {
                 throw EncodaError(.inputUnreadable, "INPUT \(path) does not exist; check the path")
             }
@@ -21,13 +26,14 @@ final class Demuxer {
             throw EncodaError(.inputUnreadable, "INPUT \(path) is not a media file libav can open; give a video file",
                               cause: libavErrorString(ret))
         }
-        context = ctx!
-        let info = avformat_find_stream_info(context, nil)
+        let info = avformat_find_stream_info(opened, nil)
         if info < 0 {
-            var c: UnsafeMutablePointer<AVFormatContext>? = context
-            avformat_close_input(&c)
-            throw EncodaError(.inputUnreadable, "INPUT \(path) could not be probed; it may be damaged", cause: libavErrorString(info))
+            // Not yet owned by self (context is unset, so deinit will not run): close it here, once.
+            avformat_close_input(&ctx)
+            throw EncodaError(.inputUnreadable, "INPUT \(path) could not be probed; it may be damaged or truncated, re-copy or repair the file",
+                              cause: libavErrorString(info))
         }
+        context = opened
     }
 
     deinit {

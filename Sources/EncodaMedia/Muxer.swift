@@ -23,7 +23,11 @@ final class Muxer {
         var ctx: UnsafeMutablePointer<AVFormatContext>? = nil
         try check(avformat_alloc_output_context2(&ctx, nil, format.muxer, path), .outputInvalid, "cannot set up a \(format.muxer) file for OUTPUT")
         context = ctx
-        guard let st = avformat_new_stream(ctx, nil) else { throw EncodaError(.internalError, "avformat_new_stream failed") }
+        guard let st = avformat_new_stream(ctx, nil) else {
+            // `stream` is unset, so deinit will not run: free the context here.
+            avformat_free_context(ctx)
+            throw EncodaError(.internalError, "avformat_new_stream failed")
+        }
         stream = st
         sourceTimeBase = video.timeBase.av
         let par = st.pointee.codecpar!

@@ -25,9 +25,12 @@ enum Tool {
     }
 
     struct Result {
+        /// The exit status, or the signal's number when `reason` is `.uncaughtSignal`.
         var status: Int32
         var stdout: String
         var stderr: String
+        /// `.uncaughtSignal` when the process died by a signal (a crash, or a kill) instead of exiting.
+        var reason: Process.TerminationReason = .exit
     }
 
     /// Runs a program to completion, capturing its output.
@@ -49,7 +52,7 @@ enum Tool {
         p.waitUntilExit()
         return Result(status: p.terminationStatus,
                       stdout: (try? String(contentsOf: outFile, encoding: .utf8)) ?? "",
-                      stderr: (try? String(contentsOf: errFile, encoding: .utf8)) ?? "")
+                      stderr: (try? String(contentsOf: errFile, encoding: .utf8)) ?? "", reason: p.terminationReason)
     }
 
     @discardableResult
