@@ -151,6 +151,36 @@ final class TrustTests: XCTestCase {
         XCTAssertEqual(try Tool.frameHashes(s.file("out.mkv")), try Tool.frameHashes(clip))
     }
 
+    // MARK: a standalone worker
+
+    /// `encoda worker TMP --workers 2` started before the job exists waits for it, then runs two worker processes
+    /// that share the job with each other (a coordinator with --workers 0 only plans and joins).
+    func testAStandaloneWorkerWaitsForTheJobAndRunsSeveralProcesses() throws {
+        let s = Scratch()
+        let clip = try Clips.long()
+        let tmp = s.file("tmp")
+        let (w, werr) = try Self.startInOwnGroup(["worker", tmp, "--workers", "2", "--threads", "1", "--poll-seconds", "0.2"])
+        defer { if w.isRunning { kill(-w.processIdentifier, SIGKILL) } }
+        try Self.waitUntil("the worker to wait for a job", 60) {
+            ((try? String(contentsOfFile: werr, encoding: .utf8)) ?? "").contains("waiting for a job") || !w.isRunning
+        }
+        XCTAssertTrue(w.isRunning, "a worker started before the job waits instead of leaving")
+        try Tool.mustRun(Tool.encoda, [clip, s.file("out.mkv"), tmp, "--encoder", "h264", "--lossless", "--preset", "veryfast",
+                                       "--max-scene-length", "0.5", "--workers", "0", "--keep", "--quiet"])
+        w.waitUntilExit()
+        let log = (try? String(contentsOfFile: werr, encoding: .utf8)) ?? ""
+        XCTAssertEqual(w.terminationStatus, 0, log)
+        XCTAssertTrue(log.contains("starting 2 worker processes with 1 encoder thread(s) each"), log)
+        var pids = Set<Int>()
+        for name in Self.published(tmp) {
+            let r = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: tmp + "/results/" + name))) as! [String: Any]
+            pids.insert((r["worker"] as! [String: Any])["pid"] as! Int)
+        }
+        XCTAssertEqual(pids.count, 2, "both worker processes encoded chunks: \(pids)")
+        XCTAssertFalse(pids.contains(Int(w.processIdentifier)), "the parent only supervises")
+        XCTAssertEqual(try Tool.frameHashes(s.file("out.mkv")), try Tool.frameHashes(clip))
+    }
+
     // MARK: a full TMP
 
     /// TMP on a tmpfs too small for the chunks: the job stops with exit 74 and one clear line, no process is
