@@ -86,7 +86,8 @@ if grep -h "took over the stale lease of encoda-hostB pid $b1pid" "$logs"/kill-*
   pass "chunk $victim's lease was taken over from the killed worker (its process is gone, or its heartbeat is older than the lease): $(grep -h "took over the stale lease" "$logs"/kill-*.log "$logs"/kill-tmp-logs/*.log | head -1 | cut -d' ' -f3-)"
 else fail "no worker took over B1's stale lease of chunk $victim"; fi
 # A takeover is not the chunk's fault: killing its owner must not count against --max-attempts.
-if ls "$logs/kill-failures/$victim-"*.json >/dev/null 2>&1; then fail "a failure record was written for chunk $victim, whose worker was only killed: $(ls "$logs/kill-failures")"
+records=("$logs/kill-failures/$victim-"*.json)   # nullglob: empty when there is none
+if [ ${#records[@]} -gt 0 ]; then fail "a failure record was written for chunk $victim, whose worker was only killed: ${records[*]}"
 else pass "no failure record for chunk $victim: the kill of its worker (pid $b1pid) is not counted against the chunk"; fi
 if grep -q "\"pid\":$b1pid" "$logs/kill-results/$victim.json"; then fail "chunk $victim's result names the killed worker"
 else pass "chunk $victim's result names $(python3 -c 'import json,sys; w=json.load(open(sys.argv[1]))["worker"]; print(w["host"], "pid", w["pid"])' "$logs/kill-results/$victim.json"), not the killed worker"; fi
