@@ -190,7 +190,7 @@ final class DamagedInputTests: XCTestCase {
         for (i, d) in damaged.enumerated() {
             let input = s.file(d.name + "." + (d.name.split(separator: "-").first.map(String.init) ?? "bin"))
             try d.data.write(to: URL(fileURLWithPath: input))
-            let encode = ["--encoder", "h264", "--preset", "ultrafast", "--workers", "1"]
+            let encode = ["--encoder", "h264", "--preset", "ultrafast", "--workers", "1", "--keep"]
             let runs: [(String, [String], String?)] = [
                 ("detect", ["detect", input, s.file("tmp-\(i)-detect")], nil),
                 ("encode", [input, s.file("out-\(i)/out.mkv"), s.file("tmp-\(i)-encode")] + encode, s.file("out-\(i)/out.mkv")),

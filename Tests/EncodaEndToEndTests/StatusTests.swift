@@ -143,7 +143,7 @@ final class StatusTests: XCTestCase {
         let st = try Self.status(tmp)
         XCTAssertEqual(st["state"] as? String, "failed")
         XCTAssertEqual((st["quarantined"] as? [[String: Any]])?.compactMap { $0["chunk"] as? Int }, [1])
-        XCTAssertTrue((st["error"] as? String)?.contains("failed for good") == true, "\(st["error"] ?? "")")
+        XCTAssertTrue((st["error"] as? String)?.contains("1 chunk (00001) failed") == true, "\(st["error"] ?? "")")
         XCTAssertFalse((st["done"] as! [Int]).contains(1))
         XCTAssertEqual(st["outputExists"] as? Bool, false)
 
