@@ -298,7 +298,7 @@ wait_until "the worker replicas to leave after the last chunk" 300 replicas_exit
 for id in $(replica_ids); do
   st=$(podman inspect -f '{{.State.ExitCode}}' "$id")
   [ "$st" = 0 ] || fail "replica $(podman inspect -f '{{.Name}}' "$id") exited with $st: $(podman logs "$id" 2>&1 | tail -n 3)"
-  podman logs "$id" 2>&1 | grep -q "leaving; encoded" || fail "replica $(podman inspect -f '{{.Name}}' "$id") did not leave normally"
+  podman logs "$id" 2>&1 | grep -q "leaving; encoded" || fail "replica $(podman inspect -f '{{.Name}}' "$id") did not leave normally: $(podman logs "$id" 2>&1 | tail -n 6 | tr '\n' '|')"
 done
 pass "compose: all 5 replicas left by themselves (exit 0) when the job was done"
 finish=$(run_block compose:finish 2>&1) || fail "compose wait/down: $finish"
