@@ -54,6 +54,9 @@ struct Coordinator {
 
         let muxPlan = c.muxOptions.mux ? try MuxStep.plan(command: c, inputPath: inputPath, cache: cache) : nil
         try MuxStep.noteWhatIsLeftOut(command: c, inputPath: inputPath, cache: cache, plan: muxPlan)
+        if !c.quiet, let fields = cache.video.interlacing {
+            Diagnostics.note(fields.note(encoder: c.encoderOptions.encoder, format: try OutputFormat.forPath(c.output, encoder: c.encoderOptions.encoder)))
+        }
 
         if c.dryRun {
             PlanPrinter.print(input: inputPath, cache: cache, settings: settings, scene: scene, cuts: cuts, cutSource: cutSource,

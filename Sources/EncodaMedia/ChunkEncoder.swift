@@ -93,7 +93,10 @@ public enum ChunkEncoder {
             progress?(writer.packets)
         }
         try source.run(carry: carry) { frame, n in
+            let progressive = v.interlacing?.flaggedPerFrame == true && !frame.isInterlaced
             try converter.withPicture(frame) { pic in
+                var pic = pic
+                pic.progressiveFrame = progressive
                 try encoder.encode(pic, pts: Int64(n), forceKeyframe: n > 0 && keys.contains(n), output: sink)
             }
         }

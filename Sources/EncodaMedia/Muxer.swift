@@ -42,7 +42,9 @@ final class Muxer {
         par.pointee.color_space = AVColorSpace(UInt32(video.colorMatrix))
         par.pointee.color_range = AVColorRange(UInt32(video.colorRange))
         par.pointee.chroma_location = AVChromaLocation(UInt32(video.chromaLocation))
-        par.pointee.field_order = AV_FIELD_PROGRESSIVE
+        // Interlaced: x264 codes the fields (the order is also in the bitstream); SVT-AV1's frames are woven fields,
+        // and the container is the only place that says so (Matroska's FieldOrder; WebM only marks it interlaced).
+        par.pointee.field_order = video.interlacing.map { $0.topFieldFirst ? AV_FIELD_TT : AV_FIELD_BB } ?? AV_FIELD_PROGRESSIVE
         if !extradata.isEmpty {
             let size = extradata.count
             guard let mem = av_mallocz(size + Int(AV_INPUT_BUFFER_PADDING_SIZE)) else { fatalError("out of memory") }

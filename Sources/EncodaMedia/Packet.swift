@@ -31,6 +31,10 @@ final class Frame {
     var duration: Int64 { pointer.pointee.pkt_duration }
     /// Size of the packet the frame was decoded from (0 when unknown).
     var packetSize: Int { max(0, Int(pointer.pointee.pkt_size)) }
+    /// The picture holds two interlaced fields (the decoder's per-frame flag).
+    var isInterlaced: Bool { pointer.pointee.interlaced_frame != 0 }
+    /// For an interlaced picture: the top field is shown first.
+    var topFieldFirst: Bool { pointer.pointee.top_field_first != 0 }
     func plane(_ i: Int) -> UnsafeMutablePointer<UInt8>? {
         withUnsafePointer(to: pointer.pointee.data) { $0.withMemoryRebound(to: UnsafeMutablePointer<UInt8>?.self, capacity: 8) { $0[i] } }
     }

@@ -68,6 +68,7 @@ public enum ScenePass {
         var lastDuration: Int64 = 0
         let frameStep = max(Int64(1), Int64((facts.frameRate.den * facts.timeBase.den) / max(1, facts.frameRate.num * facts.timeBase.num)))
         var brokenTimestamps = false
+        let consistency = FrameConsistency(input: input)
         let borders = BorderSampler(width: facts.width, height: facts.height,
                                     expectedFrames: InputProbe.estimatedFrameCount(demuxer, facts: facts))
 
@@ -86,6 +87,9 @@ public enum ScenePass {
                 t = n == 0 ? 0 : pts[n - 1] + frameStep
             }
             if n > 0 && t <= pts[n - 1] { brokenTimestamps = true }
+            // Size, pixel format and field order stay as the first frame has them, or the job is refused here.
+            let seconds = brokenTimestamps ? Double(n) / facts.frameRate.doubleValue : Double(t - (pts.first ?? t)) * facts.timeBase.doubleValue
+            try consistency.offer(f, number: n, seconds: seconds)
             pts.append(t)
             if f.isKeyframe || n == 0 { keyframes.append(n) }
             packetSizes.append(Int32(clamping: f.packetSize))
@@ -139,7 +143,9 @@ public enum ScenePass {
             keyframes = [0]
         }
         let durations = FrameIndex.durations(for: pts, lastDuration: lastDuration)
-        return Output(video: facts, index: FrameIndex(pts: pts, durations: durations, keyframes: keyframes, seekable: !brokenTimestamps,
+        var video = facts
+        video.interlacing = consistency.interlacing(containerFieldOrder: demuxer.stream(si).pointee.codecpar.pointee.field_order)
+        return Output(video: video, index: FrameIndex(pts: pts, durations: durations, keyframes: keyframes, seekable: !brokenTimestamps,
                                                                          packetSizes: packetSizes), changes: changes,
                       crop: borders.analysis)
     }

@@ -16,6 +16,8 @@ struct PictureRef {
     var strides: (Int, Int, Int)
     var width: Int
     var height: Int
+    /// In an interlaced stream whose frames carry the flags: this frame is flagged progressive.
+    var progressiveFrame = false
 }
 
 /// What a chunk encode needs from an encoder library.

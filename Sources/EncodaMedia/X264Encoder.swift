@@ -92,6 +92,13 @@ final class X264Encoder: VideoEncoder {
             p.rc.i_rc_method = X264_RC_CRF
             p.rc.f_rf_constant = Float(s.crf)
         }
+        // Interlaced source: coded interlaced (MBAFF) in its field order, which goes into the bitstream (the bottom
+        // field's picture order count, and each frame's pic_struct in a picture timing SEI; see `encode`).
+        if let fields = c.video.interlacing {
+            p.b_interlaced = 1
+            p.b_tff = fields.topFieldFirst ? 1 : 0
+            p.b_pic_struct = 1
+        }
         for item in params {
             let r = x264_param_parse(&p, item.key, item.value)
             if r == 0 { continue }
@@ -149,6 +156,8 @@ final class X264Encoder: VideoEncoder {
         picture.img.i_stride.2 = Int32(pic.strides.2)
         picture.i_pts = pts
         picture.i_type = forceKeyframe ? X264_TYPE_IDR : X264_TYPE_AUTO
+        // Interlaced stream: a frame the source flags progressive keeps that flag; the others get the field order.
+        picture.i_pic_struct = Int32(pic.progressiveFrame ? PIC_STRUCT_PROGRESSIVE.rawValue : PIC_STRUCT_AUTO.rawValue)
         try call(&picture, output)
     }
 

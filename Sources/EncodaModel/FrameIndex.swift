@@ -18,6 +18,9 @@ public struct VideoFacts: Codable, Sendable, Hashable {
     public var chromaLocation: Int
     public var codecName: String
     public var streamIndex: Int
+    /// How the frames are made of fields, as the scene pass found it; nil for progressive video (and in scene
+    /// caches and manifests written before it was recorded).
+    public var interlacing: Interlacing?
 
     public init(width: Int, height: Int, pixelFormat: String, bitDepth: Int, timeBase: Rational,
                 frameRate: Rational, sampleAspectRatio: Rational, colorPrimaries: Int, colorTransfer: Int,
@@ -27,6 +30,40 @@ public struct VideoFacts: Codable, Sendable, Hashable {
         self.colorPrimaries = colorPrimaries; self.colorTransfer = colorTransfer; self.colorMatrix = colorMatrix
         self.colorRange = colorRange; self.chromaLocation = chromaLocation; self.codecName = codecName
         self.streamIndex = streamIndex
+    }
+}
+
+/// Interlaced video: each frame holds two fields woven line by line, shown one after the other.
+public struct Interlacing: Codable, Sendable, Hashable {
+    /// The top field is shown first (tff); else the bottom field (bff). One order for the whole job: a source
+    /// that switches between them is refused by the scene pass.
+    public var topFieldFirst: Bool
+    /// True when the decoded frames carry the interlace flags (MPEG-2, H.264, DV, ProRes): frames flagged
+    /// progressive among them (soft telecine, progressive inserts) stay flagged progressive. False when only
+    /// the container says the stream is interlaced: every frame is then taken as interlaced.
+    public var flaggedPerFrame: Bool
+
+    public init(topFieldFirst: Bool, flaggedPerFrame: Bool) {
+        self.topFieldFirst = topFieldFirst; self.flaggedPerFrame = flaggedPerFrame
+    }
+
+    /// "top field first" or "bottom field first".
+    public var orderName: String { topFieldFirst ? "top field first" : "bottom field first" }
+
+    /// The rule for one job, from the scene pass's counts of frames flagged interlaced tff and bff, and the
+    /// container's field order (`containerTopFirst`: nil when it says progressive or nothing).
+    /// - Frames flagged progressive do not count: in an interlaced stream they are common (soft telecine,
+    ///   progressive inserts, a still), and MPEG-2 gives them any top_field_first value.
+    /// - Interlaced frames of both orders are refused by the caller: one stream coded with one field order
+    ///   cannot show both, and encoding them under either order would swap the fields of the others in time.
+    /// - No frame flagged interlaced, but the container says interlaced (raw video, FFV1 and other codecs whose
+    ///   frames do not carry the flags): the container's order, for every frame.
+    public static func decide(tffFrames: Int, bffFrames: Int, containerTopFirst: Bool?) -> Interlacing? {
+        if tffFrames > 0 || bffFrames > 0 {
+            return Interlacing(topFieldFirst: tffFrames >= bffFrames, flaggedPerFrame: true)
+        }
+        if let top = containerTopFirst { return Interlacing(topFieldFirst: top, flaggedPerFrame: false) }
+        return nil
     }
 }
 

@@ -5,7 +5,9 @@ public struct SceneCache: Codable, Sendable {
     public static let formatVersion = 1
     /// Bumped when the measurement itself changes (downscale size, formula), invalidating old caches.
     /// 2: block means straight from the luma plane of a decode without deblocking (was libswscale area scaling).
-    public static let analysisVersion = 2
+    /// 3: the video facts record interlacing (field order from the decoded frames); a version-2 cache would
+    /// make an interlaced source progressive.
+    public static let analysisVersion = 3
 
     public var formatVersion: Int
     public var analysisVersion: Int

@@ -1,0 +1,91 @@
+import CFFmpeg
+import EncodaModel
+import Foundation
+
+/// What the scene pass checks on every decoded frame besides its pixels: that the picture keeps the first
+/// frame's size and pixel format, and in which field order its interlaced frames are. Both are refused when
+/// they change within INPUT, before any encode: one job has one picture size (encoda never scales a part of the
+/// stream to fit the rest) and one field order (x264 codes the whole stream with one, and a container holds one).
+final class FrameConsistency {
+    private let input: String
+    private var first: (width: Int, height: Int, format: AVPixelFormat)?
+    /// Frames flagged interlaced in each order, and the first of each (number, seconds).
+    private(set) var topFirstFrames = 0
+    private(set) var bottomFirstFrames = 0
+    private var firstInterlaced: (number: Int, seconds: Double, topFirst: Bool)?
+
+    init(input: String) { self.input = input }
+
+    /// `seconds`: the frame's time from the first frame, as ffmpeg's `-ss`/`-t` count it.
+    func offer(_ f: Frame, number n: Int, seconds: Double) throws {
+        if let s = first {
+            if f.width != s.width || f.height != s.height || f.format != s.format {
+                throw changeError(frame: n, seconds: seconds, what: "its picture changes from \(Self.describe(s.width, s.height, s.format)) to \(Self.describe(f.width, f.height, f.format))",
+                                  why: "encoda encodes one picture size and pixel format per job and never scales a part of the stream to fit")
+            }
+        } else {
+            first = (f.width, f.height, f.format)
+        }
+        guard f.isInterlaced else { return }
+        let top = f.topFieldFirst
+        if top { topFirstFrames += 1 } else { bottomFirstFrames += 1 }
+        guard let i = firstInterlaced else {
+            firstInterlaced = (n, seconds, top)
+            return
+        }
+        if i.topFirst != top {
+            let order = { (t: Bool) in t ? "top field first" : "bottom field first" }
+            throw changeError(frame: n, seconds: seconds,
+                              what: "it mixes field orders: frame \(i.number) (\(Self.time(i.seconds))) is interlaced \(order(i.topFirst)), frame \(n) \(order(top))",
+                              why: "encoda encodes one field order per job")
+        }
+    }
+
+    /// The job's interlacing (see `Interlacing.decide`), once every frame was offered.
+    func interlacing(containerFieldOrder: AVFieldOrder) -> Interlacing? {
+        let container: Bool?
+        switch containerFieldOrder {
+        // libavformat's TB/BT ("coded first" differs from "displayed first") is what ffmpeg itself writes for
+        // interlaced pictures coded as frames, top field first as TB: the field coded first is the earlier one.
+        case AV_FIELD_TT, AV_FIELD_TB: container = true
+        case AV_FIELD_BB, AV_FIELD_BT: container = false
+        default: container = nil
+        }
+        return Interlacing.decide(tffFrames: topFirstFrames, bffFrames: bottomFirstFrames, containerTopFirst: container)
+    }
+
+    private func changeError(frame n: Int, seconds: Double, what: String, why: String) -> EncodaError {
+        let t = String(format: "%.3f", seconds)
+        let ext = (input as NSString).pathExtension.isEmpty ? "" : "." + (input as NSString).pathExtension
+        return EncodaError(.inputUnsupported,
+            "INPUT \(input) changes at frame \(n) (\(Self.time(seconds))): \(what); \(why). Split it there and encode each part: ffmpeg -i \(input) -t \(t) -c copy part1\(ext) and ffmpeg -i \(input) -ss \(t) -c copy part2\(ext)")
+    }
+
+    static func describe(_ w: Int, _ h: Int, _ format: AVPixelFormat) -> String {
+        let name = av_get_pix_fmt_name(format).map { String(cString: $0) } ?? "format \(format.rawValue)"
+        return "\(w)x\(h) \(name)"
+    }
+
+    static func time(_ seconds: Double) -> String { String(format: "%.3f s", seconds) }
+}
+
+extension Interlacing {
+    /// The line a normal run prints about an interlaced INPUT: how `encoder` codes it and what OUTPUT's
+    /// container (`format`) keeps of its field order.
+    public func note(encoder: EncoderKind, format: OutputFormat) -> String {
+        let what = "INPUT is interlaced (\(orderName))"
+        let ext = "." + format.fileExtension
+        if encoder == .h264 {
+            return "\(what); x264 encodes it interlaced (MBAFF), with the field order in the H.264 stream" +
+                (format.muxer == "matroska" ? " and in the \(ext)" : "")
+        }
+        let kept: String
+        switch format.muxer {
+        // libavformat writes Matroska's FieldOrder and MP4's `fiel` box from the stream's field order.
+        case "matroska", "mp4": kept = "the field order is kept in the \(ext)"
+        case "webm": kept = "the \(ext) marks it interlaced but WebM has no field order element; use .mkv to keep it"
+        default: kept = "a \(ext) file cannot hold the field order, so players take it for progressive; use .mkv to keep it"
+        }
+        return "\(what); SVT-AV1 encodes it as progressive frames of woven fields; \(kept)"
+    }
+}
