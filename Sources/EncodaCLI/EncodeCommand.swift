@@ -13,7 +13,7 @@ struct EncoderOptions: ParsableArguments {
     var crf: Double?
     @Flag(name: .long, help: "Mathematically lossless (x264 only).")
     var lossless = false
-    @Option(name: .long, help: "Output pixel format: yuv420p, yuv422p, yuv444p, their 10-bit yuv420p10le, yuv422p10le, yuv444p10le, or RGB gbrp (rgb24), gbrp10le (x264 only; SVT-AV1 takes 4:2:0). Default: 4:2:0 at the source's bit depth; with --lossless, the source's own format.")
+    @Option(name: .long, help: "Output pixel format: yuv420p or yuv420p10le (both encoders); yuv422p, yuv444p, yuv422p10le, yuv444p10le, or RGB gbrp (rgb24), gbrp10le (x264 only). Default: 4:2:0 at the source's bit depth (8 or 10); with --lossless, the source's own format.")
     var pixFmt: String?
     @Option(name: .long, parsing: .unconditional,
             help: "Extra encoder parameters: SVT-AV1 key=value pairs, or an x264 option string (key=value:key=value). Av1an's spelling (\"--film-grain 8 --tune 0\") is read as film-grain=8:tune=0.")
