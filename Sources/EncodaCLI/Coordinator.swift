@@ -14,7 +14,7 @@ struct Coordinator {
         let asked = CoordinatorRecord.Settings(
             encoder: o.encoder.rawValue, preset: o.preset ?? EncodeSettings.defaultPreset(for: o.encoder),
             crf: o.lossless ? 0 : (o.crf ?? EncodeSettings.defaultCRF(for: o.encoder)), lossless: o.lossless,
-            pixelFormat: o.pixFmt, encoderParams: o.encoderParams)
+            pixelFormat: o.pixFmt.flatMap { PixelFormat(argument: $0)?.rawValue }, encoderParams: o.encoderParams)
         let phases = CoordinatorPhases(directory: WorkDirectory(JobSetup.absolute(command.tmp)), host: HostName.current,
                                        input: JobSetup.absolute(command.input), output: JobSetup.absolute(command.output), settings: asked)
         // TMP/coordinator.json says how the coordinator ended, for `encoda status`.
@@ -44,8 +44,12 @@ struct Coordinator {
                                             encoder: c.encoderOptions.encoder, quiet: c.quiet,
                                             needCrop: c.pictureOptions.autocrop && c.pictureOptions.crop == nil)
         try ScenePass.checkEncodable(cache.video, encoder: c.encoderOptions.encoder)
-        let (settings, cropNote) = try JobSetup.picture(settings: try c.encoderOptions.settings(sourceBitDepth: cache.video.bitDepth),
+        let (settings, cropNote) = try JobSetup.picture(settings: try c.encoderOptions.settings(source: cache.video.pixelLayout),
                                                         options: c.pictureOptions, cache: cache)
+        // Every change to INPUT's chroma, bit depth, RGB or alpha is said, one line each (and listed by --dry-run).
+        let conversions = try c.encoderOptions.pixelFormat(
+            source: cache.video.pixelLayout, outputHeight: (try? OutputPicture.make(source: cache.video, settings: settings))?.height).conversions
+        if !c.quiet { conversions.forEach(Diagnostics.note) }
         let (cuts, cutSource) = try JobSetup.cuts(cache: cache, scene: scene, scenesJSON: c.scenesJson, quiet: c.quiet)
         let (shots, maxFrames) = JobSetup.shots(cache: cache, cuts: cuts, scene: scene)
         let chunks = JobSetup.plan(cache: cache, shots: shots, maxFrames: maxFrames)
@@ -60,7 +64,8 @@ struct Coordinator {
 
         if c.dryRun {
             PlanPrinter.print(input: inputPath, cache: cache, settings: settings, scene: scene, cuts: cuts, cutSource: cutSource,
-                              shots: shots, chunks: chunks, workers: workers, threads: threads, cropNote: cropNote, mux: muxPlan)
+                              shots: shots, chunks: chunks, workers: workers, threads: threads, cropNote: cropNote, mux: muxPlan,
+                              conversions: conversions)
             return
         }
 

@@ -13,24 +13,42 @@ struct EncoderOptions: ParsableArguments {
     var crf: Double?
     @Flag(name: .long, help: "Mathematically lossless (x264 only).")
     var lossless = false
-    @Option(name: .long, help: "Output pixel format: yuv420p (8-bit) or yuv420p10le (10-bit). Default: follows the source's bit depth.")
+    @Option(name: .long, help: "Output pixel format: yuv420p or yuv420p10le (both encoders); yuv422p, yuv444p, yuv422p10le, yuv444p10le, or RGB gbrp (rgb24), gbrp10le (x264 only). Default: 4:2:0 at the source's bit depth (8 or 10); with --lossless, the source's own format.")
     var pixFmt: String?
     @Option(name: .long, parsing: .unconditional,
             help: "Extra encoder parameters: SVT-AV1 key=value pairs, or an x264 option string (key=value:key=value). Av1an's spelling (\"--film-grain 8 --tune 0\") is read as film-grain=8:tune=0.")
     var encoderParams: String = ""
 
-    /// Pure: the encode settings these options ask for, given the source bit depth.
-    func settings(sourceBitDepth: Int) throws -> EncodeSettings {
+    /// Pure: the encode settings these options ask for, given the source's pixel format.
+    func settings(source: PixelLayout) throws -> EncodeSettings {
+        let requested = try requestedPixelFormat()
         let s = EncodeSettings(
             encoder: encoder,
             preset: preset ?? EncodeSettings.defaultPreset(for: encoder),
             crf: lossless ? 0 : (crf ?? EncodeSettings.defaultCRF(for: encoder)),
             lossless: lossless,
-            pixelFormat: pixFmt ?? (sourceBitDepth > 8 ? "yuv420p10le" : "yuv420p"),
+            pixelFormat: requested ?? .yuv420p,
             encoderParams: encoderParams)
         if lossless && crf != nil { throw EncodaError(.usage, "--lossless and --crf exclude each other") }
         try s.validate()
-        return s
+        var chosen = s
+        chosen.pixelFormat = try pixelFormat(source: source).format
+        return chosen
+    }
+
+    /// The pixel format for `source` and the conversions it takes (see `PixelFormatChoice`); `outputHeight`
+    /// only words the conversion lines.
+    func pixelFormat(source: PixelLayout, outputHeight: Int? = nil) throws -> PixelFormatChoice {
+        try PixelFormatChoice.make(source: source, encoder: encoder, lossless: lossless, requested: try requestedPixelFormat(),
+                                   outputHeight: outputHeight)
+    }
+
+    private func requestedPixelFormat() throws -> PixelFormat? {
+        guard let pixFmt else { return nil }
+        guard let f = PixelFormat(argument: pixFmt) else {
+            throw EncodaError(.usage, "--pix-fmt \(pixFmt) is not supported; use one of \(PixelFormat.argumentList)")
+        }
+        return f
     }
 }
 
@@ -137,7 +155,7 @@ struct EncodeCommand: ParsableCommand {
         if let w = workers, w < 0 || w > 1024 { throw EncodaError(.usage, "--workers must be between 0 and 1024") }
         if let t = threads, t < 1 || t > 256 { throw EncodaError(.usage, "--threads must be between 1 and 256") }
         let scene = try sceneOptions.settings()
-        _ = try encoderOptions.settings(sourceBitDepth: 8) // option errors before any work
+        _ = try encoderOptions.settings(source: PixelFormat.yuv420p.layout) // option errors before any work
         try pictureOptions.check()
         _ = try muxOptions.settings()
         try JobSetup.checkOutputLocation(output)

@@ -5,8 +5,8 @@ extension EncodeCommand {
     /// The plan step's encoder check (see `EncoderCheck`): a bad --encoder-params item, or settings the encoder
     /// refuses, fail here with one line, before the scene pass and before any chunk is tried.
     func checkEncoderSettings() throws {
-        try EncoderCheck.run(input: JobSetup.absolute(input)) { depth in
-            var s = try encoderOptions.settings(sourceBitDepth: depth)
+        try EncoderCheck.run(input: JobSetup.absolute(input)) { source in
+            var s = try encoderOptions.settings(source: source)
             s.crop = try pictureOptions.parsedCrop()
             s.scaleHeight = pictureOptions.scale
             return s

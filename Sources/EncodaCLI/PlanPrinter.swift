@@ -5,7 +5,7 @@ import Foundation
 enum PlanPrinter {
     static func print(input: String, cache: SceneCache, settings: EncodeSettings, scene: SceneSettings, cuts: [Int], cutSource: String,
                       shots: [FrameRange], chunks: [Chunk], workers: Int, threads: Int,
-                      cropNote: String? = nil, mux: MuxPlan? = nil) {
+                      cropNote: String? = nil, mux: MuxPlan? = nil, conversions: [String] = []) {
         let v = cache.video
         var out = ""
         out += "input:     \(input)\n"
@@ -13,6 +13,7 @@ enum PlanPrinter {
         out += "colour:    primaries \(v.colorPrimaries) transfer \(v.colorTransfer) matrix \(v.colorMatrix) range \(v.colorRange)\n"
         out += "encoder:   \(settings.encoder.rawValue) preset \(settings.preset) " + (settings.lossless ? "lossless" : "crf \(settings.crf)") +
                " \(settings.pixelFormat)" + (settings.encoderParams.isEmpty ? "" : " params '\(settings.encoderParams)'") + "\n"
+        for line in conversions { out += "convert:   \(line)\n" }
         if let picture = try? OutputPicture.make(source: v, settings: settings) {
             out += "picture:   \(picture.summary)\n"
         }

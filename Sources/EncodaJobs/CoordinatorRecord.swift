@@ -25,7 +25,7 @@ public struct CoordinatorRecord: Codable, Sendable, Equatable {
         public var isActive: Bool { self == .analysing || self == .encoding || self == .joining }
     }
 
-    /// The encode settings as asked for; `pixelFormat` is unknown (nil) until the source's bit depth is known.
+    /// The encode settings as asked for; `pixelFormat` is unknown (nil) until the source's pixel format is known.
     public struct Settings: Codable, Sendable, Equatable {
         public var encoder: String
         public var preset: String
@@ -39,7 +39,7 @@ public struct CoordinatorRecord: Codable, Sendable, Equatable {
         }
         public init(_ s: EncodeSettings) {
             self.init(encoder: s.encoder.rawValue, preset: s.preset, crf: s.crf, lossless: s.lossless,
-                      pixelFormat: s.pixelFormat, encoderParams: s.encoderParams)
+                      pixelFormat: s.pixelFormat.rawValue, encoderParams: s.encoderParams)
         }
     }
 

@@ -71,7 +71,7 @@ public enum ChunkEncoder {
         _ = encoda_set_mmap_threshold(largeAllocationThreshold(for: manifest.settings.encoder))
         let v = manifest.video
         let picture = try OutputPicture.make(source: v, settings: manifest.settings)
-        let colour = ColourConversion(source: v, picture: picture)
+        let colour = ColourConversion(source: v, picture: picture, target: manifest.settings.pixelFormat)
         let encoder = try EncoderFactory.make(EncoderConfiguration(
             settings: manifest.settings, video: colour.encoded, width: picture.width, height: picture.height, threads: threads))
         let writer = try ChunkWriter(path: outputPath, encoder: manifest.settings.encoder, extradata: encoder.extradata)

@@ -12,6 +12,8 @@ import EncodaModel
 /// - RGB sources are converted with BT.709 coefficients (BT.601 / SMPTE 170M at 576 lines or fewer) into
 ///   limited range, and tagged so; primaries and transfer stay as the source has them.
 /// - YUV sources keep their matrix (YUV to YUV does not touch it) and their range: full stays full.
+/// - RGB output (`gbrp`, `gbrp10le`) is tagged with the identity ("GBR") matrix, full range, which is what its
+///   pixels are: an RGB source goes in unchanged, a YUV source is converted with its own matrix and range.
 struct ColourConversion: Sendable {
     let sourceMatrix: Int
     let sourceFullRange: Bool
@@ -26,12 +28,16 @@ struct ColourConversion: Sendable {
     static let fullRangeYUVFormats = [AV_PIX_FMT_YUVJ420P, AV_PIX_FMT_YUVJ422P, AV_PIX_FMT_YUVJ444P, AV_PIX_FMT_YUVJ440P,
                                       AV_PIX_FMT_YUVJ411P]
 
-    init(source: VideoFacts, picture: OutputPicture) {
+    /// - Parameter target: the encoder's pixel format.
+    init(source: VideoFacts, picture: OutputPicture, target: PixelFormat) {
         let format = av_get_pix_fmt(source.pixelFormat)
         let flags = av_pix_fmt_desc_get(format)?.pointee.flags ?? 0
         sourceFullRange = ColourConversion.fullRangeYUVFormats.contains(format) || source.colorRange == Int(AVCOL_RANGE_JPEG.rawValue)
         sourceMatrix = source.colorMatrix
-        if flags & UInt64(AV_PIX_FMT_FLAG_RGB) != 0 {
+        if target.isRGB {
+            matrix = Int(AVCOL_SPC_RGB.rawValue)
+            range = Int(AVCOL_RANGE_JPEG.rawValue)
+        } else if flags & UInt64(AV_PIX_FMT_FLAG_RGB) != 0 {
             matrix = Int(picture.height > 576 ? AVCOL_SPC_BT709.rawValue : AVCOL_SPC_SMPTE170M.rawValue)
             range = Int(AVCOL_RANGE_MPEG.rawValue)
         } else {

@@ -57,7 +57,7 @@ public enum Concatenator {
             if muxer == nil {
                 let picture = try OutputPicture.make(source: manifest.video, settings: manifest.settings)
                 muxer = try Muxer(path: temp, format: format, encoder: manifest.settings.encoder,
-                                  video: ColourConversion(source: manifest.video, picture: picture).encoded,
+                                  video: ColourConversion(source: manifest.video, picture: picture, target: manifest.settings.pixelFormat).encoded,
                                   pixelFormat: manifest.settings.pixelFormat, extradata: reader.extradata, sides: sides)
                 writeback = WritebackStarter(path: temp)
             }

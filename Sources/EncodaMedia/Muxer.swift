@@ -16,7 +16,7 @@ final class Muxer {
     /// With side streams (`--mux`), every packet goes through libavformat's interleaving queue.
     private let sides: SideStreams?
 
-    init(path: String, format: OutputFormat, encoder: EncoderKind, video: VideoFacts, pixelFormat: String, extradata: [UInt8],
+    init(path: String, format: OutputFormat, encoder: EncoderKind, video: VideoFacts, pixelFormat: PixelFormat, extradata: [UInt8],
          sides: SideStreams? = nil) throws {
         self.sides = sides
         self.path = path
@@ -35,7 +35,10 @@ final class Muxer {
         par.pointee.codec_id = encoder == .av1 ? AV_CODEC_ID_AV1 : AV_CODEC_ID_H264
         par.pointee.width = Int32(video.width)
         par.pointee.height = Int32(video.height)
-        par.pointee.format = (pixelFormat == "yuv420p10le" ? AV_PIX_FMT_YUV420P10LE : AV_PIX_FMT_YUV420P).rawValue
+        par.pointee.format = pixelFormat.av.rawValue
+        // The profile the encoder chose, as its avcC record says (byte 1, profile_idc: 100 High, 110 High 10,
+        // 122 High 4:2:2, 244 High 4:4:4 Predictive, which lossless coding needs whatever the chroma).
+        if encoder == .h264, extradata.count > 1, extradata[0] == 1 { par.pointee.profile = Int32(extradata[1]) }
         par.pointee.sample_aspect_ratio = video.sampleAspectRatio.av
         par.pointee.color_primaries = AVColorPrimaries(UInt32(video.colorPrimaries))
         par.pointee.color_trc = AVColorTransferCharacteristic(UInt32(video.colorTransfer))

@@ -3,8 +3,10 @@ import EncodaModel
 
 /// Hands decoded frames to the encoder in its pixel format and picture size: the decoder's own planes when the
 /// format and size already match (no copy; a crop only moves the plane pointers), otherwise one conversion
-/// (pixel format and/or scale, through `Scaler`) into a reused buffer.
+/// (pixel format and/or scale, through `Scaler`) into a reused buffer. Planar RGB goes in libav's plane order,
+/// G, B, R: the order of H.264's GBR coding (Y = G, Cb = B, Cr = R).
 final class PictureConverter {
+    private let format: PixelFormat
     private let target: AVPixelFormat
     private let scaler: Scaler
     private let buffer = Frame()
@@ -16,8 +18,9 @@ final class PictureConverter {
     ///   - width, height: the encoder's picture size (after crop and scale).
     ///   - crop: the source area to take, or nil for the whole frame.
     ///   - colour: matrices and ranges when a conversion is needed (see `ColourConversion`).
-    init(pixelFormat: String, width: Int, height: Int, crop: CropRect? = nil, colour: ColourConversion? = nil) {
-        target = pixelFormat == "yuv420p10le" ? AV_PIX_FMT_YUV420P10LE : AV_PIX_FMT_YUV420P
+    init(pixelFormat: PixelFormat, width: Int, height: Int, crop: CropRect? = nil, colour: ColourConversion? = nil) {
+        format = pixelFormat
+        target = pixelFormat.av
         self.width = width
         self.height = height
         self.crop = crop
@@ -46,8 +49,7 @@ final class PictureConverter {
 
     private func directlyUsable(_ f: Frame) -> Bool {
         guard f.width == width, f.height == height else { return false }
-        if f.format == target { return true }
-        return target == AV_PIX_FMT_YUV420P && f.format == AV_PIX_FMT_YUVJ420P
+        return f.format == target || f.format == format.fullRangeTwin
     }
 
     func withPicture<T>(_ f: Frame, _ body: (PictureRef) throws -> T) throws -> T {

@@ -20,6 +20,11 @@ final class SvtAv1Encoder: VideoEncoder {
     /// captured for the message) and which --encoder-params item caused it. For the plan step, while no other
     /// thread writes to stderr; see `StderrCapture`.
     init(_ c: EncoderConfiguration, diagnose: Swift.Bool = false) throws {
+        // SVT-AV1 1.4.1 encodes 4:2:0 only; the plan converts other sources (PixelFormatChoice) and refuses other
+        // --pix-fmt values (EncodeSettings.validate), so only a hand-edited job.json gets here.
+        guard c.settings.pixelFormat.isEncodable(by: .av1) else {
+            throw EncodaError(.usage, "SVT-AV1 1.4.1 encodes only 4:2:0 YUV, not \(c.settings.pixelFormat); use --pix-fmt yuv420p or yuv420p10le")
+        }
         bitDepth = c.settings.bitDepth
         width = c.width
         height = c.height

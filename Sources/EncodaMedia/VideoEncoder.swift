@@ -9,7 +9,8 @@ struct EncodedPacket {
     var isKey: Bool
 }
 
-/// The planes of one 4:2:0 picture in the encoder's pixel format, borrowed for the duration of a call.
+/// The three planes of one picture in the encoder's pixel format (`EncodeSettings.pixelFormat`), borrowed for the
+/// duration of a call.
 struct PictureRef {
     var planes: (UnsafeMutablePointer<UInt8>, UnsafeMutablePointer<UInt8>, UnsafeMutablePointer<UInt8>)
     /// Line sizes in bytes.
@@ -57,25 +58,26 @@ public enum EncoderCheck {
     /// INPUT's picture is probed without decoding; explicit --crop and --scale apply, --autocrop cannot be known
     /// yet. An INPUT that cannot be probed or encoded is not reported here (the plan says why, as before): the
     /// check then uses a 64x64 picture.
-    /// `settings` makes the settings for the source's bit depth (8 when INPUT cannot be probed).
-    public static func run(input: String, settings: (_ sourceBitDepth: Int) throws -> EncodeSettings) throws {
+    /// `settings` makes the settings for the source's pixel format (yuv420p when INPUT cannot be probed); what it
+    /// throws for INPUT's pixel format (e.g. `--lossless` of 12-bit video) stops the run here, before the scene pass.
+    public static func run(input: String, settings: (_ source: PixelLayout) throws -> EncodeSettings) throws {
         LibavLogging.quiet()
         var video = VideoFacts(width: 64, height: 64, pixelFormat: "yuv420p", bitDepth: 8, timeBase: Rational(1, 25),
                                frameRate: Rational(25, 1), sampleAspectRatio: Rational(1, 1), colorPrimaries: 2,
                                colorTransfer: 2, colorMatrix: 2, colorRange: 0, chromaLocation: 0, codecName: "none",
                                streamIndex: 0)
-        var s = try settings(8)
+        var s = try settings(video.pixelLayout)
         if let (demuxer, facts) = try? InputProbe.open(input), (try? InputProbe.checkEncodable(facts, encoder: s.encoder)) != nil {
             _ = demuxer
             video = facts
-            s = try settings(facts.bitDepth)
+            s = try settings(facts.pixelLayout)
         }
         var picture = try? OutputPicture.make(source: video, settings: s)
         if picture == nil {
             s.crop = nil; s.scaleHeight = nil
             picture = try OutputPicture.make(source: video, settings: s)
         }
-        let colour = ColourConversion(source: video, picture: picture!)
+        let colour = ColourConversion(source: video, picture: picture!, target: s.pixelFormat)
         let encoder = try EncoderFactory.make(EncoderConfiguration(settings: s, video: colour.encoded, width: picture!.width,
                                                                    height: picture!.height, threads: 1), diagnose: true)
         _ = encoder

@@ -43,7 +43,7 @@ final class X264Encoder: VideoEncoder {
             }
         }
         guard let units = AVCConfiguration.nalUnits(headers),
-              let record = AVCConfiguration.record(nalUnits: units, chromaFormat: 1, bitDepth: s.bitDepth) else {
+              let record = AVCConfiguration.record(nalUnits: units, chromaFormat: s.pixelFormat.chromaFormatIDC, bitDepth: s.bitDepth) else {
             x264_encoder_close(h)
             handle = nil
             throw EncodaError(.encoder, "x264 returned parameter sets that do not form an avcC record; this is a bug, please report it")
@@ -62,7 +62,7 @@ final class X264Encoder: VideoEncoder {
             throw EncodaError(.usage, "x264 does not know --preset \(s.preset)")
         }
         p.i_bitdepth = Int32(s.bitDepth)
-        p.i_csp = X264_CSP_I420 | (s.bitDepth > 8 ? X264_CSP_HIGH_DEPTH : 0)
+        p.i_csp = s.pixelFormat.x264CSP
         p.i_width = Int32(c.width)
         p.i_height = Int32(c.height)
         p.i_fps_num = UInt32(c.video.frameRate.num)
@@ -108,7 +108,8 @@ final class X264Encoder: VideoEncoder {
             }
             throw EncodaError(.usage, "--encoder-params \(written): x264 cannot use the value \(item.value) for \(item.key); see x264 --fullhelp for its values")
         }
-        if !s.lossless && s.bitDepth == 8 { _ = x264_param_apply_profile(&p, "high") }
+        // Lossless coding needs High 4:4:4 Predictive whatever the chroma, which x264 picks itself.
+        if !s.lossless { _ = x264_param_apply_profile(&p, s.pixelFormat.x264Profile) }
     }
 
     /// The index of the first --encoder-params item with which x264 cannot open (-1: encoda's own settings fail
@@ -179,5 +180,21 @@ final class X264Encoder: VideoEncoder {
                                        pts: out.i_pts, dts: out.i_dts, isKey: out.b_keyframe != 0)
             try output(packet)
         }
+    }
+}
+
+extension PixelFormat {
+    /// x264's input colour space for pictures in this format (16-bit samples above 8 bits). Planar RGB is given
+    /// as 4:4:4 in G, B, R order, tagged with the GBR matrix (`ColourConversion`, into the VUI), rather than
+    /// through x264's packed RGB input, which exists at 8 bits only and which x264 rearranges into the same planes.
+    var x264CSP: Int32 {
+        let csp = chroma == .c420 ? X264_CSP_I420 : chroma == .c422 ? X264_CSP_I422 : X264_CSP_I444
+        return csp | (bitDepth > 8 ? X264_CSP_HIGH_DEPTH : 0)
+    }
+
+    /// The least H.264 profile for this format (`x264_param_apply_profile`): High, High 10, High 4:2:2 (8 and 10
+    /// bits) or High 4:4:4 Predictive.
+    var x264Profile: String {
+        chroma == .c444 ? "high444" : chroma == .c422 ? "high422" : bitDepth > 8 ? "high10" : "high"
     }
 }

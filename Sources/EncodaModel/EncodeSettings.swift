@@ -12,8 +12,8 @@ public struct EncodeSettings: Codable, Sendable, Hashable {
     public var preset: String
     public var crf: Double
     public var lossless: Bool
-    /// "yuv420p" or "yuv420p10le".
-    public var pixelFormat: String
+    /// The pixel format of the encoded pictures (in job.json as libav's name, e.g. "yuv420p").
+    public var pixelFormat: PixelFormat
     /// Passed to the encoder: SVT `key=value` pairs separated by ':' or spaces; an x264 option string `k=v:k=v`.
     public var encoderParams: String
     /// Source area to encode (nil: the whole picture). Absent in manifests written before cropping existed.
@@ -21,19 +21,18 @@ public struct EncodeSettings: Codable, Sendable, Hashable {
     /// Output height after cropping, width following the aspect ratio (nil: no scaling).
     public var scaleHeight: Int?
 
-    public init(encoder: EncoderKind, preset: String, crf: Double, lossless: Bool, pixelFormat: String, encoderParams: String,
+    public init(encoder: EncoderKind, preset: String, crf: Double, lossless: Bool, pixelFormat: PixelFormat, encoderParams: String,
                 crop: CropRect? = nil, scaleHeight: Int? = nil) {
         self.encoder = encoder; self.preset = preset; self.crf = crf; self.lossless = lossless
         self.pixelFormat = pixelFormat; self.encoderParams = encoderParams
         self.crop = crop; self.scaleHeight = scaleHeight
     }
 
-    public var bitDepth: Int { pixelFormat.contains("10") ? 10 : 8 }
+    public var bitDepth: Int { pixelFormat.bitDepth }
 
     public static func defaultPreset(for encoder: EncoderKind) -> String { encoder == .av1 ? "8" : "medium" }
     public static func defaultCRF(for encoder: EncoderKind) -> Double { encoder == .av1 ? 35 : 23 }
     public static let x264Presets = ["ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow", "placebo"]
-    public static let pixelFormats = ["yuv420p", "yuv420p10le"]
 
     /// --crf as the user would write it: 30, not 30.0.
     private var crfText: String { crf.isFinite && crf == crf.rounded() && abs(crf) < 1e9 ? String(Int(crf)) : String(crf) }
@@ -54,8 +53,8 @@ public struct EncodeSettings: Codable, Sendable, Hashable {
             }
             guard (0...51).contains(crf) else { throw EncodaError(.usage, "--crf \(crfText) is out of range for h264; use 0…51") }
         }
-        guard Self.pixelFormats.contains(pixelFormat) else {
-            throw EncodaError(.usage, "--pix-fmt \(pixelFormat) is not supported; use yuv420p (8-bit) or yuv420p10le (10-bit)")
+        guard pixelFormat.isEncodable(by: encoder) else {
+            throw EncodaError(.usage, "--pix-fmt \(pixelFormat): SVT-AV1 1.4.1 encodes only 4:2:0 YUV; use yuv420p or yuv420p10le, or --encoder h264 for 4:2:2, 4:4:4 and RGB")
         }
     }
 }

@@ -30,7 +30,7 @@ struct TestJob {
                            input: InputReference(absolutePath: "/nonexistent/in.mkv", pathRelativeToWorkDirectory: "../in.mkv",
                                                  size: 1000, fingerprint: "1000-0"),
                            video: video, frameCount: chunks * framesPerChunk,
-                           settings: EncodeSettings(encoder: .h264, preset: "ultrafast", crf: 0, lossless: true, pixelFormat: "yuv420p", encoderParams: ""),
+                           settings: EncodeSettings(encoder: .h264, preset: "ultrafast", crf: 0, lossless: true, pixelFormat: .yuv420p, encoderParams: ""),
                            scene: SceneSettings(), versions: EncoderVersions(encoda: "t", svtav1: "t", x264: "t", libavcodec: "t"),
                            chunks: plan)
     }

@@ -84,13 +84,13 @@ final class FailureSummaryTests: XCTestCase {
 final class SettingsMessageTests: XCTestCase {
     /// --lossless stands for crf 0, which av1 does not take; the message names --lossless, the option given.
     func testLosslessWithAV1NamesLossless() {
-        let s = EncodeSettings(encoder: .av1, preset: "8", crf: 0, lossless: true, pixelFormat: "yuv420p", encoderParams: "")
+        let s = EncodeSettings(encoder: .av1, preset: "8", crf: 0, lossless: true, pixelFormat: .yuv420p, encoderParams: "")
         XCTAssertThrowsError(try s.validate()) { e in
             let m = (e as? EncodaError)?.message ?? ""
             XCTAssertTrue(m.contains("--lossless needs --encoder h264"), m)
             XCTAssertFalse(m.contains("--crf"), m)
         }
-        let crf = EncodeSettings(encoder: .av1, preset: "8", crf: 70, lossless: false, pixelFormat: "yuv420p", encoderParams: "")
+        let crf = EncodeSettings(encoder: .av1, preset: "8", crf: 70, lossless: false, pixelFormat: .yuv420p, encoderParams: "")
         XCTAssertThrowsError(try crf.validate()) { e in
             XCTAssertEqual((e as? EncodaError)?.message, "--crf 70 is out of range for av1; use 1…63")
         }

@@ -122,11 +122,11 @@ final class Av1anScenesTests: XCTestCase {
 
 final class SettingsTests: XCTestCase {
     func testValidation() {
-        XCTAssertNoThrow(try EncodeSettings(encoder: .av1, preset: "8", crf: 35, lossless: false, pixelFormat: "yuv420p", encoderParams: "").validate())
-        XCTAssertThrowsError(try EncodeSettings(encoder: .av1, preset: "medium", crf: 35, lossless: false, pixelFormat: "yuv420p", encoderParams: "").validate())
-        XCTAssertThrowsError(try EncodeSettings(encoder: .av1, preset: "8", crf: 35, lossless: true, pixelFormat: "yuv420p", encoderParams: "").validate())
-        XCTAssertThrowsError(try EncodeSettings(encoder: .h264, preset: "medium", crf: 60, lossless: false, pixelFormat: "yuv420p", encoderParams: "").validate())
-        XCTAssertThrowsError(try EncodeSettings(encoder: .h264, preset: "medium", crf: 23, lossless: false, pixelFormat: "rgb24", encoderParams: "").validate())
+        XCTAssertNoThrow(try EncodeSettings(encoder: .av1, preset: "8", crf: 35, lossless: false, pixelFormat: .yuv420p, encoderParams: "").validate())
+        XCTAssertThrowsError(try EncodeSettings(encoder: .av1, preset: "medium", crf: 35, lossless: false, pixelFormat: .yuv420p, encoderParams: "").validate())
+        XCTAssertThrowsError(try EncodeSettings(encoder: .av1, preset: "8", crf: 35, lossless: true, pixelFormat: .yuv420p, encoderParams: "").validate())
+        XCTAssertThrowsError(try EncodeSettings(encoder: .h264, preset: "medium", crf: 60, lossless: false, pixelFormat: .yuv420p, encoderParams: "").validate())
+        XCTAssertThrowsError(try EncodeSettings(encoder: .av1, preset: "8", crf: 35, lossless: false, pixelFormat: .yuv422p10le, encoderParams: "").validate())
     }
 
     func testPathSafety() {

@@ -90,7 +90,7 @@ final class SmallDefectsModelTests: XCTestCase {
         let video = VideoFacts(width: 1920, height: 1080, pixelFormat: "yuv420p", bitDepth: 8, timeBase: Rational(1, 25), frameRate: Rational(25, 1),
                                sampleAspectRatio: Rational(1, 1), colorPrimaries: 2, colorTransfer: 2, colorMatrix: 2, colorRange: 0,
                                chromaLocation: 0, codecName: "h264", streamIndex: 0)
-        var s = EncodeSettings(encoder: .h264, preset: "ultrafast", crf: 23, lossless: false, pixelFormat: "yuv420p", encoderParams: "")
+        var s = EncodeSettings(encoder: .h264, preset: "ultrafast", crf: 23, lossless: false, pixelFormat: .yuv420p, encoderParams: "")
         s.scaleHeight = 2160
         XCTAssertThrowsError(try OutputPicture.make(source: video, settings: s)) { e in
             XCTAssertEqual((e as? EncodaError)?.message,
