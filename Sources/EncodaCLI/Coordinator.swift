@@ -44,8 +44,9 @@ struct Coordinator {
                                             encoder: c.encoderOptions.encoder, quiet: c.quiet,
                                             needCrop: c.pictureOptions.autocrop && c.pictureOptions.crop == nil)
         try ScenePass.checkEncodable(cache.video, encoder: c.encoderOptions.encoder)
-        let (settings, cropNote) = try JobSetup.picture(settings: try c.encoderOptions.settings(sourceBitDepth: cache.video.bitDepth),
+        var (settings, cropNote) = try JobSetup.picture(settings: try c.encoderOptions.settings(sourceBitDepth: cache.video.bitDepth),
                                                         options: c.pictureOptions, cache: cache)
+        settings = try SourceMetadataStep.orient(settings: settings, command: c, video: cache.video)
         let (cuts, cutSource) = try JobSetup.cuts(cache: cache, scene: scene, scenesJSON: c.scenesJson, quiet: c.quiet)
         let (shots, maxFrames) = JobSetup.shots(cache: cache, cuts: cuts, scene: scene)
         let chunks = JobSetup.plan(cache: cache, shots: shots, maxFrames: maxFrames)
