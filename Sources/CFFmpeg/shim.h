@@ -10,6 +10,7 @@
 #include <libswresample/swresample.h>
 #include <libavutil/audio_fifo.h>
 #include <libavutil/channel_layout.h>
+#include "source_metadata.h"
 
 /* AVERROR is a function-like macro: Swift cannot import it. */
 static inline int encoda_averror(int e) { return AVERROR(e); }

@@ -44,8 +44,9 @@ struct Coordinator {
                                             encoder: c.encoderOptions.encoder, quiet: c.quiet,
                                             needCrop: c.pictureOptions.autocrop && c.pictureOptions.crop == nil)
         try ScenePass.checkEncodable(cache.video, encoder: c.encoderOptions.encoder)
-        let (settings, cropNote) = try JobSetup.picture(settings: try c.encoderOptions.settings(source: cache.video.pixelLayout),
+        var (settings, cropNote) = try JobSetup.picture(settings: try c.encoderOptions.settings(source: cache.video.pixelLayout),
                                                         options: c.pictureOptions, cache: cache)
+        settings = try SourceMetadataStep.orient(settings: settings, command: c, video: cache.video)
         // Every change to INPUT's chroma, bit depth, RGB or alpha is said, one line each (and listed by --dry-run).
         let conversions = try c.encoderOptions.pixelFormat(
             source: cache.video.pixelLayout, outputHeight: (try? OutputPicture.make(source: cache.video, settings: settings))?.height).conversions

@@ -59,6 +59,8 @@ struct PictureOptions: ParsableArguments {
     var crop: String?
     @Option(name: .long, help: "Scale to this output height (even), width following the aspect ratio, e.g. 720 for edit proxies.")
     var scale: Int?
+    @Flag(name: .long, help: "Keep a rotated source's pixels as stored where OUTPUT's container cannot carry the rotation (.mkv, .webm, .ivf, .obu, .h264); by default they are rotated.")
+    var noAutorotate = false
 
     /// The explicit crop, parsed; a usage error for text that is not W:H:X:Y.
     func parsedCrop() throws -> CropRect? {

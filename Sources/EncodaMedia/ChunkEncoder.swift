@@ -76,7 +76,7 @@ public enum ChunkEncoder {
             settings: manifest.settings, video: colour.encoded, width: picture.width, height: picture.height, threads: threads))
         let writer = try ChunkWriter(path: outputPath, encoder: manifest.settings.encoder, extradata: encoder.extradata)
         let converter = PictureConverter(pixelFormat: manifest.settings.pixelFormat, width: picture.width, height: picture.height,
-                                         crop: picture.crop, colour: colour)
+                                         crop: picture.crop, colour: colour, rotation: picture.rotation)
         let source = ChunkFrameSource(input: input, video: v, index: index, range: chunk.range, threads: decodeThreads)
         let keys = Set(chunk.shotStarts.map { $0 - chunk.range.start })
         var first = true

@@ -56,8 +56,11 @@ public enum Concatenator {
             }
             if muxer == nil {
                 let picture = try OutputPicture.make(source: manifest.video, settings: manifest.settings)
+                var video = ColourConversion(source: manifest.video, picture: picture, target: manifest.settings.pixelFormat).encoded
+                // Pixels turned by the chunk encoders (see `Orientation`) are shown as they are: no display matrix.
+                if picture.rotation != 0 { video.displayMatrix = nil; video.rotation = nil }
                 muxer = try Muxer(path: temp, format: format, encoder: manifest.settings.encoder,
-                                  video: ColourConversion(source: manifest.video, picture: picture, target: manifest.settings.pixelFormat).encoded,
+                                  video: video,
                                   pixelFormat: manifest.settings.pixelFormat, extradata: reader.extradata, sides: sides)
                 writeback = WritebackStarter(path: temp)
             }

@@ -31,13 +31,14 @@ enum InputProbe {
         var sar = st.pointee.sample_aspect_ratio
         if sar.num <= 0 || sar.den <= 0 { sar = par.sample_aspect_ratio }
         if sar.num <= 0 || sar.den <= 0 { sar = AVRational(num: 1, den: 1) }
-        let facts = VideoFacts(
+        var facts = VideoFacts(
             width: Int(par.width), height: Int(par.height), pixelFormat: fmtName, bitDepth: bitDepth,
             timeBase: st.pointee.time_base.rational, frameRate: rate.rational, sampleAspectRatio: sar.rational,
             colorPrimaries: Int(par.color_primaries.rawValue), colorTransfer: Int(par.color_trc.rawValue),
             colorMatrix: Int(par.color_space.rawValue), colorRange: Int(par.color_range.rawValue),
             chromaLocation: Int(par.chroma_location.rawValue),
             codecName: String(cString: avcodec_get_name(par.codec_id)), streamIndex: vi)
+        SourceMetadataIO.readStream(st, format: demuxer.context, into: &facts)
         guard facts.width > 0, facts.height > 0 else {
             throw EncodaError(.inputUnsupported, "INPUT \(path) has a video stream without a picture size; the file may be damaged")
         }

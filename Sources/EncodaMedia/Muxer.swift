@@ -59,13 +59,20 @@ final class Muxer {
         st.pointee.avg_frame_rate = video.frameRate.av
         st.pointee.r_frame_rate = video.frameRate.av
         st.pointee.sample_aspect_ratio = video.sampleAspectRatio.av
+        // Rotation, HDR10 static metadata and start timecode, where the container holds them.
+        try SourceMetadataIO.write(video, to: st)
 
         try sides?.addStreams(to: ctx!, video: st)
         if (ctx!.pointee.oformat.pointee.flags & AVFMT_NOFILE) == 0 {
             try check(avio_open(&ctx!.pointee.pb, path, AVIO_FLAG_WRITE), .outputInvalid, "cannot create OUTPUT file \(path); check that its folder exists and is writable")
         }
         var opts: OpaquePointer? = nil
-        if format.muxer == "mp4" || format.muxer == "mov" { av_dict_set(&opts, "movflags", "+faststart", 0) }
+        if format.muxer == "mp4" || format.muxer == "mov" {
+            // write_colr: the colour description and range in a colr box. x264 omits the VUI signal type of a
+            // limited-range picture without a colour description, so without the box a "tv range" tag was lost.
+            let tagged = video.colorRange != 0 || video.colorPrimaries != 2 || video.colorTransfer != 2 || video.colorMatrix != 2
+            av_dict_set(&opts, "movflags", tagged ? "+faststart+write_colr" : "+faststart", 0)
+        }
         // libavformat's Matroska muxer checksums every cluster byte by byte by default (mkvmerge does not); each
         // chunk is already verified against its CRC-32 as it is joined, and this cost a sixth of a join.
         if format.muxer == "matroska" || format.muxer == "webm" { av_dict_set(&opts, "write_crc32", "0", 0) }

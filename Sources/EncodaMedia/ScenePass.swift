@@ -46,7 +46,7 @@ public enum ScenePass {
     public static func run(input: String, encoder: EncoderKind, threads: Int = 0,
                            progress: ((Int) -> Void)? = nil) throws -> Output {
         LibavLogging.quiet()
-        let (demuxer, facts) = try InputProbe.open(input)
+        var (demuxer, facts) = try InputProbe.open(input)
         try InputProbe.checkEncodable(facts, encoder: encoder)
         let si = facts.streamIndex
         // One frame thread per core, like the `ffmpeg -threads N` floor it is measured against; libav's automatic
@@ -92,6 +92,7 @@ public enum ScenePass {
             try consistency.offer(f, number: n, seconds: seconds)
             pts.append(t)
             if f.isKeyframe || n == 0 { keyframes.append(n) }
+            if n == 0 { SourceMetadataIO.readFirstFrame(f, into: &facts) }
             packetSizes.append(Int32(clamping: f.packetSize))
             lastDuration = f.duration > 0 ? f.duration : frameStep
 

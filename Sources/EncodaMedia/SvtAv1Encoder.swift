@@ -107,6 +107,20 @@ final class SvtAv1Encoder: VideoEncoder {
         cfg.color_range = c.video.colorRange == 2 ? EB_CR_FULL_RANGE : EB_CR_STUDIO_RANGE
         if c.video.chromaLocation == 1 { cfg.chroma_sample_position = EB_CSP_VERTICAL }
         else if c.video.chromaLocation == 3 { cfg.chroma_sample_position = EB_CSP_COLOCATED }
+        // HDR10 static metadata, which SVT-AV1 writes as metadata OBUs. Its parser (1.4.1) reads chromaticities and
+        // luminances as plain numbers, "G(0.265,0.69)…L(1000,0.0001)", not in x265's integer steps (those are clipped
+        // to 1.0), and stores the fixed point of the AV1 OBUs.
+        if let md = c.video.masteringDisplay {
+            func xy(_ v: [Int]) -> String {
+                String(format: "(%.5f,%.5f)", Double(v[0]) / Double(MasteringDisplay.chromaticityDenominator),
+                       Double(v[1]) / Double(MasteringDisplay.chromaticityDenominator))
+            }
+            let lum = Double(MasteringDisplay.luminanceDenominator)
+            let text = "G\(xy(md.green))B\(xy(md.blue))R\(xy(md.red))WP\(xy(md.whitePoint))" +
+                String(format: "L(%.4f,%.4f)", Double(md.maxLuminance) / lum, Double(md.minLuminance) / lum)
+            _ = svt_aom_parse_mastering_display(&cfg.mastering_display, text)
+        }
+        if let cll = c.video.contentLightLevel { _ = svt_aom_parse_content_light_level(&cfg.content_light_level, cll.description) }
     }
 
     /// svt_av1_enc_parse_parameter refused an item: an unknown name, or a value it cannot read. Which of the two

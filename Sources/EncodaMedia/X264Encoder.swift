@@ -83,8 +83,8 @@ final class X264Encoder: VideoEncoder {
         p.vui.i_colorprim = Int32(c.video.colorPrimaries)
         p.vui.i_transfer = Int32(c.video.colorTransfer)
         p.vui.i_colmatrix = Int32(c.video.colorMatrix)
-        p.vui.b_fullrange = c.video.colorRange == 2 ? 1 : 0
         if c.video.chromaLocation > 0 { p.vui.i_chroma_loc = Int32(c.video.chromaLocation - 1) }
+        Self.applySourceMetadata(&p, c.video)
         if s.lossless {
             p.rc.i_rc_method = X264_RC_CQP
             p.rc.i_qp_constant = 0
@@ -110,6 +110,31 @@ final class X264Encoder: VideoEncoder {
         }
         // Lossless coding needs High 4:4:4 Predictive whatever the chroma, which x264 picks itself.
         if !s.lossless { _ = x264_param_apply_profile(&p, s.pixelFormat.x264Profile) }
+    }
+
+    // MARK: Source metadata (range, HDR10): kept apart from the other settings.
+
+    /// The range flag and HDR10 static metadata (SEI messages) from the source's facts.
+    private static func applySourceMetadata(_ p: inout x264_param_t, _ v: VideoFacts) {
+        // Explicit, never x264's automatic choice (-1). x264 writes the VUI signal type only when the range is full
+        // or a colour description or video format is set; a limited-range source without them is then tagged
+        // limited by the container (MP4/MOV colr, Matroska Range), which the Muxer fills from the same facts.
+        p.vui.b_fullrange = v.colorRange == 2 ? 1 : 0
+        if let md = v.masteringDisplay {
+            // Same units as x264's: chromaticity in 0.00002, luminance in 0.0001 cd/m².
+            p.mastering_display.b_mastering_display = 1
+            p.mastering_display.i_green_x = Int32(md.green[0]); p.mastering_display.i_green_y = Int32(md.green[1])
+            p.mastering_display.i_blue_x = Int32(md.blue[0]); p.mastering_display.i_blue_y = Int32(md.blue[1])
+            p.mastering_display.i_red_x = Int32(md.red[0]); p.mastering_display.i_red_y = Int32(md.red[1])
+            p.mastering_display.i_white_x = Int32(md.whitePoint[0]); p.mastering_display.i_white_y = Int32(md.whitePoint[1])
+            p.mastering_display.i_display_max = Int64(md.maxLuminance)
+            p.mastering_display.i_display_min = Int64(md.minLuminance)
+        }
+        if let cll = v.contentLightLevel {
+            p.content_light_level.b_cll = 1
+            p.content_light_level.i_max_cll = Int32(cll.maxCLL)
+            p.content_light_level.i_max_fall = Int32(cll.maxFALL)
+        }
     }
 
     /// The index of the first --encoder-params item with which x264 cannot open (-1: encoda's own settings fail

@@ -20,6 +20,9 @@ public struct EncodeSettings: Codable, Sendable, Hashable {
     public var crop: CropRect?
     /// Output height after cropping, width following the aspect ratio (nil: no scaling).
     public var scaleHeight: Int?
+    /// Clockwise quarter turn (90, 180, 270) applied to the pixels, for a rotated source going into a container
+    /// that cannot carry its rotation (see `Orientation.decide`); nil: stored as decoded.
+    public var pixelRotation: Int? = nil
 
     public init(encoder: EncoderKind, preset: String, crf: Double, lossless: Bool, pixelFormat: PixelFormat, encoderParams: String,
                 crop: CropRect? = nil, scaleHeight: Int? = nil) {

@@ -22,6 +22,21 @@ public struct VideoFacts: Codable, Sendable, Hashable {
     /// caches and manifests written before it was recorded).
     public var interlacing: Interlacing?
 
+    // What the source carries beside its pixels (see SourceMetadata.swift). Optional, so that scene caches and
+    // manifests written before they were recorded still decode (as "none").
+    /// Clockwise degrees (0…359) the display matrix turns the picture when shown, as ffmpeg's autorotate reads it.
+    public var rotation: Int? = nil
+    /// The stream's display matrix, 9 values as libavutil stores it; nil when the source has none.
+    public var displayMatrix: [Int32]? = nil
+    /// HDR10 static metadata, from the stream's side data or the first frame's.
+    public var masteringDisplay: MasteringDisplay? = nil
+    public var contentLightLevel: ContentLightLevel? = nil
+    /// Dynamic HDR metadata found in INPUT ("HDR10+", "Dolby Vision"); encoda drops it and keeps the base layer.
+    public var dynamicHDR: [String]? = nil
+    /// Start timecode ("01:00:00:00") from the stream's or file's timecode tag (tmcd, MXF) or the first MPEG-2
+    /// GOP header.
+    public var timecode: String? = nil
+
     public init(width: Int, height: Int, pixelFormat: String, bitDepth: Int, timeBase: Rational,
                 frameRate: Rational, sampleAspectRatio: Rational, colorPrimaries: Int, colorTransfer: Int,
                 colorMatrix: Int, colorRange: Int, chromaLocation: Int, codecName: String, streamIndex: Int) {

@@ -65,6 +65,7 @@ public struct JobManifest: Codable, Sendable {
             throw bad("video size \(video.width)x\(video.height)")
         }
         guard video.timeBase.isValid, video.streamIndex >= 0, video.streamIndex < 10_000 else { throw bad("video stream facts") }
+        if let why = video.sourceMetadataProblem ?? settings.pixelRotationProblem { throw bad(why) }
         if let rel = input.pathRelativeToWorkDirectory {
             guard PathSafety.isInputPathInSharedFolder(rel) else {
                 throw bad("input path \(rel) leads outside the shared folder that holds TMP")

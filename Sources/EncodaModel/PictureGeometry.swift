@@ -133,6 +133,8 @@ public struct OutputPicture: Sendable, Hashable {
     /// nil when the whole source picture is used.
     public var crop: CropRect?
     public var scaled: Bool
+    /// Clockwise quarter turn (0, 90, 180, 270) applied to the pixels last; `width`x`height` is the turned size.
+    public var rotation: Int = 0
 
     /// Applies `settings`' crop and scale to `source`. Throws a usage error for an impossible request, and for a
     /// `--scale` above the (cropped) picture's height: encoda never upscales.
@@ -146,8 +148,12 @@ public struct OutputPicture: Sendable, Hashable {
             w = c.width; h = c.height
         }
         var sar = source.sampleAspectRatio
+        // A quarter turn of the pixels (`pixelRotation`) swaps the picture's sides and its sample aspect; --scale
+        // then means the height as shown. The crop stays in the stored picture, where the scene pass measures it.
+        let turn = settings.pixelRotation ?? 0
+        if turn == 90 || turn == 270 { swap(&w, &h); sar = Rational(sar.den, sar.num) }
         guard let target = settings.scaleHeight, target != h else {
-            return OutputPicture(width: w, height: h, sampleAspectRatio: sar, crop: crop, scaled: false)
+            return OutputPicture(width: w, height: h, sampleAspectRatio: sar, crop: crop, scaled: false, rotation: turn)
         }
         guard target % 2 == 0, target >= minimum, target <= 8704 else {
             throw EncodaError(.usage, "--scale \(target) is not a usable height; give an even number of lines from \(minimum) to 8704, e.g. --scale 720")
@@ -167,13 +173,14 @@ public struct OutputPicture: Sendable, Hashable {
         let num = Int64(sar.num) * Int64(w) * Int64(target)
         let den = Int64(sar.den) * Int64(sw) * Int64(h)
         sar = Rational.reduced(num, den)
-        return OutputPicture(width: sw, height: target, sampleAspectRatio: sar, crop: crop, scaled: true)
+        return OutputPicture(width: sw, height: target, sampleAspectRatio: sar, crop: crop, scaled: true, rotation: turn)
     }
 
     public var summary: String {
         var parts: [String] = []
         if let crop { parts.append("crop \(crop) (W:H:X:Y)") }
         if scaled { parts.append("scaled") }
+        if rotation != 0 { parts.append("pixels rotated \(rotation)°") }
         return "\(width)x\(height) SAR \(sampleAspectRatio)" + (parts.isEmpty ? "" : " (" + parts.joined(separator: ", ") + ")")
     }
 }

@@ -6,7 +6,8 @@ public struct SceneCache: Codable, Sendable {
     /// Bumped when the measurement itself changes (downscale size, formula), invalidating old caches.
     /// 2: block means straight from the luma plane of a decode without deblocking (was libswscale area scaling).
     /// 3: the video facts record interlacing (field order from the decoded frames); a version-2 cache would
-    /// make an interlaced source progressive.
+    /// make an interlaced source progressive. They also record rotation, HDR10 static metadata, dynamic HDR
+    /// and the start timecode.
     public static let analysisVersion = 3
 
     public var formatVersion: Int
@@ -47,6 +48,9 @@ public struct SceneCache: Codable, Sendable {
         guard video.width > 0, video.height > 0, video.width <= Limits.maxDimension, video.height <= Limits.maxDimension,
               video.timeBase.isValid else {
             throw EncodaError(.stateCorrupt, "scene cache video description is invalid")
+        }
+        if let why = video.sourceMetadataProblem {
+            throw EncodaError(.stateCorrupt, "scene cache video description is invalid: \(why)")
         }
         if let c = crop {
             guard c.width == video.width, c.height == video.height, c.frames.count == c.areas.count, c.frames.count <= n,
