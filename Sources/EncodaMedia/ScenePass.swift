@@ -43,10 +43,11 @@ public enum ScenePass {
     }
 
     /// Decodes INPUT once. `progress` is called now and then with frames decoded so far.
-    public static func run(input: String, encoder: EncoderKind, threads: Int = 0,
+    /// `frameRate`: the rate of an image sequence INPUT (--input-fps; see `InputProbe.open`).
+    public static func run(input: String, encoder: EncoderKind, threads: Int = 0, frameRate: Rational? = nil,
                            progress: ((Int) -> Void)? = nil) throws -> Output {
         LibavLogging.quiet()
-        let (demuxer, facts) = try InputProbe.open(input)
+        let (demuxer, facts) = try InputProbe.open(input, frameRate: frameRate)
         try InputProbe.checkEncodable(facts, encoder: encoder)
         let si = facts.streamIndex
         // One frame thread per core, like the `ffmpeg -threads N` floor it is measured against; libav's automatic
@@ -128,6 +129,10 @@ public enum ScenePass {
             throw EncodaError(.inputDamaged, "INPUT \(input) has a video stream but no frame of it decodes; the file is damaged or empty")
         }
         let promised = InputProbe.promisedFrameCount(demuxer, stream: si)
+        if promised > 0 && pts.count < promised && InputProbe.isImageSequence(demuxer) {
+            throw EncodaError(.inputDamaged,
+                "INPUT \(input) has \(promised) images but only \(pts.count) decode; an image is damaged or not a picture, render it again")
+        }
         if promised > 0 && pts.count < promised {
             throw EncodaError(.inputDamaged,
                 "INPUT \(input) is damaged or truncated: its header lists \(promised) video frames but only \(pts.count) decode; re-copy or repair the file")
