@@ -130,8 +130,12 @@ public enum ScenePass {
         }
         let promised = InputProbe.promisedFrameCount(demuxer, stream: si)
         if promised > 0 && pts.count < promised && InputProbe.isImageSequence(demuxer) {
+            // image2 numbers frame n with timestamp n: the first one missing is the image that did not decode.
+            let n = zip(pts, 0...).first { $0.0 != Int64($0.1) }?.1 ?? pts.count
+            let seq = (try? ImageSequence.resolve(input)) ?? nil
+            let image = seq.flatMap { $0.numbers.indices.contains(n) ? $0.path(ofFrame: n) : nil } ?? "frame \(n)"
             throw EncodaError(.inputDamaged,
-                "INPUT \(input) has \(promised) images but only \(pts.count) decode; an image is damaged or not a picture, render it again")
+                "INPUT \(input) has \(promised) images but only \(pts.count) decode: \(image) is damaged or not a picture; render it again")
         }
         if promised > 0 && pts.count < promised {
             throw EncodaError(.inputDamaged,

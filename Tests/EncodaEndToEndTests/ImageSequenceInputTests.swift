@@ -113,7 +113,8 @@ final class ImageSequenceInputTests: XCTestCase {
     }
 
     /// A missing image in the middle is refused before any work, naming it and the frames around it; nothing is
-    /// written at OUTPUT or into TMP. A folder holding two sequences is refused naming both.
+    /// written at OUTPUT or into TMP. A truncated image is named after the scene pass. A folder holding two
+    /// sequences is refused naming both.
     func testMissingImageAndAmbiguousFolderAreRefused() throws {
         let s = Scratch()
         try render(s.file("seq"), "frame_%04d.png", frames: 30, start: 1, pixFmt: "rgb24")
@@ -127,6 +128,14 @@ final class ImageSequenceInputTests: XCTestCase {
         let folder = try Tool.encoda([s.file("seq"), s.file("out.mkv"), s.file("tmp")] + lossless)
         XCTAssertEqual(folder.status, 65, folder.stderr)
         XCTAssertTrue(folder.stderr.contains("frame_0011.png is missing"), folder.stderr)
+
+        // An image cut short by a failed copy is found by the scene pass, and named.
+        try render(s.file("seq"), "frame_%04d.png", frames: 30, start: 1, pixFmt: "rgb24")
+        XCTAssertEqual(truncate(s.file("seq/frame_0020.png"), 100), 0)
+        let cut = try Tool.encoda([s.file("seq"), s.file("out.mkv"), s.file("tmp"), "--quiet"] + lossless)
+        XCTAssertEqual(cut.status, 65, cut.stderr)
+        XCTAssertTrue(cut.stderr.contains("has 30 images but only 29 decode: \(s.file("seq/frame_0020.png")) is damaged"), cut.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: s.file("out.mkv")))
 
         try render(s.file("seq"), "frame_%04d.png", frames: 30, start: 1, pixFmt: "rgb24")
         try render(s.file("seq"), "matte_%02d.tif", frames: 3, start: 1, pixFmt: "rgb24")
