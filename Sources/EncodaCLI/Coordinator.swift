@@ -23,7 +23,8 @@ struct Coordinator {
 
     private func runJob(_ phases: CoordinatorPhases) throws {
         let c = command
-        let inputPath = JobSetup.absolute(c.input)
+        let (inputPath, sequence) = try JobSetup.input(c.input)
+        let sequenceRate = try JobSetup.sequenceRate(sequence, inputFps: c.inputFps, quiet: c.quiet)
         let (size, fingerprint) = try InputFingerprint.compute(path: inputPath)
         let dir = WorkDirectory(JobSetup.absolute(c.tmp))
         try dir.prepare()
@@ -39,10 +40,13 @@ struct Coordinator {
         if let m = existing, m.input.fingerprint != fingerprint {
             throw EncodaError(.workDirectory, "TMP \(dir.root) holds a job for another input (\(m.input.absolutePath)); use --restart to discard it, or choose another TMP")
         }
+        if let m = existing, let r = sequenceRate, m.video.frameRate != r {
+            throw EncodaError(.workDirectory, "TMP \(dir.root) holds a job for this image sequence at \(FrameRateText.format(m.video.frameRate)) fps; re-run with --input-fps \(FrameRateText.format(m.video.frameRate)) to resume, add --restart to discard it, or choose another TMP")
+        }
 
         let cache = try JobSetup.sceneCache(input: inputPath, fingerprint: fingerprint, dir: dir, scene: scene,
                                             encoder: c.encoderOptions.encoder, quiet: c.quiet,
-                                            needCrop: c.pictureOptions.autocrop && c.pictureOptions.crop == nil)
+                                            needCrop: c.pictureOptions.autocrop && c.pictureOptions.crop == nil, frameRate: sequenceRate)
         try ScenePass.checkEncodable(cache.video, encoder: c.encoderOptions.encoder)
         var (settings, cropNote) = try JobSetup.picture(settings: try c.encoderOptions.settings(source: cache.video.pixelLayout),
                                                         options: c.pictureOptions, cache: cache)
@@ -57,8 +61,13 @@ struct Coordinator {
         let (workers, threads) = WorkerBudget.choose(requestedWorkers: c.workers, requestedThreads: c.threads, video: cache.video,
                                                      chunks: chunks.count)
 
-        let muxPlan = c.muxOptions.mux ? try MuxStep.plan(command: c, inputPath: inputPath, cache: cache) : nil
-        try MuxStep.noteWhatIsLeftOut(command: c, inputPath: inputPath, cache: cache, plan: muxPlan)
+        // An image sequence holds pictures alone: nothing for --mux to carry, nothing left out.
+        let muxPlan = c.muxOptions.mux && sequence == nil ? try MuxStep.plan(command: c, inputPath: inputPath, cache: cache) : nil
+        if sequence == nil {
+            try MuxStep.noteWhatIsLeftOut(command: c, inputPath: inputPath, cache: cache, plan: muxPlan)
+        } else if c.muxOptions.mux && !c.quiet {
+            Diagnostics.note("INPUT is an image sequence: it holds no audio, subtitles or chapters for --mux to carry")
+        }
         if !c.quiet, let fields = cache.video.interlacing {
             Diagnostics.note(fields.note(encoder: c.encoderOptions.encoder, format: try OutputFormat.forPath(c.output, encoder: c.encoderOptions.encoder)))
         }

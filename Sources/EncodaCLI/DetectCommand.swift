@@ -22,11 +22,13 @@ struct DetectCommand: ParsableCommand {
 
     func run() throws {
         let scene = try sceneOptions.settings()
-        let inputPath = JobSetup.absolute(input)
+        let (inputPath, sequence) = try JobSetup.input(input)
+        let rate = try JobSetup.sequenceRate(sequence, inputFps: nil, quiet: quiet)
         let (_, fingerprint) = try InputFingerprint.compute(path: inputPath)
         let dir = WorkDirectory(JobSetup.absolute(tmp))
         try dir.prepare()
-        let cache = try JobSetup.sceneCache(input: inputPath, fingerprint: fingerprint, dir: dir, scene: scene, encoder: .h264, quiet: quiet)
+        let cache = try JobSetup.sceneCache(input: inputPath, fingerprint: fingerprint, dir: dir, scene: scene, encoder: .h264, quiet: quiet,
+                                            frameRate: rate)
         let cuts = CutDetector.cuts(changes: cache.changes, settings: scene)
         // The same boundaries an encode with these options plans: cuts, and splits of shots longer than
         // --max-scene-length, so that what detect shows is where encode puts keyframes.

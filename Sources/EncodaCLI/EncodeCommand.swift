@@ -134,6 +134,8 @@ struct EncodeCommand: ParsableCommand {
     @OptionGroup(title: "Audio, subtitles, chapters, attachments") var muxOptions: MuxOptions
     @OptionGroup(title: "Farm") var farmOptions: FarmOptions
 
+    @Option(name: .long, help: "Frame rate of an image sequence INPUT, e.g. 24, 25, 23.976 or 30000/1001. Default: the rate its images carry (DPX headers can), else 24.")
+    var inputFps: String?
     @Option(name: .long, help: "Use the cuts in this Av1an scenes.json instead of detecting them.")
     var scenesJson: String?
     @Option(name: .long, help: "Local worker processes (0 = only coordinate; remote workers do the work). Default: from cores and memory.")
@@ -157,6 +159,9 @@ struct EncodeCommand: ParsableCommand {
         if let w = workers, w < 0 || w > 1024 { throw EncodaError(.usage, "--workers must be between 0 and 1024") }
         if let t = threads, t < 1 || t > 256 { throw EncodaError(.usage, "--threads must be between 1 and 256") }
         let scene = try sceneOptions.settings()
+        if let f = inputFps, FrameRateText.parse(f) == nil {
+            throw EncodaError(.usage, "--input-fps \(f) is not a frame rate; write e.g. 24, 25, 23.976 or 30000/1001")
+        }
         _ = try encoderOptions.settings(source: PixelFormat.yuv420p.layout) // option errors before any work
         try pictureOptions.check()
         _ = try muxOptions.settings()

@@ -21,6 +21,36 @@ enum JobSetup {
         return url.standardizedFileURL.path
     }
 
+    /// INPUT as the job records it: a video file's absolute path, or an image sequence's pattern (a folder becomes
+    /// the pattern of the one sequence it holds, see `ImageSequence.resolve`). A sequence with a gap is refused
+    /// here, before any work.
+    static func input(_ given: String) throws -> (path: String, sequence: ImageSequence?) {
+        let path = absolute(given)
+        guard let seq = try ImageSequence.resolve(path) else { return (path, nil) }
+        try seq.checkContiguous()
+        return (seq.pattern, seq)
+    }
+
+    /// The frame rate of an image sequence INPUT (`--input-fps`, else its images' own, else 24), said in a normal
+    /// run; nil for a video file, where `--input-fps` is refused.
+    static func sequenceRate(_ sequence: ImageSequence?, inputFps: String?, quiet: Bool) throws -> Rational? {
+        let requested = try inputFps.map { text in
+            guard let r = FrameRateText.parse(text) else {
+                throw EncodaError(.usage, "--input-fps \(text) is not a frame rate; write e.g. 24, 25, 23.976 or 30000/1001")
+            }
+            return r
+        }
+        guard let seq = sequence else {
+            if inputFps != nil {
+                throw EncodaError(.usage, "--input-fps applies to an image sequence INPUT (a pattern such as frame_%04d.png, or a folder); a video file keeps its own timing")
+            }
+            return nil
+        }
+        let (rate, source) = ImageSequenceSource.frameRate(seq, requested: requested)
+        if !quiet { Diagnostics.note(ImageSequenceSource.note(seq, rate: rate, source: source)) }
+        return rate
+    }
+
     /// Relative path from folder `from` to `to` (both absolute), e.g. "../in.mkv".
     static func relativePath(from: String, to: String) -> String? {
         let a = from.split(separator: "/").map(String.init)
@@ -54,18 +84,19 @@ enum JobSetup {
 
     /// Loads a matching scene cache or runs the scene pass and stores one.
     /// `needCrop`: a cache without crop measurements (written before they existed) is not reused.
+    /// `frameRate`: an image sequence's rate; a cache made at another rate is not reused.
     static func sceneCache(input: String, fingerprint: String, dir: WorkDirectory, scene: SceneSettings,
-                           encoder: EncoderKind, quiet: Bool, needCrop: Bool = false) throws -> SceneCache {
+                           encoder: EncoderKind, quiet: Bool, needCrop: Bool = false, frameRate: Rational? = nil) throws -> SceneCache {
         if FileManager.default.fileExists(atPath: dir.sceneCache),
            let cached = try? JSONCoding.read(SceneCache.self, from: dir.sceneCache, what: "scene cache"),
            cached.fingerprint == fingerprint, cached.analysisVersion == SceneCache.analysisVersion,
-           !needCrop || cached.crop != nil,
+           !needCrop || cached.crop != nil, frameRate == nil || cached.video.frameRate == frameRate,
            (try? cached.validate()) != nil {
             return cached
         }
         let started = Date()
         let isTTY = isatty(2) != 0
-        let pass = try ScenePass.run(input: input, encoder: encoder) { n in
+        let pass = try ScenePass.run(input: input, encoder: encoder, frameRate: frameRate) { n in
             if isTTY && !quiet {
                 StandardError.write("\rencoda: scene pass: \(n) frames")
             }

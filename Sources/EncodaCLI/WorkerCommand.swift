@@ -270,6 +270,10 @@ struct JobContext {
                     candidates.append(r + "/" + inShared)
                 }
                 candidates.append(r + "/" + (m.input.absolutePath as NSString).lastPathComponent)
+                if ImageSequence.isPattern(m.input.absolutePath) { // a sequence's folder names the shot: ROOT/shot/f_%04d.png
+                    let comps = (m.input.absolutePath as NSString).pathComponents
+                    if comps.count >= 3 { candidates.append(r + "/" + comps.suffix(2).joined(separator: "/")) }
+                }
             }
             if let rel = m.input.pathRelativeToWorkDirectory { candidates.append(((dir.root + "/" + rel) as NSString).standardizingPath) }
             candidates.append(m.input.absolutePath)
@@ -277,7 +281,8 @@ struct JobContext {
         var problems: [String] = []
         var seen = Set<String>()
         for path in candidates where seen.insert(path).inserted {
-            guard FileManager.default.fileExists(atPath: path) else { problems.append("\(path) does not exist"); continue }
+            let probe = ImageSequence.isPattern(path) ? (path as NSString).deletingLastPathComponent : path // a sequence: its folder
+            guard FileManager.default.fileExists(atPath: probe) else { problems.append("\(path) does not exist"); continue }
             let fp: String
             do { fp = try InputFingerprint.compute(path: path).fingerprint } catch { problems.append("\(path) cannot be read"); continue }
             if fp == m.input.fingerprint { return path }

@@ -4,8 +4,12 @@ import Foundation
 /// A content fingerprint of INPUT that is cheap for a 100 GB master: the size plus CRC-32s of 1 MiB samples
 /// at the start, middle and end. It tells "the same file" apart from "another file with the same name" on
 /// every host, independent of paths and mtimes (which differ across NFS clients and copies).
+/// An image sequence (INPUT given as a pattern, see `ImageSequence`) is fingerprinted as a whole: see `sequence`.
 public enum InputFingerprint {
     public static func compute(path: String) throws -> (size: Int64, fingerprint: String) {
+        if ImageSequence.isPattern(path), !FileManager.default.fileExists(atPath: path), let seq = try ImageSequence.resolve(path) {
+            return try sequence(seq)
+        }
         let fd = open(path, O_RDONLY)
         guard fd >= 0 else {
             let what = errno == ENOENT ? "does not exist; check the path" : "cannot be opened (\(String(cString: strerror(errno)))); check its permissions"
@@ -28,5 +32,28 @@ public enum InputFingerprint {
             parts.append(String(c, radix: 16))
         }
         return (size, "\(size)-" + parts.joined(separator: "-"))
+    }
+
+    /// An image sequence: the number of images, their names and every one's size, plus the samples of `compute`
+    /// from the first, middle and last image. A re-rendered, added, removed or renamed image changes it (an
+    /// uncompressed image rewritten in place with the same size is caught only when it is one of the three sampled).
+    /// `size` is the sequence's total.
+    public static func sequence(_ seq: ImageSequence) throws -> (size: Int64, fingerprint: String) {
+        let files = seq.files
+        var total: Int64 = 0
+        var sizes = ""
+        for f in files {
+            var st = stat()
+            guard stat(f, &st) == 0 else {
+                throw EncodaError(.inputUnreadable, "INPUT image \(f) cannot be examined (\(String(cString: strerror(errno)))); check the sequence")
+            }
+            total += Int64(st.st_size)
+            sizes += "\(st.st_size),"
+        }
+        let names = files.map { ($0 as NSString).lastPathComponent }.joined(separator: "/")
+        let listCRC = Array((names + "|" + sizes).utf8).withUnsafeBytes { CRC32.checksum($0) }
+        let sampled = Set([0, files.count / 2, files.count - 1]).sorted().map { files[$0] }
+        let samples = try sampled.map { try compute(path: $0).fingerprint }
+        return (total, "seq\(files.count)-\(String(listCRC, radix: 16))-" + samples.joined(separator: "-"))
     }
 }

@@ -62,7 +62,7 @@ final class ChunkFrameSource {
             }
         }
         carry?.drop()
-        let (demuxer, facts) = try InputProbe.open(input)
+        let (demuxer, facts) = try InputProbe.open(input, frameRate: video.frameRate)
         guard facts.width == video.width, facts.height == video.height, facts.streamIndex == video.streamIndex else {
             throw EncodaError(.inputUnsupported, "INPUT \(input) is not the file this job was planned for (video is \(facts.width)x\(facts.height)); check the input path")
         }

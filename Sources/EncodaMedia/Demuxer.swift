@@ -11,11 +11,16 @@ final class Demuxer {
     let context: UnsafeMutablePointer<AVFormatContext>
     let path: String
 
-    init(path: String) throws {
+    /// `format` forces a demuxer by name (e.g. "image2") and `options` are its private options; both default to
+    /// libav's own probing.
+    init(path: String, format: String? = nil, options: [(String, String)] = []) throws {
         self.path = path
         var ctx: UnsafeMutablePointer<AVFormatContext>? = nil
+        var dict: OpaquePointer? = nil
+        for (k, v) in options { av_dict_set(&dict, k, v, 0) }
+        defer { av_dict_free(&dict) }
         // On failure avformat_open_input frees what it allocated and leaves ctx nil.
-        let ret = avformat_open_input(&ctx, path, nil, nil)
+        let ret = avformat_open_input(&ctx, path, format.flatMap { av_find_input_format($0) }, &dict)
         guard ret >= 0, let opened = ctx else {
             if !FileManager.default.fileExists(atPath: path) {
                 throw EncodaError(.inputUnreadable, "INPUT \(path) does not exist; check the path")

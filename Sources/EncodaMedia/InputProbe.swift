@@ -4,12 +4,19 @@ import Foundation
 
 /// Opens INPUT and describes its video stream, rejecting inputs that cannot be encoded with a clear message.
 enum InputProbe {
-    static func open(_ path: String) throws -> (Demuxer, VideoFacts) {
-        var isDir: ObjCBool = false
-        if FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue {
-            throw EncodaError(.inputUnreadable, "INPUT \(path) is a directory; give a video file")
+    /// An image sequence (a pattern or a folder, see `ImageSequence`) plays at `frameRate`, or at the rate its
+    /// images carry, or at 24 fps; other inputs ignore `frameRate`.
+    static func open(_ path: String, frameRate: Rational? = nil) throws -> (Demuxer, VideoFacts) {
+        let demuxer: Demuxer
+        var sequenceRate: Rational? = nil
+        if let seq = try ImageSequence.resolve(path) {
+            try seq.checkContiguous()
+            let rate = frameRate ?? ImageSequenceSource.frameRate(seq, requested: nil).rate
+            demuxer = try ImageSequenceSource.open(seq, rate: rate)
+            sequenceRate = rate
+        } else {
+            demuxer = try Demuxer(path: path)
         }
-        let demuxer = try Demuxer(path: path)
         guard let vi = demuxer.videoStreamIndex() else {
             if demuxer.hasAudio() {
                 throw EncodaError(.inputUnsupported, "INPUT \(path) has audio but no video stream; encoda encodes video, give a file with a video track")
@@ -28,6 +35,7 @@ enum InputProbe {
         var rate = st.pointee.avg_frame_rate
         if rate.num <= 0 || rate.den <= 0 { rate = st.pointee.r_frame_rate }
         if rate.num <= 0 || rate.den <= 0 { rate = AVRational(num: 25, den: 1) }
+        if let r = sequenceRate { rate = AVRational(num: Int32(r.num), den: Int32(r.den)) }
         var sar = st.pointee.sample_aspect_ratio
         if sar.num <= 0 || sar.den <= 0 { sar = par.sample_aspect_ratio }
         if sar.num <= 0 || sar.den <= 0 { sar = AVRational(num: 1, den: 1) }
@@ -74,7 +82,13 @@ enum InputProbe {
     }
 
     /// Frame count the container promises, or 0 when unknown.
+    /// An image sequence promises one frame per image (image2 gives that count as the stream's duration).
     static func promisedFrameCount(_ demuxer: Demuxer, stream: Int) -> Int {
-        Int(demuxer.stream(stream).pointee.nb_frames)
+        if isImageSequence(demuxer) { return Int(max(0, demuxer.stream(stream).pointee.duration)) }
+        return Int(demuxer.stream(stream).pointee.nb_frames)
+    }
+
+    static func isImageSequence(_ demuxer: Demuxer) -> Bool {
+        String(cString: demuxer.context.pointee.iformat.pointee.name) == "image2"
     }
 }

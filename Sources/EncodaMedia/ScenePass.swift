@@ -43,10 +43,11 @@ public enum ScenePass {
     }
 
     /// Decodes INPUT once. `progress` is called now and then with frames decoded so far.
-    public static func run(input: String, encoder: EncoderKind, threads: Int = 0,
+    /// `frameRate`: the rate of an image sequence INPUT (--input-fps; see `InputProbe.open`).
+    public static func run(input: String, encoder: EncoderKind, threads: Int = 0, frameRate: Rational? = nil,
                            progress: ((Int) -> Void)? = nil) throws -> Output {
         LibavLogging.quiet()
-        var (demuxer, facts) = try InputProbe.open(input)
+        var (demuxer, facts) = try InputProbe.open(input, frameRate: frameRate)
         try InputProbe.checkEncodable(facts, encoder: encoder)
         let si = facts.streamIndex
         // One frame thread per core, like the `ffmpeg -threads N` floor it is measured against; libav's automatic
@@ -133,6 +134,14 @@ public enum ScenePass {
             throw EncodaError(.inputDamaged, "INPUT \(input) has a video stream but no frame of it decodes; the file is damaged or empty")
         }
         let promised = InputProbe.promisedFrameCount(demuxer, stream: si)
+        if promised > 0 && pts.count < promised && InputProbe.isImageSequence(demuxer) {
+            // image2 numbers frame n with timestamp n: the first one missing is the image that did not decode.
+            let n = zip(pts, 0...).first { $0.0 != Int64($0.1) }?.1 ?? pts.count
+            let seq = (try? ImageSequence.resolve(input)) ?? nil
+            let image = seq.flatMap { $0.numbers.indices.contains(n) ? $0.path(ofFrame: n) : nil } ?? "frame \(n)"
+            throw EncodaError(.inputDamaged,
+                "INPUT \(input) has \(promised) images but only \(pts.count) decode: \(image) is damaged or not a picture; render it again")
+        }
         if promised > 0 && pts.count < promised {
             throw EncodaError(.inputDamaged,
                 "INPUT \(input) is damaged or truncated: its header lists \(promised) video frames but only \(pts.count) decode; re-copy or repair the file")
