@@ -162,3 +162,29 @@ extension AudioSpanTests {
         }
     }
 }
+
+extension AudioSpanTests {
+    /// A subtitle and a chapter after the video's last frame are kept, as ffmpeg -c copy keeps them.
+    func testSubtitlesAndChaptersAfterTheVideoAreKept() throws {
+        let base = try source("subs", audioOffset: -0.5, audioSeconds: 4.9, ext: "mkv")
+        try "1\n00:00:00,500 --> 00:00:01,000\nduring\n\n2\n00:00:04,000 --> 00:00:04,500\nafter\n".write(toFile: work + "/s.srt", atomically: true, encoding: .utf8)
+        try ";FFMETADATA1\n[CHAPTER]\nTIMEBASE=1/1000\nSTART=0\nEND=3000\ntitle=During\n[CHAPTER]\nTIMEBASE=1/1000\nSTART=3800\nEND=4500\ntitle=After\n"
+            .write(toFile: work + "/ch.txt", atomically: true, encoding: .utf8)
+        let src = work + "/subs-ch.mkv", ref = work + "/subs-ref.mkv", dst = work + "/subs-out.mkv"
+        try Tool.ffmpeg(["-i", base, "-i", work + "/s.srt", "-i", work + "/ch.txt", "-map", "0", "-map", "1", "-map_chapters", "2", "-c", "copy", src])
+        try Tool.ffmpeg(["-i", src, "-map", "0", "-c", "copy", ref])
+        _ = try encode(src, dst)
+        func subtitles(_ f: String) throws -> String {
+            try Tool.mustRun("ffprobe", ["-v", "error", "-select_streams", "s", "-show_entries", "packet=pts_time,duration_time", "-of", "csv=p=0", f]).stdout
+        }
+        func chapters(_ f: String) throws -> String {
+            try Tool.mustRun("ffprobe", ["-v", "error", "-show_entries", "chapter=start_time,end_time:chapter_tags=title", "-of", "csv=p=0", f]).stdout
+        }
+        XCTAssertLessThan(try span(dst, "v:0").end, 3.6, "the video ends before the last subtitle and chapter")
+        let subs = try subtitles(dst), marks = try chapters(dst)
+        XCTAssertEqual(subs, try subtitles(ref))
+        XCTAssertTrue(subs.contains("4.000000"), subs)
+        XCTAssertEqual(marks, try chapters(ref))
+        XCTAssertTrue(marks.contains("After"), marks)
+    }
+}
