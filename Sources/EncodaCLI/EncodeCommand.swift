@@ -90,6 +90,8 @@ struct MuxOptions: ParsableArguments {
     var audioParams: String = ""
     @Flag(name: .long, help: "With --mux: leave INPUT's audio out (subtitles, chapters and attachments are still carried).")
     var noAudio = false
+    @Flag(name: .long, help: "With --mux: cut each audio track to the video's first and last frame, for players that dislike audio before or after the picture (by default the whole track is carried, aligned, as ffmpeg -c copy does).")
+    var cutAudioToVideo = false
 
     func settings() throws -> AudioSettings {
         var bitrate: Int? = nil
@@ -99,10 +101,11 @@ struct MuxOptions: ParsableArguments {
             }
             bitrate = b
         }
-        if !mux && (audioCodec != nil || audioBitrate != nil || !audioParams.isEmpty || noAudio) {
+        if !mux && (audioCodec != nil || audioBitrate != nil || !audioParams.isEmpty || noAudio || cutAudioToVideo) {
             // Name only the options given.
             let given = [(audioCodec != nil, "--audio-codec"), (audioBitrate != nil, "--audio-bitrate"),
-                         (!audioParams.isEmpty, "--audio-params"), (noAudio, "--no-audio")].filter(\.0).map(\.1)
+                         (!audioParams.isEmpty, "--audio-params"), (noAudio, "--no-audio"),
+                         (cutAudioToVideo, "--cut-audio-to-video")].filter(\.0).map(\.1)
             let list = given.count == 1 ? given[0] : given.dropLast().joined(separator: ", ") + " and " + given.last!
             throw EncodaError(.usage, "\(list) \(given.count == 1 ? "applies" : "apply") to --mux; add --mux")
         }
@@ -111,7 +114,8 @@ struct MuxOptions: ParsableArguments {
                 : audioBitrate != nil ? "--audio-bitrate needs" : "--audio-params needs"
             throw EncodaError(.usage, "--audio-codec copy keeps the audio as it is; \(given) opus, aac or flac")
         }
-        return AudioSettings(codec: audioCodec ?? .auto, bitrate: bitrate, params: audioParams, include: !noAudio)
+        return AudioSettings(codec: audioCodec ?? .auto, bitrate: bitrate, params: audioParams, include: !noAudio,
+                             cutToVideo: cutAudioToVideo)
     }
 }
 

@@ -15,7 +15,7 @@ public enum AudioPreparer {
         for s in plan.audio {
             if case let .transcode(codec, bitrate) = s.action {
                 _ = try AudioTranscoder(stream: d.stream(s.index), index: s.index, codec: codec, bitrate: bitrate,
-                                        params: settings.params, start: start, end: end)
+                                        params: settings.params, start: start, end: end, cut: settings.cutToVideo)
             }
         }
     }
@@ -49,11 +49,14 @@ public enum AudioPreparer {
         var checkers: [Int: Decoder] = [:]
         var copyErrors: [Int: Int] = [:]
         var copyFirst: [Int: Double] = [:], copyLast: [Int: Double] = [:]
+        // Each carried track's whole span on INPUT's clock, from its packets: what --cut-audio-to-video cuts.
+        var trackFirst: [Int: Double] = [:], trackLast: [Int: Double] = [:], firstDuration: [Int: Double] = [:]
+        let cut = settings.cutToVideo
         for s in plan.audio {
             switch s.action {
             case let .transcode(codec, bitrate):
                 transcoders[s.index] = try AudioTranscoder(stream: d.stream(s.index), index: s.index, codec: codec, bitrate: bitrate,
-                                                           params: settings.params, start: start, end: end)
+                                                           params: settings.params, start: start, end: end, cut: settings.cutToVideo)
             case .copy:
                 if avcodec_find_decoder(d.stream(s.index).pointee.codecpar.pointee.codec_id) != nil {
                     checkers[s.index] = try Decoder(stream: d.stream(s.index), threads: 1, path: input)
@@ -76,15 +79,23 @@ public enum AudioPreparer {
             }
             if !more { break }
             let si = Int(packet.pointer.pointee.stream_index)
+            let tb = d.stream(si).pointee.time_base
+            let p = packet.pointer.pointee
+            if p.pts != noPTS {
+                let s0 = Double(p.pts) * Double(tb.num) / Double(tb.den)
+                if s0 < trackFirst[si] ?? .infinity {
+                    trackFirst[si] = s0
+                    firstDuration[si] = Double(p.duration) * Double(tb.num) / Double(tb.den)
+                }
+                trackLast[si] = max(trackLast[si] ?? s0, s0 + Double(p.duration) * Double(tb.num) / Double(tb.den))
+            }
             if let t = transcoders[si] {
                 try t.feed(packet) { try store!.write(track: si, $0) }
             } else if let c = checkers[si] {
-                let tb = d.stream(si).pointee.time_base
-                let p = packet.pointer.pointee
                 if p.pts != noPTS {
                     let s0 = Double(p.pts) * Double(tb.num) / Double(tb.den)
                     let s1 = s0 + Double(p.duration) * Double(tb.num) / Double(tb.den)
-                    if s1 <= start - halfFrame || s0 >= end { continue } // outside the video: not carried
+                    if cut && (s1 <= start - halfFrame || s0 >= end) { continue } // outside the video: cut (SideStreams skips it too)
                     if copyFirst[si] == nil { copyFirst[si] = s0 }
                     copyLast[si] = max(copyLast[si] ?? s1, s1)
                 }
@@ -107,13 +118,35 @@ public enum AudioPreparer {
         for (si, t) in transcoders where t.damagedPackets > 0 {
             notes.append("audio track #\(si): \(t.damagedPackets) damaged packet(s) were replaced by silence")
         }
-        for (si, first) in copyFirst {
-            let last = copyLast[si] ?? first
-            if first > start + halfFrame || last < end - 2 * halfFrame {
-                notes.append(String(format: "audio track #%d covers %.3f–%.3f s, the video %.3f–%.3f s; use --audio-codec %@ to pad it to the video", si, first, last, start, end, MuxPlanner.defaultCodec(plan.muxer)))
+        for (si, t) in transcoders.sorted(by: { $0.key < $1.key }) where t.framesOutsideWindow > 0 {
+            notes.append("audio track #\(si): \(t.framesOutsideWindow) frame(s) with timestamps more than \(Int(AudioTranscoder.wholeTrackMargin)) s before the first frame or after the last (damaged?) are left out")
+        }
+        if cut {
+            for (si, first) in trackFirst.sorted(by: { $0.key < $1.key }) {
+                notes += cutNote(track: si, first: first, last: trackLast[si] ?? first, start: start, end: end, tolerance: halfFrame)
+            }
+            for (si, first) in copyFirst.sorted(by: { $0.key < $1.key }) {
+                let last = copyLast[si] ?? first
+                if first > start + halfFrame || last < end - 2 * halfFrame {
+                    notes.append(String(format: "audio track #%d covers %.3f–%.3f s, the video %.3f–%.3f s; use --audio-codec %@ to pad it to the video", si, first, last, start, end, MuxPlanner.defaultCodec(plan.muxer)))
+                }
+            }
+        } else {
+            let ext = OutputFormat.table.first { $0.muxer == plan.muxer }?.fileExtension ?? plan.muxer
+            // Copied packets more than one packet before INPUT's time zero (one packet is the codec's priming) are a
+            // lead-in that INPUT's edit list hides; Matroska and WebM have no edit list, and libavformat shifts
+            // every stream instead, as it does for ffmpeg -c copy.
+            let hidden = plan.audio.filter { $0.action == .copy }.compactMap { s -> (Int, Double)? in
+                guard let f = trackFirst[s.index], f < -(firstDuration[s.index] ?? 0) - 0.001 else { return nil }
+                return (s.index, f)
+            }.min { $0.1 < $1.1 }
+            if let lead = negativeLeadIn(d, plan: plan) {
+                notes.append(String(format: "audio track #%d starts %.2f s before INPUT's time zero, which OUTPUT .%@ cannot hold: every stream of OUTPUT is shifted %.2f s later (as ffmpeg -c copy does), so the audio keeps its offset to the video", lead.track, -lead.start, ext, -lead.start))
+            } else if let (si, first) = hidden, plan.muxer == "matroska" || plan.muxer == "webm" {
+                notes.append(String(format: "audio track #%d has %.2f s before INPUT's time zero that INPUT's edit list hides; OUTPUT .%@ has no edit list, so every stream of OUTPUT is shifted %.2f s later and the lead-in plays (as with ffmpeg -c copy)", si, -first, ext, -first))
             }
         }
-        for s in plan.audio where s.action == .copy && copyFirst[s.index] == nil && checkers[s.index] != nil {
+        for s in plan.audio where s.action == .copy && copyFirst[s.index] == nil && checkers[s.index] != nil && cut {
             throw EncodaError(.inputDamaged, "audio track #\(s.index) of INPUT has no packets within the video; use --no-audio to leave it out")
         }
         var bytes: Int64 = 0
@@ -129,6 +162,32 @@ public enum AudioPreparer {
                                    file: name, bytes: bytes, tracks: tracks, notes: notes)
         try writeRecord(try JSONEncoder().encode(record), to: recordPath)
         return record
+    }
+
+    /// The note for `--cut-audio-to-video`, when it cuts more than `tolerance` seconds of a track (its packets span
+    /// `first`–`last`, the video `start`–`end`), e.g. "audio track #1: 0.47 s before the first frame and 1.41 s after
+    /// the last are cut (--cut-audio-to-video)".
+    static func cutNote(track: Int, first: Double, last: Double, start: Double, end: Double, tolerance: Double) -> [String] {
+        var parts: [String] = []
+        if start - first > tolerance { parts.append(String(format: "%.2f s before the first frame", start - first)) }
+        if last - end > tolerance { parts.append(String(format: "%.2f s after the last", last - end)) }
+        guard !parts.isEmpty else { return [] }
+        return ["audio track #\(track): \(parts.joined(separator: " and ")) \(parts.count == 1 ? "is" : "are") cut (--cut-audio-to-video)"]
+    }
+
+    /// The earliest carried audio track that starts before INPUT's time zero by more than a millisecond (its stream
+    /// start time, which libavformat gives after the encoder's priming), or nil. No container encoda writes holds a
+    /// presented negative time: Matroska and WebM make every timestamp non-negative by shifting all streams, and an
+    /// MP4/MOV edit list would hide the lead-in, so `SideStreams` asks the muxer for the same shift there.
+    static func negativeLeadIn(_ d: Demuxer, plan: MuxPlan) -> (track: Int, start: Double)? {
+        var earliest: (track: Int, start: Double)? = nil
+        for s in plan.audio {
+            let st = d.stream(s.index)
+            guard st.pointee.start_time != noPTS else { continue }
+            let t = Double(st.pointee.start_time) * Double(st.pointee.time_base.num) / Double(st.pointee.time_base.den)
+            if t < -0.001 && t < (earliest?.start ?? 0) { earliest = (s.index, t) }
+        }
+        return earliest
     }
 
     /// Writes `data` to `path` as every record in TMP is written: a temp file beside it (`audio.json.PID.tmp`, a

@@ -2,9 +2,13 @@ import CFFmpeg
 import EncodaModel
 import Foundation
 
-/// Decodes one audio stream of INPUT and encodes it once with opus, aac or flac, keeping its channel count,
-/// aligned to the video: sample 0 of the output is the video's first instant; audio before it is dropped,
-/// a late start or a gap (damaged packets) becomes silence, and the track ends exactly when the video ends.
+/// Decodes one audio stream of INPUT and encodes it once with opus, aac or flac, keeping its channel count and
+/// its place on INPUT's clock. By default the whole track is kept: sample 0 of the output is the track's own first
+/// sample (before, inside or after the video's span, as `ffmpeg -c copy` keeps it), and a gap (damaged packets)
+/// becomes silence. With `--cut-audio-to-video` sample 0 is the video's first instant instead: audio before it is
+/// dropped, a late start becomes silence, and the track ends exactly when the video ends.
+/// The encoder's priming (libavcodec's `initial_padding`) is left to the muxer: the packets' timestamps start that
+/// many samples early, as libavcodec writes them, and the stream carries `initial_padding`.
 /// The corresponding C types are `AVCodecContext`, `SwrContext` and `AVAudioFifo`.
 final class AudioTranscoder {
     let sourceIndex: Int
@@ -16,8 +20,18 @@ final class AudioTranscoder {
     private let outRate: Int
     private let frameSize: Int
     private let smallLastFrame: Bool
-    private let startSeconds: Double
+    /// Where sample 0 sits on INPUT's clock, in seconds: the video's first instant when cutting, else set from the
+    /// first decoded frame.
+    private var startSeconds: Double?
+    /// The stream's start time on INPUT's clock, for a first frame without a timestamp.
+    private let streamStart: Double
     private let totalSamples: Int64
+    /// Kept whole, a track is still read only within `window` seconds of INPUT's clock (a minute either side of the
+    /// video): a frame beyond it has a damaged timestamp, and filling the gap to it with silence would be endless.
+    static let wholeTrackMargin = 60.0
+    private let window: ClosedRange<Double>
+    /// Decoded frames left out because their timestamps lie outside `window`.
+    private(set) var framesOutsideWindow = 0
     private var pushed: Int64 = 0
     private var encodedSamples: Int64 = 0
     private var started = false
@@ -28,9 +42,10 @@ final class AudioTranscoder {
     private(set) var packets = 0
     let codecName: String
 
-    /// - Parameters: start/end: the video's first instant and its end, in seconds on INPUT's clock.
+    /// - Parameters: start/end: the video's first instant and its end, in seconds on INPUT's clock; the track is cut
+    ///   and padded to them when `cut` is true (`--cut-audio-to-video`), and kept whole otherwise.
     init(stream: UnsafeMutablePointer<AVStream>, index: Int, codec: String, bitrate: Int?, params: String,
-         start: Double, end: Double) throws {
+         start: Double, end: Double, cut: Bool) throws {
         sourceIndex = index
         codecName = codec
         let par = stream.pointee.codecpar!
@@ -131,8 +146,10 @@ final class AudioTranscoder {
         guard let f = av_audio_fifo_alloc(fmt, layout.nb_channels, Int32(frameSize * 4)) else { fatalError("out of memory") }
         fifo = f
         av_channel_layout_uninit(&layout)
-        startSeconds = start
-        totalSamples = Int64(((end - start) * Double(rate)).rounded())
+        startSeconds = cut ? start : nil
+        streamStart = stream.pointee.start_time == noPTS ? 0 : Double(stream.pointee.start_time) * Double(inTimeBase.num) / Double(inTimeBase.den)
+        totalSamples = cut ? Int64(((end - start) * Double(rate)).rounded()) : Int64.max
+        window = (start - Self.wholeTrackMargin)...(max(start, end) + Self.wholeTrackMargin)
         owned = true
     }
 
@@ -151,8 +168,8 @@ final class AudioTranscoder {
         let mask: UInt64 = e.ch_layout.order == AV_CHANNEL_ORDER_NATIVE ? e.ch_layout.u.mask : 0
         return AudioTrackParameters(sourceIndex: sourceIndex, codec: codecName, sampleRate: outRate, channels: Int(e.ch_layout.nb_channels),
                                     channelMask: mask, extradata: extradata, frameSize: frameSize, initialPadding: Int(e.initial_padding),
-                                    bitRate: Int(e.bit_rate), startPTS: Int64((startSeconds * Double(outRate)).rounded()),
-                                    packets: packets, samples: totalSamples)
+                                    bitRate: Int(e.bit_rate), startPTS: Int64(((startSeconds ?? streamStart) * Double(outRate)).rounded()),
+                                    packets: packets, samples: totalSamples == Int64.max ? pushed : totalSamples)
     }
 
     /// Feeds one INPUT packet of this stream. `output` receives encoded packets (pts in 1/rate from sample 0).
@@ -162,7 +179,7 @@ final class AudioTranscoder {
         try drainDecoder(output)
     }
 
-    /// Flushes everything: decoder, resampler, silence up to the video's end, encoder.
+    /// Flushes everything: decoder, resampler, silence up to the video's end (when cutting), encoder.
     func finish(output: (Packet) throws -> Void) throws {
         _ = avcodec_send_packet(dec, nil)
         try drainDecoder(output)
@@ -170,7 +187,7 @@ final class AudioTranscoder {
             // Resampler tail.
             try convert(nil, count: 0, swr: swr, startSample: nil, output)
         }
-        if pushed < totalSamples { try pushSilence(Int(totalSamples - pushed)) }
+        if totalSamples != Int64.max && pushed < totalSamples { try pushSilence(totalSamples - pushed, output) }
         try encodeFromFifo(final: true, output)
         _ = avcodec_send_frame(enc, nil)
         try drainEncoder(output)
@@ -198,13 +215,16 @@ final class AudioTranscoder {
             try check(swr_init(s), .inputUnsupported, "audio track #\(sourceIndex) cannot be converted for the \(codecName) encoder")
             swr = s
         }
-        // Where this frame's first sample belongs, in output samples from the video's start.
+        // Where this frame's first sample belongs, in output samples from sample 0.
         var startSample: Int64? = nil
         let ts = f.pointee.best_effort_timestamp
-        if ts != noPTS {
-            let secs = Double(ts) * Double(inTimeBase.num) / Double(inTimeBase.den)
-            startSample = Int64(((secs - startSeconds) * Double(outRate)).rounded())
+        let secs = ts == noPTS ? nil : Double(ts) * Double(inTimeBase.num) / Double(inTimeBase.den)
+        if totalSamples == Int64.max, let secs, !window.contains(secs) { framesOutsideWindow += 1; return }
+        if startSeconds == nil {
+            // The whole track is kept: sample 0 is this first frame's first sample, on the output's sample grid.
+            startSeconds = ((secs ?? streamStart) * Double(outRate)).rounded() / Double(outRate)
         }
+        if let secs { startSample = Int64(((secs - startSeconds!) * Double(outRate)).rounded()) }
         try convert(f, count: Int(f.pointee.nb_samples), swr: swr!, startSample: startSample, output)
     }
 
@@ -236,7 +256,7 @@ final class AudioTranscoder {
             let place = start - delay
             let tolerance = Int64(outRate / 10)
             if !started || place - pushed > tolerance {
-                if place > pushed { try pushSilence(Int(place - pushed)) }   // late start or a gap
+                if place > pushed { try pushSilence(place - pushed, output) }   // late start or a gap
             }
             if place < pushed && (!started || pushed - place > tolerance) { offset = min(n, pushed - place) } // before the start / overlap
         }
@@ -257,19 +277,23 @@ final class AudioTranscoder {
         try encodeFromFifo(final: false, output)
     }
 
-    private func pushSilence(_ count: Int) throws {
-        guard count > 0 else { return }
-        let n = min(Int64(count), totalSamples - pushed)
-        guard n > 0 else { return }
+    /// Appends `count` samples of silence, a second at a time, encoding as it goes (a long gap needs no big buffer).
+    private func pushSilence(_ count: Int64, _ output: (Packet) throws -> Void) throws {
+        var left = min(count, totalSamples - pushed)
         let channels = Int(enc.pointee.ch_layout.nb_channels)
-        var data: UnsafeMutablePointer<UnsafeMutablePointer<UInt8>?>? = nil
-        try check(av_samples_alloc_array_and_samples(&data, nil, Int32(channels), Int32(n), enc.pointee.sample_fmt, 0),
-                  .internalError, "allocating audio buffers failed")
-        defer { av_freep(&data![0]); av_freep(&data) }
-        av_samples_set_silence(data, 0, Int32(n), Int32(channels), enc.pointee.sample_fmt)
-        let w = data!.withMemoryRebound(to: UnsafeMutableRawPointer?.self, capacity: channels) { av_audio_fifo_write(fifo, $0, Int32(n)) }
-        try check(w, .internalError, "buffering audio failed")
-        pushed += n
+        while left > 0 {
+            let n = min(left, Int64(outRate))
+            var data: UnsafeMutablePointer<UnsafeMutablePointer<UInt8>?>? = nil
+            try check(av_samples_alloc_array_and_samples(&data, nil, Int32(channels), Int32(n), enc.pointee.sample_fmt, 0),
+                      .internalError, "allocating audio buffers failed")
+            defer { av_freep(&data![0]); av_freep(&data) }
+            av_samples_set_silence(data, 0, Int32(n), Int32(channels), enc.pointee.sample_fmt)
+            let w = data!.withMemoryRebound(to: UnsafeMutableRawPointer?.self, capacity: channels) { av_audio_fifo_write(fifo, $0, Int32(n)) }
+            try check(w, .internalError, "buffering audio failed")
+            pushed += n
+            left -= n
+            try encodeFromFifo(final: false, output)
+        }
     }
 
     private func encodeFromFifo(final: Bool, _ output: (Packet) throws -> Void) throws {

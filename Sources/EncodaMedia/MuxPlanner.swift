@@ -43,7 +43,7 @@ public enum MuxPlanner {
                         }
                         action = .copy
                     case .auto:
-                        if copyable && !startsLate {
+                        if copyable && !(startsLate && audio.cutToVideo) {   // a late start is padded only when cutting
                             action = .copy
                         } else {
                             action = .transcode(codec: defaultCodec(format.muxer), bitrate: defaultBitrate(defaultCodec(format.muxer), channels: Int(par.ch_layout.nb_channels), requested: audio.bitrate))

@@ -17,6 +17,8 @@ public final class SideStreams {
     private var storedPos = 0
     private var copyAudio: Set<Int> = []
     private let start: Double, end: Double, halfFrame: Double
+    /// `--cut-audio-to-video`: copied audio outside the video's span is left out (AudioPreparer checked the same packets).
+    private var cutAudio: Bool { record.settings.cutToVideo }
     private let peek = Packet()
     private var peeked = false
     private var inputDone = false
@@ -74,6 +76,12 @@ public final class SideStreams {
             st.pointee.disposition = src.pointee.disposition
         }
         for i in 0..<demuxer.streamCount where outIndex[i] == nil { demuxer.stream(i).pointee.discard = AVDISCARD_ALL }
+        // Audio that starts before INPUT's time zero: an MP4/MOV edit list would hide the lead-in, so every stream is
+        // shifted to non-negative times instead, as Matroska does on its own and as ffmpeg -c copy does (the note
+        // comes from AudioPreparer.negativeLeadIn).
+        if !cutAudio, AudioPreparer.negativeLeadIn(demuxer, plan: record.plan) != nil {
+            ctx.pointee.avoid_negative_ts = AVFMT_AVOID_NEG_TS_MAKE_NON_NEGATIVE
+        }
         if record.plan.chapters > 0 { try copyChapters(to: ctx) }
     }
 
@@ -125,8 +133,8 @@ public final class SideStreams {
             let ts = p.pts != noPTS ? p.pts : p.dts
             if ts == noPTS { peeked = true; break }
             let s0 = seconds(ts, tb), s1 = s0 + seconds(p.duration, tb)
-            if copyAudio.contains(si) && (s1 <= start - halfFrame || s0 >= end) { continue } // outside the video
-            if !copyAudio.contains(si) && s0 >= end { continue }
+            // Kept whole, as ffmpeg -c copy keeps them: subtitles, and audio unless --cut-audio-to-video cuts it to the video.
+            if cutAudio && copyAudio.contains(si) && (s1 <= start - halfFrame || s0 >= end) { continue }
             peeked = true
         }
         guard peeked else { return nil }

@@ -1,6 +1,7 @@
 /// What `--audio-codec` asks for.
 public enum AudioCodecChoice: String, Codable, Sendable, CaseIterable {
-    /// Copy where OUTPUT's container holds the codec and the audio starts with the video; otherwise transcode.
+    /// Copy where OUTPUT's container holds the codec (and, with `--cut-audio-to-video`, the audio starts with the
+    /// video, else it is transcoded to be padded); otherwise transcode.
     case auto
     case copy
     case opus
@@ -17,9 +18,12 @@ public struct AudioSettings: Codable, Sendable, Hashable {
     public var params: String
     /// False with `--no-audio`.
     public var include: Bool
+    /// True with `--cut-audio-to-video`: each track is cut to the video's span (and, when transcoded, padded to
+    /// it); otherwise the whole track is carried at its place on INPUT's clock, as `ffmpeg -c copy` carries it.
+    public var cutToVideo: Bool
 
-    public init(codec: AudioCodecChoice = .auto, bitrate: Int? = nil, params: String = "", include: Bool = true) {
-        self.codec = codec; self.bitrate = bitrate; self.params = params; self.include = include
+    public init(codec: AudioCodecChoice = .auto, bitrate: Int? = nil, params: String = "", include: Bool = true, cutToVideo: Bool = false) {
+        self.codec = codec; self.bitrate = bitrate; self.params = params; self.include = include; self.cutToVideo = cutToVideo
     }
 
     /// "128k", "1.5M", "192000" → bits per second.
@@ -173,7 +177,8 @@ extension MuxPlan {
 /// from, so a resumed job reuses it only when nothing that decides its content changed. Copied tracks are
 /// only checked (decoded once); transcoded tracks are stored as packets in `file`.
 public struct PreparedAudio: Codable, Sendable, Hashable {
-    public static let formatVersion = 1
+    /// 2: tracks are kept whole unless `settings.cutToVideo` (version 1 records were cut to the video).
+    public static let formatVersion = 2
     public var formatVersion: Int
     public var inputFingerprint: String
     public var settings: AudioSettings
@@ -218,7 +223,8 @@ public struct AudioTrackParameters: Codable, Sendable, Hashable {
     public var frameSize: Int
     public var initialPadding: Int
     public var bitRate: Int
-    /// Packets' time base is 1/sampleRate; this is where sample 0 sits, in that time base, on INPUT's clock.
+    /// Packets' time base is 1/sampleRate; this is where sample 0 sits, in that time base, on INPUT's clock: the
+    /// video's first instant with `--cut-audio-to-video`, else the track's own first sample.
     public var startPTS: Int64
     public var packets: Int
     public var samples: Int64

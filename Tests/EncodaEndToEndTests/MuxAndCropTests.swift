@@ -134,15 +134,17 @@ final class MuxAndCropTests: XCTestCase {
         }
     }
 
-    func testLateAudioIsPaddedToStartAndEndWithTheVideo() throws {
+    /// With --cut-audio-to-video (by default the track is carried as it is: AudioSpanTests).
+    func testLateAudioIsPaddedToStartAndEndWithTheVideoWhenCutToIt() throws {
         let base = try Kit.avClip(work + "/base.mkv", seconds: 2)
         let late = work + "/late.mkv"
         try Kit.ffmpeg(["-i", base, "-itsoffset", "0.5", "-i", base, "-map", "0:v", "-map", "1:a", "-c", "copy", late])
         let before = try Kit.span(late, stream: "a")
         XCTAssertGreaterThan(before.start, 0.4) // the source really starts late
         let out = work + "/o.mp4"
-        let r = try Kit.encoda([late, out, work + "/tmp", "--encoder", "h264", "--preset", "ultrafast", "--mux", "--quiet"])
+        let r = try Kit.encoda([late, out, work + "/tmp", "--encoder", "h264", "--preset", "ultrafast", "--mux", "--cut-audio-to-video", "--quiet"])
         XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(try Kit.probe(out, "-select_streams", "a", "-show_entries", "stream=codec_name").contains("aac"), "transcoded to be padded")
         let v = try Kit.span(out, stream: "v"), a = try Kit.span(out, stream: "a")
         XCTAssertEqual(a.start, v.start, accuracy: 0.04)
         XCTAssertEqual(a.end, v.end, accuracy: 0.04)
