@@ -5,7 +5,9 @@ public struct SceneCache: Codable, Sendable {
     public static let formatVersion = 1
     /// Bumped when the measurement itself changes (downscale size, formula), invalidating old caches.
     /// 2: block means straight from the luma plane of a decode without deblocking (was libswscale area scaling).
-    public static let analysisVersion = 2
+    /// 3: frames without a timestamp follow `FrameClock`'s rule (previous timestamp plus previous duration), the
+    /// index records keyframe byte positions, and raw elementary streams are positioned by byte.
+    public static let analysisVersion = 3
 
     public var formatVersion: Int
     public var analysisVersion: Int
@@ -41,6 +43,9 @@ public struct SceneCache: Codable, Sendable {
         }
         guard index.keyframes.allSatisfy({ $0 >= 0 && $0 < n }), index.keyframes.first == 0 else {
             throw EncodaError(.stateCorrupt, "scene cache keyframe list is inconsistent")
+        }
+        if let p = index.keyframePositions, p.count != index.keyframes.count || (index.seeksByByte && !p.allSatisfy({ $0 >= 0 })) {
+            throw EncodaError(.stateCorrupt, "scene cache keyframe positions are inconsistent")
         }
         guard video.width > 0, video.height > 0, video.width <= Limits.maxDimension, video.height <= Limits.maxDimension,
               video.timeBase.isValid else {
