@@ -5,7 +5,7 @@ import XCTest
 /// AVI with an empty drop-frame chunk, an Xvid AVI whose flushed last frame has no timestamp, and raw elementary
 /// streams without timestamps at all. Each is encoded in several chunks and must come out as ffmpeg decodes it: the
 /// same frames (framemd5) with the same relative timestamps. One chunk is then encoded again by a fresh worker, which
-/// must position on it from the keyframe before it, skipping exactly the frames in between.
+/// must seek to it: from the keyframe before it, skipping exactly the frames in between, where frames are counted.
 final class SourceTimingTests: XCTestCase {
     /// A moving test pattern at 160x120, 25 fps; `frames` limits the output to 150 frames (6 s). Keyframes every 60
     /// frames (longer than a chunk), so that some chunks start between keyframes.
@@ -56,11 +56,13 @@ final class SourceTimingTests: XCTestCase {
         let index = try json(tmp + "/scenes.json")["index"] as! [String: Any]
         XCTAssertEqual(index["positionedByByte"] as? Bool ?? false, byByte, file: file, line: line)
         let keyframes = index["keyframes"] as! [Int]
-        guard let chunk = chunks.indices.first(where: { !keyframes.contains(chunks[$0]) }) else {
-            XCTFail("every chunk starts on a keyframe (\(chunks), keyframes \(keyframes)): nothing to seek into", file: file, line: line)
+        // The last chunk that starts between keyframes, after a keyframe other than frame 0: reaching it takes a seek.
+        func keyframe(before frame: Int) -> Int { keyframes.last(where: { $0 <= frame }) ?? 0 }
+        guard let chunk = chunks.indices.last(where: { !keyframes.contains(chunks[$0]) && keyframe(before: chunks[$0]) > 0 }) else {
+            XCTFail("no chunk starts between keyframes after frame 0 (\(chunks), keyframes \(keyframes)): nothing to seek into", file: file, line: line)
             return run.stderr
         }
-        let keyframeBefore = keyframes.last(where: { $0 <= chunks[chunk] })!
+        let keyframeBefore = keyframe(before: chunks[chunk])
         let name = String(format: "%05d", chunk)
         for f in try FileManager.default.contentsOfDirectory(atPath: tmp + "/chunks") where f.hasPrefix(name) {
             try FileManager.default.removeItem(atPath: tmp + "/chunks/" + f)
