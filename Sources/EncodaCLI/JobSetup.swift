@@ -110,6 +110,7 @@ enum JobSetup {
             let secs = Date().timeIntervalSince(started)
             Diagnostics.note(String(format: "scene pass: %d frames in %.1f s (%.0f fps), %d cuts", pass.index.frameCount, secs,
                                     Double(pass.index.frameCount) / max(secs, 0.001), cuts.count))
+            for note in pass.notes { Diagnostics.note(note) }
         }
         return cache
     }

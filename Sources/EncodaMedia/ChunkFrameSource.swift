@@ -17,7 +17,9 @@ public final class DecoderCarry: @unchecked Sendable {
 
 /// Delivers exactly the frames of one chunk, in order, by seeking to the nearest keyframe before it and
 /// decoding forward. Each delivered frame is recognised by its timestamp in the frame index, so the first frame
-/// is proven to be the planned one; when seeking cannot be trusted it decodes from the start and counts.
+/// is proven to be the planned one; when seeking cannot be trusted it decodes from the start and counts. Raw
+/// elementary streams have no timestamps to recognise frames by: there it seeks to the keyframe's byte position,
+/// proves that decoding starts with that keyframe's packet, and counts from it (`FrameIndex.seeksByByte`).
 final class ChunkFrameSource {
     let input: String
     let video: VideoFacts
@@ -49,6 +51,10 @@ final class ChunkFrameSource {
     /// is left in `carry` afterwards (standing at `range.end`); any other decoder in it is dropped.
     func run(carry: DecoderCarry? = nil, _ body: (Frame, Int) throws -> Void) throws {
         LibavLogging.quiet()
+        if index.seeksByByte {
+            try runCountingFromBytePositions(carry: carry, body)
+            return
+        }
         let reliable = index.seekable && index.hasUniqueIncreasingTimestamps
         if let carry, let reader = carry.reader, carry.next == range.start, reliable {
             carry.drop()
@@ -62,11 +68,7 @@ final class ChunkFrameSource {
             }
         }
         carry?.drop()
-        let (demuxer, facts) = try InputProbe.open(input, frameRate: video.frameRate)
-        guard facts.width == video.width, facts.height == video.height, facts.streamIndex == video.streamIndex else {
-            throw EncodaError(.inputUnsupported, "INPUT \(input) is not the file this job was planned for (video is \(facts.width)x\(facts.height)); check the input path")
-        }
-        let reader = try FrameReader(demuxer: demuxer, streamIndex: video.streamIndex, threads: threads)
+        let (demuxer, reader) = try open()
         var keyframe = reliable ? index.keyframe(atOrBefore: range.start) : 0
         let seekStart = Date()
         var tries = 0
@@ -75,10 +77,10 @@ final class ChunkFrameSource {
             do {
                 if keyframe > 0 {
                     try demuxer.seek(stream: video.streamIndex, timestamp: index.pts[keyframe])
-                    reader.restart()
+                    reader.restart(toStart: false)
                 } else if tries > 1 {
                     try demuxer.seekToStart(stream: video.streamIndex)
-                    reader.restart()
+                    reader.restart(toStart: true)
                 }
                 // Frames are recognised by timestamp (not counted), so unreferenced pre-roll frames need not be
                 // decoded. Only with one decoder thread: then each packet is decoded under the setting it was sent with.
@@ -97,11 +99,64 @@ final class ChunkFrameSource {
         }
     }
 
-    private func deliver(reader: FrameReader, counting: Bool, discardBefore: Int64?, seekStart: Date,
-                         _ body: (Frame, Int) throws -> Void) throws {
+    /// INPUT opened afresh, with a reader for the planned video stream.
+    private func open() throws -> (Demuxer, FrameReader) {
+        let (demuxer, facts) = try InputProbe.open(input, frameRate: video.frameRate)
+        guard facts.width == video.width, facts.height == video.height, facts.streamIndex == video.streamIndex else {
+            throw EncodaError(.inputUnsupported, "INPUT \(input) is not the file this job was planned for (video is \(facts.width)x\(facts.height)); check the input path")
+        }
+        let reader = try FrameReader(demuxer: demuxer, streamIndex: video.streamIndex, threads: threads,
+                                     frameStep: FrameClock.frameStep(video))
+        return (demuxer, reader)
+    }
+
+    /// `run` for an index positioned by byte: seek to the byte position of the keyframe at or before the chunk (INPUT
+    /// opened afresh for frame 0, as the scene pass read it), check that the first frame decoded is that keyframe's
+    /// (its packet position), and count from it. A kept decoder standing at the chunk start counts on.
+    private func runCountingFromBytePositions(carry: DecoderCarry?, _ body: (Frame, Int) throws -> Void) throws {
+        if let carry, let reader = carry.reader, carry.next == range.start {
+            carry.drop()
+            try deliver(reader: reader, counting: true, firstFrame: range.start, seekStart: Date(), body)
+            carry.keep(reader, next: range.end)
+            return
+        }
+        carry?.drop()
+        let positions = index.keyframePositions ?? []
+        var ordinal = index.keyframeOrdinal(atOrBefore: range.start)
+        let seekStart = Date()
+        var tries = 0
+        while true {
+            tries += 1
+            let (demuxer, reader) = try open()
+            let keyframe = index.keyframes[ordinal]
+            if keyframe > 0 {
+                try demuxer.seek(bytePosition: positions[ordinal])
+                reader.restart(toStart: false)
+            }
+            do {
+                try deliver(reader: reader, counting: true, firstFrame: keyframe, firstPosition: positions[ordinal],
+                            seekStart: seekStart, body)
+                carry?.keep(reader, next: range.end)
+                return
+            } catch let m as Misaligned {
+                // Decoding did not start at the keyframe's packet (e.g. leading pictures shown): an earlier one.
+                if ordinal == 0 {
+                    throw EncodaError(.inputDamaged, "could not position on frame \(range.start) of INPUT: \(m.detail); the file changed since planning or is damaged")
+                }
+                ordinal = tries >= 3 ? 0 : ordinal - 1
+            }
+        }
+    }
+
+    /// Decodes on and calls `body` for the chunk's frames. `counting`: frames are numbered by counting, the first
+    /// one decoded being `firstFrame` (whose packet lies at byte `firstPosition` when given); otherwise each frame
+    /// is recognised by its timestamp in the index.
+    private func deliver(reader: FrameReader, counting: Bool, firstFrame: Int = 0, firstPosition: Int64? = nil,
+                         discardBefore: Int64? = nil, seekStart: Date, _ body: (Frame, Int) throws -> Void) throws {
         reader.discardUnreferencedBefore = discardBefore
         defer { reader.discardUnreferencedBefore = nil }
-        var pos = -1
+        var pos = counting ? firstFrame - 1 : -1
+        var decoded = 0
         var delivered = 0
         var skipped = 0
         while delivered < range.count {
@@ -112,12 +167,17 @@ final class ChunkFrameSource {
                 throw EncodaError(.inputDamaged, "INPUT ended after \(range.start + delivered) frames but the plan expects frames up to \(range.end - 1); the file changed or is damaged")
             }
             let f = reader.frame
+            decoded += 1
             if counting {
+                if decoded == 1, let expected = firstPosition, f.packetPosition != expected {
+                    throw Misaligned(detail: "decoding started at the frame of byte \(f.packetPosition), not at frame \(firstFrame)'s (byte \(expected))")
+                }
                 pos += 1
             } else {
-                guard let p = position(of: f.timestamp) else {
+                guard let t = reader.timestamp, let p = position(of: t) else {
                     if pos < 0 || pos + 1 < range.start { skipped += 1; continue } // a leading frame not in the index
-                    throw EncodaError(.inputDamaged, "INPUT frame after \(pos) has timestamp \(f.timestamp), which the frame index does not know; the file changed since planning")
+                    let shown = reader.timestamp.map(String.init) ?? "none"
+                    throw EncodaError(.inputDamaged, "INPUT frame after \(pos) has timestamp \(shown), which the frame index does not know; the file changed since planning")
                 }
                 if pos < 0 && p > range.start {
                     throw Misaligned(detail: "seek landed on frame \(p), after \(range.start)")
@@ -136,8 +196,8 @@ final class ChunkFrameSource {
                     throw Misaligned(detail: "first frame is \(pos), expected \(range.start)")
                 }
             }
-            if !counting && f.timestamp != index.pts[pos] && f.timestamp != noPTS {
-                throw EncodaError(.inputDamaged, "INPUT frame \(pos) has timestamp \(f.timestamp), the index says \(index.pts[pos]); the file changed since planning")
+            if !counting, let t = reader.timestamp, t != index.pts[pos] {
+                throw EncodaError(.inputDamaged, "INPUT frame \(pos) has timestamp \(t), the index says \(index.pts[pos]); the file changed since planning")
             }
             try body(f, delivered)
             delivered += 1

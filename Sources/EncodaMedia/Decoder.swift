@@ -69,6 +69,14 @@ final class FrameReader {
     let frame = Frame()
     private var draining = false
     private var finished = false
+    private var clock: FrameClock
+    /// The timestamp of `frame` by the rule the scene pass and the workers share (`FrameClock`); nil when it
+    /// has none and its predecessor was not decoded (right after a seek).
+    private(set) var timestamp: Int64?
+    /// Packets of the stream read with `AV_PKT_FLAG_DISCARD`: frames an edit list hides. libavcodec decodes them
+    /// (later frames may refer to them) but returns no frame for them, as in ffmpeg; the header's frame count
+    /// includes them.
+    private(set) var hiddenFrames = 0
     /// While set, packets shown before this timestamp that no other frame refers to are not decoded at all
     /// (pre-roll after a seek: such frames could only be thrown away). Reference frames are always decoded, so the
     /// frames from this timestamp on are bit-exact. Clear it once the first wanted frame has come out.
@@ -78,9 +86,12 @@ final class FrameReader {
         }
     }
 
-    init(demuxer: Demuxer, streamIndex: Int, threads: Int, analysisOnly: Bool = false) throws {
+    /// - Parameter frameStep: one frame in the stream's time base (`FrameClock.frameStep`), for frames without
+    ///   a timestamp.
+    init(demuxer: Demuxer, streamIndex: Int, threads: Int, frameStep: Int64, analysisOnly: Bool = false) throws {
         self.demuxer = demuxer
         self.streamIndex = streamIndex
+        clock = FrameClock(frameStep: frameStep)
         decoder = try Decoder(stream: demuxer.stream(streamIndex), threads: threads, path: demuxer.path, analysisOnly: analysisOnly)
     }
 
@@ -89,13 +100,19 @@ final class FrameReader {
         if finished { return false }
         while true {
             switch try decoder.receive(into: frame) {
-            case .frame: return true
+            case .frame:
+                timestamp = clock.timestamp(of: frame)
+                return true
             case .endOfStream: finished = true; return false
             case .needsInput:
                 if draining { finished = true; return false }
                 var gotPacket = false
                 while try demuxer.read(into: packet) {
-                    if Int(packet.pointer.pointee.stream_index) == streamIndex { gotPacket = true; break }
+                    if Int(packet.pointer.pointee.stream_index) == streamIndex {
+                        if packet.pointer.pointee.flags & AV_PKT_FLAG_DISCARD != 0 { hiddenFrames += 1 }
+                        gotPacket = true
+                        break
+                    }
                 }
                 if gotPacket {
                     if let limit = discardUnreferencedBefore {
@@ -111,9 +128,12 @@ final class FrameReader {
         }
     }
 
-    /// After a demuxer seek: forget decoder state and start reading again.
-    func restart() {
+    /// After a demuxer seek: forget decoder state and start reading again. `toStart`: the seek went to the
+    /// start of the stream (a first frame without timestamp then has 0, as in the scene pass).
+    func restart(toStart: Bool) {
         decoder.flush()
+        clock.reset(toStart: toStart)
+        timestamp = nil
         draining = false
         finished = false
     }

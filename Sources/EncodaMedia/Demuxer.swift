@@ -82,6 +82,28 @@ final class Demuxer {
         try check(ret, .inputDamaged, "seeking INPUT \(path) failed")
     }
 
+    /// True for a raw elementary stream (.h264, .hevc, .m2v: a demuxer with a `raw_codec_id`). Such a file has no
+    /// timestamps and no frame rate of its own: libav makes timestamps up from the frame rate while reading, starts
+    /// them again after a seek, and cannot seek by timestamp at all ("Operation not permitted"). Workers position
+    /// such streams by byte and count frames (see `FrameIndex.seeksByByte`).
+    var isRawElementaryStream: Bool {
+        guard let f = context.pointee.iformat?.pointee else { return false }
+        return f.raw_codec_id != 0
+    }
+
+    /// False for formats flagged `AVFMT_NO_BYTE_SEEK`.
+    var allowsByteSeeking: Bool {
+        guard let f = context.pointee.iformat?.pointee else { return false }
+        return f.flags & AVFMT_NO_BYTE_SEEK == 0
+    }
+
+    /// Seeks so that the next packet read starts at byte `position` of the file (a packet position the demuxer
+    /// reported before). The corresponding C function is `av_seek_frame` with `AVSEEK_FLAG_BYTE`.
+    func seek(bytePosition position: Int64) throws {
+        let ret = av_seek_frame(context, -1, position, AVSEEK_FLAG_BYTE)
+        try check(ret, .inputDamaged, "seeking INPUT \(path) to byte \(position) failed")
+    }
+
     /// Seeks to the very start of the file.
     func seekToStart(stream: Int) throws {
         let ret = avformat_seek_file(context, Int32(stream), Int64.min, Int64.min, Int64.min, 0)

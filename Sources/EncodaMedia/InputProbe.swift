@@ -33,7 +33,10 @@ enum InputProbe {
             fmtName = String(cString: desc.pointee.name)
         }
         var rate = st.pointee.avg_frame_rate
-        if rate.num <= 0 || rate.den <= 0 { rate = st.pointee.r_frame_rate }
+        // A raw stream has no container frame rate: its average rate is measured on timestamps libav made up.
+        // Its own (r_frame_rate: the bitstream's timing information, else libav's default) is the one it was made
+        // from; `rawStreamNote` says which was assumed.
+        if rate.num <= 0 || rate.den <= 0 || demuxer.isRawElementaryStream { rate = st.pointee.r_frame_rate }
         if rate.num <= 0 || rate.den <= 0 { rate = AVRational(num: 25, den: 1) }
         if let r = sequenceRate { rate = AVRational(num: Int32(r.num), den: Int32(r.den)) }
         var sar = st.pointee.sample_aspect_ratio
@@ -51,6 +54,26 @@ enum InputProbe {
             throw EncodaError(.inputUnsupported, "INPUT \(path) has a video stream without a picture size; the file may be damaged")
         }
         return (demuxer, facts)
+    }
+
+    /// For a raw elementary stream, the line that says which frame rate was assumed and how to give another; nil
+    /// for files in a container.
+    static func rawStreamNote(_ demuxer: Demuxer, facts: VideoFacts) -> String? {
+        guard demuxer.isRawElementaryStream else { return nil }
+        let r = facts.frameRate
+        let fps = r.den == 1 ? "\(r.num)" : String(format: "%.3f", r.doubleValue)
+        return "INPUT is a raw \(facts.codecName) stream without container timing: assuming \(fps) fps, the stream's own rate (r_frame_rate); if that is wrong, put it in a container at the right rate first: ffmpeg -framerate RATE -i \(shellQuoted(demuxer.path)) -c copy \(shellQuoted(remuxedPath(demuxer.path)))"
+    }
+
+    /// The path the remux commands in messages suggest: INPUT with a .mkv extension.
+    static func remuxedPath(_ path: String) -> String {
+        ((path as NSString).deletingPathExtension) + ".mkv"
+    }
+
+    /// `s` as one shell word (single quotes when it holds anything but plain path characters).
+    static func shellQuoted(_ s: String) -> String {
+        let plain = s.unicodeScalars.allSatisfy { CharacterSet.alphanumerics.contains($0) || "/._-+,=:@".unicodeScalars.contains($0) }
+        return plain && !s.isEmpty ? s : "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'"
     }
 
     /// Checks that frames of this size can be encoded as 4:2:0.

@@ -29,6 +29,9 @@ final class Frame {
     var timestamp: Int64 { pointer.pointee.best_effort_timestamp }
     var isKeyframe: Bool { pointer.pointee.key_frame != 0 }
     var duration: Int64 { pointer.pointee.pkt_duration }
+    /// Byte position in the file of the packet the frame was decoded from, -1 when unknown. The corresponding
+    /// C field is `AVFrame.pkt_pos`.
+    var packetPosition: Int64 { pointer.pointee.pkt_pos }
     /// Size of the packet the frame was decoded from (0 when unknown).
     var packetSize: Int { max(0, Int(pointer.pointee.pkt_size)) }
     /// The picture holds two interlaced fields (the decoder's per-frame flag).

@@ -15,6 +15,8 @@ public enum ScenePass {
         public var changes: [Double]
         /// Black-border measurements of sampled frames (for `--autocrop`).
         public var crop: CropAnalysis?
+        /// What the user should know about how INPUT was read (one line each, for `Diagnostics.note`).
+        public var notes: [String] = []
     }
 
     /// True when plane 0 of `format` is plain 8-bit luma (one byte per sample, no packing, not RGB or palette):
@@ -53,7 +55,8 @@ public enum ScenePass {
         // One frame thread per core, like the `ffmpeg -threads N` floor it is measured against; libav's automatic
         // choice (cores + 1) holds one more 1080p frame context (~10 MB) for no speed on a busy machine.
         let decodeThreads = threads > 0 ? threads : max(1, ProcessInfo.processInfo.activeProcessorCount)
-        let reader = try FrameReader(demuxer: demuxer, streamIndex: si, threads: decodeThreads, analysisOnly: true)
+        let frameStep = FrameClock.frameStep(facts)
+        let reader = try FrameReader(demuxer: demuxer, streamIndex: si, threads: decodeThreads, frameStep: frameStep, analysisOnly: true)
         let aw = analysisWidth
         var ah = Int((Double(facts.height) * Double(aw) / Double(facts.width)).rounded())
         ah = max(2, ah & ~1)
@@ -64,10 +67,10 @@ public enum ScenePass {
 
         var pts: [Int64] = []
         var keyframes: [Int] = []
+        var keyframePositions: [Int64] = []
         var packetSizes: [Int32] = []
         var changes: [Double] = []
         var lastDuration: Int64 = 0
-        let frameStep = max(Int64(1), Int64((facts.frameRate.den * facts.timeBase.den) / max(1, facts.frameRate.num * facts.timeBase.num)))
         var brokenTimestamps = false
         let consistency = FrameConsistency(input: input)
         let borders = BorderSampler(width: facts.width, height: facts.height,
@@ -83,16 +86,14 @@ public enum ScenePass {
         while try nextFrame() {
             let f = reader.frame
             let n = pts.count
-            var t = f.timestamp
-            if t == noPTS {
-                t = n == 0 ? 0 : pts[n - 1] + frameStep
-            }
+            // Never nil here: the clock has seen every frame since the start.
+            let t = reader.timestamp ?? (n == 0 ? 0 : pts[n - 1] + frameStep)
             if n > 0 && t <= pts[n - 1] { brokenTimestamps = true }
             // Size, pixel format and field order stay as the first frame has them, or the job is refused here.
             let seconds = brokenTimestamps ? Double(n) / facts.frameRate.doubleValue : Double(t - (pts.first ?? t)) * facts.timeBase.doubleValue
             try consistency.offer(f, number: n, seconds: seconds)
             pts.append(t)
-            if f.isKeyframe || n == 0 { keyframes.append(n) }
+            if f.isKeyframe || n == 0 { keyframes.append(n); keyframePositions.append(f.packetPosition) }
             if n == 0 { SourceMetadataIO.readFirstFrame(f, into: &facts) }
             packetSizes.append(Int32(clamping: f.packetSize))
             lastDuration = f.duration > 0 ? f.duration : frameStep
@@ -142,21 +143,23 @@ public enum ScenePass {
             throw EncodaError(.inputDamaged,
                 "INPUT \(input) has \(promised) images but only \(pts.count) decode: \(image) is damaged or not a picture; render it again")
         }
-        if promised > 0 && pts.count < promised {
-            throw EncodaError(.inputDamaged,
-                "INPUT \(input) is damaged or truncated: its header lists \(promised) video frames but only \(pts.count) decode; re-copy or repair the file")
-        }
+        try checkComplete(input: input, demuxer: demuxer, facts: facts, pts: pts, lastDuration: lastDuration,
+                          hidden: reader.hiddenFrames, timestampsUsable: !brokenTimestamps)
         if brokenTimestamps {
             // Frames cannot be recognised by timestamp; renumber so that every later stage stays consistent.
             // Workers then decode from the start instead of seeking (slower, still exact).
             pts = (0..<pts.count).map { Int64($0) * frameStep + (pts.first ?? 0) }
             keyframes = [0]
+            keyframePositions = [keyframePositions[0]]
         }
         let durations = FrameIndex.durations(for: pts, lastDuration: lastDuration)
         var video = facts
         video.interlacing = consistency.interlacing(containerFieldOrder: demuxer.stream(si).pointee.codecpar.pointee.field_order)
-        return Output(video: video, index: FrameIndex(pts: pts, durations: durations, keyframes: keyframes, seekable: !brokenTimestamps,
-                                                                         packetSizes: packetSizes), changes: changes,
-                      crop: borders.analysis)
+        let index = FrameIndex(pts: pts, durations: durations, keyframes: keyframes, seekable: !brokenTimestamps,
+                               packetSizes: packetSizes, keyframePositions: keyframePositions,
+                               positionedByByte: demuxer.isRawElementaryStream)
+        if index.seeksByByte { try checkBytePositioning(input: input, demuxer: demuxer, facts: video, index: index) }
+        return Output(video: video, index: index, changes: changes, crop: borders.analysis,
+                      notes: [InputProbe.rawStreamNote(demuxer, facts: video)].compactMap { $0 })
     }
 }

@@ -98,11 +98,24 @@ public struct FrameIndex: Codable, Sendable, Hashable {
     /// in it: encoders spend time roughly in proportion to it (see `ChunkPlanner.estimatedCosts`). Absent in
     /// scene caches written before it was recorded.
     public var packetSizes: [Int32]?
+    /// Byte position in INPUT of the packet each keyframe was decoded from (AVPacket pos), parallel to
+    /// `keyframes`; -1 where the demuxer did not say. Absent in scene caches written before it was recorded.
+    public var keyframePositions: [Int64]?
+    /// True when workers reach a keyframe by its byte position and recognise frames by counting from it, because
+    /// timestamps cannot (raw elementary streams: libav makes their timestamps up while reading). Absent (false)
+    /// in scene caches written before it was recorded.
+    public var positionedByByte: Bool?
 
-    public init(pts: [Int64], durations: [Int64], keyframes: [Int], seekable: Bool = true, packetSizes: [Int32]? = nil) {
+    public init(pts: [Int64], durations: [Int64], keyframes: [Int], seekable: Bool = true, packetSizes: [Int32]? = nil,
+                keyframePositions: [Int64]? = nil, positionedByByte: Bool = false) {
         self.pts = pts; self.durations = durations; self.keyframes = keyframes; self.seekable = seekable
         self.packetSizes = packetSizes
+        self.keyframePositions = keyframePositions
+        self.positionedByByte = positionedByByte ? true : nil
     }
+
+    /// Workers seek by byte position and count frames (see `positionedByByte`).
+    public var seeksByByte: Bool { positionedByByte == true && keyframePositions?.count == keyframes.count }
 
     public var frameCount: Int { pts.count }
 
@@ -115,10 +128,15 @@ public struct FrameIndex: Codable, Sendable, Hashable {
 
     /// The last keyframe at or before `frame`.
     public func keyframe(atOrBefore frame: Int) -> Int {
+        keyframes.isEmpty ? 0 : keyframes[keyframeOrdinal(atOrBefore: frame)]
+    }
+
+    /// The place in `keyframes` (and `keyframePositions`) of the last keyframe at or before `frame`; 0 when none is.
+    public func keyframeOrdinal(atOrBefore frame: Int) -> Int {
         var lo = 0, hi = keyframes.count - 1, best = 0
         while lo <= hi {
             let mid = (lo + hi) / 2
-            if keyframes[mid] <= frame { best = keyframes[mid]; lo = mid + 1 } else { hi = mid - 1 }
+            if keyframes[mid] <= frame { best = mid; lo = mid + 1 } else { hi = mid - 1 }
         }
         return best
     }

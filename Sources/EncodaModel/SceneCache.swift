@@ -7,7 +7,9 @@ public struct SceneCache: Codable, Sendable {
     /// 2: block means straight from the luma plane of a decode without deblocking (was libswscale area scaling).
     /// 3: the video facts record interlacing (field order from the decoded frames); a version-2 cache would
     /// make an interlaced source progressive. They also record rotation, HDR10 static metadata, dynamic HDR
-    /// and the start timecode.
+    /// and the start timecode. Frames without a timestamp follow `FrameClock`'s rule (previous timestamp plus
+    /// previous duration), the index records keyframe byte positions, and raw elementary streams are
+    /// positioned by byte.
     public static let analysisVersion = 3
 
     public var formatVersion: Int
@@ -44,6 +46,9 @@ public struct SceneCache: Codable, Sendable {
         }
         guard index.keyframes.allSatisfy({ $0 >= 0 && $0 < n }), index.keyframes.first == 0 else {
             throw EncodaError(.stateCorrupt, "scene cache keyframe list is inconsistent")
+        }
+        if let p = index.keyframePositions, p.count != index.keyframes.count || (index.seeksByByte && !p.allSatisfy({ $0 >= 0 })) {
+            throw EncodaError(.stateCorrupt, "scene cache keyframe positions are inconsistent")
         }
         guard video.width > 0, video.height > 0, video.width <= Limits.maxDimension, video.height <= Limits.maxDimension,
               video.timeBase.isValid else {

@@ -2,10 +2,8 @@ import Foundation
 import XCTest
 
 /// Image sequences as INPUT (PNG, 10-bit DPX), made by ffmpeg in each test and encoded in several chunks.
-/// The oracle is ffmpeg's own image2 decode of the same files, converted the way encoda documents for sources the
-/// encoder cannot take as they are (RGB → limited-range BT.601 4:2:0 with bicubic+accurate_rnd+full_chroma_int;
-/// see CoreTests.testConvertedSourcesAreTaggedWithTheColourOfTheirPixels). When x264 keeps RGB as 4:4:4 under
-/// --lossless, the oracle for the PNG sequence becomes the unconverted decode.
+/// The oracle is ffmpeg's own image2 decode of the same files: under --lossless x264 keeps RGB (as GBR 4:4:4), so
+/// both sides are compared as planar RGB (rgb24 → gbrp is a rearrangement of the same samples).
 final class ImageSequenceInputTests: XCTestCase {
     private let lossless = ["--encoder", "h264", "--lossless", "--preset", "ultrafast", "--max-scene-length", "1"]
     private let flags = "bicubic+accurate_rnd+full_chroma_int"
@@ -46,9 +44,10 @@ final class ImageSequenceInputTests: XCTestCase {
         XCTAssertGreaterThanOrEqual((m["chunks"] as! [Any]).count, 3)
         XCTAssertEqual(try framesSkipped(s.file("tmp")), Array(repeating: 0, count: (m["chunks"] as! [Any]).count))
 
-        let expected = try Tool.frameHashes(pattern, filter: "scale=out_color_matrix=bt601:out_range=tv,format=yuv420p", swsFlags: flags)
+        XCTAssertEqual(try Tool.videoField(s.file("out.mkv"), "pix_fmt"), "gbrp", "RGB kept under --lossless")
+        let expected = try Tool.frameHashes(pattern, filter: "format=gbrp")
         XCTAssertEqual(expected.count, 150)
-        XCTAssertEqual(try Tool.frameHashes(s.file("out.mkv")), expected)
+        XCTAssertEqual(try Tool.frameHashes(s.file("out.mkv"), filter: "format=gbrp"), expected)
         let times = try Tool.frameTimes(s.file("out.mkv"))
         XCTAssertEqual(times.count, 150)
         for (n, t) in times.enumerated() { XCTAssertEqual(t, Double(n) / 24, accuracy: 0.0011, "frame \(n)") }
@@ -74,10 +73,10 @@ final class ImageSequenceInputTests: XCTestCase {
         let h264 = try Tool.mustRun(Tool.encoda, [folder, s.file("h264.mkv"), s.file("tmp-h264")] + lossless)
         XCTAssertTrue(h264.stderr.contains("at 25 fps (from the DPX header; --input-fps to change)"), h264.stderr)
         XCTAssertEqual(try Tool.videoField(s.file("h264.mkv"), "r_frame_rate"), "25/1")
-        XCTAssertEqual(try Tool.videoField(s.file("h264.mkv"), "pix_fmt"), "yuv420p10le")
-        let expected = try sequenceHashes(folder + "/shot_%06d.dpx", start: 86400, format: "yuv420p10le")
+        XCTAssertEqual(try Tool.videoField(s.file("h264.mkv"), "pix_fmt"), "gbrp10le", "10-bit RGB kept under --lossless")
+        let expected = try sequenceHashes(folder + "/shot_%06d.dpx", start: 86400, filter: "format=gbrp10le")
         XCTAssertEqual(expected.count, 120)
-        XCTAssertEqual(try Tool.frameHashes(s.file("h264.mkv")), expected)
+        XCTAssertEqual(try Tool.frameHashes(s.file("h264.mkv"), filter: "format=gbrp10le"), expected)
 
         try Tool.mustRun(Tool.encoda, [folder, s.file("fps.mkv"), s.file("tmp-fps"), "--input-fps", "30000/1001", "--quiet"] + lossless)
         XCTAssertEqual(try Tool.videoField(s.file("fps.mkv"), "r_frame_rate"), "30000/1001")
@@ -87,9 +86,9 @@ final class ImageSequenceInputTests: XCTestCase {
     }
 
     /// ffmpeg's own framemd5 of an image sequence numbered from `start`, converted as encoda converts RGB.
-    private func sequenceHashes(_ pattern: String, start: Int, format: String) throws -> [String] {
+    private func sequenceHashes(_ pattern: String, start: Int, filter: String) throws -> [String] {
         let r = try Tool.run("ffmpeg", ["-hide_banner", "-loglevel", "error", "-nostdin", "-start_number", "\(start)", "-i", pattern,
-                                        "-sws_flags", flags, "-vf", "scale=out_color_matrix=bt601:out_range=tv,format=\(format)", "-f", "framemd5", "-"])
+                                        "-sws_flags", flags, "-vf", filter, "-f", "framemd5", "-"])
         XCTAssertEqual(r.status, 0, r.stderr)
         return r.stdout.split(separator: "\n").filter { !$0.hasPrefix("#") }.compactMap { $0.split(separator: ",").last.map { $0.trimmingCharacters(in: .whitespaces) } }
     }
@@ -160,8 +159,8 @@ final class ImageSequenceInputTests: XCTestCase {
         try Tool.mustRun(Tool.encoda, args + ["-y", "--restart"])
         let after = (try manifest(s.file("tmp"))["input"] as! [String: Any])["fingerprint"] as! String
         XCTAssertNotEqual(before, after)
-        XCTAssertEqual(try Tool.frameHashes(s.file("out.mkv"))[7],
-                       try Tool.frameHashes(s.file("seq/f_%03d.png"), filter: "scale=out_color_matrix=bt601:out_range=tv,format=yuv420p", swsFlags: flags)[7],
+        XCTAssertEqual(try Tool.frameHashes(s.file("out.mkv"), filter: "format=gbrp")[7],
+                       try Tool.frameHashes(s.file("seq/f_%03d.png"), filter: "format=gbrp")[7],
                        "the new image is encoded")
     }
 }
