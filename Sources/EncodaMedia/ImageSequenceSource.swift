@@ -24,7 +24,7 @@ public enum ImageSequenceSource {
     static func headerFrameRate(_ seq: ImageSequence) -> Rational? {
         LibavLogging.quiet()
         guard let demuxer = try? Demuxer(path: seq.files[0], format: "image2", options: [("pattern_type", "none")]), let vi = demuxer.videoStreamIndex(),
-              let reader = try? FrameReader(demuxer: demuxer, streamIndex: vi, threads: 1),
+              let reader = try? FrameReader(demuxer: demuxer, streamIndex: vi, threads: 1, frameStep: 1),
               (try? reader.next()) == true else { return nil }
         let r = reader.decoder.context.pointee.framerate
         guard r.num > 0, r.den > 0, Double(r.num) / Double(r.den) <= 1000 else { return nil }
