@@ -35,7 +35,15 @@ enum StandardError {
         var off = 0
         while off < bytes.count {
             let n = bytes.withUnsafeMutableBytes { Glibc.write(2, $0.baseAddress! + off, $0.count - off) }
-            if n > 0 { off += n } else if n < 0 && errno == EINTR { continue } else { return }
+            if n > 0 { off += n; continue }
+            if n < 0 && errno == EINTR { continue }
+            // stderr may be a non-blocking pipe shared with other processes (a container's log pipe): wait until it
+            // drains rather than drop the line, but never for long.
+            if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) {
+                var p = pollfd(fd: 2, events: Int16(POLLOUT), revents: 0)
+                if poll(&p, 1, 2000) > 0 { continue }
+            }
+            return
         }
     }
 }

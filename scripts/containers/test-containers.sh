@@ -347,7 +347,7 @@ if [ "$FULL" = 1 ]; then
   [ "$(head -n 1 <<<"$waited")" = 0 ] || fail "the job container exited with $(head -n 1 <<<"$waited"): $waited"
   for c in encoda-worker-b "$(tail -n 1 <<<"$added")"; do
     st=$(podman wait "$c"); [ "$st" = 0 ] || fail "worker $c exited with $st"
-    podman logs "$c" 2>&1 | grep -q "leaving; encoded" || fail "worker $c did not leave normally"
+    podman logs "$c" 2>&1 | grep -q "leaving; encoded" || fail "worker $c did not leave normally: $(podman logs "$c" 2>&1 | tail -n 6 | tr '\n' '|')"
   done
   [ "$(stat -c %u:%g "$SHARE/out.mkv")" = 2000:2000 ] || fail "OUTPUT is not owned by the share's owner"
   check_frame_exact "$WORK/in.mkv" "$SHARE/out.mkv" "README farm"
