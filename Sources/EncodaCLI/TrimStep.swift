@@ -26,7 +26,8 @@ struct RangeOptions: ParsableArguments {
     /// INPUT is still a trim when it moves no timestamp: it is recorded as asked.
     func trim(cache: SceneCache) throws -> Trim? {
         guard let r = try request() else { return nil }
-        let range = try r.resolve(index: cache.index, timeBase: cache.video.timeBase, rate: cache.video.frameRate)
+        let range = try r.resolve(index: cache.index, timeBase: cache.video.timeBase, rate: cache.video.frameRate,
+                                  sourceTimecode: cache.video.timecode)
         return Trim(range: range, keepTimestamps: keepTimestamps)
     }
 }

@@ -176,7 +176,7 @@ public enum AudioPreparer {
     /// it (none is then before OUTPUT's time zero) to the last whose middle lies before the end: the nearest packet
     /// boundary there. Either way the kept audio ends within one audio frame of the video's end.
     static func keepsCopied(_ s0: Double, _ s1: Double, start: Double, end: Double, halfFrame: Double, trimmed: Bool) -> Bool {
-        if trimmed { return s0 >= start - 0.0005 && (s0 + s1) / 2 < end }
+        if trimmed { return s0 >= start - 1e-6 && (s0 + s1) / 2 < end }
         return !(s1 <= start - halfFrame || s0 >= end)
     }
 

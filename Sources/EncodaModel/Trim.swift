@@ -192,7 +192,9 @@ public struct TrimRequest: Hashable, Sendable {
     /// The source frames [start, end) these options name in INPUT, whose frames are `index` at `rate` (seconds are
     /// timestamps relative to the first frame; a time maps to the first frame at or after it). A usage error for a
     /// point beyond INPUT, saying INPUT's length in the unit the option used, and for an empty or reversed range.
-    public func resolve(index: FrameIndex, timeBase: Rational, rate: Rational) throws -> FrameRange {
+    /// `sourceTimecode`: INPUT's own start timecode, named when a timecode lies beyond INPUT (it may have been meant
+    /// on that clock; here timecode counts from INPUT's first frame as 00:00:00:00).
+    public func resolve(index: FrameIndex, timeBase: Rational, rate: Rational, sourceTimecode: String? = nil) throws -> FrameRange {
         let count = index.frameCount
         let tb = timeBase.doubleValue
         let first = index.pts[0]
@@ -212,7 +214,8 @@ public struct TrimRequest: Hashable, Sendable {
             case .frames: return "INPUT has \(count) frames (0–\(count - 1))"
             case .seconds: return "INPUT is \(Self.secondsText(length)) long (\(count) frames)"
             case let .timecode(drop):
-                return "INPUT is \(SMPTETimecode.label(frame: count, rate: rate, dropFrame: drop)) long (\(count) frames at \(FrameRateText.format(rate)) fps)"
+                let clock = sourceTimecode.map { "; timecode counts from INPUT's first frame as 00:00:00:00, not from INPUT's own start timecode \($0)" } ?? ""
+                return "INPUT is \(SMPTETimecode.label(frame: count, rate: rate, dropFrame: drop)) long (\(count) frames at \(FrameRateText.format(rate)) fps)\(clock)"
             }
         }
         /// A position's frame; `end` positions may be `count` (exclusive end), start positions may not.
