@@ -55,14 +55,17 @@ struct Coordinator {
         let conversions = try c.encoderOptions.pixelFormat(
             source: cache.video.pixelLayout, outputHeight: (try? OutputPicture.make(source: cache.video, settings: settings))?.height).conversions
         if !c.quiet { conversions.forEach(Diagnostics.note) }
+        // The range is resolved against the frame index: before any encode, also when the scene pass just ran.
+        let trim = try c.rangeOptions.trim(cache: cache)
+        if let trim, !c.quiet && !c.dryRun { Diagnostics.note("encoding " + TrimStep.describe(trim, cache: cache)) }
         let (cuts, cutSource) = try JobSetup.cuts(cache: cache, scene: scene, scenesJSON: c.scenesJson, quiet: c.quiet)
-        let (shots, maxFrames) = JobSetup.shots(cache: cache, cuts: cuts, scene: scene)
+        let (shots, maxFrames) = JobSetup.shots(cache: cache, cuts: cuts, scene: scene, range: trim?.range)
         let chunks = JobSetup.plan(cache: cache, shots: shots, maxFrames: maxFrames)
         let (workers, threads) = WorkerBudget.choose(requestedWorkers: c.workers, requestedThreads: c.threads, video: cache.video,
                                                      chunks: chunks.count)
 
         // An image sequence holds pictures alone: nothing for --mux to carry, nothing left out.
-        let muxPlan = c.muxOptions.mux && sequence == nil ? try MuxStep.plan(command: c, inputPath: inputPath, cache: cache) : nil
+        let muxPlan = c.muxOptions.mux && sequence == nil ? try MuxStep.plan(command: c, inputPath: inputPath, cache: cache, trim: trim) : nil
         if sequence == nil {
             try MuxStep.noteWhatIsLeftOut(command: c, inputPath: inputPath, cache: cache, plan: muxPlan)
         } else if c.muxOptions.mux && !c.quiet {
@@ -75,7 +78,7 @@ struct Coordinator {
         if c.dryRun {
             PlanPrinter.print(input: inputPath, cache: cache, settings: settings, scene: scene, cuts: cuts, cutSource: cutSource,
                               shots: shots, chunks: chunks, workers: workers, threads: threads, cropNote: cropNote, mux: muxPlan,
-                              conversions: conversions)
+                              conversions: conversions, trim: trim.map { TrimStep.describe($0, cache: cache) })
             return
         }
 
@@ -84,7 +87,11 @@ struct Coordinator {
             var differences: [String] = []
             if m.settings != settings { differences.append("encoder settings") }
             if m.scene != scene { differences.append("shot detection settings") }
-            if m.chunks != chunks { differences.append("chunk plan") }
+            if m.trim != trim {
+                let theirs = m.trim.map { "frames \($0.range.start)–\($0.range.end - 1)" + ($0.keepTimestamps ? " with INPUT's timestamps" : "") } ?? "all of INPUT"
+                differences.append("--start/--end (that job encodes \(theirs))")
+            }
+            if m.chunks != chunks && m.trim == trim { differences.append("chunk plan") }
             if !differences.isEmpty {
                 throw EncodaError(.workDirectory, "TMP \(dir.root) holds a job made with other \(differences.joined(separator: " and ")); re-run with the same options to resume, add --restart to discard it, or choose another TMP")
             }
@@ -106,6 +113,7 @@ struct Coordinator {
                 video: cache.video, frameCount: cache.index.frameCount, settings: settings, scene: scene,
                 versions: .installed, chunks: chunks)
             m.farm = try c.farmOptions.settings()
+            m.trim = trim
             try m.validate()
             if try !AtomicFile.publishJSONExclusive(m, to: dir.manifest, staging: dir.staging) {
                 throw EncodaError(.workDirectory, "another coordinator created a job in TMP \(dir.root) at the same moment; re-run to join it")
@@ -119,10 +127,11 @@ struct Coordinator {
         }
         let framesDone = JobState.scan(dir, manifest: manifest).framesDone(manifest)
         try phases.enter(.encoding) {
-            $0.settings = .init(manifest.settings); $0.jobID = manifest.jobID; $0.frames = manifest.frameCount
+            $0.settings = .init(manifest.settings); $0.jobID = manifest.jobID; $0.frames = manifest.outputFrameCount
             $0.chunks = manifest.chunks.count; $0.framesDoneAtEncodingStart = framesDone
         }
-        let audioJob = try muxPlan.map { try MuxStep.start(command: c, inputPath: inputPath, fingerprint: fingerprint, cache: cache, plan: $0, dir: dir) }
+        let audioJob = try muxPlan.map { try MuxStep.start(command: c, inputPath: inputPath, fingerprint: fingerprint, cache: cache, plan: $0, dir: dir,
+                                                           trim: manifest.trim) }
         let supervisor = WorkerSupervisor(directory: dir, manifest: manifest, workers: workers, threads: threads, quiet: c.quiet)
         var rounds = 0
         while true {
@@ -146,7 +155,7 @@ struct Coordinator {
             SignalWatcher.shared.install { n in
                 if n >= 2 { Diagnostics.note("stopped during the join; OUTPUT was not written. Re-run the same command to join"); _exit(130) }
             }
-            let sides = try audioJob.map { try MuxStep.sides(job: $0, inputPath: inputPath, cache: cache) }
+            let sides = try audioJob.map { try MuxStep.sides(job: $0, inputPath: inputPath, cache: cache, trim: manifest.trim) }
             try phases.enter(.joining)
             do {
                 try Concatenator.run(manifest: manifest, index: cache.index, pieces: pieces, output: JobSetup.absolute(c.output), sides: sides)
@@ -162,8 +171,8 @@ struct Coordinator {
             if !c.quiet {
                 let encodeSeconds = phases.encodingBegan.map { started.timeIntervalSince($0) } ?? 0
                 Diagnostics.note(ProgressLine.summary(
-                    output: c.output, frames: manifest.frameCount, bytes: size, seconds: Date().timeIntervalSince(phases.began),
-                    frameRate: manifest.video.frameRate.doubleValue, framesEncoded: manifest.frameCount - phases.framesDoneAtEncodingStart,
+                    output: c.output, frames: manifest.outputFrameCount, bytes: size, seconds: Date().timeIntervalSince(phases.began),
+                    frameRate: manifest.video.frameRate.doubleValue, framesEncoded: manifest.outputFrameCount - phases.framesDoneAtEncodingStart,
                     encodeSeconds: encodeSeconds, joinSeconds: Date().timeIntervalSince(started)))
             }
             if !c.keep { JobCleaner.removeChunkData(dir, manifest: manifest, quiet: c.quiet) }

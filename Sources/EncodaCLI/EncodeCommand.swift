@@ -133,6 +133,7 @@ struct EncodeCommand: ParsableCommand {
     @Argument(help: "Work folder (may be an NFS share); a killed run resumes from it.") var tmp: String
 
     @OptionGroup(title: "Encoder") var encoderOptions: EncoderOptions
+    @OptionGroup(title: "Part of INPUT") var rangeOptions: RangeOptions
     @OptionGroup(title: "Shot detection") var sceneOptions: SceneOptions
     @OptionGroup(title: "Picture") var pictureOptions: PictureOptions
     @OptionGroup(title: "Audio, subtitles, chapters, attachments") var muxOptions: MuxOptions
@@ -169,6 +170,7 @@ struct EncodeCommand: ParsableCommand {
         _ = try encoderOptions.settings(source: PixelFormat.yuv420p.layout) // option errors before any work
         try pictureOptions.check()
         _ = try muxOptions.settings()
+        _ = try rangeOptions.request()
         try JobSetup.checkOutputLocation(output)
         try OutputGuard.check(input: input, output: output, tmp: tmp, overwrite: overwrite || dryRun)
         try checkEncoderSettings()

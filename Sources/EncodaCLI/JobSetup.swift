@@ -136,12 +136,18 @@ enum JobSetup {
         return (CutDetector.cuts(changes: cache.changes, settings: scene), "detected")
     }
 
-    static func shots(cache: SceneCache, cuts: [Int], scene: SceneSettings) -> (shots: [FrameRange], maxFrames: Int) {
+    /// Shots of `range` (a trim; nil: every frame): the cuts inside it, long shots split, every shot within it.
+    /// A shot that starts before the range starts at its first frame, which a worker reaches by decoding on from the
+    /// keyframe before it.
+    static func shots(cache: SceneCache, cuts: [Int], scene: SceneSettings, range: FrameRange? = nil) -> (shots: [FrameRange], maxFrames: Int) {
         let fps = cache.video.frameRate.doubleValue
         let maxFrames = scene.maxSceneSeconds > 0 ? max(1, Int((scene.maxSceneSeconds * fps).rounded())) : 0
-        let splits = CutDetector.splits(cuts: cuts, frameCount: cache.index.frameCount, changes: cache.changes,
-                                        maxFrames: maxFrames, minFrames: max(1, scene.minSceneLength), keyframes: cache.index.keyframes)
-        let shots = CutDetector.shots(boundaries: (cuts + splits).sorted(), frameCount: cache.index.frameCount)
+        let r = range ?? FrameRange(0, cache.index.frameCount)
+        let inside = cuts.filter { $0 > r.start && $0 < r.end }
+        let splits = CutDetector.splits(cuts: inside, frameCount: r.end, changes: cache.changes,
+                                        maxFrames: maxFrames, minFrames: max(1, scene.minSceneLength), keyframes: cache.index.keyframes,
+                                        from: r.start)
+        let shots = CutDetector.shots(boundaries: (inside + splits).sorted(), frameCount: r.end, from: r.start)
         return (shots, maxFrames)
     }
 

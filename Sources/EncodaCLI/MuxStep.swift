@@ -6,9 +6,21 @@ import Foundation
 /// The coordinator's `--mux` step: plan what INPUT's other streams become, prepare the audio in TMP in the
 /// background while the video is encoded, and hand the result to the concatenator.
 enum MuxStep {
-    static func plan(command c: EncodeCommand, inputPath: String, cache: SceneCache) throws -> MuxPlan {
+    static func plan(command c: EncodeCommand, inputPath: String, cache: SceneCache, trim: Trim? = nil) throws -> MuxPlan {
         try MuxPlanner.plan(input: inputPath, output: c.output, encoder: c.encoderOptions.encoder, video: cache.video,
-                            index: cache.index, audio: try c.muxOptions.settings())
+                            index: videoIndex(cache, trim), audio: try audioSettings(c, trim))
+    }
+
+    /// The audio settings asked for; a part of INPUT (`--start`/`--end`) cuts every track to it.
+    static func audioSettings(_ c: EncodeCommand, _ trim: Trim?) throws -> AudioSettings {
+        var s = try c.muxOptions.settings()
+        if trim != nil { s.cutToVideo = true; s.trimmed = true }
+        return s
+    }
+
+    /// The frames OUTPUT holds, which the other streams are aligned and cut to.
+    static func videoIndex(_ cache: SceneCache, _ trim: Trim?) -> FrameIndex {
+        trim.map { cache.index.slice($0.range) } ?? cache.index
     }
 
     /// Says what OUTPUT leaves out of INPUT, one note per kind (see `MuxPlan.leftOutNotes`): with `--mux` what
@@ -56,11 +68,12 @@ extension MuxStep {
     /// own. A failure is reported at once; the supervisor sees it (`AudioJob.failed`) and stops the workers after
     /// their current chunk. If the video finishes first, the failure is thrown when the audio is collected for the join.
     static func start(command c: EncodeCommand, inputPath: String, fingerprint: String, cache: SceneCache, plan: MuxPlan,
-                      dir: WorkDirectory) throws -> AudioJob {
-        let settings = try c.muxOptions.settings()
-        try AudioPreparer.preflight(input: inputPath, plan: plan, settings: settings, video: cache.video, index: cache.index)
+                      dir: WorkDirectory, trim: Trim? = nil) throws -> AudioJob {
+        let settings = try audioSettings(c, trim)
+        let index = videoIndex(cache, trim)
+        try AudioPreparer.preflight(input: inputPath, plan: plan, settings: settings, video: cache.video, index: index)
         let job = AudioJob(folder: dir.root + "/audio")
-        let video = cache.video, index = cache.index, quiet = c.quiet
+        let video = cache.video, quiet = c.quiet
         let thread = Thread {
             do {
                 let started = Date()
@@ -82,8 +95,9 @@ extension MuxStep {
         return job
     }
 
-    static func sides(job: AudioJob, inputPath: String, cache: SceneCache) throws -> SideStreams {
+    static func sides(job: AudioJob, inputPath: String, cache: SceneCache, trim: Trim? = nil) throws -> SideStreams {
         let record = try job.wait()
-        return try SideStreams(input: inputPath, record: record, folder: job.folder, video: cache.video, index: cache.index)
+        return try SideStreams(input: inputPath, record: record, folder: job.folder, video: cache.video, index: videoIndex(cache, trim),
+                               shiftTimestamps: trim.map { !$0.keepTimestamps } ?? false)
     }
 }

@@ -5,11 +5,12 @@ import Foundation
 enum PlanPrinter {
     static func print(input: String, cache: SceneCache, settings: EncodeSettings, scene: SceneSettings, cuts: [Int], cutSource: String,
                       shots: [FrameRange], chunks: [Chunk], workers: Int, threads: Int,
-                      cropNote: String? = nil, mux: MuxPlan? = nil, conversions: [String] = []) {
+                      cropNote: String? = nil, mux: MuxPlan? = nil, conversions: [String] = [], trim: String? = nil) {
         let v = cache.video
         var out = ""
         out += "input:     \(input)\n"
         out += "video:     \(v.width)x\(v.height) \(v.pixelFormat) \(v.codecName), \(v.frameRate) fps, \(cache.index.frameCount) frames, SAR \(v.sampleAspectRatio)\n"
+        if let trim { out += "range:     \(trim)\n" }
         out += "colour:    primaries \(v.colorPrimaries) transfer \(v.colorTransfer) matrix \(v.colorMatrix) range \(v.colorRange)\n"
         out += "encoder:   \(settings.encoder.rawValue) preset \(settings.preset) " + (settings.lossless ? "lossless" : "crf \(settings.crf)") +
                " \(settings.pixelFormat)" + (settings.encoderParams.isEmpty ? "" : " params '\(settings.encoderParams)'") + "\n"

@@ -80,7 +80,7 @@ final class ProgressLine: @unchecked Sendable { // drawing state guarded by `loc
 
     /// Frames done (finished chunks plus frames encoded so far in running ones), rate and estimates.
     private func figures(_ state: JobState, live: [WorkerRecord.Seen]) -> Figures {
-        let total = manifest.frameCount
+        let total = manifest.outputFrameCount
         let whole = state.framesDone(manifest)
         let partial = WorkerRecord.framesInProgress(live, manifest: manifest, state: state).values.reduce(0, +)
         let done = min(total, whole + partial)

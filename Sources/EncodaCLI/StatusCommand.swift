@@ -132,7 +132,7 @@ struct StatusCommand: ParsableCommand {
             allFinished = m.chunks.allSatisfy { s.isFinished($0.id) }
             frameRate = m.video.frameRate.doubleValue
             if r.jobID == nil || r.jobID == m.jobID {
-                r.jobID = m.jobID; r.frames = m.frameCount; r.chunks = m.chunks.count
+                r.jobID = m.jobID; r.frames = m.outputFrameCount; r.chunks = m.chunks.count
                 if r.input == nil { r.input = m.input.absolutePath }
                 if r.settings == nil { r.settings = .init(m.settings) }
             }
@@ -157,7 +157,7 @@ struct StatusCommand: ParsableCommand {
                                        runningSeconds: o.claimedAt.map { max(0, now - $0) }, heartbeatAgeSeconds: age,
                                        stale: age > m.farmSettings.leaseSeconds))
             }
-            r.framesDone = min(m.frameCount, s.framesDone(m) + partial.values.reduce(0, +))
+            r.framesDone = min(m.outputFrameCount, s.framesDone(m) + partial.values.reduce(0, +))
         }
 
         // The state: what the coordinator recorded, corrected by what can be checked from here.
@@ -214,13 +214,13 @@ struct StatusCommand: ParsableCommand {
         }
         if let m = manifest, let s = state, frameRate > 0 {
             if r.state == "finished", let bytes = r.outputBytes {
-                r.kbps = (Double(bytes) * 8 / (Double(m.frameCount) / frameRate) / 100).rounded() / 10
+                r.kbps = (Double(bytes) * 8 / (Double(m.outputFrameCount) / frameRate) / 100).rounded() / 10
                 r.estimatedBytes = bytes
             } else {
                 let doneFrames = s.framesDone(m)
                 if doneFrames > 0 {
                     r.kbps = (Double(r.bytesDone) * 8 / (Double(doneFrames) / frameRate) / 100).rounded() / 10
-                    r.estimatedBytes = Int64(Double(r.bytesDone) / Double(doneFrames) * Double(m.frameCount))
+                    r.estimatedBytes = Int64(Double(r.bytesDone) / Double(doneFrames) * Double(m.outputFrameCount))
                 }
             }
         }

@@ -52,6 +52,7 @@ public enum AudioPreparer {
         // Each carried track's whole span on INPUT's clock, from its packets: what --cut-audio-to-video cuts.
         var trackFirst: [Int: Double] = [:], trackLast: [Int: Double] = [:], firstDuration: [Int: Double] = [:]
         let cut = settings.cutToVideo
+        let trimmed = settings.trimmed == true
         for s in plan.audio {
             switch s.action {
             case let .transcode(codec, bitrate):
@@ -95,7 +96,7 @@ public enum AudioPreparer {
                 if p.pts != noPTS {
                     let s0 = Double(p.pts) * Double(tb.num) / Double(tb.den)
                     let s1 = s0 + Double(p.duration) * Double(tb.num) / Double(tb.den)
-                    if cut && (s1 <= start - halfFrame || s0 >= end) { continue } // outside the video: cut (SideStreams skips it too)
+                    if cut && !keepsCopied(s0, s1, start: start, end: end, halfFrame: halfFrame, trimmed: trimmed) { continue } // outside the video: cut (SideStreams skips it too)
                     if copyFirst[si] == nil { copyFirst[si] = s0 }
                     copyLast[si] = max(copyLast[si] ?? s1, s1)
                 }
@@ -121,7 +122,12 @@ public enum AudioPreparer {
         for (si, t) in transcoders.sorted(by: { $0.key < $1.key }) where t.framesOutsideWindow > 0 {
             notes.append("audio track #\(si): \(t.framesOutsideWindow) frame(s) with timestamps more than \(Int(AudioTranscoder.wholeTrackMargin)) s before the first frame or after the last (damaged?) are left out")
         }
-        if cut {
+        if trimmed {
+            // Transcoded tracks are cut to the sample; copied ones only where a packet begins.
+            for (si, first) in copyFirst.sorted(by: { $0.key < $1.key }) {
+                notes.append(String(format: "audio track #%d is copied, so it is cut at its packet boundaries: it covers %.3f–%.3f s of OUTPUT, the video 0–%.3f s (within one audio frame); --audio-codec %@ cuts it to the sample", si, first - start, (copyLast[si] ?? first) - start, end - start, MuxPlanner.defaultCodec(plan.muxer)))
+            }
+        } else if cut {
             for (si, first) in trackFirst.sorted(by: { $0.key < $1.key }) {
                 notes += cutNote(track: si, first: first, last: trackLast[si] ?? first, start: start, end: end, tolerance: halfFrame)
             }
@@ -162,6 +168,16 @@ public enum AudioPreparer {
                                    file: name, bytes: bytes, tracks: tracks, notes: notes)
         try writeRecord(try JSONEncoder().encode(record), to: recordPath)
         return record
+    }
+
+    /// Whether a copied audio packet spanning `s0`–`s1` s stays when the audio is cut to the video's `start`–`end`:
+    /// with `--cut-audio-to-video` every packet that overlaps the video (by more than half a video frame at the
+    /// start); for a part of INPUT (`trimmed`), the packets from the first that begins at the video's start or after
+    /// it (none is then before OUTPUT's time zero) to the last whose middle lies before the end: the nearest packet
+    /// boundary there. Either way the kept audio ends within one audio frame of the video's end.
+    static func keepsCopied(_ s0: Double, _ s1: Double, start: Double, end: Double, halfFrame: Double, trimmed: Bool) -> Bool {
+        if trimmed { return s0 >= start - 1e-6 && (s0 + s1) / 2 < end }
+        return !(s1 <= start - halfFrame || s0 >= end)
     }
 
     /// The note for `--cut-audio-to-video`, when it cuts more than `tolerance` seconds of a track (its packets span

@@ -20,7 +20,7 @@ public struct ChunkMismatch: Error {
 }
 
 /// Joins chunk files in plan order into OUTPUT, stamping each frame with the timestamp the frame index
-/// recorded for it. Writes to a temporary name beside OUTPUT, reads the file back (see `verifyOutput`),
+/// recorded for it (moved so that a trim's first frame is at 0, unless `--keep-timestamps`). Writes to a temporary name beside OUTPUT, reads the file back (see `verifyOutput`),
 /// flushes it to storage, then renames. OUTPUT is never left half-written.
 public enum Concatenator {
     /// - Parameter sides: INPUT's audio, subtitles, attachments and chapters with `--mux`.
@@ -38,6 +38,7 @@ public enum Concatenator {
         }
         var written = 0
         var lastDTS = Int64.min
+        let shift = manifest.trim?.timestampShift(index) ?? 0
         keepJoinBuffersInHeap()
         // Two buffers, taking turns, sized for the largest chunk up front (the records' sizes; a record that lies
         // only makes one grow later), so their pages are faulted in once rather than at every growth.
@@ -59,6 +60,11 @@ public enum Concatenator {
                 var video = ColourConversion(source: manifest.video, picture: picture, target: manifest.settings.pixelFormat).encoded
                 // Pixels turned by the chunk encoders (see `Orientation`) are shown as they are: no display matrix.
                 if picture.rotation != 0 { video.displayMatrix = nil; video.rotation = nil }
+                // A part of INPUT starts later on INPUT's timecode: its first frame's label.
+                if let t = manifest.trim, let tc = video.timecode.flatMap(SMPTETimecode.init(parsing:)),
+                   let f = try? tc.frameNumber(rate: manifest.video.frameRate, option: "timecode") {
+                    video.timecode = SMPTETimecode.label(frame: f + t.range.start, rate: manifest.video.frameRate, dropFrame: tc.dropFrame).description
+                }
                 muxer = try Muxer(path: temp, format: format, encoder: manifest.settings.encoder,
                                   video: video,
                                   pixelFormat: manifest.settings.pixelFormat, extradata: reader.extradata, sides: sides)
@@ -73,8 +79,8 @@ public enum Concatenator {
                     throw EncodaError(.stateCorrupt, "chunk \(piece.chunk.name) has a packet with impossible timestamps")
                 }
                 let frame = s + Int(p.pts)
-                let pts = index.pts[frame]
-                let dts = index.extendedTimestamp(s + Int(p.dts))
+                let pts = index.pts[frame] - shift
+                let dts = index.extendedTimestamp(s + Int(p.dts)) - shift
                 guard dts > lastDTS else {
                     throw EncodaError(.stateCorrupt, "chunk \(piece.chunk.name) would make decode timestamps go backwards; re-encode it")
                 }
@@ -88,8 +94,8 @@ public enum Concatenator {
         guard let m = muxer else { throw EncodaError(.internalError, "nothing to concatenate") }
         try m.finish()
         muxer = nil
-        guard written == manifest.frameCount else {
-            throw EncodaError(.internalError, "concatenation wrote \(written) frames, the input has \(manifest.frameCount)")
+        guard written == manifest.outputFrameCount else {
+            throw EncodaError(.internalError, "concatenation wrote \(written) frames, the plan has \(manifest.outputFrameCount)")
         }
         try verifyOutput(temp, format: format, manifest: manifest, index: index)
         try Durable.sync(path: temp, what: "OUTPUT")
@@ -138,8 +144,8 @@ public enum Concatenator {
         let p = Packet()
         var n = 0
         while try d.read(into: p) { if Int(p.pointer.pointee.stream_index) == vi { n += 1 } }
-        guard n == manifest.frameCount else {
-            throw EncodaError(.outputInvalid, "the joined file holds \(n) frames, the input has \(manifest.frameCount); OUTPUT was not written")
+        guard n == manifest.outputFrameCount else {
+            throw EncodaError(.outputInvalid, "the joined file holds \(n) frames, the plan has \(manifest.outputFrameCount); OUTPUT was not written")
         }
     }
 
@@ -147,11 +153,12 @@ public enum Concatenator {
     /// chunk's keyframe to the end are exactly that chunk's frames, the last at the source's last timestamp.
     private static func tailMatches(_ d: Demuxer, stream vi: Int, chunk: Chunk, manifest: JobManifest, index: FrameIndex) throws -> Bool {
         let st = d.stream(vi)
-        if st.pointee.nb_frames > 0, st.pointee.nb_frames != Int64(manifest.frameCount) { return false }
+        if st.pointee.nb_frames > 0, st.pointee.nb_frames != Int64(manifest.outputFrameCount) { return false }
         let source = manifest.video.timeBase.av
         let tb = st.pointee.time_base
-        let start = av_rescale_q(index.pts[chunk.range.start], source, tb)
-        let lastPTS = av_rescale_q(index.pts[chunk.range.end - 1], source, tb)
+        let shift = manifest.trim?.timestampShift(index) ?? 0
+        let start = av_rescale_q(index.pts[chunk.range.start] - shift, source, tb)
+        let lastPTS = av_rescale_q(index.pts[chunk.range.end - 1] - shift, source, tb)
         // Frames before the chunk lie at least one (rescaled) frame duration earlier; half of it absorbs rounding.
         let slack = max(0, av_rescale_q(index.durations[max(0, chunk.range.start - 1)], source, tb) / 2)
         try d.seek(stream: vi, timestamp: start)

@@ -19,14 +19,28 @@ public final class SideStreams {
     private let start: Double, end: Double, halfFrame: Double
     /// `--cut-audio-to-video`: copied audio outside the video's span is left out (AudioPreparer checked the same packets).
     private var cutAudio: Bool { record.settings.cutToVideo }
+    /// A part of INPUT (`--start`/`--end`): audio cut to it, subtitles and chapters clipped to it.
+    private var trimmed: Bool { record.settings.trimmed == true }
+    /// The video's span and what every timestamp is moved by (the first kept frame's time, unless
+    /// `--keep-timestamps`), in the video's time base, for rescaling into each stream's own.
+    private let videoTimeBase: AVRational
+    private let spanStart: Int64, spanEnd: Int64, shift: Int64
+    private var shiftSeconds: Double { Double(shift) * Double(videoTimeBase.num) / Double(videoTimeBase.den) }
     private let peek = Packet()
     private var peeked = false
     private var inputDone = false
     private let out = Packet()
     public private(set) var packetsWritten = 0
 
-    public init(input: String, record: PreparedAudio, folder: String, video: VideoFacts, index: FrameIndex) throws {
+    /// - Parameters: index: the frames OUTPUT holds (a trim's alone); shiftTimestamps: move every side packet and
+    ///   chapter as the video's first frame is moved to 0 (a trim without `--keep-timestamps`).
+    public init(input: String, record: PreparedAudio, folder: String, video: VideoFacts, index: FrameIndex,
+                shiftTimestamps: Bool = false) throws {
         self.input = input; self.record = record; self.folder = folder
+        videoTimeBase = video.timeBase.av
+        spanStart = index.pts[0]
+        spanEnd = index.pts[index.pts.count - 1] + index.durations[index.pts.count - 1]
+        shift = shiftTimestamps ? index.pts[0] : 0
         demuxer = try Demuxer(path: input)
         (start, end) = AudioPreparer.span(video: video, index: index)
         halfFrame = 0.5 / max(video.frameRate.doubleValue, 1)
@@ -106,18 +120,30 @@ public final class SideStreams {
         guard n > 0, let src = demuxer.context.pointee.chapters else { return }
         guard let arr = av_calloc(n, MemoryLayout<UnsafeMutablePointer<AVChapter>?>.size) else { fatalError("out of memory") }
         let list = arr.assumingMemoryBound(to: UnsafeMutablePointer<AVChapter>?.self)
+        var kept = 0
         for i in 0..<n {
-            guard let c = src[i], let mem = av_mallocz(MemoryLayout<AVChapter>.size) else { continue }
+            guard let c = src[i] else { continue }
+            var start = c.pointee.start, end = c.pointee.end
+            if trimmed {
+                // A part of INPUT: chapters inside it are kept, those across its start or end clipped to it.
+                let tb = c.pointee.time_base
+                let s0 = av_rescale_q(spanStart, videoTimeBase, tb), s1 = av_rescale_q(spanEnd, videoTimeBase, tb)
+                guard end > s0, start < s1 else { continue }
+                start = max(start, s0) - av_rescale_q(shift, videoTimeBase, tb)
+                end = min(end, s1) - av_rescale_q(shift, videoTimeBase, tb)
+            }
+            guard let mem = av_mallocz(MemoryLayout<AVChapter>.size) else { continue }
             let ch = mem.assumingMemoryBound(to: AVChapter.self)
             ch.pointee.id = c.pointee.id
             ch.pointee.time_base = c.pointee.time_base
-            ch.pointee.start = c.pointee.start
-            ch.pointee.end = c.pointee.end
+            ch.pointee.start = start
+            ch.pointee.end = end
             copyMetadata(from: c.pointee.metadata, to: &ch.pointee.metadata)
-            list[i] = ch
+            list[kept] = ch
+            kept += 1
         }
         ctx.pointee.chapters = list
-        ctx.pointee.nb_chapters = UInt32(n)
+        ctx.pointee.nb_chapters = UInt32(kept)
     }
 
     private func seconds(_ ts: Int64, _ tb: AVRational) -> Double { Double(ts) * Double(tb.num) / Double(tb.den) }
@@ -134,21 +160,41 @@ public final class SideStreams {
             if ts == noPTS { peeked = true; break }
             let s0 = seconds(ts, tb), s1 = s0 + seconds(p.duration, tb)
             // Kept whole, as ffmpeg -c copy keeps them: subtitles, and audio unless --cut-audio-to-video cuts it to the video.
-            if cutAudio && copyAudio.contains(si) && (s1 <= start - halfFrame || s0 >= end) { continue }
+            if cutAudio && copyAudio.contains(si) &&
+                !AudioPreparer.keepsCopied(s0, s1, start: start, end: end, halfFrame: halfFrame, trimmed: trimmed) { continue }
+            // A part of INPUT: subtitles only where they overlap it (clipped to it when written).
+            if trimmed && !copyAudio.contains(si) && (max(s1, s0 + 1e-6) <= start || s0 >= end) { continue }
             peeked = true
         }
         guard peeked else { return nil }
         let si = Int(peek.pointer.pointee.stream_index)
         let p = peek.pointer.pointee
         let ts = p.dts != noPTS ? p.dts : (p.pts != noPTS ? p.pts : 0)
-        return seconds(ts, demuxer.stream(si).pointee.time_base)
+        return max(seconds(ts, demuxer.stream(si).pointee.time_base), trimmed ? start : -.infinity) - shiftSeconds
     }
 
     private func nextStoredTime() -> Double? {
         guard storedPos < stored.count else { return nil }
         let it = stored[storedPos]
         guard let t = storedParams[it.track] else { return nil }
-        return Double(t.startPTS + it.dts) / Double(t.sampleRate)
+        return Double(t.startPTS + it.dts) / Double(t.sampleRate) - shiftSeconds
+    }
+
+    /// Clips a subtitle packet of a part of INPUT to the video's span (one that begins before it begins with it, one
+    /// that ends after it ends with it), then moves it with the video. Audio packets are only moved.
+    private func clipAndShift(_ pk: UnsafeMutablePointer<AVPacket>, stream si: Int) {
+        let tb = demuxer.stream(si).pointee.time_base
+        if trimmed && !copyAudio.contains(si) && pk.pointee.pts != noPTS {
+            let s0 = av_rescale_q(spanStart, videoTimeBase, tb), s1 = av_rescale_q(spanEnd, videoTimeBase, tb)
+            let begin = max(pk.pointee.pts, s0)
+            if pk.pointee.duration > 0 { pk.pointee.duration = max(0, min(pk.pointee.pts + pk.pointee.duration, s1) - begin) }
+            if pk.pointee.dts != noPTS { pk.pointee.dts += begin - pk.pointee.pts }
+            pk.pointee.pts = begin
+        }
+        guard shift != 0 else { return }
+        let d = av_rescale_q(shift, videoTimeBase, tb)
+        if pk.pointee.pts != noPTS { pk.pointee.pts -= d }
+        if pk.pointee.dts != noPTS { pk.pointee.dts -= d }
     }
 
     /// Writes every side packet due at or before `limit` seconds (nil: all that remain).
@@ -164,6 +210,7 @@ public final class SideStreams {
                 let o = outIndex[si]!
                 peek.pointer.pointee.stream_index = o
                 peek.pointer.pointee.pos = -1
+                clipAndShift(peek.pointer, stream: si)
                 av_packet_rescale_ts(peek.pointer, demuxer.stream(si).pointee.time_base, ctx.pointee.streams[Int(o)]!.pointee.time_base)
                 peeked = false
                 try check(av_interleaved_write_frame(ctx, peek.pointer), .outputInvalid, "writing stream #\(si) into OUTPUT failed")
@@ -176,8 +223,10 @@ public final class SideStreams {
                 if !it.data.isEmpty {
                     it.data.withUnsafeBytes { out.pointer.pointee.data.update(from: $0.baseAddress!.assumingMemoryBound(to: UInt8.self), count: it.data.count) }
                 }
-                out.pointer.pointee.pts = params.startPTS + it.pts
-                out.pointer.pointee.dts = params.startPTS + it.dts
+                // Moved with the video: with a part of INPUT sample 0 is its first frame, which becomes time 0.
+                let moved = Int64((shiftSeconds * Double(params.sampleRate)).rounded())
+                out.pointer.pointee.pts = params.startPTS + it.pts - moved
+                out.pointer.pointee.dts = params.startPTS + it.dts - moved
                 out.pointer.pointee.duration = it.duration
                 out.pointer.pointee.flags = it.flags
                 out.pointer.pointee.stream_index = o

@@ -29,8 +29,15 @@ public struct JobManifest: Codable, Sendable {
     public var chunks: [Chunk]
     /// Lease time and retry limit shared by all workers (absent in plans made before they were recorded).
     public var farm: FarmSettings?
+    /// The part of INPUT to encode (`--start`/`--end`); nil: all of it (and in plans made before trims existed).
+    public var trim: Trim?
 
     public var farmSettings: FarmSettings { farm ?? FarmSettings() }
+
+    /// The source frames OUTPUT holds: the trim's range, or every frame. `frameCount` stays INPUT's.
+    public var outputRange: FrameRange { trim?.range ?? FrameRange(0, frameCount) }
+    /// Frames in OUTPUT (and in the plan's chunks).
+    public var outputFrameCount: Int { outputRange.count }
 
     public init(jobID: String, createdAt: Double, input: InputReference, video: VideoFacts, frameCount: Int,
                 settings: EncodeSettings, scene: SceneSettings, versions: EncoderVersions, chunks: [Chunk]) {
@@ -48,11 +55,14 @@ public struct JobManifest: Codable, Sendable {
         guard formatVersion == Self.formatVersion else { throw bad("format version \(formatVersion), this encoda reads \(Self.formatVersion)") }
         guard jobID.count >= 8, jobID.count <= 64, jobID.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" }) else { throw bad("job id") }
         guard frameCount > 0, frameCount <= Limits.maxFrames else { throw bad("frame count \(frameCount)") }
-        guard !chunks.isEmpty, chunks.count <= Limits.maxChunks, chunks.count <= frameCount else { throw bad("chunk count \(chunks.count)") }
-        var expectStart = 0
+        guard !chunks.isEmpty, chunks.count <= Limits.maxChunks, chunks.count <= outputFrameCount else { throw bad("chunk count \(chunks.count)") }
+        if let t = trim, t.range.start < 0 || t.range.end > frameCount || t.range.count < 1 {
+            throw bad("frame range \(t.range) of \(frameCount) frames")
+        }
+        var expectStart = outputRange.start
         for (i, c) in chunks.enumerated() {
             guard c.id == i else { throw bad("chunk ids must be 0…\(chunks.count - 1) in order") }
-            guard c.range.start == expectStart, c.range.end > c.range.start, c.range.end <= frameCount else {
+            guard c.range.start == expectStart, c.range.end > c.range.start, c.range.end <= outputRange.end else {
                 throw bad("chunk \(i) range \(c.range) does not continue at frame \(expectStart)")
             }
             guard c.shotStarts.first == c.range.start, c.shotStarts.count <= c.range.count,
@@ -60,7 +70,7 @@ public struct JobManifest: Codable, Sendable {
                   c.shotStarts.allSatisfy({ c.range.contains($0) }) else { throw bad("chunk \(i) shot starts") }
             expectStart = c.range.end
         }
-        guard expectStart == frameCount else { throw bad("chunks cover \(expectStart) of \(frameCount) frames") }
+        guard expectStart == outputRange.end else { throw bad("chunks cover frames up to \(expectStart) of \(outputRange)") }
         guard video.width > 0, video.height > 0, video.width <= Limits.maxDimension, video.height <= Limits.maxDimension else {
             throw bad("video size \(video.width)x\(video.height)")
         }

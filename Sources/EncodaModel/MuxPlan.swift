@@ -21,6 +21,9 @@ public struct AudioSettings: Codable, Sendable, Hashable {
     /// True with `--cut-audio-to-video`: each track is cut to the video's span (and, when transcoded, padded to
     /// it); otherwise the whole track is carried at its place on INPUT's clock, as `ffmpeg -c copy` carries it.
     public var cutToVideo: Bool
+    /// True when OUTPUT is a part of INPUT (`--start`/`--end`): every track is cut to that part (`cutToVideo`),
+    /// copied audio at its packet boundaries, subtitles and chapters clipped. Nil otherwise (absent in older records).
+    public var trimmed: Bool? = nil
 
     public init(codec: AudioCodecChoice = .auto, bitrate: Int? = nil, params: String = "", include: Bool = true, cutToVideo: Bool = false) {
         self.codec = codec; self.bitrate = bitrate; self.params = params; self.include = include; self.cutToVideo = cutToVideo

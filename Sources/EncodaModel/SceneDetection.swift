@@ -48,12 +48,13 @@ public enum CutDetector {
     /// least `minFrames` long and at most `maxFrames`. Where the allowed window holds source keyframes
     /// (`keyframes`, ascending), the calmest of those is taken instead: a worker then starts decoding right at
     /// its chunk, instead of decoding up to a whole GOP of the source only to reach it.
-    /// Returns the boundaries to add, ascending.
+    /// Returns the boundaries to add, ascending. `from`: the first frame planned (a trim's start); `cuts` lie
+    /// after it and before `frameCount` (then the trim's end).
     public static func splits(cuts: [Int], frameCount: Int, changes: [Double], maxFrames: Int, minFrames: Int,
-                              keyframes: [Int] = []) -> [Int] {
+                              keyframes: [Int] = [], from first: Int = 0) -> [Int] {
         guard maxFrames > 0 else { return [] }
         var added: [Int] = []
-        let bounds = [0] + cuts + [frameCount]
+        let bounds = [first] + cuts + [frameCount]
         for k in 0..<(bounds.count - 1) {
             var start = bounds[k]
             let end = bounds[k + 1]
@@ -81,9 +82,9 @@ public enum CutDetector {
         return added
     }
 
-    /// Shots as frame ranges from sorted boundaries.
-    public static func shots(boundaries: [Int], frameCount: Int) -> [FrameRange] {
-        var starts = [0] + boundaries.filter { $0 > 0 && $0 < frameCount }
+    /// Shots as frame ranges from sorted boundaries, from frame `from` (a trim's start) to `frameCount` (its end).
+    public static func shots(boundaries: [Int], frameCount: Int, from first: Int = 0) -> [FrameRange] {
+        var starts = [first] + boundaries.filter { $0 > first && $0 < frameCount }
         starts = Array(Set(starts)).sorted()
         var out: [FrameRange] = []
         for (i, s) in starts.enumerated() {
