@@ -159,7 +159,9 @@ public enum OTIOReader {
         }
         func frames(_ t: Time) -> Double { t.rate > 0 ? t.value * rate / t.rate : .nan }
         var clips: [TimelineClip] = []
-        var position = 0.0
+        // Record time: the track starts at the timeline's global start time.
+        let origin0 = root.globalStartTime.map(frames) ?? 0
+        var position = origin0
         /// Frames before the current cut that a transition gives to the next clip.
         var pendingIn = 0.0
         var lastWasClip = false
@@ -189,7 +191,7 @@ public enum OTIOReader {
                 position += length
             }
         }
-        return EditorialTimeline(origin: origin, rate: rate, start: .frames(root.globalStartTime.map(frames) ?? 0), clips: clips)
+        return EditorialTimeline(origin: origin, rate: rate, start: .frames(origin0), clips: clips)
     }
 
     /// An item's length on its track: its source_range, else its media's available range.
