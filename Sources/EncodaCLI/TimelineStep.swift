@@ -61,18 +61,19 @@ struct TimelineOptions: ParsableArguments {
 /// them as existing files.
 struct JoinedOutputs: Codable {
     var jobID: String
-    /// Path → bytes written.
+    /// Path → bytes written; -1 while it is being joined (written before the join begins, so a run killed between
+    /// the join's rename and this record still knows the file is its own).
     var outputs: [String: Int64]
 
     static func path(_ dir: WorkDirectory) -> String { dir.root + "/joined.json" }
 
-    /// The outputs the job in TMP wrote and that are still as it wrote them.
+    /// The outputs the job in TMP wrote (or was writing) and that are still as it wrote them.
     static func intact(tmp: String) -> Set<String> {
         let dir = WorkDirectory(JobSetup.absolute(tmp))
         guard let r = try? JSONCoding.read(JoinedOutputs.self, from: path(dir), what: "joined outputs"),
               let m = try? JSONCoding.read(JobManifest.self, from: dir.manifest, what: "job manifest"), m.jobID == r.jobID else { return [] }
         return Set(r.outputs.filter { p, bytes in
-            ((try? FileManager.default.attributesOfItem(atPath: p)[.size] as? Int64) ?? -1) == bytes
+            bytes < 0 || ((try? FileManager.default.attributesOfItem(atPath: p)[.size] as? Int64) ?? -1) == bytes
         }.keys)
     }
 }
@@ -150,6 +151,8 @@ final class ClipJoiner {
             }
             guard pieces.count == m.chunks.count else { continue }
             let o = outputs[i]
+            record.outputs[o.path] = -1
+            try AtomicFile.writeJSON(record, to: JoinedOutputs.path(dir), staging: dir.staging)
             try Concatenator.run(manifest: m, index: cache.index, pieces: pieces, output: o.path)
             let size = (try? FileManager.default.attributesOfItem(atPath: o.path)[.size] as? Int64) ?? 0
             record.outputs[o.path] = size

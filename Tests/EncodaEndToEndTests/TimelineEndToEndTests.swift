@@ -118,4 +118,59 @@ final class TimelineEndToEndTests: XCTestCase {
         let plan = try Tool.mustRun(Tool.encoda, [src, work + "/x-{clip}.mkv", work + "/tmp-x", "--edl", edl, "--dry-run"] + common)
         XCTAssertTrue(plan.stdout.contains("clip 1/3: \"Shot/1\" frames 0–19 (20)"), plan.stdout)
     }
+
+    /// A timeline job killed after some clips were written: the re-run writes the others, frame-exact, and leaves the
+    /// written ones as they were (same file, same modification time), with no -y.
+    func testKilledTimelineJobResumesEveryClipAndRedoesNoFinishedOne() throws {
+        let src = try render(frames: 480, size: "320x240")
+        let edl = work + "/cut.edl"
+        // Six clips of 80 frames: 2 chunks each at --max-scene-length 1 (24 fps: chunks of 48 frames or fewer).
+        let events = (0..<6).map { i in
+            let tc = { (f: Int) in String(format: "01:00:%02d:%02d", f / 24, f % 24) }
+            return String(format: "%03d  AX  V  C  00:00:00:00 00:00:03:08 ", i + 1) + tc(i * 80) + " " + tc(i * 80 + 80) + "\n* FROM CLIP NAME: part \(i + 1)"
+        }
+        try (["TITLE: LONG", "FCM: NON-DROP FRAME"] + events).joined(separator: "\n").write(toFile: edl, atomically: true, encoding: .utf8)
+        let pattern = work + "/{index}_{clip}.mkv", tmp = work + "/tmp"
+        let args = [src, pattern, tmp, "--edl", edl, "--encoder", "h264", "--lossless", "--preset", "veryfast", "--max-scene-length", "1",
+                    "--workers", "1", "--threads", "1", "--keep", "--quiet"]
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: Tool.encoda)
+        p.arguments = args
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        let names = (1...6).map { "\($0)_part_\($0).mkv" }
+        /// The clips TMP/joined.json records as written (-1: being joined).
+        func written() -> [String] {
+            guard let d = FileManager.default.contents(atPath: tmp + "/joined.json"),
+                  let o = try? JSONSerialization.jsonObject(with: d) as? [String: Any], let outs = o["outputs"] as? [String: Int] else { return [] }
+            return names.filter { (outs[work + "/" + $0] ?? -1) > 0 }
+        }
+        let deadline = Date().addingTimeInterval(300)
+        while Date() < deadline && p.isRunning && written().isEmpty { usleep(2_000) }
+        // Kill everything at once: the coordinator, then every worker it registered.
+        kill(p.processIdentifier, SIGKILL)
+        p.waitUntilExit()
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: tmp + "/workers")) ?? [] where name.hasSuffix(".json") {
+            if let d = FileManager.default.contents(atPath: tmp + "/workers/" + name),
+               let o = try? JSONSerialization.jsonObject(with: d) as? [String: Any], let pid = o["pid"] as? Int {
+                kill(pid_t(pid), SIGKILL)
+            }
+        }
+        usleep(200_000)
+        let before = written()
+        XCTAssertTrue(before.allSatisfy { FileManager.default.fileExists(atPath: work + "/" + $0) })
+        XCTAssertGreaterThanOrEqual(before.count, 1, "a clip was written before the kill")
+        XCTAssertLessThan(before.count, 6, "the kill came before the job finished")
+        var stamps: [String: Date] = [:]
+        for n in before { stamps[n] = try FileManager.default.attributesOfItem(atPath: work + "/" + n)[.modificationDate] as? Date }
+        // The same command again: no -y needed for what this job wrote.
+        let r = try Tool.mustRun(Tool.encoda, Array(args.dropLast()))
+        XCTAssertTrue(r.stderr.contains("\(before.count) of 6 clips already written; they are kept"), r.stderr)
+        for n in before {
+            XCTAssertEqual(try FileManager.default.attributesOfItem(atPath: work + "/" + n)[.modificationDate] as? Date, stamps[n], "\(n) was written again")
+            XCTAssertFalse(r.stderr.contains("/" + n), "\(n) was joined again: \(r.stderr)")
+        }
+        for (i, n) in names.enumerated() { try checkSlice(work + "/" + n, of: src, i * 80, i * 80 + 80) }
+    }
 }
