@@ -67,6 +67,14 @@ struct JoinedOutputs: Codable {
 
     static func path(_ dir: WorkDirectory) -> String { dir.root + "/joined.json" }
 
+    /// The outputs job `jobID` wrote and that are still as it wrote them (read only: for `status`).
+    static func written(_ dir: WorkDirectory, jobID: String) -> Set<String> {
+        guard let r = try? JSONCoding.read(JoinedOutputs.self, from: path(dir), what: "joined outputs"), r.jobID == jobID else { return [] }
+        return Set(r.outputs.filter { p, bytes in
+            bytes >= 0 && ((try? FileManager.default.attributesOfItem(atPath: p)[.size] as? Int64) ?? -1) == bytes
+        }.keys)
+    }
+
     /// The outputs the job in TMP wrote (or was writing) and that are still as it wrote them.
     static func intact(tmp: String) -> Set<String> {
         let dir = WorkDirectory(JobSetup.absolute(tmp))

@@ -311,6 +311,9 @@ public enum ClipOutputNames {
         return out
     }
 
+    /// True for a pattern of one file per clip.
+    public static func isPattern(_ output: String) -> Bool { output.contains("{clip}") || output.contains("{index}") }
+
     /// A usage error unless `pattern` holds `{clip}` or `{index}` (else every clip would be written to one file).
     public static func check(pattern: String, option: String) throws {
         guard pattern.contains("{clip}") || pattern.contains("{index}") else {

@@ -162,6 +162,14 @@ final class TimelineEndToEndTests: XCTestCase {
         XCTAssertTrue(before.allSatisfy { FileManager.default.fileExists(atPath: work + "/" + $0) })
         XCTAssertGreaterThanOrEqual(before.count, 1, "a clip was written before the kill")
         XCTAssertLessThan(before.count, 6, "the kill came before the job finished")
+        // status shows each clip's progress: the written ones, and frames and chunks done of the others.
+        let status = try Tool.mustRun(Tool.encoda, ["status", tmp]).stdout
+        for (i, n) in names.enumerated() {
+            let line = status.split(separator: "\n").first { $0.contains("clip \(i + 1)/6    \"part \(i + 1)\": ") && $0.hasSuffix("-> " + work + "/" + n) }
+            XCTAssertNotNil(line, status)
+            XCTAssertEqual(line?.contains(": written ->"), before.contains(n), status)
+            if !before.contains(n) { XCTAssertTrue(line?.contains("/80 frames, ") == true, status) }
+        }
         var stamps: [String: Date] = [:]
         for n in before { stamps[n] = try FileManager.default.attributesOfItem(atPath: work + "/" + n)[.modificationDate] as? Date }
         // The same command again: no -y needed for what this job wrote.
