@@ -161,7 +161,12 @@ struct Coordinator {
                     rename(dir.result(mismatch.chunk), dir.result(mismatch.chunk) + ".invalid-\(Token.make())")
                     continue
                 }
-                guard joiner.allJoined else { throw EncodaError(.internalError, "clips \(joiner.pending.map { String($0 + 1) }) were not joined") }
+                // A chunk the polling found not matching its record is encoded again first.
+                guard joiner.allJoined else {
+                    rounds += 1
+                    if rounds > 2 { throw EncodaError(.stateCorrupt, "clips \(joiner.pending.map { String($0 + 1) }) keep missing chunks; check TMP's storage") }
+                    continue
+                }
                 try? phases.enter(.finished)
                 if !c.quiet { Diagnostics.note("wrote \(joiner.outputs.count) clips, \(manifest.outputFrameCount) frames") }
                 if !c.keep { JobCleaner.removeChunkData(dir, manifest: manifest, quiet: c.quiet); joiner.removeRecord() }
