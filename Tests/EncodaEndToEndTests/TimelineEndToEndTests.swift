@@ -78,6 +78,12 @@ final class TimelineEndToEndTests: XCTestCase {
         let other = try Tool.run(Tool.encoda, [src, pattern, work + "/tmp2", "--otio", tl, "--track", "V9", "-y"] + common)
         XCTAssertEqual(other.status, 64)
         XCTAssertTrue(other.stderr.contains("no track named \"V9\"; its tracks are \"A1\" (Audio), \"V1\" (Video)"), other.stderr)
+        // A timeline at 25 fps is no render of this 24 fps INPUT: an input error before any encode.
+        let pal = try otioFile(rate: 25)
+        let mismatch = try Tool.run(Tool.encoda, [src, work + "/pal-{clip}.mp4", work + "/tmp3", "--otio", pal] + common)
+        XCTAssertEqual(mismatch.status, 65, mismatch.stderr)
+        XCTAssertTrue(mismatch.stderr.contains("runs at 25 fps and INPUT at 24 fps"), mismatch.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: work + "/pal-Shot_1.mp4"))
     }
 
     /// A hand-written CMX 3600 EDL on a 01:00:00:00 clock whose first event starts 10 frames in (the render starts at
