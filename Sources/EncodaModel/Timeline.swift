@@ -74,7 +74,8 @@ public struct EditorialTimeline: Hashable, Sendable {
             guard e <= inputFrames else {
                 throw EncodaError(.inputUnsupported, "\(origin): clip \"\(c.name)\" ends at frame \(e) but INPUT holds \(inputFrames) frames (\(SMPTETimecode.label(frame: inputFrames, rate: inputRate, dropFrame: false)) at \(rateText) fps): the timeline is longer than INPUT; render the whole timeline, or check --timeline-start")
             }
-            if let prev = out.last, s < prev.range.end {
+            // Events out of record order are kept in the file's order (the outputs' {index}), but may not overlap.
+            if let prev = out.last(where: { s < $0.range.end && $0.range.start < e }) {
                 throw EncodaError(.usage, "\(origin): clip \"\(c.name)\" overlaps clip \"\(prev.name)\" on the track; one video track holds one clip at a time")
             }
             out.append((c.name, FrameRange(s, e)))
@@ -271,10 +272,12 @@ public enum EDLReader {
             }
             i = j + 1
         }
-        guard let first = clips.first else {
+        // The timeline starts at the earliest record in (events may be listed out of record order).
+        let ins = clips.compactMap { c -> SMPTETimecode? in if case let .timecode(t) = c.start { return t }; return nil }
+        guard let first = ins.min(by: { ($0.hours, $0.minutes, $0.seconds, $0.frames) < ($1.hours, $1.minutes, $1.seconds, $1.frames) }) else {
             throw EncodaError(.usage, "\(origin) holds no video event; give a CMX 3600 EDL with at least one")
         }
-        return EditorialTimeline(origin: origin, rate: nil, start: first.start, clips: clips)
+        return EditorialTimeline(origin: origin, rate: nil, start: .timecode(first), clips: clips)
     }
 }
 

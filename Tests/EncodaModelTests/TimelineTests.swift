@@ -119,3 +119,15 @@ final class TimelineTests: XCTestCase {
         XCTAssertThrowsError(try ClipOutputNames.check(pattern: "out.mp4", option: "--otio"))
     }
 }
+
+extension TimelineTests {
+    func testEDLEventsOutOfRecordOrderKeepTheirOrderAndMayNotOverlap() throws {
+        let text = "001  A  V  C  00:00:00:00 00:00:01:00 01:00:01:00 01:00:02:00\n* FROM CLIP NAME: second\n001  A  V  C  00:00:00:00 00:00:01:00 01:00:00:00 01:00:01:00\n"
+        XCTAssertEqual(try EDLReader.read(text, file: "o.edl").resolve(inputRate: fps24, inputFrames: 48).map(\.range),
+                       [FrameRange(24, 48), FrameRange(0, 24)])
+        let overlap = "001  A  V  C  00:00:00:00 00:00:01:00 01:00:00:00 01:00:01:00\n* FROM CLIP NAME: one\n002  A  V  C  00:00:00:00 00:00:01:00 01:00:00:12 01:00:01:12\n* FROM CLIP NAME: two\n"
+        XCTAssertThrowsError(try EDLReader.read(overlap, file: "o.edl").resolve(inputRate: fps24, inputFrames: 48)) {
+            XCTAssertTrue("\($0)".contains("clip \"two\" overlaps clip \"one\""), "\($0)")
+        }
+    }
+}
