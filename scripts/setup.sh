@@ -13,6 +13,12 @@ if [ -n "$missing" ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
 fi
+# The timeline tests build .otio files with OpenTimelineIO's Python package, from PyPI.
+if ! python3 -c "import opentimelineio" 2>/dev/null; then
+  echo "setup: installing opentimelineio (pip)"
+  python3 -m pip install -q opentimelineio 2>/dev/null || python3 -m pip install -q --break-system-packages opentimelineio \
+    || echo "setup: could not install opentimelineio; the timeline tests need it (pip install opentimelineio)" >&2
+fi
 [ "${1:-}" = "--deps-only" ] && exit 0
 export PATH=/opt/swift/usr/bin:$PATH
 command -v swift >/dev/null || { echo "setup: swift not found; install Swift 6.x (https://swift.org/install) and put it on PATH" >&2; exit 1; }

@@ -60,7 +60,10 @@ struct Coordinator {
         if let trim, !c.quiet && !c.dryRun { Diagnostics.note("encoding " + TrimStep.describe(trim, cache: cache)) }
         let (cuts, cutSource) = try JobSetup.cuts(cache: cache, scene: scene, scenesJSON: c.scenesJson, quiet: c.quiet)
         let (shots, maxFrames) = JobSetup.shots(cache: cache, cuts: cuts, scene: scene, range: trim?.range)
-        let chunks = JobSetup.plan(cache: cache, shots: shots, maxFrames: maxFrames)
+        // A timeline: one output per clip, every clip's chunks in one plan.
+        let clipOutputs = try c.timelineOptions.load(pattern: c.output).map { try TimelineStep.outputs($0, options: c.timelineOptions, cache: cache) }
+        let chunks = clipOutputs.map { TimelineStep.plan(cache: cache, cuts: cuts, scene: scene, outputs: $0) }
+            ?? JobSetup.plan(cache: cache, shots: shots, maxFrames: maxFrames)
         let (workers, threads) = WorkerBudget.choose(requestedWorkers: c.workers, requestedThreads: c.threads, video: cache.video,
                                                      chunks: chunks.count)
 
@@ -79,6 +82,7 @@ struct Coordinator {
             PlanPrinter.print(input: inputPath, cache: cache, settings: settings, scene: scene, cuts: cuts, cutSource: cutSource,
                               shots: shots, chunks: chunks, workers: workers, threads: threads, cropNote: cropNote, mux: muxPlan,
                               conversions: conversions, trim: trim.map { TrimStep.describe($0, cache: cache) })
+            if let clipOutputs { print(TimelineStep.describe(clipOutputs)) }
             return
         }
 
@@ -91,7 +95,8 @@ struct Coordinator {
                 let theirs = m.trim.map { "frames \($0.range.start)–\($0.range.end - 1)" + ($0.keepTimestamps ? " with INPUT's timestamps" : "") } ?? "all of INPUT"
                 differences.append("--start/--end (that job encodes \(theirs))")
             }
-            if m.chunks != chunks && m.trim == trim { differences.append("chunk plan") }
+            if m.outputs != clipOutputs { differences.append("timeline clips (\(m.outputs?.count ?? 0) outputs in that job)") }
+            if m.chunks != chunks && m.trim == trim && m.outputs == clipOutputs { differences.append("chunk plan") }
             if !differences.isEmpty {
                 throw EncodaError(.workDirectory, "TMP \(dir.root) holds a job made with other \(differences.joined(separator: " and ")); re-run with the same options to resume, add --restart to discard it, or choose another TMP")
             }
@@ -114,6 +119,7 @@ struct Coordinator {
                 versions: .installed, chunks: chunks)
             m.farm = try c.farmOptions.settings()
             m.trim = trim
+            m.outputs = clipOutputs
             try m.validate()
             if try !AtomicFile.publishJSONExclusive(m, to: dir.manifest, staging: dir.staging) {
                 throw EncodaError(.workDirectory, "another coordinator created a job in TMP \(dir.root) at the same moment; re-run to join it")
@@ -133,15 +139,38 @@ struct Coordinator {
         let audioJob = try muxPlan.map { try MuxStep.start(command: c, inputPath: inputPath, fingerprint: fingerprint, cache: cache, plan: $0, dir: dir,
                                                            trim: manifest.trim) }
         let supervisor = WorkerSupervisor(directory: dir, manifest: manifest, workers: workers, threads: threads, quiet: c.quiet)
+        // Each clip's output is joined while the workers go on with the others, as soon as its chunks are done.
+        let joiner = manifest.outputs == nil ? nil : ClipJoiner(dir: dir, manifest: manifest, cache: cache, quiet: c.quiet)
         var rounds = 0
         while true {
             let state: JobState
-            state = try supervisor.runUntilFinished(stopWhen: { audioJob?.failed })
+            state = try supervisor.runUntilFinished(stopWhen: { audioJob?.failed ?? joiner?.poll() })
             if !state.quarantined.isEmpty {
                 // One line however many chunks failed: the same error is told once, with the chunks it stopped.
                 let kept = state.done.isEmpty ? "No chunk is done yet" : "The \(state.done.count) chunks done are kept in TMP"
                 throw EncodaError(.chunkFailed, FailureSummary.line(state.quarantined) +
                                   ". \(kept); fix the cause, then `encoda clean TMP --quarantine` and re-run to retry the failed ones")
+            }
+            if let joiner {
+                joiner.prune()
+                try phases.enter(.joining)
+                do { try joiner.joinReady(state) } catch let mismatch as ChunkMismatch {
+                    rounds += 1
+                    if rounds > 2 { throw EncodaError(.stateCorrupt, "chunk \(Chunk.name(mismatch.chunk)) keeps failing verification; check TMP's storage") }
+                    Diagnostics.note("chunk \(Chunk.name(mismatch.chunk)) does not match its result record; re-encoding it")
+                    rename(dir.result(mismatch.chunk), dir.result(mismatch.chunk) + ".invalid-\(Token.make())")
+                    continue
+                }
+                // A chunk the polling found not matching its record is encoded again first.
+                guard joiner.allJoined else {
+                    rounds += 1
+                    if rounds > 2 { throw EncodaError(.stateCorrupt, "clips \(joiner.pending.map { String($0 + 1) }) keep missing chunks; check TMP's storage") }
+                    continue
+                }
+                try? phases.enter(.finished)
+                if !c.quiet { Diagnostics.note("wrote \(joiner.outputs.count) clips, \(manifest.outputFrameCount) frames") }
+                if !c.keep { JobCleaner.removeChunkData(dir, manifest: manifest, quiet: c.quiet); joiner.removeRecord() }
+                return
             }
             // Every chunk is checked against its record (size, CRC-32, frame count) while it is joined, so each is
             // read once; one that does not match loses its record and is encoded again.

@@ -134,6 +134,7 @@ struct EncodeCommand: ParsableCommand {
 
     @OptionGroup(title: "Encoder") var encoderOptions: EncoderOptions
     @OptionGroup(title: "Part of INPUT") var rangeOptions: RangeOptions
+    @OptionGroup(title: "One output per clip of a timeline") var timelineOptions: TimelineOptions
     @OptionGroup(title: "Shot detection") var sceneOptions: SceneOptions
     @OptionGroup(title: "Picture") var pictureOptions: PictureOptions
     @OptionGroup(title: "Audio, subtitles, chapters, attachments") var muxOptions: MuxOptions
@@ -170,9 +171,15 @@ struct EncodeCommand: ParsableCommand {
         _ = try encoderOptions.settings(source: PixelFormat.yuv420p.layout) // option errors before any work
         try pictureOptions.check()
         _ = try muxOptions.settings()
-        _ = try rangeOptions.request()
-        try JobSetup.checkOutputLocation(output)
-        try OutputGuard.check(input: input, output: output, tmp: tmp, overwrite: overwrite || dryRun)
+        let range = try rangeOptions.request()
+        if let loaded = try timelineOptions.load(pattern: output) {
+            if range != nil { throw EncodaError(.usage, "\(timelineOptions.option) cuts INPUT by the timeline's clips; --start, --end and --duration apply to one OUTPUT") }
+            if muxOptions.mux { throw EncodaError(.usage, "--mux with \(timelineOptions.option) is not supported yet; the clips' outputs hold the video alone") }
+            try TimelineStep.checkOutputs(loaded.paths, input: input, tmp: tmp, overwrite: overwrite || dryRun)
+        } else {
+            try JobSetup.checkOutputLocation(output)
+            try OutputGuard.check(input: input, output: output, tmp: tmp, overwrite: overwrite || dryRun)
+        }
         try checkEncoderSettings()
         try Coordinator(command: self, scene: scene).run()
     }

@@ -45,6 +45,8 @@ struct StatusCommand: ParsableCommand {
         var workers: [Worker]
         var leaseSeconds: Double?
         var maxAttempts: Int?
+        /// A timeline job's outputs, one per clip.
+        var clips: [Clip]?
 
         struct Coordinator: Codable {
             var host: String; var pid: Int32; var phase: String
@@ -59,6 +61,11 @@ struct StatusCommand: ParsableCommand {
             var runningSeconds: Double?
             var heartbeatAgeSeconds: Double
             var stale: Bool
+        }
+        struct Clip: Codable {
+            var clip: String; var path: String
+            var frames: Int; var framesDone: Int; var chunks: Int; var chunksDone: Int
+            var written: Bool
         }
         struct Failed: Codable { var chunk: Int; var attempts: Int }
         struct Quarantined: Codable { var chunk: Int; var error: String }
@@ -117,7 +124,7 @@ struct StatusCommand: ParsableCommand {
             r.coordinator = .init(host: c.host, pid: c.pid, phase: c.phase.rawValue, alive: alive, startedAt: c.startedAt, updatedAt: c.updatedAt)
             r.input = c.input; r.output = c.output; r.settings = c.settings
             r.jobID = c.jobID; r.frames = c.frames; r.chunks = c.chunks; r.error = c.error
-            if sameMachine {
+            if sameMachine && !ClipOutputNames.isPattern(c.output) {   // a timeline's outputs are listed per clip
                 var st = stat()
                 r.outputExists = stat(c.output, &st) == 0
                 if r.outputExists == true { r.outputBytes = Int64(st.st_size) }
@@ -158,6 +165,14 @@ struct StatusCommand: ParsableCommand {
                                        stale: age > m.farmSettings.leaseSeconds))
             }
             r.framesDone = min(m.outputFrameCount, s.framesDone(m) + partial.values.reduce(0, +))
+            if let outs = m.outputs {
+                let written = JoinedOutputs.written(dir, jobID: m.jobID)
+                r.clips = outs.indices.map { i in
+                    let cs = m.chunks(ofOutput: i), done = cs.filter { s.done[$0.id] != nil }
+                    return .init(clip: outs[i].clip, path: outs[i].path, frames: outs[i].range.count, framesDone: done.reduce(0) { $0 + $1.range.count },
+                                 chunks: cs.count, chunksDone: done.count, written: written.contains(outs[i].path))
+                }
+            }
         }
 
         // The state: what the coordinator recorded, corrected by what can be checked from here.
@@ -253,6 +268,10 @@ struct StatusCommand: ParsableCommand {
         if let b = r.estimatedBytes, r.state != "finished" { rates.append(String(format: "est. %.1f MB", Double(b) / 1e6)) }
         if !rates.isEmpty { print("  progress    " + rates.joined(separator: ", ")) }
         if let e = r.error { print("  error       \(e)") }
+        for (i, c) in (r.clips ?? []).enumerated() {
+            let state = c.written ? "written" : "\(c.framesDone)/\(c.frames) frames, \(c.chunksDone)/\(c.chunks) chunks done"
+            print("  clip \(i + 1)/\(r.clips!.count)    \"\(c.clip)\": \(state) -> \(c.path)")
+        }
         for x in r.running {
             let since = x.runningSeconds.map { String(format: " for %.0f s", $0) } ?? ""
             let got = x.framesEncoded.map { ", \($0)/\(x.frames) frames" } ?? ""

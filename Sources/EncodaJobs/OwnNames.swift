@@ -16,8 +16,8 @@ extension WorkDirectory {
 /// end of a job) goes by these names, so a file a user put into TMP is never taken for encoda's. A name encoda
 /// does not make here is kept; a pattern that is too narrow only leaves a file behind, and says so.
 public enum OwnNames {
-    /// Files encoda writes at the top of TMP.
-    public static let topLevel: Set<String> = ["job.json", "scenes.json", "coordinator.json"]
+    /// Files encoda writes at the top of TMP (joined.json: the clips a timeline job has written).
+    public static let topLevel: Set<String> = ["job.json", "scenes.json", "coordinator.json", "joined.json"]
 
     /// True when `name` in the folder `folder` (one of `WorkDirectory.ownFolders`) is a name encoda makes there.
     public static func isOwn(_ name: String, in folder: String) -> Bool {

@@ -31,13 +31,16 @@ public struct JobManifest: Codable, Sendable {
     public var farm: FarmSettings?
     /// The part of INPUT to encode (`--start`/`--end`); nil: all of it (and in plans made before trims existed).
     public var trim: Trim?
+    /// One output per clip of an editorial timeline (`--otio`, `--edl`); nil: one OUTPUT. The chunks cover each
+    /// output's range in turn, ids running on across outputs.
+    public var outputs: [ClipOutput]?
 
     public var farmSettings: FarmSettings { farm ?? FarmSettings() }
 
     /// The source frames OUTPUT holds: the trim's range, or every frame. `frameCount` stays INPUT's.
     public var outputRange: FrameRange { trim?.range ?? FrameRange(0, frameCount) }
     /// Frames in OUTPUT (and in the plan's chunks).
-    public var outputFrameCount: Int { outputRange.count }
+    public var outputFrameCount: Int { outputs.map { $0.reduce(0) { $0 + $1.range.count } } ?? outputRange.count }
 
     public init(jobID: String, createdAt: Double, input: InputReference, video: VideoFacts, frameCount: Int,
                 settings: EncodeSettings, scene: SceneSettings, versions: EncoderVersions, chunks: [Chunk]) {
@@ -59,10 +62,20 @@ public struct JobManifest: Codable, Sendable {
         if let t = trim, t.range.start < 0 || t.range.end > frameCount || t.range.count < 1 {
             throw bad("frame range \(t.range) of \(frameCount) frames")
         }
-        var expectStart = outputRange.start
+        if let outs = outputs {
+            guard !outs.isEmpty, trim == nil else { throw bad("outputs") }
+            for o in outs where o.range.start < 0 || o.range.end > frameCount || o.range.count < 1 || o.path.isEmpty {
+                throw bad("output \(o.path) frame range \(o.range) of \(frameCount) frames")
+            }
+        }
+        // The spans the chunks cover in turn: each output's range, or OUTPUT's.
+        var spans = (outputs?.map(\.range) ?? [outputRange])[...]
+        var span = spans.removeFirst()
+        var expectStart = span.start
         for (i, c) in chunks.enumerated() {
             guard c.id == i else { throw bad("chunk ids must be 0…\(chunks.count - 1) in order") }
-            guard c.range.start == expectStart, c.range.end > c.range.start, c.range.end <= outputRange.end else {
+            if expectStart == span.end, let next = spans.first { spans.removeFirst(); span = next; expectStart = span.start }
+            guard c.range.start == expectStart, c.range.end > c.range.start, c.range.end <= span.end else {
                 throw bad("chunk \(i) range \(c.range) does not continue at frame \(expectStart)")
             }
             guard c.shotStarts.first == c.range.start, c.shotStarts.count <= c.range.count,
@@ -70,7 +83,7 @@ public struct JobManifest: Codable, Sendable {
                   c.shotStarts.allSatisfy({ c.range.contains($0) }) else { throw bad("chunk \(i) shot starts") }
             expectStart = c.range.end
         }
-        guard expectStart == outputRange.end else { throw bad("chunks cover frames up to \(expectStart) of \(outputRange)") }
+        guard expectStart == span.end, spans.isEmpty else { throw bad("chunks cover frames up to \(expectStart) of \(span)") }
         guard video.width > 0, video.height > 0, video.width <= Limits.maxDimension, video.height <= Limits.maxDimension else {
             throw bad("video size \(video.width)x\(video.height)")
         }

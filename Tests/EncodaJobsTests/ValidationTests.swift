@@ -114,3 +114,28 @@ final class ManifestValidationTests: XCTestCase {
         XCTAssertEqual(m.farmSettings, FarmSettings())
     }
 }
+
+/// A timeline job's plan: the chunks cover each clip's range in turn (gaps between clips skipped), ids running on.
+final class TimelinePlanValidationTests: XCTestCase {
+    func plan(_ outputs: [FrameRange], _ chunks: [FrameRange]) -> JobManifest {
+        var m = TestJob.manifest(chunks: 3, framesPerChunk: 10)
+        m.outputs = outputs.enumerated().map { ClipOutput(clip: "c\($0)", path: "/out/\($0).mkv", range: $1) }
+        m.chunks = chunks.enumerated().map { Chunk(id: $0, range: $1, shotStarts: [$1.start]) }
+        return m
+    }
+
+    func testChunksCoverEveryClipAndNoGap() throws {
+        let good = plan([FrameRange(0, 8), FrameRange(12, 30)], [FrameRange(0, 8), FrameRange(12, 20), FrameRange(20, 30)])
+        XCTAssertNoThrow(try good.validate())
+        XCTAssertEqual(good.outputFrameCount, 26)
+        XCTAssertEqual(good.chunks(ofOutput: 1).map(\.id), [1, 2])
+        XCTAssertEqual(good.forOutput(1).trim?.range, FrameRange(12, 30))
+        XCTAssertEqual(good.forOutput(1).outputFrameCount, 18)
+        for (what, bad) in [("a chunk across two clips", plan([FrameRange(0, 8), FrameRange(8, 30)], [FrameRange(0, 10), FrameRange(10, 30)])),
+                            ("a chunk in the gap", plan([FrameRange(0, 8), FrameRange(12, 30)], [FrameRange(0, 8), FrameRange(8, 12), FrameRange(12, 30)])),
+                            ("a clip without chunks", plan([FrameRange(0, 8), FrameRange(12, 30)], [FrameRange(0, 8)])),
+                            ("a clip beyond INPUT", plan([FrameRange(0, 8), FrameRange(12, 31)], [FrameRange(0, 8), FrameRange(12, 31)]))] {
+            XCTAssertThrowsError(try bad.validate(), what)
+        }
+    }
+}

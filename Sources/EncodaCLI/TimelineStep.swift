@@ -1,0 +1,192 @@
+import ArgumentParser
+import EncodaJobs
+import EncodaMedia
+import EncodaModel
+import Foundation
+
+/// `--otio`, `--edl`, `--track`, `--timeline-start`: one output per clip of an editorial timeline, INPUT being a
+/// render of that timeline.
+struct TimelineOptions: ParsableArguments {
+    @Option(name: .long, help: "An OpenTimelineIO timeline (.otio) INPUT is a render of: one output per clip of its first video track. OUTPUT is then a pattern with {clip} (the clip's name) and/or {index} (1-based, zero-padded), e.g. reviews/{index}_{clip}.mp4.")
+    var otio: String?
+    @Option(name: .long, help: "A CMX 3600 EDL INPUT is a render of: one output per video event, as with --otio.")
+    var edl: String?
+    @Option(name: .long, help: "With --otio: the track whose clips to cut (default: the first video track).")
+    var track: String?
+    @Option(name: .long, help: "With --otio or --edl: the record timecode of INPUT's first frame, e.g. 01:00:00:00 (default: the timeline's start; an EDL's first event).")
+    var timelineStart: String?
+
+    var given: Bool { otio != nil || edl != nil }
+    var option: String { otio != nil ? "--otio" : "--edl" }
+
+    /// The timeline read from its file, nil without --otio/--edl; usage errors for what is wrong without INPUT.
+    func timeline() throws -> EditorialTimeline? {
+        if otio != nil && edl != nil { throw EncodaError(.usage, "--otio and --edl exclude each other; give one timeline") }
+        guard given else {
+            let stray = [(track, "--track"), (timelineStart, "--timeline-start")].filter { $0.0 != nil }.map(\.1)
+            if let first = stray.first { throw EncodaError(.usage, "\(first) applies to a timeline; add --otio TIMELINE or --edl FILE") }
+            return nil
+        }
+        if edl != nil && track != nil { throw EncodaError(.usage, "--track applies to --otio; an EDL holds one video track") }
+        _ = try start()
+        let file = otio ?? edl!
+        guard let data = FileManager.default.contents(atPath: file) else {
+            throw EncodaError(.usage, "\(option) \(file) cannot be read; check the path")
+        }
+        if otio != nil { return try OTIOReader.read(data, file: file, track: track) }
+        guard let text = String(data: data, encoding: .utf8) ?? String(data: data, encoding: .isoLatin1) else {
+            throw EncodaError(.usage, "--edl \(file) is not a text file")
+        }
+        return try EDLReader.read(text, file: file)
+    }
+
+    func start() throws -> SMPTETimecode? {
+        guard let t = timelineStart else { return nil }
+        guard let tc = SMPTETimecode(parsing: t) else {
+            throw EncodaError(.usage, "--timeline-start \(t) is not a timecode; write e.g. 01:00:00:00 (01:00:00;00 drop-frame)")
+        }
+        return tc
+    }
+
+    /// The timeline and the file of each of its clips (OUTPUT's pattern filled in), nil without a timeline.
+    func load(pattern: String) throws -> (timeline: EditorialTimeline, paths: [String])? {
+        guard let t = try timeline() else { return nil }
+        try ClipOutputNames.check(pattern: pattern, option: option)
+        let paths = ClipOutputNames.paths(pattern: pattern, clipNames: t.clips.map(\.name)).map(JobSetup.absolute)
+        return (t, paths)
+    }
+}
+
+/// Which outputs of a timeline job are written: TMP/joined.json, so a re-run neither joins them again nor refuses
+/// them as existing files.
+struct JoinedOutputs: Codable {
+    var jobID: String
+    /// Path → bytes written; -1 while it is being joined (written before the join begins, so a run killed between
+    /// the join's rename and this record still knows the file is its own).
+    var outputs: [String: Int64]
+
+    static func path(_ dir: WorkDirectory) -> String { dir.root + "/joined.json" }
+
+    /// The outputs job `jobID` wrote and that are still as it wrote them (read only: for `status`).
+    static func written(_ dir: WorkDirectory, jobID: String) -> Set<String> {
+        guard let r = try? JSONCoding.read(JoinedOutputs.self, from: path(dir), what: "joined outputs"), r.jobID == jobID else { return [] }
+        return Set(r.outputs.filter { p, bytes in
+            bytes >= 0 && ((try? FileManager.default.attributesOfItem(atPath: p)[.size] as? Int64) ?? -1) == bytes
+        }.keys)
+    }
+
+    /// The outputs the job in TMP wrote (or was writing) and that are still as it wrote them.
+    static func intact(tmp: String) -> Set<String> {
+        let dir = WorkDirectory(JobSetup.absolute(tmp))
+        guard let r = try? JSONCoding.read(JoinedOutputs.self, from: path(dir), what: "joined outputs"),
+              let m = try? JSONCoding.read(JobManifest.self, from: dir.manifest, what: "job manifest"), m.jobID == r.jobID else { return [] }
+        return Set(r.outputs.filter { p, bytes in
+            bytes < 0 || ((try? FileManager.default.attributesOfItem(atPath: p)[.size] as? Int64) ?? -1) == bytes
+        }.keys)
+    }
+}
+
+enum TimelineStep {
+    /// Every clip's output checked before any work: its folder is writable, it is not INPUT, and an existing file
+    /// is replaced only with -y, unless this job in TMP wrote it (a re-run resumes).
+    static func checkOutputs(_ paths: [String], input: String, tmp: String, overwrite: Bool) throws {
+        let joined = JoinedOutputs.intact(tmp: tmp)
+        for p in paths {
+            try JobSetup.checkOutputLocation(p)
+            try OutputGuard.check(input: input, output: p, tmp: tmp, overwrite: overwrite || joined.contains(p))
+        }
+    }
+
+    /// The timeline's clips as frames of INPUT with their files; errors name the clip.
+    static func outputs(_ loaded: (timeline: EditorialTimeline, paths: [String]), options: TimelineOptions, cache: SceneCache) throws -> [ClipOutput] {
+        let ranges = try loaded.timeline.resolve(inputRate: cache.video.frameRate, inputFrames: cache.index.frameCount,
+                                                 timelineStart: try options.start())
+        return zip(ranges, loaded.paths).map { ClipOutput(clip: $0.name, path: $1, range: $0.range) }
+    }
+
+    /// One plan for every clip: each clip's range planned as a trim is, chunk ids running on across clips.
+    static func plan(cache: SceneCache, cuts: [Int], scene: SceneSettings, outputs: [ClipOutput]) -> [Chunk] {
+        var chunks: [Chunk] = []
+        for o in outputs {
+            let (shots, maxFrames) = JobSetup.shots(cache: cache, cuts: cuts, scene: scene, range: o.range)
+            for c in JobSetup.plan(cache: cache, shots: shots, maxFrames: maxFrames) {
+                chunks.append(Chunk(id: chunks.count, range: c.range, shotStarts: c.shotStarts))
+            }
+        }
+        return chunks
+    }
+
+    /// Lines for --dry-run: one per clip.
+    static func describe(_ outputs: [ClipOutput]) -> String {
+        outputs.enumerated().map { i, o in
+            "clip \(i + 1)/\(outputs.count): \"\(o.clip)\" frames \(o.range.start)–\(o.range.end - 1) (\(o.range.count)) -> \(o.path)"
+        }.joined(separator: "\n")
+    }
+}
+
+/// Joins each clip's output as soon as all of its chunks are done: polled by the supervisor while the workers go on
+/// with the other clips, and once more when every chunk is done.
+final class ClipJoiner {
+    let dir: WorkDirectory
+    let manifest: JobManifest
+    let outputs: [ClipOutput]
+    let cache: SceneCache
+    let quiet: Bool
+    private var record: JoinedOutputs
+
+    init(dir: WorkDirectory, manifest: JobManifest, cache: SceneCache, quiet: Bool) {
+        self.dir = dir; self.manifest = manifest; self.outputs = manifest.outputs ?? []; self.cache = cache; self.quiet = quiet
+        var r = (try? JSONCoding.read(JoinedOutputs.self, from: JoinedOutputs.path(dir), what: "joined outputs")) ?? JoinedOutputs(jobID: manifest.jobID, outputs: [:])
+        if r.jobID != manifest.jobID { r = JoinedOutputs(jobID: manifest.jobID, outputs: [:]) }
+        // An output changed or removed since it was written is written again.
+        r.outputs = r.outputs.filter { p, bytes in ((try? FileManager.default.attributesOfItem(atPath: p)[.size] as? Int64) ?? -1) == bytes }
+        record = r
+        if !quiet && !r.outputs.isEmpty {
+            Diagnostics.note("\(r.outputs.count) of \(outputs.count) clips already written; they are kept")
+        }
+    }
+
+    var pending: [Int] { outputs.indices.filter { record.outputs[outputs[$0].path] == nil } }
+    var allJoined: Bool { pending.isEmpty }
+
+    /// Joins every clip whose chunks are all done in `state`. A chunk that does not match its record is thrown
+    /// (`ChunkMismatch`) for the caller to have it encoded again.
+    func joinReady(_ state: JobState) throws {
+        for i in pending {
+            let m = manifest.forOutput(i)
+            let pieces = m.chunks.compactMap { chunk in
+                state.done[chunk.id].map { ChunkPiece(chunk: chunk, path: dir.chunkFile(named: $0.file), bytes: $0.bytes, crc32: $0.crc32) }
+            }
+            guard pieces.count == m.chunks.count else { continue }
+            let o = outputs[i]
+            record.outputs[o.path] = -1
+            try AtomicFile.writeJSON(record, to: JoinedOutputs.path(dir), staging: dir.staging)
+            try Concatenator.run(manifest: m, index: cache.index, pieces: pieces, output: o.path)
+            let size = (try? FileManager.default.attributesOfItem(atPath: o.path)[.size] as? Int64) ?? 0
+            record.outputs[o.path] = size
+            try AtomicFile.writeJSON(record, to: JoinedOutputs.path(dir), staging: dir.staging)
+            if !quiet {
+                Diagnostics.note("clip \(i + 1)/\(outputs.count) \"\(o.clip)\": \(o.range.count) frames, \(JobCleaner.size(size)) -> \(o.path)")
+            }
+        }
+    }
+
+    /// For the supervisor's polling: joins what is ready; a mismatching chunk loses its record (the workers still
+    /// running encode it again). Never stops the job.
+    func poll(_ c: Int = 0) -> Error? {
+        do { try joinReady(JobState.scan(dir, manifest: manifest)) } catch let mismatch as ChunkMismatch {
+            Diagnostics.note("chunk \(Chunk.name(mismatch.chunk)) does not match its result record; re-encoding it")
+            rename(dir.result(mismatch.chunk), dir.result(mismatch.chunk) + ".invalid-\(Token.make())")
+        } catch {
+            return error
+        }
+        return nil
+    }
+
+    /// Removes partial outputs dead coordinators left beside the clips' files.
+    func prune() {
+        for o in outputs { JobCleaner.pruneBeforeJoin(dir, manifest: manifest, output: o.path, quiet: quiet) }
+    }
+
+    func removeRecord() { unlink(JoinedOutputs.path(dir)) }
+}
