@@ -68,7 +68,9 @@ struct Coordinator {
                                                      chunks: chunks.count)
 
         // An image sequence holds pictures alone: nothing for --mux to carry, nothing left out.
-        let muxPlan = c.muxOptions.mux && sequence == nil ? try MuxStep.plan(command: c, inputPath: inputPath, cache: cache, trim: trim) : nil
+        // With a timeline, the plan shown and noted is the first clip's; each clip is planned for its join (`ClipAudio`).
+        let muxTrim = trim ?? clipOutputs?.first.map(ClipAudio.trim)
+        let muxPlan = c.muxOptions.mux && sequence == nil ? try MuxStep.plan(command: c, inputPath: inputPath, cache: cache, trim: muxTrim) : nil
         if sequence == nil {
             try MuxStep.noteWhatIsLeftOut(command: c, inputPath: inputPath, cache: cache, plan: muxPlan)
         } else if c.muxOptions.mux && !c.quiet {
@@ -136,11 +138,14 @@ struct Coordinator {
             $0.settings = .init(manifest.settings); $0.jobID = manifest.jobID; $0.frames = manifest.outputFrameCount
             $0.chunks = manifest.chunks.count; $0.framesDoneAtEncodingStart = framesDone
         }
-        let audioJob = try muxPlan.map { try MuxStep.start(command: c, inputPath: inputPath, fingerprint: fingerprint, cache: cache, plan: $0, dir: dir,
+        let audioJob = manifest.outputs != nil ? nil : try muxPlan.map { try MuxStep.start(command: c, inputPath: inputPath, fingerprint: fingerprint, cache: cache, plan: $0, dir: dir,
                                                            trim: manifest.trim) }
         let supervisor = WorkerSupervisor(directory: dir, manifest: manifest, workers: workers, threads: threads, quiet: c.quiet)
         // Each clip's output is joined while the workers go on with the others, as soon as its chunks are done.
         let joiner = manifest.outputs == nil ? nil : ClipJoiner(dir: dir, manifest: manifest, cache: cache, quiet: c.quiet)
+        if let joiner, muxPlan != nil {
+            joiner.audio = try ClipAudio(command: c, inputPath: inputPath, fingerprint: fingerprint, cache: cache, dir: dir, outputs: joiner.outputs)
+        }
         var rounds = 0
         while true {
             let state: JobState

@@ -174,7 +174,6 @@ struct EncodeCommand: ParsableCommand {
         let range = try rangeOptions.request()
         if let loaded = try timelineOptions.load(pattern: output) {
             if range != nil { throw EncodaError(.usage, "\(timelineOptions.option) cuts INPUT by the timeline's clips; --start, --end and --duration apply to one OUTPUT") }
-            if muxOptions.mux { throw EncodaError(.usage, "--mux with \(timelineOptions.option) is not supported yet; the clips' outputs hold the video alone") }
             try TimelineStep.checkOutputs(loaded.paths, input: input, tmp: tmp, overwrite: overwrite || dryRun)
         } else {
             try JobSetup.checkOutputLocation(output)

@@ -101,3 +101,66 @@ extension MuxStep {
                                shiftTimestamps: trim.map { !$0.keepTimestamps } ?? false)
     }
 }
+
+/// `--mux` with a timeline: each clip's output carries INPUT's audio, subtitles and chapters cut to the clip, as a
+/// `--start`/`--end --mux` trim of the same frames does. Each clip's audio is prepared right before its join, on
+/// the coordinator's thread, into a folder of its own (`WorkDirectory.clipAudio`; a re-run reuses a matching
+/// record) and removed once the clip is written: a long timeline never holds more than one clip's audio in TMP,
+/// and a clip joined early never waits for the audio of the others.
+final class ClipAudio {
+    let command: EncodeCommand
+    let inputPath: String
+    let fingerprint: String
+    let cache: SceneCache
+    let dir: WorkDirectory
+    let outputs: [ClipOutput]
+    private var plans: [Int: MuxPlan] = [:]
+
+    /// Plans every clip's streams and checks its audio configuration now, before any video work.
+    init(command: EncodeCommand, inputPath: String, fingerprint: String, cache: SceneCache, dir: WorkDirectory, outputs: [ClipOutput]) throws {
+        self.command = command; self.inputPath = inputPath; self.fingerprint = fingerprint; self.cache = cache; self.dir = dir
+        self.outputs = outputs
+        for i in outputs.indices {
+            let trim = Self.trim(outputs[i])
+            let plan = try MuxStep.plan(command: command, inputPath: inputPath, cache: cache, trim: trim)
+            try AudioPreparer.preflight(input: inputPath, plan: plan, settings: try MuxStep.audioSettings(command, trim),
+                                        video: cache.video, index: MuxStep.videoIndex(cache, trim))
+            plans[i] = plan
+        }
+    }
+
+    /// A clip's frames as `JobManifest.forOutput` trims them.
+    static func trim(_ o: ClipOutput) -> Trim { Trim(range: o.range, keepTimestamps: false) }
+
+    /// Clip `i`'s audio, subtitles and chapters, its audio prepared (or reused) in its folder.
+    func sides(_ i: Int) throws -> SideStreams {
+        let trim = Self.trim(outputs[i])
+        let plan = plans[i]!
+        let folder = dir.clipAudio(i)
+        let started = Date()
+        let record: PreparedAudio
+        do {
+            record = try AudioPreparer.prepare(input: inputPath, fingerprint: fingerprint, plan: plan,
+                                               settings: try MuxStep.audioSettings(command, trim), video: cache.video,
+                                               index: MuxStep.videoIndex(cache, trim), folder: folder)
+        } catch {
+            Diagnostics.note("audio problem in clip \(i + 1)/\(outputs.count) \"\(outputs[i].clip)\": \((error as? EncodaError)?.description ?? "\(error)")")
+            Diagnostics.note("stopping the video work; finished chunks and written clips stay for the next run")
+            throw error
+        }
+        if !command.quiet {
+            let what = plan.audio.map { $0.summary }.joined(separator: "; ")
+            Diagnostics.note(String(format: "clip %d/%d audio ready in %.1f s: %@", i + 1, outputs.count, Date().timeIntervalSince(started),
+                                    what.isEmpty ? "no audio" : what))
+            for n in record.notes { Diagnostics.note("clip \(i + 1): \(n)") }
+        }
+        return try SideStreams(input: inputPath, record: record, folder: folder, video: cache.video,
+                               index: MuxStep.videoIndex(cache, trim), shiftTimestamps: true)
+    }
+
+    /// After clip `i` is written: its prepared audio is not needed again.
+    func discard(_ i: Int) {
+        var r = Removal()
+        OwnFiles.removeClipAudio(dir, dir.clipAudio(i), shown: "audio/" + OwnNames.clipAudioFolder(i), into: &r)
+    }
+}

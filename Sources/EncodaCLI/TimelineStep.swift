@@ -132,6 +132,8 @@ final class ClipJoiner {
     let outputs: [ClipOutput]
     let cache: SceneCache
     let quiet: Bool
+    /// With `--mux`: each clip's other streams, prepared right before its join.
+    var audio: ClipAudio?
     private var record: JoinedOutputs
 
     init(dir: WorkDirectory, manifest: JobManifest, cache: SceneCache, quiet: Bool) {
@@ -159,12 +161,14 @@ final class ClipJoiner {
             }
             guard pieces.count == m.chunks.count else { continue }
             let o = outputs[i]
+            let sides = try audio?.sides(i)
             record.outputs[o.path] = -1
             try AtomicFile.writeJSON(record, to: JoinedOutputs.path(dir), staging: dir.staging)
-            try Concatenator.run(manifest: m, index: cache.index, pieces: pieces, output: o.path)
+            try Concatenator.run(manifest: m, index: cache.index, pieces: pieces, output: o.path, sides: sides)
             let size = (try? FileManager.default.attributesOfItem(atPath: o.path)[.size] as? Int64) ?? 0
             record.outputs[o.path] = size
             try AtomicFile.writeJSON(record, to: JoinedOutputs.path(dir), staging: dir.staging)
+            audio?.discard(i)
             if !quiet {
                 Diagnostics.note("clip \(i + 1)/\(outputs.count) \"\(o.clip)\": \(o.range.count) frames, \(JobCleaner.size(size)) -> \(o.path)")
             }

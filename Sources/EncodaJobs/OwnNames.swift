@@ -5,6 +5,10 @@ extension WorkDirectory {
     /// `--mux` prepares INPUT's audio here (see `AudioPreparer` in EncodaMedia, which names its files).
     public var audio: String { root + "/audio" }
 
+    /// `--mux` with a timeline prepares each clip's audio in a folder of its own: TMP/audio/clip-0003 for the third
+    /// clip (1-based, as `{index}` counts), so a re-run finds it again.
+    public func clipAudio(_ index: Int) -> String { audio + "/" + OwnNames.clipAudioFolder(index) }
+
     /// The record a coordinator may keep about its run.
     public var coordinatorRecord: String { root + "/coordinator.json" }
 
@@ -55,6 +59,14 @@ public enum OwnNames {
         default:
             return false
         }
+    }
+
+    /// The folder in TMP/audio holding clip `index`'s prepared audio (0-based `index`): clip-0001 for the first.
+    public static func clipAudioFolder(_ index: Int) -> String { String(format: "clip-%04d", index + 1) }
+
+    /// True for a folder `clipAudioFolder` names (clip-NNNN, four digits or more); its files are named as in TMP/audio.
+    public static func isClipAudioFolder(_ name: String) -> Bool {
+        name.hasPrefix("clip-") && name.count >= 9 && isNumber(name.dropFirst(5))
     }
 
     /// NNNNN of a lease `NNNNN.lock`.
@@ -129,7 +141,9 @@ public enum OwnFiles {
         for folder in folders where WorkDirectory.ownFolders.contains(folder) {
             let path = dir.root + "/" + folder
             for name in dir.list(path).sorted() {
-                if OwnNames.isOwn(name, in: folder) {
+                if folder == "audio" && OwnNames.isClipAudioFolder(name) && isFolder(path + "/" + name) {
+                    removeClipAudio(dir, path + "/" + name, shown: folder + "/" + name, into: &r)
+                } else if OwnNames.isOwn(name, in: folder) {
                     removeFile(path + "/" + name, shown: folder + "/" + name, into: &r)
                 } else {
                     r.kept.append(folder + "/" + name + (isFolder(path + "/" + name) ? "/" : ""))
@@ -144,6 +158,19 @@ public enum OwnFiles {
         }
         r.kept.sort()
         return r
+    }
+
+    /// Removes one clip's prepared audio (TMP/audio/clip-NNNN, named as in TMP/audio) and the folder, once it
+    /// holds nothing else: it belongs to one job, and the next job makes it again.
+    public static func removeClipAudio(_ dir: WorkDirectory, _ path: String, shown: String, into r: inout Removal) {
+        for name in dir.list(path).sorted() {
+            if OwnNames.isOwn(name, in: "audio") {
+                removeFile(path + "/" + name, shown: shown + "/" + name, into: &r)
+            } else {
+                r.kept.append(shown + "/" + name + (isFolder(path + "/" + name) ? "/" : ""))
+            }
+        }
+        rmdir(path)
     }
 
     private static func isFolder(_ path: String) -> Bool {
