@@ -123,4 +123,66 @@ final class TimelineMuxEndToEndTests: XCTestCase {
         XCTAssertEqual(try packets(work + "/copy/1_Shot_1.mkv", "s:0").count, 0)
         XCTAssertEqual(try chapters(work + "/copy/1_Shot_1.mkv").split(separator: "\n").count, 1)
     }
+
+    /// A `--mux` timeline job killed after some clips were written: the re-run keeps those as they were and writes the
+    /// others, each with its own audio cut to it; no clip's prepared audio is left in TMP at the end.
+    func testKilledMuxTimelineJobKeepsWrittenClipsAndCutsTheOthersAudio() throws {
+        let src = try render(frames: 480, size: "320x240")
+        let edl = work + "/cut.edl"
+        // Six clips of 80 frames: 2 chunks each at --max-scene-length 1.
+        let events = (0..<6).map { i in
+            let tc = { (f: Int) in String(format: "01:00:%02d:%02d", f / 24, f % 24) }
+            return String(format: "%03d  AX  V  C  00:00:00:00 00:00:03:08 ", i + 1) + tc(i * 80) + " " + tc(i * 80 + 80) + "\n* FROM CLIP NAME: part \(i + 1)"
+        }
+        try (["TITLE: LONG", "FCM: NON-DROP FRAME"] + events).joined(separator: "\n").write(toFile: edl, atomically: true, encoding: .utf8)
+        let pattern = work + "/{index}_{clip}.mkv", tmp = work + "/tmp"
+        let args = [src, pattern, tmp, "--edl", edl, "--mux", "--audio-codec", "aac", "--encoder", "h264", "--lossless", "--preset", "veryfast",
+                    "--max-scene-length", "1", "--workers", "1", "--threads", "1", "--quiet"]
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: Tool.encoda)
+        p.arguments = args
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        let names = (1...6).map { "\($0)_part_\($0).mkv" }
+        func written() -> [String] {
+            guard let d = FileManager.default.contents(atPath: tmp + "/joined.json"),
+                  let o = try? JSONSerialization.jsonObject(with: d) as? [String: Any], let outs = o["outputs"] as? [String: Int] else { return [] }
+            return names.filter { (outs[work + "/" + $0] ?? -1) > 0 }
+        }
+        let deadline = Date().addingTimeInterval(300)
+        while Date() < deadline && p.isRunning && written().isEmpty { usleep(2_000) }
+        kill(p.processIdentifier, SIGKILL)
+        p.waitUntilExit()
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: tmp + "/workers")) ?? [] where name.hasSuffix(".json") {
+            if let d = FileManager.default.contents(atPath: tmp + "/workers/" + name),
+               let o = try? JSONSerialization.jsonObject(with: d) as? [String: Any], let pid = o["pid"] as? Int {
+                kill(pid_t(pid), SIGKILL)
+            }
+        }
+        usleep(200_000)
+        let before = written()
+        XCTAssertGreaterThanOrEqual(before.count, 1, "a clip was written before the kill")
+        XCTAssertLessThan(before.count, 6, "the kill came before the job finished")
+        var stamps: [String: Date] = [:]
+        for n in before { stamps[n] = try FileManager.default.attributesOfItem(atPath: work + "/" + n)[.modificationDate] as? Date }
+        let r = try Tool.mustRun(Tool.encoda, Array(args.dropLast()))
+        XCTAssertTrue(r.stderr.contains("\(before.count) of 6 clips already written; they are kept"), r.stderr)
+        for n in before {
+            XCTAssertEqual(try FileManager.default.attributesOfItem(atPath: work + "/" + n)[.modificationDate] as? Date, stamps[n], "\(n) was written again")
+        }
+        let aacFrame = 1024.0 / 48000
+        for (i, n) in names.enumerated() {
+            let out = work + "/" + n
+            let expected = try Tool.frameHashes(src, filter: "trim=start_frame=\(i * 80):end_frame=\(i * 80 + 80),setpts=PTS-STARTPTS")
+            XCTAssertEqual(try Tool.frameHashes(out), expected, "\(n) holds exactly its 80 frames")
+            // Matroska has no edit list: the AAC encoder's priming moves every stream one audio frame later, so the
+            // audio is measured against the video's span in the file.
+            let v = try span(out, "v:0"), a = try span(out, "a:0")
+            XCTAssertEqual(v.end - v.start, 80.0 / 24, accuracy: 0.0021, "Matroska times are in milliseconds")
+            XCTAssertEqual(a.start, v.start, accuracy: aacFrame + 0.0011, "\(n): audio starts with the clip")
+            XCTAssertEqual(a.end, v.end, accuracy: aacFrame + 0.0011, "\(n): audio ends with the clip")
+        }
+        XCTAssertEqual((try? FileManager.default.contentsOfDirectory(atPath: tmp + "/audio")) ?? [], [], "no clip's audio is left in TMP")
+    }
 }
