@@ -202,7 +202,8 @@ run_worker() { # NAME EXTRA-ARGS... : a worker container whose hostname is its n
 # The first worker, and the victim. Its CPU is throttled only to make its chunks long enough to catch; whether it
 # was caught mid-chunk is then checked from its claim, not assumed from timing. It is killed after it has
 # published a chunk, in the middle of a later one.
-run_worker w1 --cpus 0.05 "$FAST_IMAGE" worker /share/tmp
+# One worker process in it (--workers 1): the victim is one process holding one claim at a time.
+run_worker w1 --cpus 0.05 "$FAST_IMAGE" worker /share/tmp --workers 1
 victim_lease() { grep -lE "\"host\" *: *\"$P-w1\"" "$T"/leases/*.lock 2>/dev/null | head -n 1; }
 wait_until "the first worker's first published chunk" 300 has_results "$T" 1
 caught=""
@@ -215,7 +216,9 @@ while [ -z "$caught" ]; do
     # Frozen, it can neither finish nor release the chunk. (Freezing can fail while the cgroup is busy: retry.)
     podman pause "$P-w1" >/dev/null 2>&1 || true
     [ "$(podman inspect -f '{{.State.Status}}' "$P-w1")" = paused ] || continue
-    if [ "$(victim_lease)" = "$lease" ]; then
+    # Caught mid-chunk only if, frozen, it still holds that claim and has not published the chunk yet (between
+    # publishing and releasing, the claim is still there).
+    if [ "$(victim_lease)" = "$lease" ] && [ ! -e "$T/results/$(basename "$lease" .lock).json" ]; then
       podman kill "$P-w1" >/dev/null
       caught=$lease
     else
