@@ -301,7 +301,10 @@ wait_until "the worker replicas to leave after the last chunk" 300 replicas_exit
 for id in $(replica_ids); do
   st=$(podman inspect -f '{{.State.ExitCode}}' "$id")
   [ "$st" = 0 ] || fail "replica $(podman inspect -f '{{.Name}}' "$id") exited with $st: $(podman logs "$id" 2>&1 | tail -n 3)"
-  podman logs "$id" 2>&1 | grep -q "leaving; encoded" || fail "replica $(podman inspect -f '{{.Name}}' "$id") did not leave normally: $(podman logs "$id" 2>&1 | tail -n 6 | tr '\n' '|')"
+  # Read the whole log first: with pipefail, `podman logs | grep -q` fails when grep stops at an early match while
+  # podman is still writing (SIGPIPE) — a multi-process worker's log has a "leaving" line per process.
+  out=$(podman logs "$id" 2>&1)
+  grep -q "leaving; encoded" <<<"$out" || fail "replica $(podman inspect -f '{{.Name}}' "$id") did not leave normally: $(tail -n 6 <<<"$out" | tr '\n' '|')"
 done
 pass "compose: all 5 replicas left by themselves (exit 0) when the job was done"
 finish=$(run_block compose:finish 2>&1) || fail "compose wait/down: $finish"
@@ -350,7 +353,8 @@ if [ "$FULL" = 1 ]; then
   [ "$(head -n 1 <<<"$waited")" = 0 ] || fail "the job container exited with $(head -n 1 <<<"$waited"): $waited"
   for c in encoda-worker-b "$(tail -n 1 <<<"$added")"; do
     st=$(podman wait "$c"); [ "$st" = 0 ] || fail "worker $c exited with $st"
-    podman logs "$c" 2>&1 | grep -q "leaving; encoded" || fail "worker $c did not leave normally: $(podman logs "$c" 2>&1 | tail -n 6 | tr '\n' '|')"
+    out=$(podman logs "$c" 2>&1)   # whole log first: see the replicas' check above (pipefail and grep -q)
+    grep -q "leaving; encoded" <<<"$out" || fail "worker $c did not leave normally: $(tail -n 6 <<<"$out" | tr '\n' '|')"
   done
   [ "$(stat -c %u:%g "$SHARE/out.mkv")" = 2000:2000 ] || fail "OUTPUT is not owned by the share's owner"
   check_frame_exact "$WORK/in.mkv" "$SHARE/out.mkv" "README farm"
