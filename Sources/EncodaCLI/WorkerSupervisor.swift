@@ -23,7 +23,7 @@ final class WorkerSupervisor {
     private var crashesInARow: [Int] = []
     private var notBefore: [Date] = []
     private let clock: ServerClock
-    private let identity = WorkerIdentity(host: HostName.current, pid: getpid(), token: "coordinator", locality: ProcessLiveness.currentLocality)
+    private let identity = WorkerIdentity(host: HostName.current, pid: getpid(), token: "coordinator\(getpid())", locality: ProcessLiveness.currentLocality)
 
     init(directory: WorkDirectory, manifest: JobManifest, workers: Int, threads: Int, quiet: Bool) {
         self.directory = directory; self.manifest = manifest; self.workers = workers; self.threads = threads; self.quiet = quiet
@@ -167,35 +167,40 @@ final class WorkerSupervisor {
         let crash: Set<Int32> = [SIGSEGV, SIGBUS, SIGILL, SIGABRT, SIGFPE, SIGTRAP, SIGSYS]
         guard crash.contains(sig) else { return }
         let ledger = FailureLedger(directory: directory, manifest: manifest)
-        let book = LeaseBook(directory: directory, jobID: manifest.jobID, me: identity, leaseSeconds: manifest.farmSettings.leaseSeconds)
-        for id in directory.chunkIDs(in: directory.leases, suffix: ".lock") {
-            guard let owner = try? book.readOwner(directory.lease(id)), owner.worker.pid == p.processIdentifier,
-                  owner.worker.host == identity.host, owner.worker.locality == identity.locality else { continue }
+        for (id, owner) in leases(heldBy: [p.processIdentifier]) {
             let time = (try? clock.now()) ?? Date().timeIntervalSince1970
-            try? ledger.record(id, error: "worker pid \(p.processIdentifier) crashed (signal \(sig)) while encoding it", by: owner.worker, at: time)
+            try? ledger.record(id, error: "worker pid \(p.processIdentifier) crashed (signal \(sig)) while encoding it", by: owner, at: time)
             ledger.quarantineIfNeeded(id, by: identity, at: time)
             Diagnostics.note("a worker crashed (signal \(sig)) on chunk \(Chunk.name(id)); counted as a failed attempt")
         }
     }
 
     private func stopAllNow() {
-        pool.signalAll(SIGTERM)
+        pool.signalAll(SIGTERM) // the first signal: drain; `stop(now:)` sends the second: stop now
         releaseLeases(of: pool.stop(now: true))
+    }
+
+    private var leaseBook: LeaseBook {
+        LeaseBook(directory: directory, jobID: manifest.jobID, me: identity, leaseSeconds: manifest.farmSettings.leaseSeconds)
+    }
+
+    /// The claims in TMP held by this coordinator's local workers with these process ids (same host and PID namespace).
+    private func leases(heldBy pids: Set<Int32>) -> [(chunk: Int, owner: WorkerIdentity)] {
+        guard !pids.isEmpty else { return [] }
+        let book = leaseBook
+        return directory.chunkIDs(in: directory.leases, suffix: ".lock").sorted().compactMap { id in
+            guard let o = try? book.readOwner(directory.lease(id)), pids.contains(o.worker.pid), o.worker.host == identity.host,
+                  o.worker.locality == identity.locality else { return nil }
+            return (id, o.worker)
+        }
     }
 
     /// Removes the claims of local workers that were killed, so neither a re-run nor another host waits out
     /// their lease time.
     private func releaseLeases(of pids: Set<Int32>) {
-        guard !pids.isEmpty else { return }
-        let book = LeaseBook(directory: directory, jobID: manifest.jobID, me: identity, leaseSeconds: manifest.farmSettings.leaseSeconds)
-        for id in directory.chunkIDs(in: directory.leases, suffix: ".lock") {
-            let path = directory.lease(id)
-            guard let owner = try? book.readOwner(path), pids.contains(owner.worker.pid), owner.worker.host == identity.host,
-                  owner.worker.locality == identity.locality, ProcessLiveness.isProvablyDead(owner.worker, judgedBy: identity) else { continue }
-            let aside = directory.leases + "/\(Chunk.name(id)).release-coordinator-\(getpid())"
-            guard rename(path, aside) == 0 else { continue }
-            if let moved = try? book.readOwner(aside), moved.worker != owner.worker { _ = link(aside, path) }
-            unlink(aside)
+        let book = leaseBook
+        for (id, owner) in leases(heldBy: pids) where ProcessLiveness.isProvablyDead(owner, judgedBy: identity) {
+            book.release(id, ifHeldBy: owner)
         }
     }
 

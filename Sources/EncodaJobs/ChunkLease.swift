@@ -125,11 +125,16 @@ public struct LeaseBook: Sendable {
     }
 
     /// Gives the lease up, only if it is still ours (moving it aside first, so we never delete another's).
-    public func release(_ chunk: Int) {
+    public func release(_ chunk: Int) { release(chunk, ifHeldBy: me) }
+
+    /// Gives the lease up only if it still names `owner`: ours, or that of a local worker this process started and
+    /// saw die (a coordinator clearing its killed workers' claims). Moved aside first under this book's name, and put
+    /// back when it names someone else by then.
+    public func release(_ chunk: Int, ifHeldBy owner: WorkerIdentity) {
         let path = directory.lease(chunk)
         let aside = directory.leases + "/\(Chunk.name(chunk)).release-\(me.token)"
         guard StaleHandle.retry({ rename(path, aside) }) == 0 else { return }
-        if let o = try? readOwner(aside), o.worker != me {
+        if let o = try? readOwner(aside), o.worker != owner {
             _ = link(aside, path)
         }
         unlink(aside)
