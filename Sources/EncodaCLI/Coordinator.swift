@@ -221,12 +221,14 @@ struct Coordinator {
 /// (measured with bench/encode.sh: SVT-AV1 spends less CPU per frame at logical_processors 1 than at 2).
 /// Fewer chunks than cores (a short clip, one shot) get fewer workers with more threads each, so no core idles.
 enum WorkerBudget {
-    static func choose(requestedWorkers: Int?, requestedThreads: Int?, video: VideoFacts, chunks: Int,
+    /// - Parameter video: the job's picture; nil when it is not known yet (a worker serving a folder of jobs), when
+    ///   each worker is budgeted 1 GB.
+    static func choose(requestedWorkers: Int?, requestedThreads: Int?, video: VideoFacts?, chunks: Int = Int.max,
                        cores: Int = ProcessInfo.processInfo.activeProcessorCount,
                        memory: Double = Double(ProcessInfo.processInfo.physicalMemory)) -> (workers: Int, threads: Int) {
         let cores = max(1, cores)
         // Rough peak of one encoder at this size (SVT-AV1 lookahead dominates): ~600 bytes per pixel.
-        let perWorker = max(256e6, Double(video.width * video.height) * 600)
+        let perWorker = video.map { max(256e6, Double($0.width * $0.height) * 600) } ?? 1e9
         let byMemory = max(1, Int(memory * 0.7 / perWorker))
         let workers = requestedWorkers ?? max(1, min(cores, byMemory, max(1, chunks)))
         let threads = requestedThreads ?? max(1, cores / max(1, workers))

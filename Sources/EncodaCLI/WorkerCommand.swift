@@ -42,7 +42,7 @@ struct WorkerCommand: ParsableCommand {
         let drain = DrainRequest()
         let current = CurrentWorker()
         let log = WorkerLog(quiet: quiet)
-        let budget = workers == 1 ? (workers: 1, threads: threads ?? 1) : try chooseBudget(root, log: log, drain: drain)
+        let budget = workers == 1 ? (workers: 1, threads: threads ?? 1) : chooseBudget(root)
         if budget.workers > 1 {
             // Problems with the job (another version, INPUT not found) are found here, once, not by every child.
             if !watch {
@@ -79,20 +79,10 @@ struct WorkerCommand: ParsableCommand {
 
     /// Worker processes and encoder threads for this machine: as the coordinator chooses for the job (its picture
     /// size sets the memory per worker), or from cores and memory alone with --watch.
-    private func chooseBudget(_ root: String, log: WorkerLog, drain: DrainRequest) throws -> (workers: Int, threads: Int) {
-        var video: VideoFacts? = nil
-        var chunks = Int.max
-        if !watch {
-            let dir = WorkDirectory(root)
-            if let m = try? JSONCoding.read(JobManifest.self, from: dir.manifest, what: "job manifest") { video = m.video; chunks = m.chunks.count }
-        }
-        let cores = ProcessInfo.processInfo.activeProcessorCount
-        guard let video else {
-            let byMemory = max(1, Int(Double(ProcessInfo.processInfo.physicalMemory) * 0.7 / 1e9))
-            let w = workers ?? max(1, min(cores, byMemory))
-            return (w, threads ?? max(1, cores / w))
-        }
-        return WorkerBudget.choose(requestedWorkers: workers, requestedThreads: threads, video: video, chunks: chunks)
+    private func chooseBudget(_ root: String) -> (workers: Int, threads: Int) {
+        let manifest = watch ? nil : try? JSONCoding.read(JobManifest.self, from: WorkDirectory(root).manifest, what: "job manifest")
+        return WorkerBudget.choose(requestedWorkers: workers, requestedThreads: threads, video: manifest?.video,
+                                   chunks: manifest?.chunks.count ?? Int.max)
     }
 
     /// `--workers N` (N > 1): N worker processes of this same command on this machine, each with its own claims.
