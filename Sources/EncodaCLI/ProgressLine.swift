@@ -86,12 +86,9 @@ final class ProgressLine: @unchecked Sendable { // drawing state guarded by `loc
         let done = min(total, whole + partial)
         let elapsed = Date().timeIntervalSince(started)
         let fps = elapsed > 0 ? Double(max(0, done - baseFrames)) / elapsed : 0
-        let rate = manifest.video.frameRate.doubleValue
-        let bytes = Double(state.bytesDone())
         // Bit rate and size from the chunks finished so far (a running chunk's size is not known until it is done).
-        let kbps = whole > 0 && rate > 0 ? bytes * 8 / (Double(whole) / rate) / 1000 : nil
-        let est = whole > 0 ? bytes / Double(whole) * Double(total) : nil
-        return Figures(framesDone: done, total: total, elapsed: elapsed, fps: fps, kbps: kbps, estimatedBytes: est)
+        let estimate = manifest.sizeEstimate(bytes: state.bytesDone(), frames: whole)
+        return Figures(framesDone: done, total: total, elapsed: elapsed, fps: fps, kbps: estimate?.kbps, estimatedBytes: estimate?.outputBytes)
     }
 
     static func mainLine(_ f: Figures, workers: Int) -> String {

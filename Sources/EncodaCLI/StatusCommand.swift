@@ -132,12 +132,10 @@ struct StatusCommand: ParsableCommand {
         }
         var state: JobState? = nil
         var allFinished = false
-        var frameRate = 0.0
         if let m = manifest {
             let s = JobState.scan(dir, manifest: m, readOnly: true)
             state = s
             allFinished = m.chunks.allSatisfy { s.isFinished($0.id) }
-            frameRate = m.video.frameRate.doubleValue
             if r.jobID == nil || r.jobID == m.jobID {
                 r.jobID = m.jobID; r.frames = m.outputFrameCount; r.chunks = m.chunks.count
                 if r.input == nil { r.input = m.input.absolutePath }
@@ -227,16 +225,13 @@ struct StatusCommand: ParsableCommand {
         if r.state == "encoding", let fps = r.fps, fps > 0, let frames = r.frames {
             r.etaSeconds = (Double(frames - r.framesDone) / fps).rounded()
         }
-        if let m = manifest, let s = state, frameRate > 0 {
-            if r.state == "finished", let bytes = r.outputBytes {
-                r.kbps = (Double(bytes) * 8 / (Double(m.outputFrameCount) / frameRate) / 100).rounded() / 10
+        if let m = manifest, let s = state {
+            if r.state == "finished", let bytes = r.outputBytes, let e = m.sizeEstimate(bytes: bytes, frames: m.outputFrameCount) {
+                r.kbps = (e.kbps * 10).rounded() / 10
                 r.estimatedBytes = bytes
-            } else {
-                let doneFrames = s.framesDone(m)
-                if doneFrames > 0 {
-                    r.kbps = (Double(r.bytesDone) * 8 / (Double(doneFrames) / frameRate) / 100).rounded() / 10
-                    r.estimatedBytes = Int64(Double(r.bytesDone) / Double(doneFrames) * Double(m.outputFrameCount))
-                }
+            } else if let e = m.sizeEstimate(bytes: r.bytesDone, frames: s.framesDone(m)) {
+                r.kbps = (e.kbps * 10).rounded() / 10
+                r.estimatedBytes = Int64(e.outputBytes)
             }
         }
         return r

@@ -42,6 +42,14 @@ public struct JobManifest: Codable, Sendable {
     /// Frames in OUTPUT (and in the plan's chunks).
     public var outputFrameCount: Int { outputs.map { $0.reduce(0) { $0 + $1.range.count } } ?? outputRange.count }
 
+    /// The bit rate (kb/s) of `bytes` that hold `frames` frames of this job at the source's frame rate, and OUTPUT's
+    /// size at that rate; nil before any frame. Progress and `status` estimate from the finished chunks with it.
+    public func sizeEstimate(bytes: Int64, frames: Int) -> (kbps: Double, outputBytes: Double)? {
+        let rate = video.frameRate.doubleValue
+        guard frames > 0, rate > 0 else { return nil }
+        return (Double(bytes) * 8 / (Double(frames) / rate) / 1000, Double(bytes) / Double(frames) * Double(outputFrameCount))
+    }
+
     public init(jobID: String, createdAt: Double, input: InputReference, video: VideoFacts, frameCount: Int,
                 settings: EncodeSettings, scene: SceneSettings, versions: EncoderVersions, chunks: [Chunk]) {
         self.formatVersion = Self.formatVersion
