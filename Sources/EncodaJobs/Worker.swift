@@ -177,8 +177,7 @@ public final class Worker: @unchecked Sendable { // state shared with the heartb
             }
             guard let chunk = claimed else {
                 if options.exitWhenIdle { break } // leaving: the deferred release gives the kept state up
-                if !waiting { pruneDebris() }
-                if !waiting { waiting = true; encoder.releaseKeptState(); options.whenIdle?() }
+                if !waiting { waiting = true; pruneDebris(); encoder.releaseKeptState(); options.whenIdle?() }
                 Thread.sleep(forTimeInterval: options.pollSeconds)
                 continue
             }
