@@ -220,15 +220,7 @@ final class CoreTests: XCTestCase {
             usleep(5_000)
         }
         // Kill everything at once, like a power cut: the coordinator, then every worker it registered.
-        kill(p.processIdentifier, SIGKILL)
-        p.waitUntilExit()
-        for name in (try? FileManager.default.contentsOfDirectory(atPath: tmp + "/workers")) ?? [] where name.hasSuffix(".json") {
-            if let d = FileManager.default.contents(atPath: tmp + "/workers/" + name),
-               let o = try? JSONSerialization.jsonObject(with: d) as? [String: Any], let pid = o["pid"] as? Int {
-                kill(pid_t(pid), SIGKILL)
-            }
-        }
-        usleep(200_000)
+        Tool.killJob(p, tmp: tmp)
         published = ((try? FileManager.default.contentsOfDirectory(atPath: resultsDir)) ?? []).filter { $0.hasSuffix(".json") }.sorted()
         let plan = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: tmp + "/job.json"))) as! [String: Any]
         let chunkCount = (plan["chunks"] as! [Any]).count

@@ -144,9 +144,9 @@ final class ErrorMessageTests: XCTestCase {
         let s = Scratch()
         let clip = try Clips.cuts()
         let tmp = s.file("tmp")
-        let r = try runWithEnvironment(["ENCODA_TEST_FAIL_CHUNKS": (0..<40).map(String.init).joined(separator: ",")],
-                                       [clip, s.file("o.mkv"), tmp, "--encoder", "h264", "--preset", "ultrafast",
-                                        "--max-scene-length", "2", "--max-attempts", "1", "--workers", "2", "--quiet"])
+        let r = try Tool.run(Tool.encoda, [clip, s.file("o.mkv"), tmp, "--encoder", "h264", "--preset", "ultrafast",
+                                           "--max-scene-length", "2", "--max-attempts", "1", "--workers", "2", "--quiet"],
+                             environment: ["ENCODA_TEST_FAIL_CHUNKS": (0..<40).map(String.init).joined(separator: ",")])
         XCTAssertEqual(r.status, 70, r.stderr)
         let chunks = try FileManager.default.contentsOfDirectory(atPath: tmp + "/quarantine").filter { $0.hasSuffix(".json") }.count
         XCTAssertGreaterThanOrEqual(chunks, 4, "the clip is planned into several chunks")
@@ -157,20 +157,5 @@ final class ErrorMessageTests: XCTestCase {
         XCTAssertEqual(message.components(separatedBy: "ENCODA_TEST_FAIL_CHUNKS").count - 1, 1, "the error is told once: \(message)")
         XCTAssertLessThan(message.count, 400, message)
         XCTAssertFalse(FileManager.default.fileExists(atPath: s.file("o.mkv")))
-    }
-
-    private func runWithEnvironment(_ env: [String: String], _ args: [String]) throws -> Tool.Result {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: Tool.encoda)
-        p.arguments = args
-        p.environment = ProcessInfo.processInfo.environment.merging(env) { $1 }
-        let err = Pipe()
-        p.standardError = err
-        p.standardOutput = FileHandle.nullDevice
-        p.standardInput = FileHandle.nullDevice
-        try p.run()
-        let data = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return Tool.Result(status: p.terminationStatus, stdout: "", stderr: String(decoding: data, as: UTF8.self))
     }
 }

@@ -136,7 +136,7 @@ final class StatusTests: XCTestCase {
     func testStatusOfAFailedJobAndOfAFolderWithoutAJob() throws {
         let s = Scratch()
         let tmp = s.file("tmp")
-        let r = try Self.run(Tool.encoda, [try Clips.cuts(), s.file("out.mkv"), tmp, "--encoder", "h264", "--preset", "ultrafast",
+        let r = try Tool.run(Tool.encoda, [try Clips.cuts(), s.file("out.mkv"), tmp, "--encoder", "h264", "--preset", "ultrafast",
                                            "--max-scene-length", "2", "--workers", "2", "--max-attempts", "1", "--quiet"],
                              environment: ["ENCODA_TEST_FAIL_CHUNKS": "1"])
         XCTAssertEqual(r.status, 70, r.stderr)
@@ -199,23 +199,6 @@ final class StatusTests: XCTestCase {
         p.standardError = FileHandle.nullDevice
         try p.run()
         return p
-    }
-
-    struct Ran { var status: Int32; var stderr: String; var pid: Int32 }
-
-    static func run(_ exe: String, _ args: [String], environment: [String: String]) throws -> Ran {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: exe)
-        p.arguments = args
-        p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let err = Pipe()
-        p.standardError = err
-        p.standardOutput = FileHandle.nullDevice
-        p.standardInput = FileHandle.nullDevice
-        try p.run()
-        let data = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return Ran(status: p.terminationStatus, stderr: String(decoding: data, as: UTF8.self), pid: p.processIdentifier)
     }
 
     /// Runs `status --json`, checks it against docs/status.schema.json and returns it.

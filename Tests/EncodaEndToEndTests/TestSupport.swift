@@ -31,15 +31,18 @@ enum Tool {
         var stderr: String
         /// `.uncaughtSignal` when the process died by a signal (a crash, or a kill) instead of exiting.
         var reason: Process.TerminationReason = .exit
+        /// The process id it ran as.
+        var pid: Int32 = 0
     }
 
-    /// Runs a program to completion, capturing its output.
+    /// Runs a program to completion, capturing its output. `environment` is added to this process's environment.
     @discardableResult
-    static func run(_ exe: String, _ args: [String], cwd: String? = nil) throws -> Result {
+    static func run(_ exe: String, _ args: [String], cwd: String? = nil, environment: [String: String] = [:]) throws -> Result {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: exe.hasPrefix("/") ? exe : "/usr/bin/" + exe)
         p.arguments = args
         if let cwd { p.currentDirectoryURL = URL(fileURLWithPath: cwd) }
+        if !environment.isEmpty { p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         let outFile = FileManager.default.temporaryDirectory.appendingPathComponent("encoda-test-\(UUID().uuidString).out")
         let errFile = FileManager.default.temporaryDirectory.appendingPathComponent("encoda-test-\(UUID().uuidString).err")
         _ = FileManager.default.createFile(atPath: outFile.path, contents: nil)
@@ -52,7 +55,8 @@ enum Tool {
         p.waitUntilExit()
         return Result(status: p.terminationStatus,
                       stdout: (try? String(contentsOf: outFile, encoding: .utf8)) ?? "",
-                      stderr: (try? String(contentsOf: errFile, encoding: .utf8)) ?? "", reason: p.terminationReason)
+                      stderr: (try? String(contentsOf: errFile, encoding: .utf8)) ?? "", reason: p.terminationReason,
+                      pid: p.processIdentifier)
     }
 
     @discardableResult
@@ -84,6 +88,20 @@ enum Tool {
         return r.stdout.split(separator: "\n").filter { !$0.hasPrefix("#") }.compactMap {
             $0.split(separator: ",").last.map { $0.trimmingCharacters(in: .whitespaces) }
         }
+    }
+
+    /// Kills a running job at once, like a power cut: the coordinator `p` with SIGKILL, then every worker that
+    /// registered itself in TMP/workers; waits until the coordinator is reaped and the kills have landed.
+    static func killJob(_ p: Process, tmp: String) {
+        kill(p.processIdentifier, SIGKILL)
+        p.waitUntilExit()
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: tmp + "/workers")) ?? [] where name.hasSuffix(".json") {
+            if let d = FileManager.default.contents(atPath: tmp + "/workers/" + name),
+               let o = try? JSONSerialization.jsonObject(with: d) as? [String: Any], let pid = o["pid"] as? Int {
+                kill(pid_t(pid), SIGKILL)
+            }
+        }
+        usleep(200_000)
     }
 
     /// MD5 of a file's bytes, by md5sum (an independent tool).

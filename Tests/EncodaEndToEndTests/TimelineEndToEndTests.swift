@@ -155,15 +155,7 @@ final class TimelineEndToEndTests: XCTestCase {
         let deadline = Date().addingTimeInterval(300)
         while Date() < deadline && p.isRunning && written().isEmpty { usleep(2_000) }
         // Kill everything at once: the coordinator, then every worker it registered.
-        kill(p.processIdentifier, SIGKILL)
-        p.waitUntilExit()
-        for name in (try? FileManager.default.contentsOfDirectory(atPath: tmp + "/workers")) ?? [] where name.hasSuffix(".json") {
-            if let d = FileManager.default.contents(atPath: tmp + "/workers/" + name),
-               let o = try? JSONSerialization.jsonObject(with: d) as? [String: Any], let pid = o["pid"] as? Int {
-                kill(pid_t(pid), SIGKILL)
-            }
-        }
-        usleep(200_000)
+        Tool.killJob(p, tmp: tmp)
         let before = written()
         XCTAssertTrue(before.allSatisfy { FileManager.default.fileExists(atPath: work + "/" + $0) })
         XCTAssertGreaterThanOrEqual(before.count, 1, "a clip was written before the kill")

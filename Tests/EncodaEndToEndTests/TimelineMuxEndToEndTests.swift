@@ -152,15 +152,7 @@ final class TimelineMuxEndToEndTests: XCTestCase {
         }
         let deadline = Date().addingTimeInterval(300)
         while Date() < deadline && p.isRunning && written().isEmpty { usleep(2_000) }
-        kill(p.processIdentifier, SIGKILL)
-        p.waitUntilExit()
-        for name in (try? FileManager.default.contentsOfDirectory(atPath: tmp + "/workers")) ?? [] where name.hasSuffix(".json") {
-            if let d = FileManager.default.contents(atPath: tmp + "/workers/" + name),
-               let o = try? JSONSerialization.jsonObject(with: d) as? [String: Any], let pid = o["pid"] as? Int {
-                kill(pid_t(pid), SIGKILL)
-            }
-        }
-        usleep(200_000)
+        Tool.killJob(p, tmp: tmp)
         let before = written()
         XCTAssertGreaterThanOrEqual(before.count, 1, "a clip was written before the kill")
         XCTAssertLessThan(before.count, 6, "the kill came before the job finished")
