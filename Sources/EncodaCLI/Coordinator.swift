@@ -48,7 +48,7 @@ struct Coordinator {
                                             encoder: c.encoderOptions.encoder, quiet: c.quiet,
                                             needCrop: c.pictureOptions.autocrop && c.pictureOptions.crop == nil, frameRate: sequenceRate)
         try ScenePass.checkEncodable(cache.video, encoder: c.encoderOptions.encoder)
-        var (settings, cropNote) = try JobSetup.picture(settings: try c.encoderOptions.settings(source: cache.video.pixelLayout),
+        var (settings, cropNote) = try JobSetup.picture(settings: try c.encodeSettings(source: cache.video.pixelLayout),
                                                         options: c.pictureOptions, cache: cache)
         settings = try SourceMetadataStep.orient(settings: settings, command: c, video: cache.video)
         // Every change to INPUT's chroma, bit depth, RGB or alpha is said, one line each (and listed by --dry-run).
@@ -62,8 +62,10 @@ struct Coordinator {
         let (shots, maxFrames) = JobSetup.shots(cache: cache, cuts: cuts, scene: scene, range: trim?.range)
         // A timeline: one output per clip, every clip's chunks in one plan.
         let clipOutputs = try c.timelineOptions.load(pattern: c.output).map { try TimelineStep.outputs($0, options: c.timelineOptions, cache: cache) }
-        let chunks = clipOutputs.map { TimelineStep.plan(cache: cache, cuts: cuts, scene: scene, outputs: $0) }
-            ?? JobSetup.plan(cache: cache, shots: shots, maxFrames: maxFrames)
+        // With --bitrate, each chunk's share of the bits is decided here, once (see BitAllocation).
+        let chunks = BitAllocation.assign(clipOutputs.map { TimelineStep.plan(cache: cache, cuts: cuts, scene: scene, outputs: $0) }
+            ?? JobSetup.plan(cache: cache, shots: shots, maxFrames: maxFrames), index: cache.index, target: settings.bitRate)
+        if !c.quiet { RateOptions.notes(settings: settings, chunks: chunks).forEach(Diagnostics.note) }
         let (workers, threads) = WorkerBudget.choose(requestedWorkers: c.workers, requestedThreads: c.threads, video: cache.video,
                                                      chunks: chunks.count)
 
@@ -98,7 +100,7 @@ struct Coordinator {
                 differences.append("--start/--end (that job encodes \(theirs))")
             }
             if m.outputs != clipOutputs { differences.append("timeline clips (\(m.outputs?.count ?? 0) outputs in that job)") }
-            if m.chunks != chunks && m.trim == trim && m.outputs == clipOutputs { differences.append("chunk plan") }
+            if GrainStep.withoutLevels(m.chunks) != chunks && m.trim == trim && m.outputs == clipOutputs { differences.append("chunk plan") }
             if !differences.isEmpty {
                 throw EncodaError(.workDirectory, "TMP \(dir.root) holds a job made with other \(differences.joined(separator: " and ")); re-run with the same options to resume, add --restart to discard it, or choose another TMP")
             }
@@ -118,7 +120,7 @@ struct Coordinator {
                 jobID: Token.make() + "-" + Token.make(), createdAt: Date().timeIntervalSince1970,
                 input: InputReference(absolutePath: inputPath, pathRelativeToWorkDirectory: rel, size: size, fingerprint: fingerprint),
                 video: cache.video, frameCount: cache.index.frameCount, settings: settings, scene: scene,
-                versions: .installed, chunks: chunks)
+                versions: .installed, chunks: try GrainStep.measure(chunks, input: inputPath, cache: cache, settings: settings, quiet: c.quiet))
             m.farm = try c.farmOptions.settings()
             m.trim = trim
             m.outputs = clipOutputs

@@ -133,6 +133,7 @@ struct EncodeCommand: ParsableCommand {
     @Argument(help: "Work folder (may be an NFS share); a killed run resumes from it.") var tmp: String
 
     @OptionGroup(title: "Encoder") var encoderOptions: EncoderOptions
+    @OptionGroup(title: "Bit rate and film grain") var rateOptions: RateOptions
     @OptionGroup(title: "Part of INPUT") var rangeOptions: RangeOptions
     @OptionGroup(title: "One output per clip of a timeline") var timelineOptions: TimelineOptions
     @OptionGroup(title: "Shot detection") var sceneOptions: SceneOptions
@@ -168,7 +169,7 @@ struct EncodeCommand: ParsableCommand {
         if let f = inputFps, FrameRateText.parse(f) == nil {
             throw EncodaError(.usage, "--input-fps \(f) is not a frame rate; write e.g. 24, 25, 23.976 or 30000/1001")
         }
-        _ = try encoderOptions.settings(source: PixelFormat.yuv420p.layout) // option errors before any work
+        _ = try encodeSettings(source: PixelFormat.yuv420p.layout) // option errors before any work
         try pictureOptions.check()
         _ = try muxOptions.settings()
         let range = try rangeOptions.request()

@@ -6,7 +6,7 @@ extension EncodeCommand {
     /// refuses, fail here with one line, before the scene pass and before any chunk is tried.
     func checkEncoderSettings() throws {
         try EncoderCheck.run(input: JobSetup.absolute(input)) { source in
-            var s = try encoderOptions.settings(source: source)
+            var s = try encodeSettings(source: source)
             s.crop = try pictureOptions.parsedCrop()
             s.scaleHeight = pictureOptions.scale
             return s

@@ -28,7 +28,7 @@ public enum OwnNames {
         guard PathSafety.isPlainFileName(name) else { return false }
         switch folder {
         case "leases": return leaseID(name) != nil || asideName(name) != nil
-        case "chunks": return chunkFile(name) != nil
+        case "chunks": return chunkFile(name) != nil || twoPassStats(name)
         case "results", "quarantine":
             // NNNNN.json, and records moved aside as invalid: NNNNN.json.invalid-X
             if let r = name.range(of: ".json.invalid-") { return isChunkNumber(name[..<r.lowerBound]) && isWord(name[r.upperBound...]) }
@@ -92,6 +92,13 @@ public enum OwnNames {
         let parts = name.dropLast(6).split(separator: "-", omittingEmptySubsequences: false)
         guard parts.count == 2, isChunkNumber(parts[0]), isWord(parts[1]) else { return nil }
         return (Int(parts[0])!, String(parts[1]))
+    }
+
+    /// x264's --two-pass stats of a chunk file: `NNNNN-TOKEN.chunk.x264stats`, its `.mbtree`, and their `.temp` names.
+    static func twoPassStats(_ name: String) -> Bool {
+        guard let r = name.range(of: ".chunk.x264stats") else { return false }
+        let rest = name[r.upperBound...]
+        return chunkFile(String(name[..<r.lowerBound]) + ".chunk") != nil && ["", ".temp", ".mbtree", ".mbtree.temp"].contains(rest)
     }
 
     /// Clock probes are named after their owner and always carry a process id: `HOST-PID-TOKEN` (workers),

@@ -72,13 +72,54 @@ public enum ChunkEncoder {
         let v = manifest.video
         let picture = try OutputPicture.make(source: v, settings: manifest.settings)
         let colour = ColourConversion(source: v, picture: picture, target: manifest.settings.pixelFormat)
-        let encoder = try EncoderFactory.make(EncoderConfiguration(
-            settings: manifest.settings, video: colour.encoded, width: picture.width, height: picture.height, threads: threads))
-        let writer = try ChunkWriter(path: outputPath, encoder: manifest.settings.encoder, extradata: encoder.extradata)
-        let converter = PictureConverter(pixelFormat: manifest.settings.pixelFormat, width: picture.width, height: picture.height,
+        let settings = manifest.settings
+        var config = EncoderConfiguration(settings: settings, video: colour.encoded, width: picture.width, height: picture.height,
+                                          threads: threads, bitRate: settings.bitRate(for: chunk), filmGrain: settings.filmGrain(for: chunk))
+        let converter = PictureConverter(pixelFormat: settings.pixelFormat, width: picture.width, height: picture.height,
                                          crop: picture.crop, colour: colour, rotation: picture.rotation)
-        let source = ChunkFrameSource(input: input, video: v, index: index, range: chunk.range, threads: decodeThreads)
         let keys = Set(chunk.shotStarts.map { $0 - chunk.range.start })
+        // Decodes the chunk's frames into `encoder` (the first pass of --two-pass, and the encode).
+        func feed(_ encoder: VideoEncoder, carry: DecoderCarry?, _ sink: @escaping (EncodedPacket) throws -> Void) throws -> ChunkFrameSource {
+            let source = ChunkFrameSource(input: input, video: v, index: index, range: chunk.range, threads: decodeThreads)
+            try source.run(carry: carry) { frame, n in
+                let progressive = v.interlacing?.flaggedPerFrame == true && !frame.isInterlaced
+                try converter.withPicture(frame) { pic in
+                    var pic = pic
+                    pic.progressiveFrame = progressive
+                    try encoder.encode(pic, pts: Int64(n), forceKeyframe: n > 0 && keys.contains(n), output: sink)
+                }
+            }
+            try encoder.finish(output: sink)
+            return source
+        }
+        // x264 --two-pass: a first pass over the chunk writes its stats beside the chunk file in TMP; they are
+        // removed once the chunk is encoded (or its encode failed).
+        let stats = TwoPassStats(chunkPath: outputPath)
+        if settings.twoPass == true && settings.encoder == .h264 && config.bitRate != nil {
+            defer { stats.remove() }
+            config.pass = 1
+            config.statsPath = stats.path
+            var packets = 0
+            do {
+                // Its own scope: x264 completes the stats file when the encoder is closed.
+                let first = try EncoderFactory.make(config)
+                _ = try feed(first, carry: nil) { _ in packets += 1 }
+            }
+            guard packets == chunk.range.count else {
+                throw EncodaError(.encoder, "the first pass of chunk \(chunk.name) produced \(packets) frames, expected \(chunk.range.count); it will be re-encoded")
+            }
+            config.pass = 2
+            return try encodePass(config, chunk: chunk, outputPath: outputPath, carry: carry, progress: progress, feed: feed)
+        }
+        return try encodePass(config, chunk: chunk, outputPath: outputPath, carry: carry, progress: progress, feed: feed)
+    }
+
+    /// The encode whose packets make the chunk file.
+    private static func encodePass(_ config: EncoderConfiguration, chunk: Chunk, outputPath: String, carry: DecoderCarry?,
+                                   progress: ((Int) -> Void)?,
+                                   feed: (VideoEncoder, DecoderCarry?, @escaping (EncodedPacket) throws -> Void) throws -> ChunkFrameSource) throws -> ChunkEncodeReport {
+        let encoder = try EncoderFactory.make(config)
+        let writer = try ChunkWriter(path: outputPath, encoder: config.settings.encoder, extradata: encoder.extradata)
         var first = true
         var packetPTS = Set<Int64>()
         let sink: (EncodedPacket) throws -> Void = { p in
@@ -92,21 +133,23 @@ public enum ChunkEncoder {
             try writer.append(p)
             progress?(writer.packets)
         }
-        try source.run(carry: carry) { frame, n in
-            let progressive = v.interlacing?.flaggedPerFrame == true && !frame.isInterlaced
-            try converter.withPicture(frame) { pic in
-                var pic = pic
-                pic.progressiveFrame = progressive
-                try encoder.encode(pic, pts: Int64(n), forceKeyframe: n > 0 && keys.contains(n), output: sink)
-            }
-        }
-        try encoder.finish(output: sink)
+        let source = try feed(encoder, carry, sink)
         guard writer.packets == chunk.range.count else {
             throw EncodaError(.encoder, "chunk \(chunk.name) produced \(writer.packets) frames, expected \(chunk.range.count); it was discarded and will be re-encoded")
         }
         try writer.finish()
         return ChunkEncodeReport(frames: writer.packets, bytes: writer.bytes, crc32: writer.crc,
                                  seekSeconds: source.seekSeconds, framesSkipped: source.framesSkipped)
+    }
+
+    /// The stats x264 writes in the first pass of a chunk: `NNNNN-T.chunk.x264stats` beside the chunk file, with its
+    /// macroblock-tree file (`.mbtree`) and the temporary names x264 writes both under (`.temp`).
+    struct TwoPassStats {
+        let path: String
+        init(chunkPath: String) { path = chunkPath + ".x264stats" }
+        func remove() {
+            for name in [path, path + ".temp", path + ".mbtree", path + ".mbtree.temp"] { unlink(name) }
+        }
     }
 
     public static var libraryVersions: (svtav1: String, x264: String, libavcodec: String) {

@@ -13,6 +13,8 @@ final class SvtAv1Encoder: VideoEncoder {
     private var sentPicture = false
     private let width: Int
     private let height: Int
+    /// Shot starts become keyframes (constant quality only; see `apply`).
+    private let forcesKeyframes: Swift.Bool
 
     static var libraryVersion: String { String(cString: svt_av1_get_version()) }
 
@@ -28,6 +30,7 @@ final class SvtAv1Encoder: VideoEncoder {
         bitDepth = c.settings.bitDepth
         width = c.width
         height = c.height
+        forcesKeyframes = c.bitRate == nil
         let params = try EncoderParams.parse(c.settings.encoderParams)
         let capture = diagnose ? StderrCapture() : nil
         var captured: (errors: [String], others: [String])? = nil
@@ -92,10 +95,23 @@ final class SvtAv1Encoder: VideoEncoder {
         cfg.frame_rate_denominator = UInt32(c.video.frameRate.den)
         cfg.encoder_bit_depth = UInt32(c.settings.bitDepth)
         cfg.encoder_color_format = EB_YUV420
-        cfg.rate_control_mode = 0
-        cfg.qp = UInt32(c.settings.crf.rounded())
+        if let rate = c.bitRate {
+            // VBR (SvtAv1RcMode 1) at the chunk's rate, in one pass.
+            cfg.rate_control_mode = 1
+            cfg.target_bit_rate = UInt32(rate)
+        } else {
+            cfg.rate_control_mode = 0
+            cfg.qp = UInt32(c.settings.crf.rounded())
+        }
+        if c.filmGrain > 0 {
+            // Film grain synthesis: the denoiser's strength is the level, and the denoised picture is what is coded.
+            cfg.film_grain_denoise_strength = UInt32(c.filmGrain)
+            cfg.film_grain_denoise_apply = 1
+        }
         cfg.logical_processors = UInt32(max(1, c.threads))
-        cfg.force_key_frames = 1
+        // SVT-AV1 1.4.1 forces keyframes only at constant quality: under VBR a shot start inside a chunk is coded as
+        // the encoder decides (each chunk still starts with a keyframe, which is all the join needs).
+        cfg.force_key_frames = c.bitRate == nil ? 1 : 0
         // Every chunk starts with a keyframe and chunks are cut at shots and at most --max-scene-seconds long, so
         // SVT-AV1's own ~5 s intra period would only add keyframes a single-process encode does not have (+3 %
         // bitrate on the synthetic clip). One keyframe per 10 s at most, like x264's default keyint of 250 at 25 fps;
@@ -154,7 +170,7 @@ final class SvtAv1Encoder: VideoEncoder {
                                            culprit: Int?, reasons: [String]) -> EncodaError {
         let code = SvtAv1Error.describe(ret)
         let why = reasons.isEmpty ? "" : reasons.joined(separator: "; ") + " "
-        let own = "preset \(c.settings.preset), crf \(Int(c.settings.crf.rounded())), \(c.settings.bitDepth)-bit, \(c.width)x\(c.height)"
+        let own = "preset \(c.settings.preset), \(c.bitRate.map { "VBR \(BitRateText.format($0))" } ?? "crf \(Int(c.settings.crf.rounded()))"), \(c.settings.bitDepth)-bit, \(c.width)x\(c.height)"
         if let k = culprit, k >= 0 {
             let p = params[k]
             let item = p.written == p.description ? p.written : "\(p.written) (read as \(p.description))"
@@ -200,7 +216,7 @@ final class SvtAv1Encoder: VideoEncoder {
             input.flags = 0
             input.p_app_private = nil
             input.metadata = nil
-            input.pic_type = forceKeyframe ? EB_AV1_KEY_PICTURE : EB_AV1_INVALID_PICTURE
+            input.pic_type = forceKeyframe && forcesKeyframes ? EB_AV1_KEY_PICTURE : EB_AV1_INVALID_PICTURE
             let r = svt_av1_enc_send_picture(handle, &input)
             sentPicture = true
             if r != EB_ErrorNone { throw EncodaError(.encoder, "SVT-AV1 refused a picture (\(SvtAv1Error.describe(r)))") }

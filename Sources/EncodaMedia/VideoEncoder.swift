@@ -39,6 +39,13 @@ struct EncoderConfiguration {
     var width: Int
     var height: Int
     var threads: Int
+    /// The chunk's rate control and grain, as the plan decided them (`EncodeSettings.bitRate(for:)`,
+    /// `filmGrain(for:)`); the plan step's check uses the job's own.
+    var bitRate: Int? = nil
+    var filmGrain: Int = 0
+    /// x264 with --two-pass: 1 writes the stats to `statsPath`, 2 reads them; 0 is a single pass.
+    var pass: Int = 0
+    var statsPath: String? = nil
 }
 
 enum EncoderFactory {
@@ -79,7 +86,9 @@ public enum EncoderCheck {
         }
         let colour = ColourConversion(source: video, picture: picture!, target: s.pixelFormat)
         let encoder = try EncoderFactory.make(EncoderConfiguration(settings: s, video: colour.encoded, width: picture!.width,
-                                                                   height: picture!.height, threads: 1), diagnose: true)
+                                                                   height: picture!.height, threads: 1,
+                                                                   bitRate: s.bitRate, filmGrain: s.filmGrain ?? (s.autoGrain == true ? 10 : 0)),
+                                              diagnose: true)
         _ = encoder
     }
 }

@@ -89,8 +89,7 @@ final class X264Encoder: VideoEncoder {
             p.rc.i_rc_method = X264_RC_CQP
             p.rc.i_qp_constant = 0
         } else {
-            p.rc.i_rc_method = X264_RC_CRF
-            p.rc.f_rf_constant = Float(s.crf)
+            try Self.applyRateControl(&p, c)
         }
         // Interlaced source: coded interlaced (MBAFF) in its field order, which goes into the bitstream (the bottom
         // field's picture order count, and each frame's pic_struct in a picture timing SEI; see `encode`).
@@ -108,8 +107,40 @@ final class X264Encoder: VideoEncoder {
             }
             throw EncodaError(.usage, "--encoder-params \(written): x264 cannot use the value \(item.value) for \(item.key); see x264 --fullhelp for its values")
         }
+        applyFirstPass(&p, c)
         // Lossless coding needs High 4:4:4 Predictive whatever the chroma, which x264 picks itself.
         if !s.lossless { _ = x264_param_apply_profile(&p, s.pixelFormat.x264Profile) }
+    }
+
+    // MARK: Rate control: CRF, ABR at the chunk's rate (one or two passes), VBV.
+
+    /// Constant quality, or ABR at the chunk's share of --bitrate; VBV from --max-bitrate and --bufsize (with either).
+    /// With --two-pass, pass 1 writes x264's stats (and its macroblock-tree file beside them) to `statsPath` at the
+    /// faster first-pass settings x264 recommends, and pass 2 reads them.
+    private static func applyRateControl(_ p: inout x264_param_t, _ c: EncoderConfiguration) throws {
+        let s = c.settings
+        if let rate = c.bitRate {
+            p.rc.i_rc_method = X264_RC_ABR
+            p.rc.i_bitrate = Int32(max(1, (rate + 500) / 1000))
+        } else {
+            p.rc.i_rc_method = X264_RC_CRF
+            p.rc.f_rf_constant = Float(s.crf)
+        }
+        if let maxRate = s.maxBitRate, let buffer = s.bufferSize {
+            p.rc.i_vbv_max_bitrate = Int32(max(1, (maxRate + 500) / 1000))
+            p.rc.i_vbv_buffer_size = Int32(max(1, (buffer + 500) / 1000))
+        }
+        if c.pass > 0, let stats = c.statsPath {
+            // Through x264_param_parse, which keeps its own copy of the path.
+            guard x264_param_parse(&p, "stats", stats) == 0, x264_param_parse(&p, "pass", String(c.pass)) == 0 else {
+                throw EncodaError(.encoder, "x264 did not take the two-pass stats file \(stats)")
+            }
+        }
+    }
+
+    /// Pass 1 of --two-pass at x264's faster first-pass settings (after the preset and --encoder-params).
+    private static func applyFirstPass(_ p: inout x264_param_t, _ c: EncoderConfiguration) {
+        if c.pass == 1 { x264_param_apply_fastfirstpass(&p) }
     }
 
     // MARK: Source metadata (range, HDR10): kept apart from the other settings.

@@ -5,6 +5,10 @@ public struct Chunk: Codable, Sendable, Hashable {
     public var range: FrameRange
     /// Frame numbers (absolute) where a shot starts inside this chunk; always includes `range.start`.
     public var shotStarts: [Int]
+    /// With `--bitrate`: this chunk's share of the bits, as bits/s at the job's frame rate (`BitAllocation`).
+    public var bitRate: Int? = nil
+    /// With `--auto-grain`: the film grain level measured for this chunk (0 = off; `GrainLevel`).
+    public var filmGrain: Int? = nil
 
     public init(id: Int, range: FrameRange, shotStarts: [Int]) {
         self.id = id; self.range = range; self.shotStarts = shotStarts

@@ -23,6 +23,18 @@ public struct EncodeSettings: Codable, Sendable, Hashable {
     /// Clockwise quarter turn (90, 180, 270) applied to the pixels, for a rotated source going into a container
     /// that cannot carry its rotation (see `Orientation.decide`); nil: stored as decoded.
     public var pixelRotation: Int? = nil
+    /// Rate control and film grain (see RateControl.swift); all absent in plans made before they existed.
+    /// `--bitrate`, bits/s: VBR (SVT-AV1) or ABR (x264) at this average instead of constant quality at `crf`.
+    public var bitRate: Int? = nil
+    /// `--two-pass` (x264 with --bitrate): each chunk is encoded twice, the first pass writing x264's stats.
+    public var twoPass: Bool? = nil
+    /// `--max-bitrate` and `--bufsize`, bits/s and bits: x264's VBV.
+    public var maxBitRate: Int? = nil
+    public var bufferSize: Int? = nil
+    /// `--film-grain N` (SVT-AV1, 1…50; nil or 0: off).
+    public var filmGrain: Int? = nil
+    /// `--auto-grain`: a level per chunk, measured while planning and kept in the chunk (`Chunk.filmGrain`).
+    public var autoGrain: Bool? = nil
 
     public init(encoder: EncoderKind, preset: String, crf: Double, lossless: Bool, pixelFormat: PixelFormat, encoderParams: String,
                 crop: CropRect? = nil, scaleHeight: Int? = nil) {
@@ -59,6 +71,7 @@ public struct EncodeSettings: Codable, Sendable, Hashable {
         guard pixelFormat.isEncodable(by: encoder) else {
             throw EncodaError(.usage, "--pix-fmt \(pixelFormat): SVT-AV1 1.4.1 encodes only 4:2:0 YUV; use yuv420p or yuv420p10le, or --encoder h264 for 4:2:2, 4:4:4 and RGB")
         }
+        try validateRateControl()
     }
 }
 
