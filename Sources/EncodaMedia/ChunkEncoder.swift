@@ -74,7 +74,8 @@ public enum ChunkEncoder {
         let colour = ColourConversion(source: v, picture: picture, target: manifest.settings.pixelFormat)
         let settings = manifest.settings
         var config = EncoderConfiguration(settings: settings, video: colour.encoded, width: picture.width, height: picture.height,
-                                          threads: threads, bitRate: settings.bitRate(for: chunk), filmGrain: settings.filmGrain(for: chunk))
+                                          threads: threads, bitRate: settings.bitRate(for: chunk), filmGrain: settings.filmGrain(for: chunk),
+                                          frames: chunk.range.count)
         let converter = PictureConverter(pixelFormat: settings.pixelFormat, width: picture.width, height: picture.height,
                                          crop: picture.crop, colour: colour, rotation: picture.rotation)
         let keys = Set(chunk.shotStarts.map { $0 - chunk.range.start })

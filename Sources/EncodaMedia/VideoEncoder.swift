@@ -46,6 +46,9 @@ struct EncoderConfiguration {
     /// x264 with --two-pass: 1 writes the stats to `statsPath`, 2 reads them; 0 is a single pass.
     var pass: Int = 0
     var statsPath: String? = nil
+    /// The chunk's length in frames (nil for the plan step's check): under VBR, SVT-AV1 plans its keyframe group
+    /// for it.
+    var frames: Int? = nil
 }
 
 enum EncoderFactory {
