@@ -5,7 +5,7 @@ import EncodaModel
 struct RateOptions: ParsableArguments {
     @Option(name: .long, help: "Average bit rate instead of constant quality, e.g. 2500k, 2.5M or 2500000: SVT-AV1 VBR or x264 ABR, shared between chunks by their complexity.")
     var bitrate: String?
-    @Flag(name: .long, help: "With --bitrate and --encoder h264: encode each chunk twice, x264's first pass guiding the second (the encode takes about 1.5 times as long).")
+    @Flag(name: .long, help: "With --bitrate and --encoder h264: encode each chunk twice, x264's fast first pass guiding the second (about 1.3–1.5 times the encode time).")
     var twoPass = false
     @Option(name: .long, help: "x264 VBV maximum rate, e.g. 4M (needs --bufsize).")
     var maxBitrate: String?
@@ -58,7 +58,7 @@ extension RateOptions {
                 lines.append("--bitrate \(BitRateText.format(target)) shared between \(chunks.count) chunks by their complexity: \(BitRateText.format(lo / 1000 * 1000)) to \(BitRateText.format(hi / 1000 * 1000))")
             }
             if settings.twoPass == true {
-                lines.append("--two-pass: every chunk is encoded twice (x264's fast first pass, then the real one); the encode takes about 1.5 times as long")
+                lines.append("--two-pass: every chunk is encoded twice (x264's fast first pass, then the real one), about 1.3–1.5 times the encode time")
             }
         }
         return lines

@@ -228,6 +228,7 @@ final class DebrisTests: XCTestCase {
             ("logs", "worker-node-1.example.org-4242-0-3.log"),
             ("audio", "audio.json"), ("audio", "audio.json.4242.tmp"), ("audio", "audio-1764650000-4242.packets"),
             ("audio", "audio-1764650000-4242.packets.partial"),
+            ("chunks", "00042-ab12cd34ef56.chunk.x264stats"), ("chunks", "00042-ab12cd34ef56.chunk.x264stats.mbtree.temp"),
         ]
         for (folder, name) in own { XCTAssertTrue(OwnNames.isOwn(name, in: folder), "\(folder)/\(name)") }
         let foreign: [(String, String)] = [
@@ -235,7 +236,7 @@ final class DebrisTests: XCTestCase {
             ("chunks", "42-tok.chunk"), ("results", "00042.json.bak"), ("results", "notes.json"), ("leases", "00042.lock.old"),
             ("workers", "my worker.json"), ("clock", "readme"), ("clock", "x-y"), ("staging", "notes.tmp"), ("staging", "probe"),
             ("audio", "music.flac"), ("audio", "audio.json.bak"), ("failures", "00042.json"), ("quarantine", "../job.json"),
-            ("elsewhere", "00042.json"),
+            ("elsewhere", "00042.json"), ("chunks", "00042-ab12cd34ef56.chunk.x264stats.bak"), ("chunks", "mine.chunk.x264stats"),
         ]
         for (folder, name) in foreign { XCTAssertFalse(OwnNames.isOwn(name, in: folder), "\(folder)/\(name)") }
     }
