@@ -8,14 +8,15 @@ enum GrainStep {
     static func measure(_ chunks: [Chunk], input: String, cache: SceneCache, settings: EncodeSettings, quiet: Bool) throws -> [Chunk] {
         guard settings.autoGrain == true else { return chunks }
         let noise = try GrainProbe.noise(input: input, video: cache.video, index: cache.index, chunks: chunks)
-        let measured = zip(chunks, noise).map { pair -> Chunk in
+        let levels = GrainLevel.agreeing(noise.map { GrainLevel.level(noise: $0) })
+        let measured = zip(chunks, levels).map { pair -> Chunk in
             var c = pair.0
-            c.filmGrain = GrainLevel.level(noise: pair.1)
+            c.filmGrain = pair.1
             return c
         }
         if !quiet {
             let levels = measured.map { String($0.filmGrain ?? 0) }.joined(separator: " ")
-            Diagnostics.note("--auto-grain: film grain level per chunk \(levels) (0 = clean, no grain synthesis)")
+            Diagnostics.note("--auto-grain: film grain level per chunk \(levels) (0 = clean, no grain synthesis; when any chunk has grain, clean ones get 1, so the whole file carries the film grain flag)")
         }
         return measured
     }

@@ -12,6 +12,16 @@ public enum GrainLevel {
         guard let s = noise, s.isFinite, s >= cleanBelow else { return 0 }
         return min(EncodeSettings.maxFilmGrain, max(1, Int((s * levelsPerStep).rounded())))
     }
+
+    /// Pure. The levels of one file's chunks made to agree on whether film grain is present at all: when any chunk
+    /// has grain, a clean chunk gets level 1 instead of 0. SVT-AV1 writes `film_grain_params_present` into the
+    /// sequence header, and an MP4 or MKV track carries one sequence header (av1C) for the whole stream, so a file
+    /// whose chunks disagree would change it mid-stream, which players need not follow. Level 1 denoises almost
+    /// nothing.
+    public static func agreeing(_ levels: [Int]) -> [Int] {
+        guard levels.contains(where: { $0 > 0 }) else { return levels }
+        return levels.map { max($0, 1) }
+    }
 }
 
 extension GrainLevel {

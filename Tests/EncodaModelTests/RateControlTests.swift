@@ -86,6 +86,12 @@ final class RateControlTests: XCTestCase {
         for (noise, level) in table { XCTAssertEqual(GrainLevel.level(noise: noise), level, "\(String(describing: noise))") }
     }
 
+    func testChunkLevelsAgreeOnWhetherGrainIsPresent() {
+        XCTAssertEqual(GrainLevel.agreeing([0, 8, 0, 20]), [1, 8, 1, 20])
+        XCTAssertEqual(GrainLevel.agreeing([0, 0]), [0, 0])
+        XCTAssertEqual(GrainLevel.agreeing([]), [])
+    }
+
     func testNoiseIsMeasuredOnFlatAreasAndNotOnEdges() {
         let (w, h) = (160, 96)
         // A deterministic Gaussian noise source (Box–Muller on a fixed LCG).
