@@ -133,6 +133,7 @@ struct EncodeCommand: ParsableCommand {
     @Argument(help: "Work folder (may be an NFS share); a killed run resumes from it.") var tmp: String
 
     @OptionGroup(title: "Encoder") var encoderOptions: EncoderOptions
+    @OptionGroup(title: "Target quality") var qualityOptions: QualityOptions
     @OptionGroup(title: "Part of INPUT") var rangeOptions: RangeOptions
     @OptionGroup(title: "One output per clip of a timeline") var timelineOptions: TimelineOptions
     @OptionGroup(title: "Shot detection") var sceneOptions: SceneOptions
@@ -169,6 +170,8 @@ struct EncodeCommand: ParsableCommand {
             throw EncodaError(.usage, "--input-fps \(f) is not a frame rate; write e.g. 24, 25, 23.976 or 30000/1001")
         }
         _ = try encoderOptions.settings(source: PixelFormat.yuv420p.layout) // option errors before any work
+        _ = try qualityTarget()
+        qualityOptions.exportVmafFFmpeg()
         try pictureOptions.check()
         _ = try muxOptions.settings()
         let range = try rangeOptions.request()
@@ -181,5 +184,10 @@ struct EncodeCommand: ParsableCommand {
         }
         try checkEncoderSettings()
         try Coordinator(command: self, scene: scene).run()
+    }
+
+    /// --target-quality and its options, checked (nil without it).
+    func qualityTarget() throws -> QualityTarget? {
+        try qualityOptions.target(encoder: encoderOptions.encoder, crf: encoderOptions.crf, lossless: encoderOptions.lossless)
     }
 }

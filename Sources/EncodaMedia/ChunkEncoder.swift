@@ -10,6 +10,8 @@ public struct ChunkEncodeReport: Sendable {
     public var crc32: UInt32
     public var seekSeconds: Double
     public var framesSkipped: Int
+    /// With `scoring`: the score of every scored frame, in frame order.
+    public var scores: [Double] = []
 }
 
 /// Encodes exactly the frames of one chunk into a chunk file: seek, decode, convert if needed, encode,
@@ -48,14 +50,19 @@ public enum ChunkEncoder {
         _ = encoda_release_free_memory()
     }
 
-    /// - Parameter progress: called with the number of packets written so far, after each one (on this thread).
+    /// - Parameters:
+    ///   - progress: called with the number of packets written so far, after each one (on this thread).
+    ///   - crf: encode at this CRF instead of the job's (a `--target-quality` probe).
+    ///   - scoring: also score the encode against the pictures the encoder received (`ProbeScoring`).
     public static func encode(input: String, manifest: JobManifest, index: FrameIndex, chunk: Chunk,
                               outputPath: String, threads: Int, decodeThreads: Int = 1,
-                              carry: DecoderCarry? = nil, progress: ((Int) -> Void)? = nil) throws -> ChunkEncodeReport {
+                              carry: DecoderCarry? = nil, progress: ((Int) -> Void)? = nil,
+                              crf: Int? = nil, scoring: ProbeScoring? = nil) throws -> ChunkEncodeReport {
         // A decoder left in `carry` stands after this chunk only if the whole chunk was encoded and checked.
         do {
             return try encodeChunk(input: input, manifest: manifest, index: index, chunk: chunk, outputPath: outputPath,
-                                   threads: threads, decodeThreads: decodeThreads, carry: carry, progress: progress)
+                                   threads: threads, decodeThreads: decodeThreads, carry: carry, progress: progress,
+                                   crf: crf, scoring: scoring)
         } catch {
             carry?.drop()
             throw error
@@ -64,7 +71,8 @@ public enum ChunkEncoder {
 
     private static func encodeChunk(input: String, manifest: JobManifest, index: FrameIndex, chunk: Chunk,
                                     outputPath: String, threads: Int, decodeThreads: Int,
-                                    carry: DecoderCarry?, progress: ((Int) -> Void)?) throws -> ChunkEncodeReport {
+                                    carry: DecoderCarry?, progress: ((Int) -> Void)?,
+                                    crf: Int?, scoring: ProbeScoring?) throws -> ChunkEncodeReport {
         // A kept decoder that this chunk cannot use goes before the encoder is made, not after.
         if let carry, carry.nextFrame != chunk.range.start { carry.drop() }
         // Set for every chunk: a process may encode for jobs of both encoders, and joins set their own.
@@ -72,8 +80,11 @@ public enum ChunkEncoder {
         let v = manifest.video
         let picture = try OutputPicture.make(source: v, settings: manifest.settings)
         let colour = ColourConversion(source: v, picture: picture, target: manifest.settings.pixelFormat)
+        var settings = manifest.settings
+        if let crf { settings.crf = Double(crf) }
         let encoder = try EncoderFactory.make(EncoderConfiguration(
-            settings: manifest.settings, video: colour.encoded, width: picture.width, height: picture.height, threads: threads))
+            settings: settings, video: colour.encoded, width: picture.width, height: picture.height, threads: threads))
+        let measurement = try scoring.map { try ProbeMeasurement(scoring: $0, encoder: settings.encoder, extradata: encoder.extradata) }
         let writer = try ChunkWriter(path: outputPath, encoder: manifest.settings.encoder, extradata: encoder.extradata)
         let converter = PictureConverter(pixelFormat: manifest.settings.pixelFormat, width: picture.width, height: picture.height,
                                          crop: picture.crop, colour: colour, rotation: picture.rotation)
@@ -90,11 +101,13 @@ public enum ChunkEncoder {
                 throw EncodaError(.encoder, "the encoder returned frame \(p.pts) of chunk \(chunk.name) twice or out of range")
             }
             try writer.append(p)
+            try measurement?.packet(p)
             progress?(writer.packets)
         }
         try source.run(carry: carry) { frame, n in
             let progressive = v.interlacing?.flaggedPerFrame == true && !frame.isInterlaced
-            try converter.withPicture(frame) { pic in
+            try converter.withPicture(frame) { pic, converted in
+                try measurement?.reference(converted, n: n)
                 var pic = pic
                 pic.progressiveFrame = progressive
                 try encoder.encode(pic, pts: Int64(n), forceKeyframe: n > 0 && keys.contains(n), output: sink)
@@ -104,9 +117,10 @@ public enum ChunkEncoder {
         guard writer.packets == chunk.range.count else {
             throw EncodaError(.encoder, "chunk \(chunk.name) produced \(writer.packets) frames, expected \(chunk.range.count); it was discarded and will be re-encoded")
         }
+        let scores = try measurement?.finish(frames: chunk.range.count) ?? []
         try writer.finish()
         return ChunkEncodeReport(frames: writer.packets, bytes: writer.bytes, crc32: writer.crc,
-                                 seekSeconds: source.seekSeconds, framesSkipped: source.framesSkipped)
+                                 seekSeconds: source.seekSeconds, framesSkipped: source.framesSkipped, scores: scores)
     }
 
     public static var libraryVersions: (svtav1: String, x264: String, libavcodec: String) {
