@@ -25,13 +25,13 @@ struct TargetQualityEncoding {
                 records.append(try probe(chunk, crf: crf, token: token, book: book, final: false, progress: progress))
                 records.sort { $0.crf < $1.crf }
             case .choose(let crf, let outcome):
-                var chosen = records.first { $0.crf == crf }
-                if chosen == nil {
-                    chosen = try probe(chunk, crf: crf, token: token, book: book, final: true, progress: progress)
-                    records.append(chosen!)
+                guard let chosen = records.first(where: { $0.crf == crf }) else {
+                    // No probe met the target: the range's best end, measured too; the search then decides on it.
+                    records.append(try probe(chunk, crf: crf, token: token, book: book, final: true, progress: progress))
                     records.sort { $0.crf < $1.crf }
+                    continue
                 }
-                return try keep(chosen!, outcome: outcome, chunk: chunk, records: records, outputPath: outputPath, book: book, progress: progress)
+                return try keep(chosen, outcome: outcome, chunk: chunk, records: records, outputPath: outputPath, book: book, progress: progress)
             }
         }
     }

@@ -12,7 +12,8 @@ public struct ProbePoint: Codable, Sendable, Hashable {
 /// Binary steps halve the range until the target is bracketed by a probe that meets it and one that does not;
 /// then each probe interpolates linearly between those two closest probes. The chosen CRF is the highest one
 /// measured to meet the target (the smallest file that does), so the final encode is always a probe's file,
-/// except when no probe met the target: then the range's best end is chosen, encoded once more.
+/// except when no probe met the target and the range's best end was not probed: then `choose` names that end
+/// before it is measured; encode it, add it to the probes and ask again (the answer is then a measured CRF).
 public enum CRFSearch {
     /// How the chosen CRF relates to the target.
     public enum Outcome: String, Codable, Sendable {
@@ -54,14 +55,23 @@ public enum CRFSearch {
         let lo = (best?.crf ?? range.lowerBound - 1) + 1
         let hi = (worst?.crf ?? range.upperBound + 1) - 1
         if let b = best, let w = worst {
-            return .probe(clamp(interpolate(b, w, target), lo, hi))
+            // Interpolation alone creeps along a curve that bends (each probe lands just inside the same end);
+            // in a wide bracket the probe stays a quarter of it away from either end.
+            let span = hi - lo
+            let margin = span >= 8 ? span / 4 : 0
+            return .probe(clamp(interpolate(b, w, target), lo + margin, hi - margin))
         }
-        // One side only: extrapolate from the two probes nearest the open CRFs when there are two on that side
-        // and they slope the right way, otherwise halve what is open.
+        // One side only: halve what is open; but where the line through the two probes nearest the open CRFs
+        // reaches the target only at or beyond the range's end, probe that end, so a target outside the range is
+        // found out in three probes. (Going further than the middle anywhere else overshoots on curves that bend.)
         let side = pts.sorted { $0.crf < $1.crf }
         if side.count >= 2 {
             let (p, q) = best != nil ? (side[side.count - 2], side[side.count - 1]) : (side[0], side[1])
-            if p.score > q.score { return .probe(clamp(interpolate(p, q, target), lo, hi)) }
+            if p.score > q.score {
+                let e = interpolate(p, q, target)
+                if best != nil && e >= hi { return .probe(hi) }
+                if best == nil && e <= lo { return .probe(lo) }
+            }
         }
         return .probe((lo + hi + 1) / 2)
     }
