@@ -110,7 +110,10 @@ final class QualityTargetTests: XCTestCase {
         XCTAssertEqual(rows.map { $0["chunk"] as! Int }, Array(0..<chunkCount))
         XCTAssertEqual(rows.reduce(0) { $0 + ($1["frames"] as! Int) }, Clips.cutFrames)
         let status = try Tool.mustRun(Tool.encoda, ["status", tmp, "--json"])
-        let reported = (try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as! [String: Any])["summary"] as! [String: Any]
+        let report = try JSONSerialization.jsonObject(with: Data(status.stdout.utf8))
+        let schema = try JSONSerialization.jsonObject(with: Data(contentsOf: Tool.packageRoot.appendingPathComponent("docs/status.schema.json"))) as! [String: Any]
+        XCTAssertEqual(SchemaCheck(root: schema).check(report, against: schema, at: "$"), [], status.stdout)
+        let reported = (report as! [String: Any])["summary"] as! [String: Any]
         XCTAssertEqual((reported["chunks"] as! [[String: Any]]).count, chunkCount)
         XCTAssertEqual(reported["target"] as? Double, 40)
         let text = try Tool.mustRun(Tool.encoda, ["status", tmp]).stdout
