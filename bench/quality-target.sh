@@ -89,7 +89,7 @@ for step in 1 2 3 4 5 6; do
 done
 if [ -z "${FIXED:-}" ]; then note "no fixed CRF tried ($tried) reaches vmaf $TARGET in its worst chunk"; exit 1; fi
 capped=""
-[ "$FIXED" = "$crf" ] && [ ! -e "$WORK/fixed-$((FIXED + 1)).vmaf" ] && capped=" (six encodes tried; a higher CRF may still hold, so the saving is an upper bound)"
+[ ! -e "$WORK/fixed-$((FIXED + 1)).vmaf" ] && capped=" (six encodes tried; a higher CRF may still hold, so the saving is an upper bound)"
 note "fixed CRFs tried (crf:worst chunk vmaf):$tried → $FIXED$capped"
 
 # 3. Figures and bars.
