@@ -51,6 +51,7 @@ struct Coordinator {
         var (settings, cropNote) = try JobSetup.picture(settings: try c.encodeSettings(source: cache.video.pixelLayout),
                                                         options: c.pictureOptions, cache: cache)
         settings = try SourceMetadataStep.orient(settings: settings, command: c, video: cache.video)
+        settings.quality = try c.qualityTarget()
         // Every change to INPUT's chroma, bit depth, RGB or alpha is said, one line each (and listed by --dry-run).
         let conversions = try c.encoderOptions.pixelFormat(
             source: cache.video.pixelLayout, outputHeight: (try? OutputPicture.make(source: cache.video, settings: settings))?.height).conversions
@@ -176,6 +177,7 @@ struct Coordinator {
                 }
                 try? phases.enter(.finished)
                 if !c.quiet { Diagnostics.note("wrote \(joiner.outputs.count) clips, \(manifest.outputFrameCount) frames") }
+                SummaryStep.write(dir, manifest: manifest, state: state, quiet: c.quiet)
                 if !c.keep { JobCleaner.removeChunkData(dir, manifest: manifest, quiet: c.quiet); joiner.removeRecord() }
                 return
             }
@@ -211,6 +213,7 @@ struct Coordinator {
                     frameRate: manifest.video.frameRate.doubleValue, framesEncoded: manifest.outputFrameCount - phases.framesDoneAtEncodingStart,
                     encodeSeconds: encodeSeconds, joinSeconds: Date().timeIntervalSince(started)))
             }
+            SummaryStep.write(dir, manifest: manifest, state: state, quiet: c.quiet)
             if !c.keep { JobCleaner.removeChunkData(dir, manifest: manifest, quiet: c.quiet) }
             return
         }

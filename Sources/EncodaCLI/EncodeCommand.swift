@@ -134,6 +134,7 @@ struct EncodeCommand: ParsableCommand {
 
     @OptionGroup(title: "Encoder") var encoderOptions: EncoderOptions
     @OptionGroup(title: "Bit rate and film grain") var rateOptions: RateOptions
+    @OptionGroup(title: "Target quality") var qualityOptions: QualityOptions
     @OptionGroup(title: "Part of INPUT") var rangeOptions: RangeOptions
     @OptionGroup(title: "One output per clip of a timeline") var timelineOptions: TimelineOptions
     @OptionGroup(title: "Shot detection") var sceneOptions: SceneOptions
@@ -170,6 +171,8 @@ struct EncodeCommand: ParsableCommand {
             throw EncodaError(.usage, "--input-fps \(f) is not a frame rate; write e.g. 24, 25, 23.976 or 30000/1001")
         }
         _ = try encodeSettings(source: PixelFormat.yuv420p.layout) // option errors before any work
+        _ = try qualityTarget()
+        qualityOptions.exportVmafFFmpeg()
         try pictureOptions.check()
         _ = try muxOptions.settings()
         let range = try rangeOptions.request()
@@ -182,5 +185,14 @@ struct EncodeCommand: ParsableCommand {
         }
         try checkEncoderSettings()
         try Coordinator(command: self, scene: scene).run()
+    }
+
+    /// --target-quality and its options, checked (nil without it).
+    func qualityTarget() throws -> QualityTarget? {
+        let target = try qualityOptions.target(encoder: encoderOptions.encoder, crf: encoderOptions.crf, lossless: encoderOptions.lossless)
+        if target != nil && rateOptions.bitrate != nil {
+            throw EncodaError(.usage, "--target-quality and --bitrate exclude each other; give a quality to reach or a bit rate to hold")
+        }
+        return target
     }
 }

@@ -10,15 +10,30 @@ struct MediaChunkEncoding: ChunkEncoding {
     let threads: Int
     /// The decoder of the last chunk, standing at its end (see `cheapStart`).
     let carry = DecoderCarry()
+    /// TMP, where `--target-quality` records its probes (needed only for such jobs).
+    var directory: WorkDirectory? = nil
+    /// The worker's log, for the probes of `--target-quality`.
+    var log: @Sendable (String) -> Void = { _ in }
 
     func encode(chunk: Chunk, outputPath: String) throws -> EncodedChunk {
         try encode(chunk: chunk, outputPath: outputPath, progress: { _ in })
     }
 
     func encode(chunk: Chunk, outputPath: String, progress: @escaping @Sendable (Int) -> Void) throws -> EncodedChunk {
-        let r = try ChunkEncoder.encode(input: input, manifest: manifest, index: index, chunk: chunk,
-                                        outputPath: outputPath, threads: threads, decodeThreads: 1, carry: carry, progress: progress)
+        if let target = manifest.settings.quality {
+            guard let directory else { throw EncodaError(.internalError, "a --target-quality chunk needs TMP to record its probes") }
+            return try TargetQualityEncoding(media: self, directory: directory, target: target, log: log)
+                .encode(chunk: chunk, outputPath: outputPath, progress: progress)
+        }
+        let r = try encodeOnce(chunk: chunk, outputPath: outputPath, progress: progress)
         return EncodedChunk(frames: r.frames, bytes: r.bytes, crc32: r.crc32, seekSeconds: r.seekSeconds, framesSkipped: r.framesSkipped)
+    }
+
+    /// One encode of `chunk` (at `crf` instead of the job's, and scored, for a probe).
+    func encodeOnce(chunk: Chunk, outputPath: String, progress: @escaping @Sendable (Int) -> Void, crf: Int? = nil,
+                    scoring: ProbeScoring? = nil) throws -> ChunkEncodeReport {
+        try ChunkEncoder.encode(input: input, manifest: manifest, index: index, chunk: chunk, outputPath: outputPath,
+                                threads: threads, decodeThreads: 1, carry: carry, progress: progress, crf: crf, scoring: scoring)
     }
 
     /// Where the kept decoder stands, when a chunk starting there is not on a source keyframe: seeking to it would

@@ -12,7 +12,11 @@ enum PlanPrinter {
         out += "video:     \(v.width)x\(v.height) \(v.pixelFormat) \(v.codecName), \(v.frameRate) fps, \(cache.index.frameCount) frames, SAR \(v.sampleAspectRatio)\n"
         if let trim { out += "range:     \(trim)\n" }
         out += "colour:    primaries \(v.colorPrimaries) transfer \(v.colorTransfer) matrix \(v.colorMatrix) range \(v.colorRange)\n"
-        out += "encoder:   \(settings.encoder.rawValue) preset \(settings.preset) " + (settings.lossless ? "lossless" : "crf \(settings.crf)") +
+        let rate = settings.quality.map { q in
+            "target \(q.metric.rawValue) \(QualityTarget.describe(q.target)) (\(q.pool.rawValue) pooling, crf \(q.crfLow)…\(q.crfHigh), ≤ \(q.probes) probes" +
+                (q.probeRate > 1 ? ", 1 frame in \(q.probeRate) scored)" : ")")
+        } ?? (settings.lossless ? "lossless" : "crf \(settings.crf)")
+        out += "encoder:   \(settings.encoder.rawValue) preset \(settings.preset) " + rate +
                " \(settings.pixelFormat)" + (settings.encoderParams.isEmpty ? "" : " params '\(settings.encoderParams)'") + "\n"
         for line in conversions { out += "convert:   \(line)\n" }
         if let picture = try? OutputPicture.make(source: v, settings: settings) {

@@ -47,6 +47,8 @@ struct StatusCommand: ParsableCommand {
         var maxAttempts: Int?
         /// A timeline job's outputs, one per clip.
         var clips: [Clip]?
+        /// `--target-quality`: each chunk's frames, CRF, score and kb/s (the chunks done so far while it runs).
+        var summary: JobSummary?
 
         struct Coordinator: Codable {
             var host: String; var pid: Int32; var phase: String
@@ -234,6 +236,11 @@ struct StatusCommand: ParsableCommand {
                 r.estimatedBytes = Int64(e.outputBytes)
             }
         }
+        if let m = manifest, m.settings.quality != nil, let s = state {
+            r.summary = JobSummary(manifest: m, results: s.done)
+        } else if let summary = SummaryStep.read(dir), summary.jobID == r.jobID {
+            r.summary = summary
+        }
         return r
     }
 
@@ -280,6 +287,11 @@ struct StatusCommand: ParsableCommand {
             print(String(format: "  worker      %@ pid %d: %@ (heartbeat %.0f s ago)", w.host, w.pid, doing, w.heartbeatAgeSeconds))
         }
         if let n = r.chunks, r.chunksDone == n, r.quarantined.isEmpty, r.state != "finished" { print("  all chunks done") }
+        if let q = r.summary {
+            let aim = q.metric.map { " (\($0.rawValue) target \(q.target.map(QualityTarget.describe) ?? "?"), pooled by \(q.pool?.rawValue ?? "mean"))" } ?? ""
+            print("  summary\(aim)")
+            for line in q.lines { print("    " + line) }
+        }
     }
 }
 

@@ -28,6 +28,7 @@ struct WorkerCommand: ParsableCommand {
     @Option(name: .long, help: "Seconds between looks for new work when there is none.") var pollSeconds: Double = 1
     @Flag(name: .long, help: "No log lines on stderr.") var quiet = false
     @Option(name: .long, help: .hidden) var supervisedBy: Int32?
+    @Option(name: .customLong("vmaf-ffmpeg"), help: "An ffmpeg built with libvmaf, for jobs with --target-quality --metric vmaf (default: the first such ffmpeg on PATH).") var vmafFFmpeg: String?
 
     func validate() throws {
         if let threads { guard threads >= 1, threads <= 256 else { throw ValidationError("--threads must be between 1 and 256") } }
@@ -37,6 +38,7 @@ struct WorkerCommand: ParsableCommand {
     }
 
     func run() throws {
+        if let vmafFFmpeg { setenv(QualityOptions.vmafEnvironment, vmafFFmpeg, 1) }
         ChunkEncoder.prepareWorkerProcess()
         let root = JobSetup.absolute(tmp)
         let drain = DrainRequest()
@@ -144,10 +146,14 @@ struct WorkerCommand: ParsableCommand {
         options.drain = drain
         options.chunkCosts = ChunkPlanner.estimatedCosts(job.manifest.chunks, packetSizes: job.cache.index.packetSizes)
         options.whenIdle = { ChunkEncoder.releaseFreeMemory() }
-        var encoding: ChunkEncoding = MediaChunkEncoding(input: job.inputPath, manifest: job.manifest, index: job.cache.index, threads: threads)
+        var media = MediaChunkEncoding(input: job.inputPath, manifest: job.manifest, index: job.cache.index, threads: threads)
+        media.directory = job.directory
+        let jobName = (job.directory.root as NSString).lastPathComponent
+        let watching = watch
+        media.log = { log.line(watching ? "[\(jobName)] \($0)" : $0) }
+        var encoding: ChunkEncoding = media
         if let failing = TestHooks.failingChunks() { encoding = FailingChunkEncoding(wrapped: encoding, failing: failing) }
         let worker = Worker(directory: job.directory, manifest: job.manifest, encoder: encoding, identity: identity, options: options)
-        let jobName = (job.directory.root as NSString).lastPathComponent
         worker.log = { log.line(watch ? "[\(jobName)] \($0)" : $0) }
         return worker
     }

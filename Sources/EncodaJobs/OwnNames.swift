@@ -13,15 +13,16 @@ extension WorkDirectory {
     public var coordinatorRecord: String { root + "/coordinator.json" }
 
     /// Every folder encoda makes in TMP: the protocol's folders and `audio`.
-    public static let ownFolders = subdirectories + ["audio"]
+    public static let ownFolders = subdirectories + ["audio", "probes"]
 }
 
 /// The names encoda gives its files in TMP, folder by folder. Removing TMP's contents (`clean`, `--restart`, the
 /// end of a job) goes by these names, so a file a user put into TMP is never taken for encoda's. A name encoda
 /// does not make here is kept; a pattern that is too narrow only leaves a file behind, and says so.
 public enum OwnNames {
-    /// Files encoda writes at the top of TMP (joined.json: the clips a timeline job has written).
-    public static let topLevel: Set<String> = ["job.json", "scenes.json", "coordinator.json", "joined.json"]
+    /// Files encoda writes at the top of TMP (joined.json: the clips a timeline job has written; summary.json: the
+    /// per-chunk table of the last finished job, kept after its cleanup).
+    public static let topLevel: Set<String> = ["job.json", "scenes.json", "coordinator.json", "joined.json", "summary.json"]
 
     /// True when `name` in the folder `folder` (one of `WorkDirectory.ownFolders`) is a name encoda makes there.
     public static func isOwn(_ name: String, in folder: String) -> Bool {
@@ -41,6 +42,10 @@ public enum OwnNames {
             return name.hasSuffix(".json") && isWord(name.dropLast(5))
         case "clock":
             return isClockProbe(name)
+        case "probes": // NNNNN-CRF.json records, NNNNN-CRF-TOKEN.chunk files (see ProbeRecord)
+            let ext = name.hasSuffix(".json") ? 5 : name.hasSuffix(".chunk") ? 6 : 0
+            let parts = name.dropLast(ext).split(separator: "-", omittingEmptySubsequences: false)
+            return ext > 0 && parts.count == (ext == 5 ? 2 : 3) && isChunkNumber(parts[0]) && isNumber(parts[1]) && parts.dropFirst(2).allSatisfy { isWord($0) }
         case "staging":
             return isStagingTemp(name)
         case "logs": // worker-HOST-PID-SLOT-N.log

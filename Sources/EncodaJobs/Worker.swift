@@ -8,6 +8,8 @@ public struct EncodedChunk: Sendable {
     public var crc32: UInt32
     public var seekSeconds: Double
     public var framesSkipped: Int
+    /// With `--target-quality`: what the chunk's CRF search chose (goes into its result record).
+    public var quality: ChunkQuality? = nil
     public init(frames: Int, bytes: Int64, crc32: UInt32, seekSeconds: Double, framesSkipped: Int) {
         self.frames = frames; self.bytes = bytes; self.crc32 = crc32; self.seekSeconds = seekSeconds; self.framesSkipped = framesSkipped
     }
@@ -235,9 +237,10 @@ public final class Worker: @unchecked Sendable { // state shared with the heartb
                 log("chunk \(chunk.name): lost the lease while encoding; result discarded")
                 return
             }
-            let result = ChunkResult(jobID: manifest.jobID, chunk: chunk.id, file: name, frames: out.frames, bytes: out.bytes,
+            var result = ChunkResult(jobID: manifest.jobID, chunk: chunk.id, file: name, frames: out.frames, bytes: out.bytes,
                                      crc32: out.crc32, worker: identity, startedAt: started, finishedAt: Date().timeIntervalSince1970,
                                      seekSeconds: out.seekSeconds, framesSkipped: out.framesSkipped)
+            result.quality = out.quality
             if try AtomicFile.publishJSONExclusive(result, to: directory.result(chunk.id), staging: directory.staging) {
                 lock.lock(); encoded.append(chunk.id); lock.unlock()
                 known[chunk.id] = result

@@ -10,6 +10,8 @@ public struct ChunkEncodeReport: Sendable {
     public var crc32: UInt32
     public var seekSeconds: Double
     public var framesSkipped: Int
+    /// With `scoring`: the score of every scored frame, in frame order.
+    public var scores: [Double] = []
 }
 
 /// Encodes exactly the frames of one chunk into a chunk file: seek, decode, convert if needed, encode,
@@ -48,14 +50,19 @@ public enum ChunkEncoder {
         _ = encoda_release_free_memory()
     }
 
-    /// - Parameter progress: called with the number of packets written so far, after each one (on this thread).
+    /// - Parameters:
+    ///   - progress: called with the number of packets written so far, after each one (on this thread).
+    ///   - crf: encode at this CRF instead of the job's (a `--target-quality` probe).
+    ///   - scoring: also score the encode against the pictures the encoder received (`ProbeScoring`).
     public static func encode(input: String, manifest: JobManifest, index: FrameIndex, chunk: Chunk,
                               outputPath: String, threads: Int, decodeThreads: Int = 1,
-                              carry: DecoderCarry? = nil, progress: ((Int) -> Void)? = nil) throws -> ChunkEncodeReport {
+                              carry: DecoderCarry? = nil, progress: ((Int) -> Void)? = nil,
+                              crf: Int? = nil, scoring: ProbeScoring? = nil) throws -> ChunkEncodeReport {
         // A decoder left in `carry` stands after this chunk only if the whole chunk was encoded and checked.
         do {
             return try encodeChunk(input: input, manifest: manifest, index: index, chunk: chunk, outputPath: outputPath,
-                                   threads: threads, decodeThreads: decodeThreads, carry: carry, progress: progress)
+                                   threads: threads, decodeThreads: decodeThreads, carry: carry, progress: progress,
+                                   crf: crf, scoring: scoring)
         } catch {
             carry?.drop()
             throw error
@@ -64,7 +71,8 @@ public enum ChunkEncoder {
 
     private static func encodeChunk(input: String, manifest: JobManifest, index: FrameIndex, chunk: Chunk,
                                     outputPath: String, threads: Int, decodeThreads: Int,
-                                    carry: DecoderCarry?, progress: ((Int) -> Void)?) throws -> ChunkEncodeReport {
+                                    carry: DecoderCarry?, progress: ((Int) -> Void)?,
+                                    crf: Int?, scoring: ProbeScoring?) throws -> ChunkEncodeReport {
         // A kept decoder that this chunk cannot use goes before the encoder is made, not after.
         if let carry, carry.nextFrame != chunk.range.start { carry.drop() }
         // Set for every chunk: a process may encode for jobs of both encoders, and joins set their own.
@@ -72,7 +80,8 @@ public enum ChunkEncoder {
         let v = manifest.video
         let picture = try OutputPicture.make(source: v, settings: manifest.settings)
         let colour = ColourConversion(source: v, picture: picture, target: manifest.settings.pixelFormat)
-        let settings = manifest.settings
+        var settings = manifest.settings
+        if let crf { settings.crf = Double(crf) }
         var config = EncoderConfiguration(settings: settings, video: colour.encoded, width: picture.width, height: picture.height,
                                           threads: threads, bitRate: settings.bitRate(for: chunk), filmGrain: settings.filmGrain(for: chunk),
                                           frames: chunk.range.count)
@@ -80,11 +89,14 @@ public enum ChunkEncoder {
                                          crop: picture.crop, colour: colour, rotation: picture.rotation)
         let keys = Set(chunk.shotStarts.map { $0 - chunk.range.start })
         // Decodes the chunk's frames into `encoder` (the first pass of --two-pass, and the encode).
-        func feed(_ encoder: VideoEncoder, carry: DecoderCarry?, _ sink: @escaping (EncodedPacket) throws -> Void) throws -> ChunkFrameSource {
+        // `measurement` (a --target-quality probe) also sees each picture the encoder receives.
+        func feed(_ encoder: VideoEncoder, carry: DecoderCarry?, measurement: ProbeMeasurement?,
+                  _ sink: @escaping (EncodedPacket) throws -> Void) throws -> ChunkFrameSource {
             let source = ChunkFrameSource(input: input, video: v, index: index, range: chunk.range, threads: decodeThreads)
             try source.run(carry: carry) { frame, n in
                 let progressive = v.interlacing?.flaggedPerFrame == true && !frame.isInterlaced
-                try converter.withPicture(frame) { pic in
+                try converter.withPicture(frame) { pic, converted in
+                    try measurement?.reference(converted, n: n)
                     var pic = pic
                     pic.progressiveFrame = progressive
                     try encoder.encode(pic, pts: Int64(n), forceKeyframe: n > 0 && keys.contains(n), output: sink)
@@ -104,22 +116,23 @@ public enum ChunkEncoder {
             do {
                 // Its own scope: x264 completes the stats file when the encoder is closed.
                 let first = try EncoderFactory.make(config)
-                _ = try feed(first, carry: nil) { _ in packets += 1 }
+                _ = try feed(first, carry: nil, measurement: nil) { _ in packets += 1 }
             }
             guard packets == chunk.range.count else {
                 throw EncodaError(.encoder, "the first pass of chunk \(chunk.name) produced \(packets) frames, expected \(chunk.range.count); it will be re-encoded")
             }
             config.pass = 2
-            return try encodePass(config, chunk: chunk, outputPath: outputPath, carry: carry, progress: progress, feed: feed)
+            return try encodePass(config, chunk: chunk, outputPath: outputPath, carry: carry, progress: progress, scoring: scoring, feed: feed)
         }
-        return try encodePass(config, chunk: chunk, outputPath: outputPath, carry: carry, progress: progress, feed: feed)
+        return try encodePass(config, chunk: chunk, outputPath: outputPath, carry: carry, progress: progress, scoring: scoring, feed: feed)
     }
 
     /// The encode whose packets make the chunk file.
     private static func encodePass(_ config: EncoderConfiguration, chunk: Chunk, outputPath: String, carry: DecoderCarry?,
-                                   progress: ((Int) -> Void)?,
-                                   feed: (VideoEncoder, DecoderCarry?, @escaping (EncodedPacket) throws -> Void) throws -> ChunkFrameSource) throws -> ChunkEncodeReport {
+                                   progress: ((Int) -> Void)?, scoring: ProbeScoring?,
+                                   feed: (VideoEncoder, DecoderCarry?, ProbeMeasurement?, @escaping (EncodedPacket) throws -> Void) throws -> ChunkFrameSource) throws -> ChunkEncodeReport {
         let encoder = try EncoderFactory.make(config)
+        let measurement = try scoring.map { try ProbeMeasurement(scoring: $0, encoder: config.settings.encoder, extradata: encoder.extradata) }
         let writer = try ChunkWriter(path: outputPath, encoder: config.settings.encoder, extradata: encoder.extradata)
         var first = true
         var packetPTS = Set<Int64>()
@@ -132,15 +145,17 @@ public enum ChunkEncoder {
                 throw EncodaError(.encoder, "the encoder returned frame \(p.pts) of chunk \(chunk.name) twice or out of range")
             }
             try writer.append(p)
+            try measurement?.packet(p)
             progress?(writer.packets)
         }
-        let source = try feed(encoder, carry, sink)
+        let source = try feed(encoder, carry, measurement, sink)
         guard writer.packets == chunk.range.count else {
             throw EncodaError(.encoder, "chunk \(chunk.name) produced \(writer.packets) frames, expected \(chunk.range.count); it was discarded and will be re-encoded")
         }
+        let scores = try measurement?.finish(frames: chunk.range.count) ?? []
         try writer.finish()
         return ChunkEncodeReport(frames: writer.packets, bytes: writer.bytes, crc32: writer.crc,
-                                 seekSeconds: source.seekSeconds, framesSkipped: source.framesSkipped)
+                                 seekSeconds: source.seekSeconds, framesSkipped: source.framesSkipped, scores: scores)
     }
 
     /// The stats x264 writes in the first pass of a chunk: `NNNNN-T.chunk.x264stats` beside the chunk file, with its

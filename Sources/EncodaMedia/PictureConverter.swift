@@ -64,6 +64,11 @@ final class PictureConverter {
     }
 
     func withPicture<T>(_ f: Frame, _ body: (PictureRef) throws -> T) throws -> T {
+        try withPicture(f) { picture, _ in try body(picture) }
+    }
+
+    /// As `withPicture(_:_:)`, also lending the frame that holds the picture (to copy it for scoring).
+    func withPicture<T>(_ f: Frame, _ body: (PictureRef, Frame) throws -> T) throws -> T {
         try applyCrop(f)
         var src = f
         if !directlyUsable(f) {
@@ -82,7 +87,7 @@ final class PictureConverter {
         guard let y = src.plane(0), let u = src.plane(1), let v = src.plane(2) else {
             throw EncodaError(.inputDamaged, "a decoded frame has no picture data")
         }
-        return try body(PictureRef(planes: (y, u, v), strides: (src.stride(0), src.stride(1), src.stride(2)), width: width, height: height))
+        return try body(PictureRef(planes: (y, u, v), strides: (src.stride(0), src.stride(1), src.stride(2)), width: width, height: height), src)
     }
 
     /// The picture turned clockwise by `rotation` into a reused buffer, plane by plane: exactly the samples ffmpeg's

@@ -29,6 +29,8 @@ public struct ChunkResult: Codable, Sendable {
     public var seekSeconds: Double
     /// Frames decoded and dropped to reach the first frame (0 when the chunk starts on a keyframe).
     public var framesSkipped: Int
+    /// With `--target-quality`: the CRF chosen for the chunk and its measured score (absent otherwise).
+    public var quality: ChunkQuality? = nil
 
     public init(jobID: String, chunk: Int, file: String, frames: Int, bytes: Int64, crc32: UInt32, worker: WorkerIdentity,
                 startedAt: Double, finishedAt: Double, seekSeconds: Double, framesSkipped: Int) {

@@ -35,6 +35,8 @@ public struct EncodeSettings: Codable, Sendable, Hashable {
     public var filmGrain: Int? = nil
     /// `--auto-grain`: a level per chunk, measured while planning and kept in the chunk (`Chunk.filmGrain`).
     public var autoGrain: Bool? = nil
+    /// `--target-quality`: each chunk's CRF is searched for (`crf` is then unused); nil: every chunk at `crf`.
+    public var quality: QualityTarget? = nil
 
     public init(encoder: EncoderKind, preset: String, crf: Double, lossless: Bool, pixelFormat: PixelFormat, encoderParams: String,
                 crop: CropRect? = nil, scaleHeight: Int? = nil) {
@@ -67,6 +69,10 @@ public struct EncodeSettings: Codable, Sendable, Hashable {
                 throw EncodaError(.usage, "--preset \(preset) is not an x264 preset; use one of \(Self.x264Presets.joined(separator: ", "))")
             }
             guard (0...51).contains(crf) else { throw EncodaError(.usage, "--crf \(crfText) is out of range for h264; use 0…51") }
+        }
+        if let q = quality {
+            if lossless { throw EncodaError(.usage, "--lossless and --target-quality exclude each other: lossless has no quality to aim for") }
+            try q.validate(encoder: encoder)
         }
         guard pixelFormat.isEncodable(by: encoder) else {
             throw EncodaError(.usage, "--pix-fmt \(pixelFormat): SVT-AV1 1.4.1 encodes only 4:2:0 YUV; use yuv420p or yuv420p10le, or --encoder h264 for 4:2:2, 4:4:4 and RGB")

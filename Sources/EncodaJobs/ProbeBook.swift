@@ -1,0 +1,44 @@
+import EncodaModel
+import Foundation
+
+extension WorkDirectory {
+    /// `--target-quality`: each chunk's probe records (NNNNN-CRF.json) and probe encodes (NNNNN-CRF-TOKEN.chunk).
+    public var probes: String { root + "/probes" }
+}
+
+/// The probes of a job's CRF searches in TMP/probes. A record is published exclusively once its probe is encoded
+/// and scored (write → fsync → link), so a killed worker's probes stand and the worker that takes the chunk over
+/// reads them instead of encoding them again. The records are read by listing, as everything in the protocol.
+public struct ProbeBook: Sendable {
+    public let directory: WorkDirectory
+    public let manifest: JobManifest
+    public init(directory: WorkDirectory, manifest: JobManifest) { self.directory = directory; self.manifest = manifest }
+
+    /// Creates TMP/probes (jobs planned before it existed have no such folder).
+    public func prepare() throws {
+        if mkdir(directory.probes, 0o777) != 0 && errno != EEXIST {
+            throw EncodaError(.workDirectory, "cannot create \(directory.probes): \(String(cString: strerror(errno))); check TMP")
+        }
+    }
+
+    public func path(_ name: String) -> String { directory.probes + "/" + name }
+
+    /// The valid records of chunk `id`, by CRF. A record of another job, chunk or a damaged one is left out (and
+    /// that probe is made again; publishing it again fails harmlessly, the old record standing).
+    public func records(_ id: Int) -> [ProbeRecord] {
+        let prefix = Chunk.name(id) + "-"
+        return directory.list(directory.probes).filter { $0.hasPrefix(prefix) && $0.hasSuffix(".json") }.sorted().compactMap { name in
+            guard let r = try? JSONCoding.read(ProbeRecord.self, from: path(name), what: "probe record"),
+                  r.formatVersion == ProbeRecord.formatVersion, r.jobID == manifest.jobID, r.chunk == id,
+                  ProbeRecord.name(chunk: id, crf: r.crf) == name, r.score.isFinite, PathSafety.isPlainFileName(r.file) else { return nil }
+            return r
+        }.sorted { $0.crf < $1.crf }
+    }
+
+    /// Publishes `record` unless one for its CRF exists; returns the record that stands.
+    public func publish(_ record: ProbeRecord) throws -> ProbeRecord {
+        let target = path(ProbeRecord.name(chunk: record.chunk, crf: record.crf))
+        if try AtomicFile.publishJSONExclusive(record, to: target, staging: directory.staging) { return record }
+        return (try? JSONCoding.read(ProbeRecord.self, from: target, what: "probe record")) ?? record
+    }
+}

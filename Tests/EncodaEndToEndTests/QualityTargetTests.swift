@@ -1,0 +1,161 @@
+import Foundation
+import XCTest
+
+/// `--target-quality`: usage errors before any work; probes recorded in TMP survive a kill and are not redone;
+/// a target outside the CRF range ends at the range's end, named in the summary, and the job succeeds. The output
+/// is checked with ffprobe (frame count, timestamps) and x264's own record of its settings in the stream.
+final class QualityTargetTests: XCTestCase {
+    private func json(_ path: String) throws -> [String: Any] {
+        try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as! [String: Any]
+    }
+
+    private func names(_ dir: String, suffix: String) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).filter { $0.hasSuffix(suffix) }.sorted()
+    }
+
+    func testUsageErrorsComeBeforeAnyWork() throws {
+        let s = Scratch()
+        let input = try Clips.singleShot()
+        let cases: [([String], String)] = [
+            (["--target-quality", "150"], "outside ssimulacra2's scale"),
+            (["--target-quality", "101", "--metric", "vmaf"], "outside vmaf's scale"),
+            (["--target-quality", "80", "--crf", "30"], "--crf and --target-quality exclude each other"),
+            (["--target-quality", "80", "--encoder", "h264", "--crf-range", "10:60"], "--crf-range 10:60 is not a range h264 accepts"),
+            (["--target-quality", "80", "--crf-range", "0:40"], "--crf-range 0:40 is not a range av1 accepts"),
+            (["--target-quality", "80", "--crf-range", "45:20"], "--crf-range 45:20 is not a range av1 accepts"),
+            (["--target-quality", "80", "--crf-range", "twenty"], "--crf-range twenty is not LO:HI"),
+            (["--target-quality", "80", "--encoder", "h264", "--lossless"], "--lossless and --target-quality exclude each other"),
+            (["--metric", "vmaf"], "--metric applies to --target-quality"),
+            // Debian's ffmpeg has no libvmaf.
+            (["--target-quality", "93", "--metric", "vmaf", "--vmaf-ffmpeg", "/usr/bin/ffmpeg"], "vmaf"),
+        ]
+        for (i, (options, message)) in cases.enumerated() {
+            let tmp = s.file("tmp\(i)")
+            let r = try Tool.encoda([input, s.file("out\(i).mkv"), tmp] + options)
+            XCTAssertEqual(r.status, 64, "\(options): \(r.stderr)")
+            XCTAssertTrue(r.stderr.contains(message), "\(options): \(r.stderr)")
+            XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, "one line: \(r.stderr)")
+            XCTAssertFalse(FileManager.default.fileExists(atPath: tmp), "no work before the error: \(options)")
+        }
+    }
+
+    func testKilledJobResumesWithoutProbingAgain() throws {
+        let s = Scratch()
+        let input = try Clips.cuts()
+        let tmp = s.file("tmp")
+        let args = [input, s.file("out.mkv"), tmp, "--encoder", "h264", "--preset", "ultrafast", "--target-quality", "40",
+                    "--max-scene-length", "1", "--workers", "1", "--threads", "1", "--keep"]
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: Tool.encoda)
+        p.arguments = args + ["--quiet"]
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        let deadline = Date().addingTimeInterval(300)
+        while Date() < deadline && p.isRunning && names(tmp + "/probes", suffix: ".json").count < 3 { usleep(5_000) }
+        Tool.killJob(p, tmp: tmp)
+
+        let chunkCount = (try json(tmp + "/job.json")["chunks"] as! [Any]).count
+        let results = names(tmp + "/results", suffix: ".json")
+        XCTAssertLessThan(results.count, chunkCount, "the kill came before the job finished")
+        let recorded = names(tmp + "/probes", suffix: ".json")
+        XCTAssertGreaterThanOrEqual(recorded.count, 3, "probes were recorded before the kill")
+        var before: [String: (Data, Date)] = [:]
+        for name in recorded {
+            let path = tmp + "/probes/" + name
+            before[name] = (try Data(contentsOf: URL(fileURLWithPath: path)),
+                            try FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as! Date)
+        }
+        let oldLogs = Set(names(tmp + "/logs", suffix: ".log"))
+
+        try Tool.mustRun(Tool.encoda, args)
+        // Every probe recorded before the kill is untouched, and no worker of the second run encoded it again.
+        for (name, (data, mtime)) in before {
+            let path = tmp + "/probes/" + name
+            XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: path)), data, name)
+            XCTAssertEqual(try FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as? Date, mtime, name)
+        }
+        let newLog = try names(tmp + "/logs", suffix: ".log").filter { !oldLogs.contains($0) }
+            .map { try String(contentsOfFile: tmp + "/logs/" + $0, encoding: .utf8) }.joined()
+        var reused = 0
+        for name in before.keys {
+            let parts = name.dropLast(5).split(separator: "-") // NNNNN-CRF.json
+            XCTAssertFalse(newLog.contains("chunk \(parts[0]): probe crf \(parts[1]):"), "\(name) was probed again:\n\(newLog)")
+            let chunkDone = results.contains("\(parts[0]).json")
+            if !chunkDone {
+                XCTAssertTrue(newLog.contains("chunk \(parts[0]): "), "chunk \(parts[0]) was resumed")
+                reused += 1
+            }
+        }
+        XCTAssertGreaterThan(reused, 0, "some recorded probes belonged to chunks left unfinished by the kill")
+        XCTAssertTrue(newLog.contains("probe(s) recorded earlier"), newLog)
+        // Each chunk's result holds its chosen CRF and score, and the probes the killed run made are among its own.
+        for name in before.keys {
+            let parts = name.dropLast(5).split(separator: "-")
+            let q = try json(tmp + "/results/\(parts[0]).json")["quality"] as! [String: Any]
+            let probes = (q["probes"] as! [[String: Any]]).map { $0["crf"] as! Int }
+            XCTAssertTrue(probes.contains(Int(parts[1])!), "\(name) in \(probes)")
+            XCTAssertTrue((10...46).contains(q["crf"] as! Int))
+            XCTAssertNotNil(q["score"] as? Double)
+        }
+
+        // Frame-exact: every frame, with INPUT's timestamps.
+        let times = try Tool.frameTimes(s.file("out.mkv"))
+        XCTAssertEqual(times.count, Clips.cutFrames)
+        XCTAssertEqual(times, try Tool.frameTimes(input))
+
+        // The summary: one row per chunk, in TMP and in `encoda status` (text and JSON).
+        let summary = try json(tmp + "/summary.json")
+        let rows = summary["chunks"] as! [[String: Any]]
+        XCTAssertEqual(rows.map { $0["chunk"] as! Int }, Array(0..<chunkCount))
+        XCTAssertEqual(rows.reduce(0) { $0 + ($1["frames"] as! Int) }, Clips.cutFrames)
+        let status = try Tool.mustRun(Tool.encoda, ["status", tmp, "--json"])
+        let report = try JSONSerialization.jsonObject(with: Data(status.stdout.utf8))
+        let schema = try JSONSerialization.jsonObject(with: Data(contentsOf: Tool.packageRoot.appendingPathComponent("docs/status.schema.json"))) as! [String: Any]
+        XCTAssertEqual(SchemaCheck(root: schema).check(report, against: schema, at: "$"), [], status.stdout)
+        let reported = (report as! [String: Any])["summary"] as! [String: Any]
+        XCTAssertEqual((reported["chunks"] as! [[String: Any]]).count, chunkCount)
+        XCTAssertEqual(reported["target"] as? Double, 40)
+        let text = try Tool.mustRun(Tool.encoda, ["status", tmp]).stdout
+        XCTAssertTrue(text.contains("summary (ssimulacra2 target 40"), text)
+        XCTAssertEqual(text.split(separator: "\n").filter { $0.hasPrefix("    000") }.count, chunkCount, text)
+    }
+
+    func testTargetsOutsideTheRangeEndAtItsEndsAndTheJobSucceeds() throws {
+        let s = Scratch()
+        let input = try Clips.singleShot()
+        // 99 cannot be reached at crf 40 or better (the best end of 40…51): both chunks are encoded at 40.
+        let tmp = s.file("tmp")
+        let r = try Tool.mustRun(Tool.encoda, [input, s.file("low.mp4"), tmp, "--encoder", "h264", "--preset", "ultrafast",
+                                               "--target-quality", "99", "--crf-range", "40:51", "--max-scene-length", "2",
+                                               "--probe-rate", "3", "--workers", "1", "--keep"])
+        let chunks = try json(tmp + "/job.json")["chunks"] as! [[String: Any]]
+        let frames = chunks.map { ($0["range"] as! [String: Int])["end"]! - ($0["range"] as! [String: Int])["start"]! }
+        XCTAssertGreaterThanOrEqual(chunks.count, 2)
+        XCTAssertTrue(r.stderr.contains("\(chunks.count) chunk(s) could not be brought to ssimulacra2 99 inside --crf-range 40:51 and were encoded at its end: 00000 (crf 40"), r.stderr)
+        let rows = try json(tmp + "/summary.json")["chunks"] as! [[String: Any]]
+        XCTAssertEqual(rows.count, chunks.count)
+        for row in rows {
+            XCTAssertEqual(row["crf"] as? Double, 40)
+            XCTAssertEqual(row["outcome"] as? String, "unreachable")
+        }
+        XCTAssertEqual(try Tool.frameTimes(s.file("low.mp4")).count, 100)
+        // x264 writes its settings into the stream: every chunk says crf=40.0 (one SEI per chunk).
+        let low = try String(decoding: Data(contentsOf: URL(fileURLWithPath: s.file("low.mp4"))), as: UTF8.self)
+        XCTAssertEqual(low.components(separatedBy: "crf=40.0").count - 1, chunks.count)
+        // --probe-rate 3: a chunk's probes scored its frames 0, 3, 6, …
+        for name in names(tmp + "/probes", suffix: ".json") {
+            let record = try json(tmp + "/probes/" + name)
+            XCTAssertEqual(record["framesScored"] as? Int, (frames[record["chunk"] as! Int] + 2) / 3, name)
+        }
+
+        // A target every CRF of 10…20 exceeds: the worst end, 20, said as such; the job succeeds.
+        let r2 = try Tool.mustRun(Tool.encoda, [input, s.file("high.mp4"), s.file("tmp2"), "--encoder", "h264", "--preset", "ultrafast",
+                                                "--target-quality", "1", "--crf-range", "10:20", "--max-scene-length", "0", "--workers", "1"])
+        XCTAssertTrue(r2.stderr.contains("above target at the range's worst end"), r2.stderr)
+        let high = try String(decoding: Data(contentsOf: URL(fileURLWithPath: s.file("high.mp4"))), as: UTF8.self)
+        XCTAssertEqual(high.components(separatedBy: "crf=20.0").count - 1, 1)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: s.file("tmp2") + "/summary.json"), "the summary outlives the cleanup")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: s.file("tmp2") + "/probes"), "the probes do not")
+    }
+}
