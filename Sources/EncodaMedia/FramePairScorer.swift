@@ -1,0 +1,110 @@
+import CFFmpeg
+import EncodaModel
+import Foundation
+
+/// Scores distorted frames against their reference frames, pair by pair, with one quality metric: SSIMULACRA 2
+/// in-process (the pairs are scored on all cores while the caller decodes the next ones), or VMAF by an ffmpeg with
+/// libvmaf fed through pipes (`VmafProcess`). Both frames of a pair must have the same size; any pixel format.
+final class FramePairScorer {
+    let metric: QualityMetric
+    private var vmaf: VmafProcess?
+    private let vmafFFmpeg: String?
+    private var vmafScalers: (distorted: Scaler, reference: Scaler)?
+    private var vmafBuffers: (distorted: [UInt8], reference: [UInt8]) = ([], [])
+    private let distortedRGB = SRGBConverter()
+    private let referenceRGB = SRGBConverter()
+    private var size: (width: Int, height: Int)?
+    private var count = 0
+
+    // SSIMULACRA 2: scores land in `results` by index, computed on `queue`, at most `slots` pairs at a time.
+    private let queue = DispatchQueue(label: "encoda.ssimulacra2", attributes: .concurrent)
+    private let group = DispatchGroup()
+    private let slots = DispatchSemaphore(value: max(1, ProcessInfo.processInfo.activeProcessorCount))
+    private let results = ScoreList()
+
+    /// - Parameter vmafFFmpeg: the ffmpeg with libvmaf for `.vmaf` (`VmafFFmpeg.locate` finds one when nil).
+    init(metric: QualityMetric, vmafFFmpeg: String?) throws {
+        self.metric = metric
+        self.vmafFFmpeg = metric == .vmaf ? try VmafFFmpeg.locate(explicit: vmafFFmpeg) : vmafFFmpeg
+    }
+
+    deinit { group.wait() }
+
+    func add(reference: Frame, distorted: Frame) throws {
+        guard reference.width == distorted.width, reference.height == distorted.height else {
+            throw EncodaError(.inputUnsupported, "the distorted picture is \(distorted.width)x\(distorted.height) and its reference \(reference.width)x\(reference.height); scale one to the other's size before scoring")
+        }
+        if let size, size != (distorted.width, distorted.height) {
+            throw EncodaError(.inputUnsupported, "the picture size changed from \(size.width)x\(size.height) to \(distorted.width)x\(distorted.height) at frame \(count); score each part on its own")
+        }
+        size = (distorted.width, distorted.height)
+        switch metric {
+        case .ssimulacra2:
+            let ref = try referenceRGB.image(reference), dist = try distortedRGB.image(distorted)
+            let index = count
+            slots.wait()
+            queue.async(group: group) { [results, slots] in
+                results.set(index, Ssimulacra2.score(reference: ref, distorted: dist))
+                slots.signal()
+            }
+        case .vmaf:
+            try addVmaf(reference: reference, distorted: distorted)
+        }
+        count += 1
+    }
+
+    /// Per-frame scores in the order the pairs were added.
+    func finish() throws -> [Double] {
+        switch metric {
+        case .ssimulacra2:
+            group.wait()
+            return results.values(count)
+        case .vmaf:
+            guard let vmaf else { return [] }
+            self.vmaf = nil
+            return try vmaf.finish()
+        }
+    }
+
+    /// Both frames to 4:2:0 at 8 bits (10 when either is deeper) — libvmaf measures luma only — and into the pipes.
+    private func addVmaf(reference: Frame, distorted: Frame) throws {
+        let w = distorted.width, h = distorted.height
+        if vmaf == nil {
+            let deep = [reference, distorted].contains { (av_pix_fmt_desc_get($0.format)?.pointee.comp.0.depth ?? 8) > 8 }
+            let format = deep ? AV_PIX_FMT_YUV420P10LE : AV_PIX_FMT_YUV420P
+            vmafScalers = (Scaler(width: w, height: h, format: format, flags: SWS_BICUBIC | SWS_ACCURATE_RND),
+                           Scaler(width: w, height: h, format: format, flags: SWS_BICUBIC | SWS_ACCURATE_RND))
+            let bytes = Int(av_image_get_buffer_size(format, Int32(w), Int32(h), 1))
+            vmafBuffers = ([UInt8](repeating: 0, count: bytes), [UInt8](repeating: 0, count: bytes))
+            vmaf = try VmafProcess(ffmpeg: vmafFFmpeg!, width: w, height: h, pixelFormat: deep ? "yuv420p10le" : "yuv420p")
+        }
+        guard let vmaf, let scalers = vmafScalers else { return }
+        try FramePairScorer.convert(distorted, with: scalers.distorted, into: &vmafBuffers.distorted)
+        try FramePairScorer.convert(reference, with: scalers.reference, into: &vmafBuffers.reference)
+        try vmafBuffers.distorted.withUnsafeBytes { d in
+            try vmafBuffers.reference.withUnsafeBytes { r in try vmaf.write(distorted: d, reference: r) }
+        }
+    }
+
+    /// Converts `frame` into `buffer` laid out as a raw picture (planes one after the other, no padding).
+    private static func convert(_ frame: Frame, with scaler: Scaler, into buffer: inout [UInt8]) throws {
+        var data: [UnsafeMutablePointer<UInt8>?] = [nil, nil, nil, nil]
+        var lines: [Int32] = [0, 0, 0, 0]
+        let ok = buffer.withUnsafeMutableBufferPointer { b -> Bool in
+            guard av_image_fill_arrays(&data, &lines, b.baseAddress, scaler.format, Int32(scaler.width), Int32(scaler.height), 1) >= 0 else { return false }
+            return scaler.scale(frame, into: data, strides: lines)
+        }
+        guard ok else {
+            let name = av_get_pix_fmt_name(frame.format).map { String(cString: $0) } ?? "unknown"
+            throw EncodaError(.inputUnsupported, "frames in pixel format \(name) cannot be converted for VMAF; convert the file first")
+        }
+    }
+}
+
+/// Scores by frame index, written from several threads.
+private final class ScoreList: @unchecked Sendable { // every access holds `lock`
+    private let lock = NSLock()
+    private var scores: [Int: Double] = [:]
+    func set(_ i: Int, _ v: Double) { lock.lock(); scores[i] = v; lock.unlock() }
+    func values(_ n: Int) -> [Double] { lock.lock(); defer { lock.unlock() }; return (0..<n).map { scores[$0] ?? .nan } }
+}
