@@ -28,11 +28,8 @@ struct ScoreCommand: ParsableCommand {
     @Flag(name: .long, help: "Print one JSON object instead of text.") var json = false
     @Option(name: .long, help: "An ffmpeg built with libvmaf, for --metric vmaf.") var vmafFfmpeg: String?
 
-    func validate() throws {
-        guard every >= 1 else { throw EncodaError(.usage, "--every must be 1 or more (score every K-th frame)") }
-    }
-
     func run() throws {
+        guard every >= 1 else { throw EncodaError(.usage, "--every must be 1 or more (score every K-th frame)") }
         // Before any decoding: a VMAF run without an ffmpeg that has libvmaf is a usage error.
         let ffmpeg = metric == .vmaf ? try VmafFFmpeg.locate(explicit: vmafFfmpeg) : nil
         let result = try FileScorer.score(distorted: distorted, reference: reference, metric: metric, every: every, vmafFFmpeg: ffmpeg)
