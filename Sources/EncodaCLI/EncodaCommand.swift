@@ -46,3 +46,5 @@ struct SceneOptions: ParsableArguments {
 }
 
 extension EncoderKind: ExpressibleByArgument {}
+extension QualityMetric: ExpressibleByArgument {}
+extension ScorePooling: ExpressibleByArgument {}

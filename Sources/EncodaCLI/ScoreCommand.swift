@@ -3,9 +3,6 @@ import EncodaMedia
 import EncodaModel
 import Foundation
 
-extension QualityMetric: ExpressibleByArgument {}
-extension ScorePooling: ExpressibleByArgument {}
-
 /// `encoda score DIST REF`: the quality of a file measured against its source, per frame and pooled.
 struct ScoreCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -20,9 +17,9 @@ struct ScoreCommand: ParsableCommand {
 
     @Argument(help: "The distorted file (an encode).") var distorted: String
     @Argument(help: "The reference file (its source).") var reference: String
-    @Option(name: .long, help: "The metric: \(QualityMetric.allCases.map(\.rawValue).joined(separator: ", ")).")
+    @Option(name: .long, help: "The metric.")
     var metric: QualityMetric = .vmaf
-    @Option(name: .long, help: "How the per-frame scores become one: \(ScorePooling.allCases.map(\.rawValue).joined(separator: ", ")).")
+    @Option(name: .long, help: "How the per-frame scores become one (p5: the 5th percentile).")
     var pool: ScorePooling = .mean
     @Option(name: .long, help: "Score every K-th frame only (frames 0, K, 2K, …).") var every: Int = 1
     @Flag(name: .long, help: "Print one JSON object instead of text.") var json = false
