@@ -27,6 +27,7 @@ public enum FileScorer {
         precondition(every >= 1)
         let dist = try reader(distorted, role: "DIST")
         let ref = try reader(reference, role: "REF")
+        try sameLength(distorted, reference)
         let scorer = try FramePairScorer(metric: metric, vmafFFmpeg: vmafFFmpeg)
         var frames: [Int] = []
         var n = 0
@@ -58,6 +59,34 @@ public enum FileScorer {
         }
         guard n > 0 else { throw EncodaError(.inputDamaged, "DIST \(distorted) has no frames to score") }
         return FileScore(frames: frames, scores: try scorer.finish(), frameCount: n, width: size.0, height: size.1)
+    }
+
+    /// Refuses files of different lengths before any scoring. Counting packets (no decoding) settles it almost
+    /// always; only when those counts differ (a field-coded stream has two packets per frame) are both files decoded
+    /// to count frames.
+    private static func sameLength(_ distorted: String, _ reference: String) throws {
+        let packets = try [distorted, reference].map { try count($0, decode: false) }
+        guard packets[0] != packets[1] else { return }
+        let frames = try [distorted, reference].map { try count($0, decode: true) }
+        guard frames[0] == frames[1] else {
+            throw EncodaError(.inputUnsupported, "DIST has \(frames[0]) frames and REF has \(frames[1]); score needs the same frames in both (cut REF to DIST's range first)")
+        }
+    }
+
+    /// Packets of the video stream that make a frame (edit-list hidden ones left out), or decoded frames.
+    private static func count(_ path: String, decode: Bool) throws -> Int {
+        let r = try reader(path, role: "")
+        var n = 0
+        if decode {
+            while try r.next() { n += 1 }
+            return n
+        }
+        let packet = Packet()
+        while try r.demuxer.read(into: packet) {
+            let p = packet.pointer.pointee
+            if Int(p.stream_index) == r.streamIndex && p.flags & AV_PKT_FLAG_DISCARD == 0 { n += 1 }
+        }
+        return n
     }
 
     private static func reader(_ path: String, role: String) throws -> FrameReader {
