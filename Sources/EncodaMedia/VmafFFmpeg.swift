@@ -6,7 +6,20 @@ public enum VmafFFmpeg {
     /// In order: `explicit` (--vmaf-ffmpeg PATH), an `ffmpeg` on PATH whose `-filters` lists libvmaf, the binary
     /// of the `imageio-ffmpeg` Python package (`scripts/install.sh --with-vmaf` or `pip install imageio-ffmpeg`).
     /// Throws a usage error saying how to get one when none is found.
+    /// The answer is remembered for the process, so that a scorer made per chunk or per probe does not start
+    /// ffmpeg and python again each time.
     public static func locate(explicit: String?) throws -> String {
+        lock.lock(); defer { lock.unlock() }
+        if let known = found[explicit ?? ""] { return known }
+        let path = try search(explicit: explicit)
+        found[explicit ?? ""] = path
+        return path
+    }
+
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var found: [String: String] = [:] // guarded by `lock`
+
+    private static func search(explicit: String?) throws -> String {
         if let explicit {
             guard FileManager.default.isExecutableFile(atPath: explicit) else {
                 throw EncodaError(.usage, "--vmaf-ffmpeg \(explicit) is not an executable file; give the path of an ffmpeg built with libvmaf")

@@ -74,25 +74,39 @@ struct LinearRGB {
     private static let cbrtBias: Float = cbrtf(bias)
 
     /// XYB, shifted and scaled so that every channel is positive and of similar magnitude, as SSIMULACRA 2 uses it:
-    /// X·14 + 0.42, Y + 0.01, (B − Y) + 0.55.
+    /// X·14 + 0.42, Y + 0.01, (B − Y) + 0.55. Eight pixels at a time.
     func positiveXYB() -> [[Float]] {
         let n = width * height
         var x = [Float](repeating: 0, count: n), y = x, b = x
         let m = LinearRGB.m, bias = LinearRGB.bias, cb = LinearRGB.cbrtBias
+        let (m00, m01, m02, m10, m11, m12, m20, m21, m22) = (m[0], m[1], m[2], m[3], m[4], m[5], m[6], m[7], m[8])
         planes[0].withUnsafeBufferPointer { r in
             planes[1].withUnsafeBufferPointer { g in
                 planes[2].withUnsafeBufferPointer { bl in
                     x.withUnsafeMutableBufferPointer { x in
                         y.withUnsafeMutableBufferPointer { y in
                             b.withUnsafeMutableBufferPointer { b in
-                                for i in 0..<n {
-                                    let m0 = cbrtf(max(0, m[0] * r[i] + m[1] * g[i] + m[2] * bl[i] + bias)) - cb
-                                    let m1 = cbrtf(max(0, m[3] * r[i] + m[4] * g[i] + m[5] * bl[i] + bias)) - cb
-                                    let m2 = cbrtf(max(0, m[6] * r[i] + m[7] * g[i] + m[8] * bl[i] + bias)) - cb
+                                var i = 0
+                                while i + 8 <= n {
+                                    let rr = r.loadSIMD(i), gg = g.loadSIMD(i), bb = bl.loadSIMD(i)
+                                    let m0 = cubeRoot(pointwiseMax(.zero, m00 * rr + m01 * gg + m02 * bb + bias)) - cb
+                                    let m1 = cubeRoot(pointwiseMax(.zero, m10 * rr + m11 * gg + m12 * bb + bias)) - cb
+                                    let m2 = cubeRoot(pointwiseMax(.zero, m20 * rr + m21 * gg + m22 * bb + bias)) - cb
+                                    let yy = 0.5 * (m0 + m1)
+                                    x.storeSIMD(0.5 * (m0 - m1) * 14 + 0.42, i)
+                                    y.storeSIMD(yy + 0.01, i)
+                                    b.storeSIMD((m2 - yy) + 0.55, i)
+                                    i += 8
+                                }
+                                while i < n {
+                                    let m0 = cbrtf(max(0, m00 * r[i] + m01 * g[i] + m02 * bl[i] + bias)) - cb
+                                    let m1 = cbrtf(max(0, m10 * r[i] + m11 * g[i] + m12 * bl[i] + bias)) - cb
+                                    let m2 = cbrtf(max(0, m20 * r[i] + m21 * g[i] + m22 * bl[i] + bias)) - cb
                                     let yy = 0.5 * (m0 + m1)
                                     x[i] = 0.5 * (m0 - m1) * 14 + 0.42
                                     y[i] = yy + 0.01
                                     b[i] = (m2 - yy) + 0.55
+                                    i += 1
                                 }
                             }
                         }
@@ -102,4 +116,13 @@ struct LinearRGB {
         }
         return [x, y, b]
     }
+}
+
+/// The cube root of each lane (0 for lanes at or below 0): a first guess from the exponent bits (the float's bit
+/// pattern divided by 3, plus a constant), then three Newton steps, which reach Float precision.
+@inline(__always) func cubeRoot(_ v: SIMD8<Float>) -> SIMD8<Float> {
+    let x = pointwiseMax(v, SIMD8(repeating: 1e-30))
+    var y = unsafeBitCast(unsafeBitCast(x, to: SIMD8<UInt32>.self) / 3 &+ 709_958_130, to: SIMD8<Float>.self)
+    for _ in 0..<3 { y = (2 * y + x / (y * y)) * (1 / 3 as Float) }
+    return y.replacing(with: SIMD8<Float>.zero, where: v .<= SIMD8<Float>.zero)
 }
