@@ -133,6 +133,15 @@ final class ScoreCommandTests: XCTestCase {
             XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, r.stderr)
             XCTAssertEqual(r.stdout, "", "nothing scored for \(args)")
         }
+        // An ffmpeg that claims libvmaf but fails: its own message in one line, no hang on the pipes.
+        let fake = s.file("fake-ffmpeg")
+        try "#!/bin/sh\ncase \"$*\" in *-filters*) echo ' .. libvmaf VV->V fake'; exit 0;; esac\necho 'fake: no such model' >&2; exit 1\n"
+            .write(toFile: fake, atomically: true, encoding: .utf8)
+        chmod(fake, 0o755)
+        let failing = try Tool.encoda(["score", ref, ref, "--vmaf-ffmpeg", fake])
+        XCTAssertEqual(failing.status, 70, failing.stderr)
+        XCTAssertTrue(failing.stderr.contains("the VMAF ffmpeg \(fake) ") && failing.stderr.contains(": fake: no such model"), failing.stderr)
+        XCTAssertEqual(failing.stderr.split(separator: "\n").count, 1, failing.stderr)
         // No ffmpeg with libvmaf anywhere: refused before decoding, saying how to get one.
         let none = try Tool.run(Tool.encoda, ["score", ref, ref], environment: ["PATH": "/nonexistent"])
         XCTAssertEqual(none.status, 64, none.stderr)
