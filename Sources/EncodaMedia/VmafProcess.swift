@@ -89,8 +89,7 @@ final class VmafProcess {
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
         let frames = written
         written = -1
-        let log = output.wait(), messages = errors.wait()
-        _ = messages
+        let log = output.wait()
         guard status & 0x7f == 0, (status >> 8) & 0xff == 0 else {
             throw EncodaError(.encoder, "the VMAF ffmpeg \(executable) failed: \(errorSummary(default: "exit status \(status)"))")
         }
