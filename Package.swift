@@ -21,7 +21,9 @@ let package = Package(
         // zlib, for its fast CRC-32.
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // Plain values and pure logic: frame index, cuts, plans, manifests, results, errors, checksums. No I/O on media.
-        .target(name: "EncodaModel", dependencies: ["CZlib"]),
+        // Optimised in debug builds too: unoptimised, the SSIMULACRA 2 kernels (SIMD) run about 100 times slower,
+        // and the tests and the debug binary score real frames with them.
+        .target(name: "EncodaModel", dependencies: ["CZlib"], swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         // Everything that touches pixels: libav overlay, scene pass, encoders, chunk encode, concat.
         .target(name: "EncodaMedia", dependencies: ["EncodaModel", "CFFmpeg", "CSvtAv1", "CX264"]),
         // The shared-directory protocol: layout, atomic files, leases, worker loop, coordinator. No codec code.

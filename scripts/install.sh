@@ -3,6 +3,7 @@
 #
 # Usage: scripts/install.sh                    (run as root, or with sudo available for a PREFIX you cannot write)
 #        PREFIX=$HOME/.local scripts/install.sh
+#        scripts/install.sh --with-vmaf        (also an ffmpeg with libvmaf, for --metric vmaf and encoda score)
 #
 # Swift's standard library, runtime and Foundation are linked in statically (--static-swift-stdlib), so the
 # installed binary runs without the Swift toolchain: it needs only Debian 12's libav*, SVT-AV1 and x264 shared
@@ -12,6 +13,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PREFIX=${PREFIX:-/usr/local}
+WITH_VMAF=0
+for arg in "$@"; do
+  case "$arg" in
+    --with-vmaf) WITH_VMAF=1 ;;
+    *) echo "install: unknown option $arg (only --with-vmaf)" >&2; exit 64 ;;
+  esac
+done
 
 scripts/setup.sh --deps-only
 export PATH=/opt/swift/usr/bin:$PATH
@@ -34,4 +42,10 @@ fi
 $SUDO install -m 0755 "$BIN" "$PREFIX/bin/.encoda.install.$$"
 $SUDO mv -f "$PREFIX/bin/.encoda.install.$$" "$PREFIX/bin/encoda"
 echo "install: installed $PREFIX/bin/encoda ($("$PREFIX/bin/encoda" --version))"
+# VMAF needs an ffmpeg built with libvmaf; Debian's has none. The imageio-ffmpeg wheel carries a static one, and
+# encoda finds it through python3 when no ffmpeg on PATH has libvmaf.
+if [ "$WITH_VMAF" = 1 ]; then
+  python3 -m pip install -q imageio-ffmpeg 2>/dev/null || python3 -m pip install -q --break-system-packages imageio-ffmpeg
+  echo "install: ffmpeg with libvmaf for encoda: $(python3 -c 'import imageio_ffmpeg; print(imageio_ffmpeg.get_ffmpeg_exe())')"
+fi
 case ":$PATH:" in *":$PREFIX/bin:"*) ;; *) echo "install: $PREFIX/bin is not on PATH; add it, or call $PREFIX/bin/encoda" ;; esac

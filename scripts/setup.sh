@@ -19,6 +19,15 @@ if ! python3 -c "import opentimelineio" 2>/dev/null; then
   python3 -m pip install -q opentimelineio 2>/dev/null || python3 -m pip install -q --break-system-packages opentimelineio \
     || echo "setup: could not install opentimelineio; the timeline tests need it (pip install opentimelineio)" >&2
 fi
+# The SSIMULACRA 2 validation compares with the reference implementation in PyPI's ssimulacra2 package; VMAF needs an
+# ffmpeg built with libvmaf, and the imageio-ffmpeg wheel carries one (Debian's has none).
+for mod in ssimulacra2:ssimulacra2 imageio_ffmpeg:imageio-ffmpeg; do
+  if ! python3 -c "import ${mod%%:*}" 2>/dev/null; then
+    echo "setup: installing ${mod#*:} (pip)"
+    python3 -m pip install -q "${mod#*:}" 2>/dev/null || python3 -m pip install -q --break-system-packages "${mod#*:}" \
+      || echo "setup: could not install ${mod#*:}; the metric tests need it (pip install ${mod#*:})" >&2
+  fi
+done
 [ "${1:-}" = "--deps-only" ] && exit 0
 export PATH=/opt/swift/usr/bin:$PATH
 command -v swift >/dev/null || { echo "setup: swift not found; install Swift 6.x (https://swift.org/install) and put it on PATH" >&2; exit 1; }

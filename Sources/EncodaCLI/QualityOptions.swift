@@ -3,9 +3,6 @@ import EncodaMedia
 import EncodaModel
 import Foundation
 
-extension QualityMetric: ExpressibleByArgument {}
-extension ScorePooling: ExpressibleByArgument {}
-
 /// `--target-quality` and its search settings.
 struct QualityOptions: ParsableArguments {
     @Option(name: .long, help: "Search each chunk's CRF for this pooled score of --metric (e.g. 93 for vmaf, 80 for ssimulacra2), instead of one --crf for all.")

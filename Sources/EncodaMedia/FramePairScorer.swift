@@ -2,81 +2,109 @@ import CFFmpeg
 import EncodaModel
 import Foundation
 
-// INTERIM (branch target): a stand-in with the exact interface of the `metric` branch's FramePairScorer and
-// VmafFFmpeg, so that --target-quality builds and its tests run before that work is merged; it is replaced by
-// the real file at merge. Both metrics are scored here as luma PSNR (dB, capped at 100), NOT as VMAF or
-// SSIMULACRA 2: targets mean something different until the real scorer is in.
-
-/// Scores distorted frames against their references, one pair at a time, and returns the per-frame scores.
+/// Scores distorted frames against their reference frames, pair by pair, with one quality metric: SSIMULACRA 2
+/// in-process (the pairs are scored on all cores while the caller decodes the next ones), or VMAF by an ffmpeg with
+/// libvmaf fed through pipes (`VmafProcess`). Both frames of a pair must have the same size; any pixel format.
 final class FramePairScorer {
-    private let metric: QualityMetric
-    private var scores: [Double] = []
+    let metric: QualityMetric
+    private var vmaf: VmafProcess?
+    private let vmafFFmpeg: String?
+    private var vmafScalers: (distorted: Scaler, reference: Scaler)?
+    private var vmafBuffers: (distorted: [UInt8], reference: [UInt8]) = ([], [])
+    private let distortedRGB = SRGBConverter()
+    private let referenceRGB = SRGBConverter()
+    private var size: (width: Int, height: Int)?
+    private var count = 0
 
+    // SSIMULACRA 2: scores land in `results` by index, computed on `queue`, at most `slots` pairs at a time.
+    private let queue = DispatchQueue(label: "encoda.ssimulacra2", attributes: .concurrent)
+    private let group = DispatchGroup()
+    private let slots = DispatchSemaphore(value: max(1, ProcessInfo.processInfo.activeProcessorCount))
+    private let results = ScoreList()
+
+    /// - Parameter vmafFFmpeg: the ffmpeg with libvmaf for `.vmaf` (`VmafFFmpeg.locate` finds one when nil).
     init(metric: QualityMetric, vmafFFmpeg: String?) throws {
         self.metric = metric
-        _ = vmafFFmpeg
+        self.vmafFFmpeg = metric == .vmaf ? try VmafFFmpeg.locate(explicit: vmafFFmpeg) : vmafFFmpeg
     }
+
+    deinit { group.wait() }
 
     func add(reference: Frame, distorted: Frame) throws {
-        guard reference.width == distorted.width, reference.height == distorted.height,
-              let a = reference.plane(0), let b = distorted.plane(0), let desc = av_pix_fmt_desc_get(reference.format) else {
-            throw EncodaError(.internalError, "a frame pair to score differs in size (\(reference.width)x\(reference.height) against \(distorted.width)x\(distorted.height))")
+        guard reference.width == distorted.width, reference.height == distorted.height else {
+            throw EncodaError(.inputUnsupported, "the distorted picture is \(distorted.width)x\(distorted.height) and its reference \(reference.width)x\(reference.height); scale one to the other's size before scoring")
         }
-        let depth = Int(desc.pointee.comp.0.depth)
-        let wide = depth > 8
-        var sum = 0.0
-        for y in 0..<reference.height {
-            let ra = a + y * reference.stride(0), rb = b + y * distorted.stride(0)
-            var line: Int64 = 0
-            for x in 0..<reference.width {
-                let d: Int64
-                if wide {
-                    d = Int64(ra.withMemoryRebound(to: UInt16.self, capacity: x + 1) { $0[x] }) -
-                        Int64(rb.withMemoryRebound(to: UInt16.self, capacity: x + 1) { $0[x] })
-                } else {
-                    d = Int64(ra[x]) - Int64(rb[x])
-                }
-                line += d * d
+        if let size, size != (distorted.width, distorted.height) {
+            throw EncodaError(.inputUnsupported, "the picture size changed from \(size.width)x\(size.height) to \(distorted.width)x\(distorted.height) at frame \(count); score each part on its own")
+        }
+        size = (distorted.width, distorted.height)
+        switch metric {
+        case .ssimulacra2:
+            let ref = try referenceRGB.image(reference), dist = try distortedRGB.image(distorted)
+            let index = count
+            slots.wait()
+            queue.async(group: group) { [results, slots] in
+                results.set(index, Ssimulacra2.score(reference: ref, distorted: dist))
+                slots.signal()
             }
-            sum += Double(line)
+        case .vmaf:
+            try addVmaf(reference: reference, distorted: distorted)
         }
-        let mse = sum / Double(reference.width * reference.height)
-        let peak = Double((1 << depth) - 1)
-        scores.append(mse == 0 ? 100 : min(100, 10 * log10(peak * peak / mse)))
+        count += 1
     }
 
-    func finish() throws -> [Double] { scores }
+    /// Per-frame scores in the order the pairs were added.
+    func finish() throws -> [Double] {
+        switch metric {
+        case .ssimulacra2:
+            group.wait()
+            return results.values(count)
+        case .vmaf:
+            guard let vmaf else { return [] }
+            self.vmaf = nil
+            return try vmaf.finish()
+        }
+    }
+
+    /// Both frames to 4:2:0 at 8 bits (10 when either is deeper) — libvmaf measures luma only — and into the pipes.
+    private func addVmaf(reference: Frame, distorted: Frame) throws {
+        let w = distorted.width, h = distorted.height
+        if vmaf == nil {
+            let deep = [reference, distorted].contains { (av_pix_fmt_desc_get($0.format)?.pointee.comp.0.depth ?? 8) > 8 }
+            let format = deep ? AV_PIX_FMT_YUV420P10LE : AV_PIX_FMT_YUV420P
+            vmafScalers = (Scaler(width: w, height: h, format: format, flags: SWS_BICUBIC | SWS_ACCURATE_RND),
+                           Scaler(width: w, height: h, format: format, flags: SWS_BICUBIC | SWS_ACCURATE_RND))
+            let bytes = Int(av_image_get_buffer_size(format, Int32(w), Int32(h), 1))
+            vmafBuffers = ([UInt8](repeating: 0, count: bytes), [UInt8](repeating: 0, count: bytes))
+            vmaf = try VmafProcess(ffmpeg: vmafFFmpeg!, width: w, height: h, pixelFormat: deep ? "yuv420p10le" : "yuv420p")
+        }
+        guard let vmaf, let scalers = vmafScalers else { return }
+        try FramePairScorer.convert(distorted, with: scalers.distorted, into: &vmafBuffers.distorted)
+        try FramePairScorer.convert(reference, with: scalers.reference, into: &vmafBuffers.reference)
+        try vmafBuffers.distorted.withUnsafeBytes { d in
+            try vmafBuffers.reference.withUnsafeBytes { r in try vmaf.write(distorted: d, reference: r) }
+        }
+    }
+
+    /// Converts `frame` into `buffer` laid out as a raw picture (planes one after the other, no padding).
+    private static func convert(_ frame: Frame, with scaler: Scaler, into buffer: inout [UInt8]) throws {
+        var data: [UnsafeMutablePointer<UInt8>?] = [nil, nil, nil, nil]
+        var lines: [Int32] = [0, 0, 0, 0]
+        let ok = buffer.withUnsafeMutableBufferPointer { b -> Bool in
+            guard av_image_fill_arrays(&data, &lines, b.baseAddress, scaler.format, Int32(scaler.width), Int32(scaler.height), 1) >= 0 else { return false }
+            return scaler.scale(frame, into: data, strides: lines)
+        }
+        guard ok else {
+            let name = av_get_pix_fmt_name(frame.format).map { String(cString: $0) } ?? "unknown"
+            throw EncodaError(.inputUnsupported, "frames in pixel format \(name) cannot be converted for VMAF; convert the file first")
+        }
+    }
 }
 
-/// Finds an ffmpeg built with libvmaf.
-public enum VmafFFmpeg {
-    /// `explicit` (--vmaf-ffmpeg) if given, else the first `ffmpeg` on PATH that lists the libvmaf filter.
-    public static func locate(explicit: String?) throws -> String {
-        if let explicit {
-            guard hasLibvmaf(explicit) else {
-                throw EncodaError(.usage, "--vmaf-ffmpeg \(explicit) is not an ffmpeg with the libvmaf filter; give one that has it (e.g. from the imageio-ffmpeg wheel)")
-            }
-            return explicit
-        }
-        for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":") {
-            let p = String(dir) + "/ffmpeg"
-            if hasLibvmaf(p) { return p }
-        }
-        throw EncodaError(.usage, "--metric vmaf needs an ffmpeg built with libvmaf and none is on PATH (Debian's has none); give one with --vmaf-ffmpeg PATH, or use --metric ssimulacra2")
-    }
-
-    static func hasLibvmaf(_ path: String) -> Bool {
-        guard FileManager.default.isExecutableFile(atPath: path) else { return false }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: path)
-        p.arguments = ["-hide_banner", "-filters"]
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        p.standardError = FileHandle.nullDevice
-        p.standardInput = FileHandle.nullDevice
-        guard (try? p.run()) != nil else { return false }
-        let out = pipe.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return String(decoding: out, as: UTF8.self).contains(" libvmaf ")
-    }
+/// Scores by frame index, written from several threads.
+private final class ScoreList: @unchecked Sendable { // every access holds `lock`
+    private let lock = NSLock()
+    private var scores: [Int: Double] = [:]
+    func set(_ i: Int, _ v: Double) { lock.lock(); scores[i] = v; lock.unlock() }
+    func values(_ n: Int) -> [Double] { lock.lock(); defer { lock.unlock() }; return (0..<n).map { scores[$0] ?? .nan } }
 }
