@@ -25,7 +25,7 @@ final class ScoreCommandTests: XCTestCase {
 
     private static var imageioFFmpeg: String {
         get throws {
-            let r = try Tool.run("python3", ["-c", "import imageio_ffmpeg; print(imageio_ffmpeg.get_ffmpeg_exe())"])
+            let r = try Tool.run("/usr/bin/env", ["python3", "-c", "import imageio_ffmpeg; print(imageio_ffmpeg.get_ffmpeg_exe())"])
             guard r.status == 0 else { throw XCTSkip("imageio-ffmpeg is not installed (scripts/setup.sh installs it): \(r.stderr)") }
             return r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         }

@@ -84,7 +84,7 @@ enum PyPISsimulacra2 {
             for i in range(0, len(args), 2):
                 print(compute_ssimulacra2(args[i], args[i + 1]))
             """
-        let r = try Tool.run("python3", ["-c", script] + pairs.flatMap { [$0.reference, $0.distorted] })
+        let r = try Tool.run("/usr/bin/env", ["python3", "-c", script] + pairs.flatMap { [$0.reference, $0.distorted] })
         guard r.status == 0 else {
             throw NSError(domain: "ssimulacra2", code: Int(r.status), userInfo: [NSLocalizedDescriptionKey:
                 "python3 ssimulacra2 failed (scripts/setup.sh installs it): \(r.stderr)"])
