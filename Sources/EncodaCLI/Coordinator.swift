@@ -122,6 +122,7 @@ struct Coordinator {
             m.farm = try c.farmOptions.settings()
             m.trim = trim
             m.outputs = clipOutputs
+            m.profile = c.profileOptions.profile
             try m.validate()
             if try !AtomicFile.publishJSONExclusive(m, to: dir.manifest, staging: dir.staging) {
                 throw EncodaError(.workDirectory, "another coordinator created a job in TMP \(dir.root) at the same moment; re-run to join it")
