@@ -48,8 +48,8 @@ struct Coordinator {
                                             encoder: c.encoderOptions.encoder, quiet: c.quiet,
                                             needCrop: c.pictureOptions.autocrop && c.pictureOptions.crop == nil, frameRate: sequenceRate)
         try ScenePass.checkEncodable(cache.video, encoder: c.encoderOptions.encoder)
-        var (settings, cropNote) = try JobSetup.picture(settings: try c.encoderOptions.settings(source: cache.video.pixelLayout),
-                                                        options: c.pictureOptions, cache: cache)
+        var (settings, cropNote) = try c.profileOptions.picture(settings: try c.encoderOptions.settings(source: cache.video.pixelLayout),
+                                                                options: c.pictureOptions, cache: cache, quiet: c.quiet)
         settings = try SourceMetadataStep.orient(settings: settings, command: c, video: cache.video)
         // Every change to INPUT's chroma, bit depth, RGB or alpha is said, one line each (and listed by --dry-run).
         let conversions = try c.encoderOptions.pixelFormat(

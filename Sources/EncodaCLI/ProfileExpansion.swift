@@ -26,6 +26,24 @@ struct ProfileOptions: ParsableArguments {
         let added = applied.arguments.isEmpty ? "every option given on the command line" : applied.arguments.joined(separator: " ")
         Diagnostics.note("profile \(name) (\(from)): \(added)")
     }
+
+    /// Crop and scale as `JobSetup.picture` makes them, except that a `scale` the profile gave (not the command line)
+    /// is a ceiling: a picture already that small or smaller keeps its size, said in a note, where an explicit --scale
+    /// above it is refused. So `review` (1080) and `edit-proxy` (720) serve smaller sources as they are.
+    func picture(settings: EncodeSettings, options: PictureOptions, cache: SceneCache, quiet: Bool) throws -> (EncodeSettings, String?) {
+        var options = options
+        if let scale = options.scale, let applied = ProfileExpansion.applied, profile == applied.profile.name,
+           applied.arguments.contains("--scale=\(scale)") {
+            var unscaled = options
+            unscaled.scale = nil
+            let picture = try OutputPicture.make(source: cache.video, settings: try JobSetup.picture(settings: settings, options: unscaled, cache: cache).0)
+            if scale >= picture.height {
+                options.scale = nil
+                if !quiet { Diagnostics.note("profile \(applied.profile.name): the picture is \(picture.height) lines, not above its scale \(scale); encoding it at its own size (encoda does not upscale)") }
+            }
+        }
+        return try JobSetup.picture(settings: settings, options: options, cache: cache)
+    }
 }
 
 /// Turns `--profile NAME` on an encode command line into the profile's options, before the command is parsed:

@@ -77,10 +77,18 @@ final class ProfileEndToEndTests: XCTestCase {
         for chunk in lossy { XCTAssertTrue(chunk.contains(" crf=20.0 "), chunk) }
         XCTAssertNotEqual(try Tool.frameHashes(s.file("m.mkv")), try Tool.frameHashes(clip), "not lossless")
 
-        // Another encoder than the profile's: its x264 preset and CRF are not given to SVT-AV1.
-        let a = try encoda(s, [clip, s.file("b.mkv"), s.file("tmp3"), "--profile", "edit-proxy", "--encoder", "av1", "--preset", "12", "--scale", "96", "--dry-run"])
+        // Another encoder than the profile's: its x264 preset and CRF are not given to SVT-AV1. The profile's scale
+        // (720) is a ceiling for this 120-line INPUT, where an explicit --scale 720 is refused.
+        let a = try encoda(s, [clip, s.file("b.mkv"), s.file("tmp3"), "--profile", "edit-proxy", "--encoder", "av1", "--preset", "12"])
         XCTAssertEqual(a.status, 0, a.stderr)
-        XCTAssertTrue(a.stderr.contains("profile edit-proxy (built-in): --pix-fmt=yuv420p\n"), a.stderr)
+        XCTAssertTrue(a.stderr.contains("profile edit-proxy (built-in): --scale=720 --pix-fmt=yuv420p\n"), a.stderr)
+        XCTAssertTrue(a.stderr.contains("profile edit-proxy: the picture is 120 lines, not above its scale 720; encoding it at its own size"), a.stderr)
+        XCTAssertEqual(try Tool.videoField(s.file("b.mkv"), "codec_name"), "av1")
+        XCTAssertEqual(try Tool.videoField(s.file("b.mkv"), "height"), "120")
+        XCTAssertEqual(try Tool.frameHashes(s.file("b.mkv")).count, 48)
+        let explicit = try encoda(s, [clip, s.file("c.mkv"), s.file("tmp4"), "--profile", "edit-proxy", "--scale", "720", "--dry-run"])
+        XCTAssertEqual(explicit.status, 64, explicit.stderr)
+        XCTAssertTrue(explicit.stderr.contains("--scale 720 is larger than INPUT's 120 lines"), explicit.stderr)
     }
 
     func testWorkerAppliesItsOverridesAndSkipsProfilesItDoesNotServe() throws {
