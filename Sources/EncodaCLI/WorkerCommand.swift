@@ -205,14 +205,14 @@ struct WorkerCommand: ParsableCommand {
                     log.line("skipping job in \(dir.root): \(why)")
                     continue
                 }
-                let state = JobState.scan(dir, manifest: job.manifest)
-                if job.manifest.chunks.allSatisfy({ state.isFinished($0.id) }) { finished.insert(id); continue }
                 let local = machine.resolve(profile: job.manifest.profile)
                 if let why = notServed(local, machine: machine, profile: job.manifest.profile) {
                     refused[id] = why
                     log.line("[\((dir.root as NSString).lastPathComponent)] skipping job \(job.manifest.jobID): \(why)")
                     continue
                 }
+                let state = JobState.scan(dir, manifest: job.manifest)
+                if job.manifest.chunks.allSatisfy({ state.isFinished($0.id) }) { finished.insert(id); continue }
                 let jobThreads = self.threads ?? local.threads ?? threads
                 applyOverrides(local, machine: machine, job: job, threads: jobThreads, nice: nice, log: log)
                 let worker = makeWorker(job, drain: drain, exitWhenIdle: true, log: log, threads: jobThreads)

@@ -125,6 +125,41 @@ final class ProfileEndToEndTests: XCTestCase {
         XCTAssertEqual(try Tool.frameHashes(s.file("out.mkv")).count, 48)
     }
 
+    /// `--watch` with two processes and `workers: 1` for the profile: only the first process takes the job's chunks.
+    func testWatchingWorkerGivesAProfileOnlyItsNumberOfProcesses() throws {
+        let s = Scratch()
+        let clip = try tinyClip(s)
+        let root = s.file("root")
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        try "overrides:\n  - match: \"edit-*\"\n    workers: 1\n".write(toFile: s.file("w.yaml"), atomically: true, encoding: .utf8)
+        let log = s.file("watch.log")
+        FileManager.default.createFile(atPath: log, contents: nil)
+        let watcher = Process()
+        watcher.executableURL = URL(fileURLWithPath: Tool.encoda)
+        watcher.arguments = ["worker", root, "--watch", "--workers", "2", "--overrides", s.file("w.yaml"), "--poll-seconds", "0.2"]
+        watcher.environment = ProcessInfo.processInfo.environment.merging(env(s)) { $1 }
+        watcher.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        try watcher.run()
+        defer { if watcher.isRunning { kill(watcher.processIdentifier, SIGKILL); watcher.waitUntilExit() } }
+
+        let r = try encoda(s, [clip, s.file("out.mkv"), root + "/job1", "--profile", "edit-proxy", "--preset", "ultrafast",
+                              "--max-scene-length", "1", "--workers", "0", "--keep", "--quiet"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        // The second process says it leaves the job alone once it has looked at it (job.json stays with --keep).
+        var text = ""
+        for _ in 0..<600 where !text.contains("this is number 2") {
+            usleep(100_000)
+            text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        }
+        kill(watcher.processIdentifier, SIGTERM)
+        watcher.waitUntilExit()
+        text = try String(contentsOfFile: log, encoding: .utf8)
+        XCTAssertTrue(text.contains("jobs of profile edit-proxy take 1 worker process on this machine and this is number 2 (\(s.file("w.yaml")), entry 1)"), text)
+        let publishers = Set(text.split(separator: "\n").filter { $0.contains(": published (") }.map { $0.split(separator: ":")[1] })
+        XCTAssertEqual(publishers.count, 1, "one process encoded every chunk: \(text)")
+        XCTAssertEqual(try Tool.frameHashes(s.file("out.mkv")).count, 48)
+    }
+
     func testWorkerRefusesOverridesThatChangeTheBitstream() throws {
         let s = Scratch()
         for (key, line) in [("crf: 18", 3), ("pix-fmt: yuv420p10le", 3), ("scale: 720", 5)] {
