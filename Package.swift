@@ -9,6 +9,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         // libavformat/libavcodec/libavutil/libswscale/libswresample through pkg-config, with a small C shim for macros.
@@ -23,7 +24,7 @@ let package = Package(
         // Plain values and pure logic: frame index, cuts, plans, manifests, results, errors, checksums. No I/O on media.
         // Optimised in debug builds too: unoptimised, the SSIMULACRA 2 kernels (SIMD) run about 100 times slower,
         // and the tests and the debug binary score real frames with them.
-        .target(name: "EncodaModel", dependencies: ["CZlib"], swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
+        .target(name: "EncodaModel", dependencies: ["CZlib", .product(name: "Yams", package: "Yams")], swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         // Everything that touches pixels: libav overlay, scene pass, encoders, chunk encode, concat.
         .target(name: "EncodaMedia", dependencies: ["EncodaModel", "CFFmpeg", "CSvtAv1", "CX264"]),
         // The shared-directory protocol: layout, atomic files, leases, worker loop, coordinator. No codec code.

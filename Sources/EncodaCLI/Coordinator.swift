@@ -48,8 +48,8 @@ struct Coordinator {
                                             encoder: c.encoderOptions.encoder, quiet: c.quiet,
                                             needCrop: c.pictureOptions.autocrop && c.pictureOptions.crop == nil, frameRate: sequenceRate)
         try ScenePass.checkEncodable(cache.video, encoder: c.encoderOptions.encoder)
-        var (settings, cropNote) = try JobSetup.picture(settings: try c.encodeSettings(source: cache.video.pixelLayout),
-                                                        options: c.pictureOptions, cache: cache)
+        var (settings, cropNote) = try c.profileOptions.picture(settings: try c.encodeSettings(source: cache.video.pixelLayout),
+                                                                options: c.pictureOptions, cache: cache, quiet: c.quiet)
         settings = try SourceMetadataStep.orient(settings: settings, command: c, video: cache.video)
         settings.quality = try c.qualityTarget()
         // Every change to INPUT's chroma, bit depth, RGB or alpha is said, one line each (and listed by --dry-run).
@@ -125,6 +125,7 @@ struct Coordinator {
             m.farm = try c.farmOptions.settings()
             m.trim = trim
             m.outputs = clipOutputs
+            m.profile = c.profileOptions.profile
             try m.validate()
             if try !AtomicFile.publishJSONExclusive(m, to: dir.manifest, staging: dir.staging) {
                 throw EncodaError(.workDirectory, "another coordinator created a job in TMP \(dir.root) at the same moment; re-run to join it")

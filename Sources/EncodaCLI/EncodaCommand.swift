@@ -10,14 +10,14 @@ public struct EncodaCommand: ParsableCommand {
         abstract: "Shot-aware, frame-exact split-and-stitch AV1 (SVT-AV1) and H.264 (x264) encoding, farmed out through a shared folder.",
         version: VersionText.full,
         subcommands: [EncodeCommand.self, WorkerCommand.self, DetectCommand.self, StatusCommand.self, CleanCommand.self,
-                      ScoreCommand.self],
+                      ScoreCommand.self, ProfilesCommand.self],
         defaultSubcommand: EncodeCommand.self)
     public init() {}
 
     /// Runs the command line, sending every error through `Diagnostics`.
     public static func runMain() -> Never {
         do {
-            var command = try parseAsRoot()
+            var command = try parseAsRoot(try ProfileExpansion.expand(Array(CommandLine.arguments.dropFirst())))
             EncoderLogging.configure(quiet: (command as? QuietOption)?.quiet ?? false)
             try command.run()
             Foundation.exit(0)

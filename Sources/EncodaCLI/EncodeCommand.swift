@@ -141,6 +141,7 @@ struct EncodeCommand: ParsableCommand {
     @OptionGroup(title: "Picture") var pictureOptions: PictureOptions
     @OptionGroup(title: "Audio, subtitles, chapters, attachments") var muxOptions: MuxOptions
     @OptionGroup(title: "Farm") var farmOptions: FarmOptions
+    @OptionGroup(title: "Profile") var profileOptions: ProfileOptions
 
     @Option(name: .long, help: "Frame rate of an image sequence INPUT, e.g. 24, 25, 23.976 or 30000/1001. Default: the rate its images carry (DPX headers can), else 24.")
     var inputFps: String?
@@ -162,6 +163,7 @@ struct EncodeCommand: ParsableCommand {
     var overwrite = false
 
     func run() throws {
+        try profileOptions.announce(quiet: quiet)
         let fmt = try OutputFormat.forPath(output, encoder: encoderOptions.encoder)
         _ = fmt
         if let w = workers, w < 0 || w > 1024 { throw EncodaError(.usage, "--workers must be between 0 and 1024") }

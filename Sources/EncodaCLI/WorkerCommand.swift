@@ -29,6 +29,11 @@ struct WorkerCommand: ParsableCommand {
     @Flag(name: .long, help: "No log lines on stderr.") var quiet = false
     @Option(name: .long, help: .hidden) var supervisedBy: Int32?
     @Option(name: .customLong("vmaf-ffmpeg"), help: "An ffmpeg built with libvmaf, for jobs with --target-quality --metric vmaf (default: the first such ffmpeg on PATH).") var vmafFFmpeg: String?
+    @Option(name: .long, help: "This machine's settings per profile (threads, workers, nice, serve), in YAML. Default: $ENCODA_WORKER_OVERRIDES, else /etc/encoda/worker.yaml if it exists.")
+    var overrides: String?
+    @Flag(name: .long, help: .hidden) var noOverrides = false // the workers an encode command starts: its options decide
+    @Option(name: .long, help: .hidden) var poolSlot: Int? // which of a --watch pool's processes this is, from 0
+    @Option(name: .long, help: .hidden) var budgetThreads: Int? // a pool's threads per process, unless overridden
 
     func validate() throws {
         if let threads { guard threads >= 1, threads <= 256 else { throw ValidationError("--threads must be between 1 and 256") } }
@@ -44,7 +49,21 @@ struct WorkerCommand: ParsableCommand {
         let drain = DrainRequest()
         let current = CurrentWorker()
         let log = WorkerLog(quiet: quiet)
-        let budget = workers == 1 ? (workers: 1, threads: threads ?? 1) : chooseBudget(root)
+        let machine = noOverrides ? WorkerOverrides() : try WorkerOverrides.load(explicit: overrides)
+        if let file = machine.file, supervisedBy == nil { log.line("worker overrides from \(file): \(machine.entries.count) entr\(machine.entries.count == 1 ? "y" : "ies")") }
+        // One job: its profile's overrides decide this machine's processes and threads, so the job comes first.
+        var local = WorkerOverrides.Resolved()
+        if !watch && machine.file != nil {
+            guard waitForJob(WorkDirectory(root), log: log, drain: drain) else { return }
+            let profile = JobContext.peekProfile(WorkDirectory(root))
+            local = machine.resolve(profile: profile)
+            if !local.serve {
+                log.line("this worker does not serve jobs of \(Self.profileText(profile)) (\(machine.file!), \(Self.entriesText(local))); leaving")
+                return
+            }
+        }
+        let budget = workers == 1 ? (workers: 1, threads: threads ?? local.threads ?? budgetThreads ?? 1)
+            : chooseBudget(root, workers: workers ?? local.workers, threads: threads ?? local.threads)
         if budget.workers > 1 {
             // Problems with the job (another version, INPUT not found) are found here, once, not by every child.
             if !watch {
@@ -67,13 +86,17 @@ struct WorkerCommand: ParsableCommand {
                 drain.request { log.line("the process that started this worker (pid \(parent)) is gone; finishing the current chunk, then leaving") }
             }
         }
+        let nice = NiceLevel(log: log)
         if watch {
-            try serveFolder(root, drain: drain, current: current, log: log, threads: budget.threads)
+            try serveFolder(root, drain: drain, current: current, log: log, threads: budget.threads, machine: machine, nice: nice)
             return
         }
         guard waitForJob(WorkDirectory(root), log: log, drain: drain) else { return }
         let job = try JobContext.load(WorkDirectory(root), input: input, inputRoot: inputRoot)
-        let worker = makeWorker(job, drain: drain, exitWhenIdle: exitWhenIdle, log: log, threads: budget.threads)
+        local = machine.resolve(profile: job.manifest.profile)
+        let threads = self.threads ?? local.threads ?? budget.threads
+        applyOverrides(local, machine: machine, job: job, threads: threads, nice: nice, log: log)
+        let worker = makeWorker(job, drain: drain, exitWhenIdle: exitWhenIdle, log: log, threads: threads)
         current.set(worker)
         let done = try worker.run()
         log.line("leaving; encoded \(done.count) chunk(s) [\(describe(worker.tally))]")
@@ -81,7 +104,7 @@ struct WorkerCommand: ParsableCommand {
 
     /// Worker processes and encoder threads for this machine: as the coordinator chooses for the job (its picture
     /// size sets the memory per worker), or from cores and memory alone with --watch.
-    private func chooseBudget(_ root: String) -> (workers: Int, threads: Int) {
+    private func chooseBudget(_ root: String, workers: Int?, threads: Int?) -> (workers: Int, threads: Int) {
         let manifest = watch ? nil : try? JSONCoding.read(JobManifest.self, from: WorkDirectory(root).manifest, what: "job manifest")
         return WorkerBudget.choose(requestedWorkers: workers, requestedThreads: threads, video: manifest?.video,
                                    chunks: manifest?.chunks.count ?? Int.max)
@@ -98,14 +121,18 @@ struct WorkerCommand: ParsableCommand {
             log.line(n == 1 ? "draining: each worker finishes its current chunk, then leaves (signal again to stop now)"
                             : "stopping now; claims are released")
         }
-        var args = [tmp, "--workers", "1", "--threads", String(budget.threads), "--poll-seconds", String(pollSeconds)]
+        // With --watch each job's overrides are applied by the process that takes it: threads given here are a
+        // default it may override, and its slot says whether it is among a profile's `workers`.
+        var args = [tmp, "--workers", "1", (watch && threads == nil ? "--budget-threads" : "--threads"), String(budget.threads),
+                    "--poll-seconds", String(pollSeconds)]
+        if let overrides { args += ["--overrides", overrides] }
         if watch { args.append("--watch") }
         if exitWhenIdle { args.append("--exit-when-idle") }
         if quiet { args.append("--quiet") }
         if let input { args += ["--input", input] }
         if let inputRoot { args += ["--input-root", inputRoot] }
         log.line("starting \(budget.workers) worker processes with \(budget.threads) encoder thread(s) each")
-        for _ in 0..<budget.workers { try pool.spawn(arguments: args, log: nil) }
+        for slot in 0..<budget.workers { try pool.spawn(arguments: args + (watch ? ["--pool-slot", String(slot)] : []), log: nil) }
         var stopDeadline: Date? = nil
         while !pool.running.isEmpty {
             if signals.value >= 2 {
@@ -159,7 +186,8 @@ struct WorkerCommand: ParsableCommand {
     }
 
     /// --watch: every job folder under `root` (and `root` itself), round after round, until drained.
-    private func serveFolder(_ root: String, drain: DrainRequest, current: CurrentWorker, log: WorkerLog, threads: Int) throws {
+    private func serveFolder(_ root: String, drain: DrainRequest, current: CurrentWorker, log: WorkerLog, threads: Int,
+                             machine: WorkerOverrides, nice: NiceLevel) throws {
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: root, isDirectory: &isDir), isDir.boolValue else {
             throw EncodaError(.workDirectory, "\(root) is not a folder; give the shared folder that holds the job folders")
@@ -183,9 +211,17 @@ struct WorkerCommand: ParsableCommand {
                     log.line("skipping job in \(dir.root): \(why)")
                     continue
                 }
+                let local = machine.resolve(profile: job.manifest.profile)
+                if let why = notServed(local, machine: machine, profile: job.manifest.profile) {
+                    refused[id] = why
+                    log.line("[\((dir.root as NSString).lastPathComponent)] skipping job \(job.manifest.jobID): \(why)")
+                    continue
+                }
                 let state = JobState.scan(dir, manifest: job.manifest)
                 if job.manifest.chunks.allSatisfy({ state.isFinished($0.id) }) { finished.insert(id); continue }
-                let worker = makeWorker(job, drain: drain, exitWhenIdle: true, log: log, threads: threads)
+                let jobThreads = self.threads ?? local.threads ?? threads
+                applyOverrides(local, machine: machine, job: job, threads: jobThreads, nice: nice, log: log)
+                let worker = makeWorker(job, drain: drain, exitWhenIdle: true, log: log, threads: jobThreads)
                 current.set(worker)
                 let done = try worker.run()
                 current.set(nil)
@@ -201,6 +237,32 @@ struct WorkerCommand: ParsableCommand {
             }
         }
         log.line("leaving; encoded \(total) chunk(s) across jobs")
+    }
+
+    /// Why this process leaves a job to others under the machine's overrides, nil when it takes it: the profile is
+    /// not served here, or this process's pool slot is beyond the profile's `workers`.
+    private func notServed(_ local: WorkerOverrides.Resolved, machine: WorkerOverrides, profile: String?) -> String? {
+        guard let file = machine.file else { return nil }
+        if !local.serve { return "this worker does not serve jobs of \(Self.profileText(profile)) (\(file), \(Self.entriesText(local)))" }
+        if let n = local.workers, workers == nil || supervisedBy != nil, (poolSlot ?? 0) >= n {
+            return "jobs of \(Self.profileText(profile)) take \(n) worker process\(n == 1 ? "" : "es") on this machine and this is number \((poolSlot ?? 0) + 1) (\(file), \(Self.entriesText(local)))"
+        }
+        return nil
+    }
+
+    /// Sets this process's nice level for the job and says what the overrides changed (one line, when any matched).
+    private func applyOverrides(_ local: WorkerOverrides.Resolved, machine: WorkerOverrides, job: JobContext, threads: Int,
+                                nice: NiceLevel, log: WorkerLog) {
+        let level = nice.set(local.nice)
+        guard let file = machine.file, !local.entries.isEmpty else { return }
+        let name = (job.directory.root as NSString).lastPathComponent
+        log.line("[\(name)] job \(job.manifest.jobID) of \(Self.profileText(job.manifest.profile)): threads \(threads), nice \(level)"
+                 + (local.workers.map { ", workers \($0)" } ?? "") + " (\(file), \(Self.entriesText(local)))")
+    }
+
+    static func profileText(_ profile: String?) -> String { profile.map { "profile \($0)" } ?? "no profile" }
+    static func entriesText(_ r: WorkerOverrides.Resolved) -> String {
+        r.entries.isEmpty ? "no entry matches" : "entr\(r.entries.count == 1 ? "y" : "ies") \(r.entries.map(String.init).joined(separator: ", "))"
     }
 
     private func describe(_ t: WorkerTally) -> String {
@@ -247,6 +309,12 @@ struct JobContext {
         return found
     }
 
+    /// The job's profile (nil: none, or no readable job.json), cheaply, before the job is loaded.
+    static func peekProfile(_ dir: WorkDirectory) -> String? {
+        struct Peek: Decodable { var profile: String? }
+        return (try? JSONCoding.read(Peek.self, from: dir.manifest, what: "job manifest"))?.profile
+    }
+
     /// The job id, cheaply, to tell a new job in a reused folder from the one seen before.
     static func peekJobID(_ dir: WorkDirectory) -> String? {
         struct Peek: Decodable { var jobID: String }
@@ -285,6 +353,33 @@ struct JobContext {
             problems.append("\(path) is a different file (size or content differs from the job's input)")
         }
         throw EncodaError(.inputUnreadable, "this worker cannot find the input of job \(m.jobID): \(problems.joined(separator: "; ")). Give its location on this machine with --input PATH or --input-root DIR")
+    }
+}
+
+/// This process's nice level per job: a job's override, else the level the process started with. Raising it is
+/// always allowed; lowering it back needs privilege, and a refusal is said once and the level kept.
+final class NiceLevel {
+    private let base: Int32
+    private let log: WorkerLog
+    private var said = false
+    init(log: WorkerLog) {
+        errno = 0
+        let n = getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0)
+        base = errno == 0 ? n : 0
+        self.log = log
+    }
+
+    /// Sets the level (nil: the starting level) and returns the level now in force, as the kernel reports it.
+    func set(_ level: Int?) -> Int32 {
+        let target = level.map(Int32.init) ?? base
+        errno = 0
+        let now = getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0)
+        if errno == 0 && now == target { return now }
+        if setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, target) != 0 && !said {
+            said = true
+            log.line("cannot set nice level \(target) (\(String(cString: strerror(errno)))); keeping \(now)")
+        }
+        return getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0)
     }
 }
 

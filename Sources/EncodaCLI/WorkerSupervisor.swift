@@ -38,7 +38,7 @@ final class WorkerSupervisor {
         let logPath = directory.logs + "/worker-\(HostName.current)-\(getpid())-\(slot)-\(respawns).log"
         FileManager.default.createFile(atPath: logPath, contents: nil)
         let log = FileHandle(forWritingAtPath: logPath) ?? FileHandle.nullDevice
-        return try pool.spawn(arguments: [directory.root, "--workers", "1", "--threads", String(threads), "--poll-seconds", "0.2"], log: log)
+        return try pool.spawn(arguments: [directory.root, "--workers", "1", "--threads", String(threads), "--poll-seconds", "0.2", "--no-overrides"], log: log)
     }
 
     private func lastLine(_ p: Process) -> String? {

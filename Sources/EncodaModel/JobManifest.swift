@@ -34,6 +34,8 @@ public struct JobManifest: Codable, Sendable {
     /// One output per clip of an editorial timeline (`--otio`, `--edl`); nil: one OUTPUT. The chunks cover each
     /// output's range in turn, ids running on across outputs.
     public var outputs: [ClipOutput]?
+    /// The profile the job was made with (`--profile`), for worker overrides to match; nil: none.
+    public var profile: String?
 
     public var farmSettings: FarmSettings { farm ?? FarmSettings() }
 
@@ -102,6 +104,7 @@ public struct JobManifest: Codable, Sendable {
                 throw bad("input path \(rel) leads outside the shared folder that holds TMP")
             }
         }
+        if let p = profile, !Profile.isValidName(p) { throw bad("profile name") }
         if let farm { do { try farm.validate() } catch let e as EncodaError { throw bad(e.message) } }
         guard input.absolutePath.hasPrefix("/"), !input.absolutePath.contains("\0") else { throw bad("input path") }
         guard input.size >= 0 else { throw bad("input size") }
