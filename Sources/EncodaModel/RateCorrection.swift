@@ -32,15 +32,20 @@ public enum RateCorrection {
         return abs(Double(bytes - target)) <= tolerance * Double(target)
     }
 
+    /// How much the bytes of a chunk follow its rate (log scale) before there are two encodes to measure it: SVT-AV1
+    /// at presets 8 and 12 on the test clip's chunks, 0.85 to 1.9, mostly 1.1 to 1.3. Scaling the rate as if it were
+    /// 1 left most corrected chunks 2–5 % under their shares.
+    public static let typicalResponse = 1.2
+
     /// The rate to encode the chunk at next, or nil to keep the last attempt (it fits, the corrections are spent,
     /// or no other rate is worth trying). `share` is the chunk's rate from the plan, `target` its bytes.
-    /// After one attempt the rate is scaled by how far the bytes missed; after two or more, the last two attempts
-    /// give the encoder's response (bytes against rate on a log scale), and the next rate is where that line meets
-    /// the target. A response too flat or the wrong way round falls back to the scaling.
+    /// After one attempt the rate is scaled by how far the bytes missed, at the typical response. After two, they
+    /// give the encoder's response (bytes against rate on a log scale) and the next rate is where that line meets
+    /// the target. A response too flat or the wrong way round falls back to the typical one.
     public static func nextRate(share: Int, target: Int, attempts: [Attempt]) -> Int? {
         guard let last = attempts.last, target > 0, last.bytes > 0, last.rate > 0 else { return nil }
         if fits(last.bytes, target: target) || attempts.count > maxCorrections { return nil }
-        var exponent = 1.0
+        var exponent = 1 / typicalResponse
         if attempts.count >= 2 {
             let before = attempts[attempts.count - 2]
             if before.bytes > 0, before.rate > 0, before.rate != last.rate {

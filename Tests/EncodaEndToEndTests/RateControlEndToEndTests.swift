@@ -109,10 +109,10 @@ final class RateControlEndToEndTests: XCTestCase {
         XCTAssertEqual(high / low, 3, accuracy: 0.6, "\(low) → \(high) kb/s")
     }
 
-    /// SVT-AV1 --two-pass on the same clip and chunks lands within ±5 % of the rate (-1.6 % measured at preset 12),
-    /// and so does each chunk within ±6 % of its share (they came out -4.8 % to +0.1 %), where SVT-AV1's own
-    /// multi-pass leaves them +14 % to +43 % over and one pass, unchanged, lands the file at +25 %. Every frame is
-    /// there at the source's time, and the passes' stats never reach TMP.
+    /// SVT-AV1 --two-pass on the same clip and chunks lands within ±5 % of the rate (-1.1 % to +0.9 % measured at
+    /// preset 12 with 1 to 8 encoder threads), and each chunk within ±8 % of its share (-5.1 % to +3.7 %), where
+    /// SVT-AV1's own multi-pass leaves them -11 % to +43 % off (the file +20.5 %) and one pass, unchanged, -56 % to
+    /// +71 % (the file +25 %). Every frame is there at the source's time, and the passes' stats never reach TMP.
     func testSvtAv1TwoPassLandsWithinFivePercent() throws {
         let s = Scratch()
         let clip = try Clips.cuts()
@@ -132,7 +132,7 @@ final class RateControlEndToEndTests: XCTestCase {
             let share = Double(try XCTUnwrap(c["bitRate"] as? Int)) * Double(end - start) / 25 / 8
             let bytes = Double(sizes[start..<end].reduce(0, +))
             misses.append(String(format: "%d-%d %+.1f%%", start, end, (bytes / share - 1) * 100))
-            XCTAssertEqual(bytes / share, 1, accuracy: 0.06, "frames \(start)..<\(end): \(Int(bytes)) bytes for a share of \(Int(share))")
+            XCTAssertEqual(bytes / share, 1, accuracy: 0.08, "frames \(start)..<\(end): \(Int(bytes)) bytes for a share of \(Int(share))")
         }
         XCTAssertEqual(try Tool.frameTimes(s.file("two.mkv")), try Tool.frameTimes(clip), "every frame at the source's time")
         let left = try FileManager.default.contentsOfDirectory(atPath: s.file("tmp-two/chunks")).filter { !$0.hasSuffix(".chunk") }

@@ -24,7 +24,7 @@ final class RateCorrectionTests: XCTestCase {
     func testTheFirstCorrectionScalesAndTheSecondFollowsTheEncodersResponse() throws {
         let share = 379_486, target = 94_872
         let first = try XCTUnwrap(RateCorrection.nextRate(share: share, target: target, attempts: [Attempt(rate: share, bytes: 135_476)]))
-        XCTAssertEqual(first, Int((Double(share) * 94_872 / 135_476).rounded()))
+        XCTAssertEqual(first, Int((Double(share) * pow(94_872 / 135_476, 1 / RateCorrection.typicalResponse)).rounded()))
         let attempts = [Attempt(rate: share, bytes: 135_476), Attempt(rate: first, bytes: 90_283)]
         let second = try XCTUnwrap(RateCorrection.nextRate(share: share, target: target, attempts: attempts))
         // Between the two rates tried, nearer the second, on the line through both (log scale).
@@ -36,14 +36,15 @@ final class RateCorrectionTests: XCTestCase {
         XCTAssertNil(RateCorrection.nextRate(share: share, target: target, attempts: attempts + [Attempt(rate: second, bytes: 80_000)]))
     }
 
-    func testAFlatOrBackwardResponseFallsBackToScalingAndRatesStayNearTheShare() throws {
-        // Twice the rate gave the same bytes: the slope says nothing, so the last rate is scaled, to 100k, which was
-        // tried already and would give the same bytes again.
+    func testAFlatOrBackwardResponseFallsBackToTheTypicalOneAndRatesStayNearTheShare() throws {
+        func typical(_ rate: Double, _ ratio: Double) -> Int { Int((rate * pow(ratio, 1 / RateCorrection.typicalResponse)).rounded()) }
+        // Twice the rate gave the same bytes, or more rate fewer bytes: the last rate is scaled at the typical response.
         let flat = [Attempt(rate: 100_000, bytes: 50_000), Attempt(rate: 200_000, bytes: 50_000)]
-        XCTAssertNil(RateCorrection.nextRate(share: 100_000, target: 25_000, attempts: flat))
-        XCTAssertEqual(RateCorrection.nextRate(share: 100_000, target: 40_000, attempts: flat), 160_000)
+        XCTAssertEqual(RateCorrection.nextRate(share: 100_000, target: 40_000, attempts: flat), typical(200_000, 0.8))
         let backward = [Attempt(rate: 100_000, bytes: 50_000), Attempt(rate: 120_000, bytes: 40_000)]
-        XCTAssertEqual(RateCorrection.nextRate(share: 100_000, target: 30_000, attempts: backward), 90_000)
+        XCTAssertEqual(RateCorrection.nextRate(share: 100_000, target: 30_000, attempts: backward), typical(120_000, 0.75))
+        // A rate already tried is not tried again (it would give the same bytes): here the lowest one allowed.
+        XCTAssertNil(RateCorrection.nextRate(share: 100_000, target: 100_000, attempts: [Attempt(rate: 25_000, bytes: 200_000)]))
         // Never below a quarter or above four times the share.
         XCTAssertEqual(RateCorrection.nextRate(share: 100_000, target: 1_000, attempts: [Attempt(rate: 100_000, bytes: 100_000)]), 25_000)
         XCTAssertEqual(RateCorrection.nextRate(share: 100_000, target: 100_000, attempts: [Attempt(rate: 100_000, bytes: 1_000)]), 400_000)
