@@ -1,10 +1,11 @@
 import Foundation
 
 /// The correction of a chunk that misses its share of `--bitrate`: SVT-AV1 1.4.1's rate control overshoots chunks of
-/// 1–2 s even in its multi-pass VBR (the test clip's chunks +14 % to +44 % over their shares), so with --two-pass a
+/// 1–2 s even in its multi-pass VBR (the test clip's chunks -11 % to +43 % off their shares), so with --two-pass a
 /// chunk whose size misses its share by more than `tolerance` is encoded again (its last pass only) at a corrected
-/// rate. Pure and decided from the chunk's own encodes alone, so every worker that encodes a chunk takes the same
-/// steps.
+/// rate. Pure, and decided from the chunk's own encodes alone, so whichever worker claims a chunk needs nothing from
+/// the others. (SVT-AV1 is not bit-exact across thread counts, so two workers may take different steps to a chunk
+/// near its share; with the same threads the steps and the bytes are the same.)
 public enum RateCorrection {
     /// A chunk within 4 % of its share is kept: the file then lands inside ±5 % with room for the container.
     public static let tolerance = 0.04
