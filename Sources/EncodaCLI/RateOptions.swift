@@ -5,7 +5,7 @@ import EncodaModel
 struct RateOptions: ParsableArguments {
     @Option(name: .long, help: "Average bit rate instead of constant quality, e.g. 2500k, 2.5M or 2500000: SVT-AV1 VBR or x264 ABR, shared between chunks by their complexity.")
     var bitrate: String?
-    @Flag(name: .long, help: "With --bitrate and --encoder h264: encode each chunk twice, x264's fast first pass guiding the second (about 1.3–1.5 times the encode time).")
+    @Flag(name: .long, help: "With --bitrate: encode each chunk in passes that land it on its share of the rate (x264: a fast first pass, about 1.3–1.5 times the encode time; SVT-AV1: its first, middle and last pass, and the last again for a chunk more than 4 % off, about 1.5–2 times).")
     var twoPass = false
     @Option(name: .long, help: "x264 VBV maximum rate, e.g. 4M (needs --bufsize).")
     var maxBitrate: String?
@@ -58,7 +58,9 @@ extension RateOptions {
                 lines.append("--bitrate \(BitRateText.format(target)) shared between \(chunks.count) chunks by their complexity: \(BitRateText.format(lo / 1000 * 1000)) to \(BitRateText.format(hi / 1000 * 1000))")
             }
             if settings.twoPass == true {
-                lines.append("--two-pass: every chunk is encoded twice (x264's fast first pass, then the real one), about 1.3–1.5 times the encode time")
+                lines.append(settings.encoder == .h264
+                    ? "--two-pass: every chunk is encoded twice (x264's fast first pass, then the real one), about 1.3–1.5 times the encode time"
+                    : "--two-pass: every chunk is encoded in SVT-AV1's three passes (first, middle, last), and its last pass again (at most twice) while it misses its share by more than 4 %: about 1.5–2 times the encode time")
             }
         }
         return lines

@@ -122,20 +122,47 @@ public enum ChunkEncoder {
                 throw EncodaError(.encoder, "the first pass of chunk \(chunk.name) produced \(packets) frames, expected \(chunk.range.count); it will be re-encoded")
             }
             config.pass = 2
-            return try encodePass(config, chunk: chunk, outputPath: outputPath, carry: carry, progress: progress, scoring: scoring, feed: feed)
+            return try encodePass(config, chunk: chunk, outputPath: outputPath, carry: carry, progress: progress, scoring: scoring, feed: feed).report
         }
-        return try encodePass(config, chunk: chunk, outputPath: outputPath, carry: carry, progress: progress, scoring: scoring, feed: feed)
+        // SVT-AV1 --two-pass: its first and middle passes over the chunk leave stats in memory, which the last pass,
+        // the encode, reads (see SvtAv1Encoder.applyPass); nothing in TMP.
+        if settings.twoPass == true && settings.encoder == .av1 && config.bitRate != nil {
+            for pass in 1...2 {
+                config.pass = pass
+                let encoder = try EncoderFactory.make(config)
+                _ = try feed(encoder, carry: nil, measurement: nil) { _ in }
+                guard let stats = encoder.firstPassStats else {
+                    throw EncodaError(.encoder, "pass \(pass) of chunk \(chunk.name) gave no stats; it will be re-encoded")
+                }
+                config.svtStats = stats
+            }
+            config.pass = 3
+            // A chunk that misses its share by more than RateCorrection.tolerance is encoded again (the last pass
+            // only, with the same stats) at a corrected rate, into the same chunk file.
+            let share = config.bitRate!
+            let target = RateCorrection.targetBytes(rate: share, frames: chunk.range.count, framesPerSecond: config.video.frameRate.doubleValue)
+            var result = try encodePass(config, chunk: chunk, outputPath: outputPath, carry: carry, progress: progress, scoring: scoring, feed: feed)
+            var attempts = [RateCorrection.Attempt(rate: share, bytes: result.payload)]
+            while let rate = RateCorrection.nextRate(share: share, target: target, attempts: attempts) {
+                config.bitRate = rate
+                result = try encodePass(config, chunk: chunk, outputPath: outputPath, carry: nil, progress: progress, scoring: scoring, feed: feed)
+                attempts.append(RateCorrection.Attempt(rate: rate, bytes: result.payload))
+            }
+            return result.report
+        }
+        return try encodePass(config, chunk: chunk, outputPath: outputPath, carry: carry, progress: progress, scoring: scoring, feed: feed).report
     }
 
-    /// The encode whose packets make the chunk file.
+    /// The encode whose packets make the chunk file; `payload` is the bytes of its packets.
     private static func encodePass(_ config: EncoderConfiguration, chunk: Chunk, outputPath: String, carry: DecoderCarry?,
                                    progress: ((Int) -> Void)?, scoring: ProbeScoring?,
-                                   feed: (VideoEncoder, DecoderCarry?, ProbeMeasurement?, @escaping (EncodedPacket) throws -> Void) throws -> ChunkFrameSource) throws -> ChunkEncodeReport {
+                                   feed: (VideoEncoder, DecoderCarry?, ProbeMeasurement?, @escaping (EncodedPacket) throws -> Void) throws -> ChunkFrameSource) throws -> (report: ChunkEncodeReport, payload: Int) {
         let encoder = try EncoderFactory.make(config)
         let measurement = try scoring.map { try ProbeMeasurement(scoring: $0, encoder: config.settings.encoder, extradata: encoder.extradata) }
         let writer = try ChunkWriter(path: outputPath, encoder: config.settings.encoder, extradata: encoder.extradata)
         var first = true
         var packetPTS = Set<Int64>()
+        var payload = 0
         let sink: (EncodedPacket) throws -> Void = { p in
             if first {
                 guard p.isKey else { throw EncodaError(.encoder, "the encoder's first packet of chunk \(chunk.name) is not a keyframe") }
@@ -146,6 +173,7 @@ public enum ChunkEncoder {
             }
             try writer.append(p)
             try measurement?.packet(p)
+            payload += p.data.count
             progress?(writer.packets)
         }
         let source = try feed(encoder, carry, measurement, sink)
@@ -154,8 +182,8 @@ public enum ChunkEncoder {
         }
         let scores = try measurement?.finish(frames: chunk.range.count) ?? []
         try writer.finish()
-        return ChunkEncodeReport(frames: writer.packets, bytes: writer.bytes, crc32: writer.crc,
-                                 seekSeconds: source.seekSeconds, framesSkipped: source.framesSkipped, scores: scores)
+        return (ChunkEncodeReport(frames: writer.packets, bytes: writer.bytes, crc32: writer.crc,
+                                  seekSeconds: source.seekSeconds, framesSkipped: source.framesSkipped, scores: scores), payload)
     }
 
     /// The stats x264 writes in the first pass of a chunk: `NNNNN-T.chunk.x264stats` beside the chunk file, with its

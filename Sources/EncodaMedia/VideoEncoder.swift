@@ -30,6 +30,12 @@ protocol VideoEncoder: AnyObject {
     func encode(_ picture: PictureRef, pts: Int64, forceKeyframe: Bool, output: (EncodedPacket) throws -> Void) throws
     /// Drains every delayed packet.
     func finish(output: (EncodedPacket) throws -> Void) throws
+    /// After `finish` of a first pass that keeps its stats in memory (SVT-AV1): the stats; nil otherwise.
+    var firstPassStats: [UInt8]? { get }
+}
+
+extension VideoEncoder {
+    var firstPassStats: [UInt8]? { nil }
 }
 
 /// Everything an encoder is configured from.
@@ -43,9 +49,12 @@ struct EncoderConfiguration {
     /// `filmGrain(for:)`); the plan step's check uses the job's own.
     var bitRate: Int? = nil
     var filmGrain: Int = 0
-    /// x264 with --two-pass: 1 writes the stats to `statsPath`, 2 reads them; 0 is a single pass.
+    /// --two-pass; 0 is a single pass. x264: 1 writes the stats to `statsPath`, 2 reads them. SVT-AV1: 1 (first),
+    /// 2 (middle), 3 (last, the encode), each pass's stats kept in memory (`firstPassStats`) and given to the next
+    /// as `svtStats`.
     var pass: Int = 0
     var statsPath: String? = nil
+    var svtStats: [UInt8]? = nil
     /// The chunk's length in frames (nil for the plan step's check): under VBR, SVT-AV1 plans its keyframe group
     /// for it.
     var frames: Int? = nil

@@ -26,7 +26,7 @@ public struct EncodeSettings: Codable, Sendable, Hashable {
     /// Rate control and film grain (see RateControl.swift); all absent in plans made before they existed.
     /// `--bitrate`, bits/s: VBR (SVT-AV1) or ABR (x264) at this average instead of constant quality at `crf`.
     public var bitRate: Int? = nil
-    /// `--two-pass` (x264 with --bitrate): each chunk is encoded twice, the first pass writing x264's stats.
+    /// `--two-pass` (with --bitrate): each chunk is encoded in passes, x264's two or SVT-AV1's three (see RateCorrection).
     public var twoPass: Bool? = nil
     /// `--max-bitrate` and `--bufsize`, bits/s and bits: x264's VBV.
     public var maxBitRate: Int? = nil

@@ -35,9 +35,6 @@ extension EncodeSettings {
         }
         if twoPass == true {
             guard bitRate != nil else { throw EncodaError(.usage, "--two-pass needs --bitrate; a constant-quality (--crf) encode has no second pass") }
-            guard encoder == .h264 else {
-                throw EncodaError(.usage, "--two-pass is for --encoder h264 (x264); SVT-AV1 encodes --bitrate in one pass with its look-ahead")
-            }
         }
         if maxBitRate != nil || bufferSize != nil {
             guard encoder == .h264 else {

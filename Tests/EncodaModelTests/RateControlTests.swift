@@ -57,7 +57,6 @@ final class RateControlTests: XCTestCase {
         let refused: [(EncodeSettings, String)] = [
             (settings(.h264) { $0.bitRate = 1_000_000; $0.lossless = true; $0.crf = 0 }, "--bitrate and --lossless"),
             (settings(.h264) { $0.twoPass = true }, "--two-pass needs --bitrate"),
-            (settings(.av1) { $0.twoPass = true; $0.bitRate = 1_000_000 }, "--two-pass is for --encoder h264"),
             (settings(.h264) { $0.maxBitRate = 2_000_000 }, "--max-bitrate needs --bufsize"),
             (settings(.h264) { $0.bufferSize = 2_000_000 }, "--bufsize needs --max-bitrate"),
             (settings(.h264) { $0.bitRate = 3_000_000; $0.maxBitRate = 2_000_000; $0.bufferSize = 4_000_000 }, "is below --bitrate"),
@@ -77,7 +76,8 @@ final class RateControlTests: XCTestCase {
         }
         let accepted = [settings(.h264) { $0.bitRate = 1_000_000; $0.twoPass = true; $0.maxBitRate = 2_000_000; $0.bufferSize = 4_000_000 },
                         settings(.h264) { $0.maxBitRate = 2_000_000; $0.bufferSize = 4_000_000 }, // capped CRF
-                        settings(.av1) { $0.bitRate = 500_000; $0.filmGrain = 50 }, settings(.av1) { $0.autoGrain = true }]
+                        settings(.av1) { $0.bitRate = 500_000; $0.filmGrain = 50 }, settings(.av1) { $0.autoGrain = true },
+                        settings(.av1) { $0.bitRate = 500_000; $0.twoPass = true }]
         for s in accepted { XCTAssertNoThrow(try s.validate()) }
     }
 
