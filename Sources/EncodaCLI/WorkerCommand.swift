@@ -27,6 +27,7 @@ struct WorkerCommand: ParsableCommand {
     @Flag(name: .long, help: "Leave as soon as nothing is claimable, instead of waiting for the job to finish.") var exitWhenIdle = false
     @Option(name: .long, help: "Seconds between looks for new work when there is none.") var pollSeconds: Double = 1
     @Flag(name: .long, help: "No log lines on stderr.") var quiet = false
+    @Flag(name: .long, help: "Log lines on stdout instead of stderr (where a scheduler such as Slurm, Kubernetes or OpenCue collects a task's log).") var logStdout = false
     @Option(name: .long, help: .hidden) var supervisedBy: Int32?
 
     func validate() throws {
@@ -41,8 +42,8 @@ struct WorkerCommand: ParsableCommand {
         let root = JobSetup.absolute(tmp)
         let drain = DrainRequest()
         let current = CurrentWorker()
-        let log = WorkerLog(quiet: quiet)
-        let budget = workers == 1 ? (workers: 1, threads: threads ?? 1) : chooseBudget(root)
+        let log = WorkerLog(quiet: quiet, stdout: logStdout)
+        let budget = workers == 1 ? (workers: 1, threads: threads ?? CPUGrant.current.cpus) : chooseBudget(root)
         if budget.workers > 1 {
             // Problems with the job (another version, INPUT not found) are found here, once, not by every child.
             if !watch {
@@ -71,6 +72,8 @@ struct WorkerCommand: ParsableCommand {
         }
         guard waitForJob(WorkDirectory(root), log: log, drain: drain) else { return }
         let job = try JobContext.load(WorkDirectory(root), input: input, inputRoot: inputRoot)
+        log.line("joining job \(job.manifest.jobID) with \(budget.threads) encoder thread(s)"
+                 + (threads == nil ? " (granted \(CPUGrant.current))" : " (--threads)"))
         let worker = makeWorker(job, drain: drain, exitWhenIdle: exitWhenIdle, log: log, threads: budget.threads)
         current.set(worker)
         let done = try worker.run()
@@ -100,6 +103,7 @@ struct WorkerCommand: ParsableCommand {
         if watch { args.append("--watch") }
         if exitWhenIdle { args.append("--exit-when-idle") }
         if quiet { args.append("--quiet") }
+        if logStdout { args.append("--log-stdout") }
         if let input { args += ["--input", input] }
         if let inputRoot { args += ["--input-root", inputRoot] }
         log.line("starting \(budget.workers) worker processes with \(budget.threads) encoder thread(s) each")
@@ -128,15 +132,19 @@ struct WorkerCommand: ParsableCommand {
         var said = false
         while !drain.isRequested {
             if dir.list(dir.root).contains("job.json") { return true }
+            if exitWhenIdle {
+                log.line("nothing to do: no job in \(dir.root) (no job.json: not planned yet, or finished and cleaned up); leaving")
+                return false
+            }
             if !said { log.line("waiting for a job in \(dir.root) (no job.json yet; start one with `encoda INPUT OUTPUT \(dir.root)`)"); said = true }
-            if exitWhenIdle { return false }
             Thread.sleep(forTimeInterval: min(max(pollSeconds, 0.2), 2))
         }
         return false
     }
 
     private func makeWorker(_ job: JobContext, drain: DrainRequest, exitWhenIdle: Bool, log: WorkerLog, threads: Int) -> Worker {
-        let identity = WorkerIdentity(host: HostName.current, pid: getpid(), token: Token.make(), locality: ProcessLiveness.currentLocality)
+        let identity = WorkerIdentity(host: HostName.current, pid: getpid(), token: Token.make(), locality: ProcessLiveness.currentLocality,
+                                      task: SchedulerTask.current)
         var options = WorkerOptions()
         options.farm = job.manifest.farmSettings
         options.exitWhenIdle = exitWhenIdle
@@ -290,12 +298,14 @@ final class CurrentWorker: @unchecked Sendable { // guarded by `lock`
     func get() -> Worker? { lock.lock(); defer { lock.unlock() }; return worker }
 }
 
-/// Worker log lines on stderr, prefixed with host and pid (the farm tests read them).
-final class WorkerLog: @unchecked Sendable { // immutable after init; stderr writes are atomic per line
+/// Worker log lines on stderr (or stdout), prefixed with host and pid, and the scheduler task when there is one
+/// (the farm tests read them).
+final class WorkerLog: @unchecked Sendable { // immutable after init; writes are atomic per line
     let quiet: Bool
-    let prefix = "encoda worker \(HostName.current):\(getpid()): "
-    init(quiet: Bool) { self.quiet = quiet }
-    func line(_ s: String) { if !quiet { StandardError.write(prefix + s + "\n") } }
+    let fd: Int32
+    let prefix = "encoda worker \(HostName.current):\(getpid())" + (SchedulerTask.current.map { " [\($0)]" } ?? "") + ": "
+    init(quiet: Bool, stdout: Bool = false) { self.quiet = quiet; fd = stdout ? 1 : 2 }
+    func line(_ s: String) { if !quiet { StandardError.write(prefix + s + "\n", fd: fd) } }
 }
 
 /// Test hooks, used only by the farm tests (scripts/nfs/test-farm.sh) and documented there.
