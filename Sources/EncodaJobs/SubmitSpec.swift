@@ -86,7 +86,8 @@ public struct SubmitSpec: Sendable {
     }
 
     private var opencue: String {
-        let command = workerArguments.map(Self.quoted).joined(separator: ", ")
+        // One shell command line: RQD runs a layer's command through a shell.
+        let command = Self.quoted(workerArguments.map(Self.shellQuote).joined(separator: " "))
         return """
         #!/usr/bin/env python3
         \"\"\"encoda workers as an OpenCue job, made by `encoda submit-spec opencue`.
@@ -104,7 +105,7 @@ public struct SubmitSpec: Sendable {
         JOB_NAME = \(Self.quoted(jobName))
         WORKERS = \(workers)
         CORES = \(threads)
-        COMMAND = [\(command)]
+        COMMAND = \(command)
 
 
         def build_outline(show=None, shot=None):
