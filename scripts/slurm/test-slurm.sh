@@ -21,15 +21,42 @@ chmod 755 "$W"
 mkdir -p "$W/munge" "$W/state" "$W/spool" "$W/logs" "$W/media"
 COORD_PID=""; CTLD_PID=""; SLURMD_PID=""; MUNGE_PID=""; JOB=""
 fail() { echo "test-slurm: FAIL: $*" >&2; exit 1; }
+# TERM, then KILL whatever is still there 10 s later.
+stop_pids() {
+  local p alive="$*"
+  [ -n "${alive// /}" ] || return 0
+  kill $alive 2>/dev/null
+  for _ in $(seq 20); do
+    local still=""; for p in $alive; do kill -0 "$p" 2>/dev/null && still="$still $p"; done
+    alive=$still; [ -z "$alive" ] && return 0; sleep 0.5
+  done
+  kill -9 $alive 2>/dev/null
+}
+# Processes this test's cluster started (slurmstepd and the workers daemonize away from slurmd): recognised by
+# the SLURM_CONF of this test's own temporary folder in their environment, never by name.
+own_leftovers() {
+  local e p
+  for e in /proc/[0-9]*/environ; do
+    p=${e#/proc/}; p=${p%/environ}
+    [ "$p" = $$ ] && continue
+    tr '\0' '\n' 2>/dev/null < "$e" | grep -qxF "SLURM_CONF=$W/slurm.conf" && echo "$p"
+  done
+}
 cleanup() {
   set +e
-  [ -n "$JOB" ] && scancel --full "$JOB" 2>/dev/null
-  [ -n "$COORD_PID" ] && kill "$COORD_PID" 2>/dev/null && wait "$COORD_PID" 2>/dev/null
-  for p in $SLURMD_PID $CTLD_PID $MUNGE_PID; do kill "$p" 2>/dev/null; done
-  for p in $SLURMD_PID $CTLD_PID $MUNGE_PID; do wait "$p" 2>/dev/null; done
+  if [ -n "$JOB" ]; then
+    scancel "$JOB" 2>/dev/null
+    for _ in $(seq 40); do squeue -h 2>/dev/null | grep -q . || break; sleep 0.5; done
+  fi
+  stop_pids $COORD_PID
+  stop_pids $SLURMD_PID $CTLD_PID
+  stop_pids $(own_leftovers)
+  stop_pids $MUNGE_PID
+  wait 2>/dev/null
   if [ "${KEEP_SLURM_TEST:-}" = 1 ]; then echo "test-slurm: kept $W"; else rm -rf "$W"; fi
 }
 trap cleanup EXIT
+trap "exit 130" INT TERM
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 # Waits (bounded) until a command succeeds; the bound is a safety net, never what the test measures.
@@ -107,9 +134,10 @@ for _ in $(seq 2000); do
   for lease in "$TMP"/leases/*.lock; do
     [ -f "$lease" ] || continue
     body=$(cat "$lease" 2>/dev/null) || continue
-    task=$(sed -n 's/.*"task" *: *"slurm:\([0-9_]*\)".*/\1/p' <<<"$body")
+    task=$(sed -n 's/.*"task" *: *"slurm:\([^"]*\)".*/\1/p' <<<"$body")
     pid=$(sed -n 's/.*"pid" *: *\([0-9]*\).*/\1/p' <<<"$body")
-    [ -n "$task" ] && [ -n "$pid" ] || continue
+    [ -n "$pid" ] || continue
+    [[ "$task" =~ ^${JOB}_[01]$ ]] || fail "the claim $(basename "$lease") names task '${task}', not a task of array $JOB: $body"
     kill -STOP "$pid" 2>/dev/null || continue
     if [ "$(cat "$lease" 2>/dev/null)" = "$body" ]; then VICTIM=$task VPID=$pid VCHUNK=$(basename "$lease" .lock); break 2; fi
     kill -CONT "$pid"
@@ -123,6 +151,8 @@ scancel "$VICTIM"
 kill -CONT "$VPID" 2>/dev/null || true
 
 # --- the job finishes with the other task
+coordinator_done() { ! kill -0 "$COORD_PID"; }
+wait_for "the coordinator to finish (see $W/coordinator.log)" 600 coordinator_done
 wait "$COORD_PID" || { cat "$W/coordinator.log" >&2; fail "the coordinator exited non-zero"; }
 COORD_PID=""
 job_gone() { ! squeue -h -j "$JOB" | grep -q .; }
