@@ -32,6 +32,11 @@ final class GrantedCPUTests: XCTestCase {
         kill(quota.pid, SIGSTOP)
         let encoding = quota.output.components(separatedBy: "encoding frames").count - 1
         XCTAssertFalse(quota.output.contains("leaving;"), "the worker had finished the whole job before it could be drained")
+        // `status` says which task holds the chunk, in text and JSON.
+        let status = try Tool.encoda(["status", tmp])
+        XCTAssertTrue(status.stdout.contains(" [quota-worker] "), status.stdout)
+        let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(Tool.encoda(["status", tmp, "--json"]).stdout.utf8)) as? [String: Any])
+        XCTAssertEqual((json["running"] as? [[String: Any]])?.compactMap { $0["task"] as? String }, ["quota-worker"], "\(json)")
         kill(quota.pid, SIGTERM)
         kill(quota.pid, SIGCONT)
         XCTAssertEqual(quota.wait(), 0, quota.output)
