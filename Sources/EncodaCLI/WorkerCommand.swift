@@ -20,8 +20,8 @@ struct WorkerCommand: ParsableCommand {
 
     @Argument(help: "The job's work folder (the shared folder the coordinator uses); with --watch, a folder of such job folders.") var tmp: String
     @Flag(name: .long, help: "Serve every job under the folder, one chunk at a time, and wait for new jobs until stopped.") var watch = false
-    @Option(name: .long, help: "Worker processes on this machine (default: from cores and memory, as the coordinator chooses).") var workers: Int?
-    @Option(name: .long, help: "Encoder threads per worker process (default: cores divided among the workers).") var threads: Int?
+    @Option(name: .long, help: "Worker processes on this machine (default: from the CPUs granted and memory, as the coordinator chooses).") var workers: Int?
+    @Option(name: .long, help: "Encoder threads per worker process (default: the CPUs granted to this process — cgroup CPU quota, affinity mask — divided among the workers).") var threads: Int?
     @Option(name: .long, help: "Path of INPUT as this machine sees it (when it differs from the coordinator's; not with --watch).") var input: String?
     @Option(name: .long, help: "Folder where this machine sees the coordinator's input folder (or the shared folder): INPUT is looked up there.") var inputRoot: String?
     @Flag(name: .long, help: "Leave as soon as nothing is claimable, instead of waiting for the job to finish.") var exitWhenIdle = false
