@@ -134,6 +134,7 @@ for _ in $(seq 2000); do
   for lease in "$TMP"/leases/*.lock; do
     [ -f "$lease" ] || continue
     body=$(cat "$lease" 2>/dev/null) || continue
+    [[ "$body" == *"}}" ]] || continue   # a claim is created, then written: read it only once complete
     task=$(sed -n 's/.*"task" *: *"slurm:\([^"]*\)".*/\1/p' <<<"$body")
     pid=$(sed -n 's/.*"pid" *: *\([0-9]*\).*/\1/p' <<<"$body")
     [ -n "$pid" ] || continue
