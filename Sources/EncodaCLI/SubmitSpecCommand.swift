@@ -33,6 +33,9 @@ struct SubmitSpecCommand: ParsableCommand {
         guard threads >= 1, threads <= 256 else { throw ValidationError("--threads must be between 1 and 256") }
         guard gracePeriod >= 1 else { throw ValidationError("--grace-period must be at least 1 second") }
         guard tmp.hasPrefix("/") else { throw ValidationError("TMP must be an absolute path, as the workers see it (got \(tmp))") }
+        if engine == .kubernetes, !(tmp + "/").hasPrefix(mountPath.hasSuffix("/") ? mountPath : mountPath + "/") {
+            throw ValidationError("TMP (\(tmp)) must be under --mount-path \(mountPath), where the pods mount the share")
+        }
     }
 
     func run() throws {

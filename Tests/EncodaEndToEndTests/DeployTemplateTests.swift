@@ -29,6 +29,9 @@ final class DeployTemplateTests: XCTestCase {
         let bad = try Tool.encoda(["submit-spec", "slurm", "relative/tmp"])
         XCTAssertEqual(bad.status, 64, bad.stderr)
         XCTAssertTrue(bad.stderr.contains("absolute path"), bad.stderr)
+        let outside = try Tool.encoda(["submit-spec", "kubernetes", "/mnt/jobs/job1"])
+        XCTAssertEqual(outside.status, 64, outside.stderr)
+        XCTAssertTrue(outside.stderr.contains("must be under --mount-path /shared"), outside.stderr)
         for file in ["slurm/encoda-workers.sbatch", "slurm/encoda-coordinator.sbatch"] {
             let r = try Tool.run("bash", ["-n", deploy + "/" + file])
             XCTAssertEqual(r.status, 0, "\(file): \(r.stderr)")
