@@ -73,7 +73,7 @@ struct WorkerCommand: ParsableCommand {
         guard waitForJob(WorkDirectory(root), log: log, drain: drain) else { return }
         let job = try JobContext.load(WorkDirectory(root), input: input, inputRoot: inputRoot)
         log.line("joining job \(job.manifest.jobID) with \(budget.threads) encoder thread(s)"
-                 + (threads == nil ? " (granted \(CPUGrant.current))" : " (--threads)"))
+                 + (threads == nil ? " (the CPUs granted: \(CPUGrant.current))" : " (--threads)"))
         let worker = makeWorker(job, drain: drain, exitWhenIdle: exitWhenIdle, log: log, threads: budget.threads)
         current.set(worker)
         let done = try worker.run()

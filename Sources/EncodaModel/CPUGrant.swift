@@ -28,7 +28,8 @@ public struct CPUGrant: Sendable, Equatable, CustomStringConvertible {
 
     public init(cpus: Int, limitedBy: Limit) { self.cpus = cpus; self.limitedBy = limitedBy }
 
-    public var description: String { "\(cpus) CPU\(cpus == 1 ? "" : "s") (by \(limitedBy.rawValue))" }
+    /// "2, by affinity mask".
+    public var description: String { "\(cpus), by \(limitedBy.rawValue)" }
 
     /// The grant of this process, read once (cgroup files and the affinity mask are not expected to change
     /// under a running encoda).

@@ -42,7 +42,7 @@ final class GrantedCPUTests: XCTestCase {
         XCTAssertEqual(quota.wait(), 0, quota.output)
         let log = quota.output
         XCTAssertTrue(log.contains("[quota-worker]: joining job "), log)
-        XCTAssertTrue(log.contains("with 1 encoder thread(s) (granted 1 CPU (by cgroup CPU quota))"), log)
+        XCTAssertTrue(log.contains("with 1 encoder thread(s) (the CPUs granted: 1, by cgroup CPU quota)"), log)
         XCTAssertTrue(log.contains("draining: finishing the current chunk"), log)
         XCTAssertEqual(log.components(separatedBy: ": published (").count - 1, encoding, "the chunk it held was finished and published: \(log)")
         XCTAssertTrue(log.contains("leaving; encoded \(encoding) chunk(s)"), log)
@@ -51,7 +51,7 @@ final class GrantedCPUTests: XCTestCase {
         let pinned = try Tool.run("taskset", ["-c", "0", Tool.encoda, "worker", tmp, "--exit-when-idle", "--log-stdout"],
                                   environment: ["ENCODA_WORKER_NAME": "pinned-worker"])
         XCTAssertEqual(pinned.status, 0, pinned.stderr)
-        XCTAssertTrue(pinned.stdout.contains("with 1 encoder thread(s) (granted 1 CPU (by affinity mask))"), pinned.stdout)
+        XCTAssertTrue(pinned.stdout.contains("with 1 encoder thread(s) (the CPUs granted: 1, by affinity mask)"), pinned.stdout)
         XCTAssertEqual(pinned.stderr, "", "--log-stdout: the log is on stdout")
         XCTAssertEqual(coordinator.wait(), 0, coordinator.output)
 
