@@ -28,6 +28,15 @@ for mod in ssimulacra2:ssimulacra2 imageio_ffmpeg:imageio-ffmpeg; do
       || echo "setup: could not install ${mod#*:}; the metric tests need it (pip install ${mod#*:})" >&2
   fi
 done
+# The deploy/ template tests read the Kubernetes YAML with PyYAML and dry-run the OpenCue outline with PyPI's
+# opencue-pyoutline (which imports `packaging` without declaring it), in their own venv: ENCODA_DEPLOY_PYTHON.
+DEPLOY_VENV=/opt/encoda-deploy-venv
+if ! "$DEPLOY_VENV/bin/python" -c "import yaml, outline.backend.cue" 2>/dev/null; then
+  echo "setup: installing pyyaml and opencue-pyoutline into $DEPLOY_VENV (pip)"
+  python3 -m venv "$DEPLOY_VENV" 2>/dev/null || { $SUDO apt-get install -y -qq python3-venv >/dev/null && $SUDO python3 -m venv "$DEPLOY_VENV"; }
+  $SUDO "$DEPLOY_VENV/bin/pip" install -q pyyaml opencue-pyoutline packaging \
+    || echo "setup: could not install opencue-pyoutline; the deploy template tests need it" >&2
+fi
 [ "${1:-}" = "--deps-only" ] && exit 0
 export PATH=/opt/swift/usr/bin:$PATH
 command -v swift >/dev/null || { echo "setup: swift not found; install Swift 6.x (https://swift.org/install) and put it on PATH" >&2; exit 1; }

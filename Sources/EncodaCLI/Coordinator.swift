@@ -229,8 +229,9 @@ struct Coordinator {
 enum WorkerBudget {
     /// - Parameter video: the job's picture; nil when it is not known yet (a worker serving a folder of jobs), when
     ///   each worker is budgeted 1 GB.
+    /// - Parameter cores: the CPUs this process was granted (cgroup quota, affinity mask), not the host's cores.
     static func choose(requestedWorkers: Int?, requestedThreads: Int?, video: VideoFacts?, chunks: Int = Int.max,
-                       cores: Int = ProcessInfo.processInfo.activeProcessorCount,
+                       cores: Int = CPUGrant.current.cpus,
                        memory: Double = Double(ProcessInfo.processInfo.physicalMemory)) -> (workers: Int, threads: Int) {
         let cores = max(1, cores)
         // Rough peak of one encoder at this size (SVT-AV1 lookahead dominates): ~600 bytes per pixel.

@@ -28,19 +28,19 @@ enum NoteRoute {
 
 /// Writes to stderr with write(2), ignoring failures: Foundation's `FileHandle.write` traps when the write fails,
 /// and a worker's stderr is a log file in TMP, which can be full. A message that cannot be written must never
-/// kill the process that wanted to report something.
+/// kill the process that wanted to report something. `fd` 1: the same for stdout (a scheduler task's log).
 enum StandardError {
-    static func write(_ s: String) {
+    static func write(_ s: String, fd: Int32 = 2) {
         var bytes = Array(s.utf8)
         var off = 0
         while off < bytes.count {
-            let n = bytes.withUnsafeMutableBytes { Glibc.write(2, $0.baseAddress! + off, $0.count - off) }
+            let n = bytes.withUnsafeMutableBytes { Glibc.write(fd, $0.baseAddress! + off, $0.count - off) }
             if n > 0 { off += n; continue }
             if n < 0 && errno == EINTR { continue }
             // stderr may be a non-blocking pipe shared with other processes (a container's log pipe): wait until it
             // drains rather than drop the line, but never for long.
             if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) {
-                var p = pollfd(fd: 2, events: Int16(POLLOUT), revents: 0)
+                var p = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
                 if poll(&p, 1, 2000) > 0 { continue }
             }
             return

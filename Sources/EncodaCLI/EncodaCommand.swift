@@ -10,7 +10,8 @@ public struct EncodaCommand: ParsableCommand {
         abstract: "Shot-aware, frame-exact split-and-stitch AV1 (SVT-AV1) and H.264 (x264) encoding, farmed out through a shared folder.",
         version: VersionText.full,
         subcommands: [EncodeCommand.self, WorkerCommand.self, DetectCommand.self, StatusCommand.self, CleanCommand.self,
-                      ScoreCommand.self, ProfilesCommand.self],
+                      ScoreCommand.self, ProfilesCommand.self,
+                      SubmitSpecCommand.self],
         defaultSubcommand: EncodeCommand.self)
     public init() {}
 

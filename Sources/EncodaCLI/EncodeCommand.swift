@@ -149,7 +149,7 @@ struct EncodeCommand: ParsableCommand {
     var scenesJson: String?
     @Option(name: .long, help: "Local worker processes (0 = only coordinate; remote workers do the work). Default: from cores and memory.")
     var workers: Int?
-    @Option(name: .long, help: "Encoder threads per worker. Default: cores divided among workers.")
+    @Option(name: .long, help: "Encoder threads per worker. Default: the CPUs granted to encoda (cgroup CPU quota, affinity mask) divided among workers.")
     var threads: Int?
     @Flag(name: .long, help: "Print the plan (shots, chunks, settings) and exit.")
     var dryRun = false

@@ -59,6 +59,8 @@ struct StatusCommand: ParsableCommand {
         struct Running: Codable {
             var chunk: Int; var frames: Int; var framesEncoded: Int?
             var host: String; var pid: Int32
+            /// The scheduler task of its worker (`slurm:123_4`), if it runs as one.
+            var task: String? = nil
             /// Seconds since the claim was made (nil for leases that do not say).
             var runningSeconds: Double?
             var heartbeatAgeSeconds: Double
@@ -73,6 +75,7 @@ struct StatusCommand: ParsableCommand {
         struct Quarantined: Codable { var chunk: Int; var error: String }
         struct Worker: Codable {
             var host: String; var pid: Int32
+            var task: String? = nil
             var chunk: Int?; var chunkFrames: Int?; var framesEncoded: Int?
             var heartbeatAgeSeconds: Double
         }
@@ -152,7 +155,7 @@ struct StatusCommand: ParsableCommand {
             let live = WorkerRecord.live(dir, now: now, within: m.farmSettings.leaseSeconds)
             let partial = WorkerRecord.framesInProgress(live, manifest: m, state: s)
             r.workersAlive = live.count
-            r.workers = live.map { .init(host: $0.record.host, pid: $0.record.pid, chunk: $0.record.chunk, chunkFrames: $0.record.chunkFrames,
+            r.workers = live.map { .init(host: $0.record.host, pid: $0.record.pid, task: $0.record.task, chunk: $0.record.chunk, chunkFrames: $0.record.chunkFrames,
                                          framesEncoded: $0.record.framesEncoded, heartbeatAgeSeconds: $0.heartbeatAgeSeconds) }
             let byToken = Dictionary(live.map { ($0.record.token, $0.record) }, uniquingKeysWith: { a, _ in a })
             let book = LeaseBook(directory: dir, jobID: m.jobID, me: WorkerIdentity(host: "", pid: 0, token: ""), leaseSeconds: m.farmSettings.leaseSeconds)
@@ -160,7 +163,7 @@ struct StatusCommand: ParsableCommand {
                 guard let o = try? book.readOwner(dir.lease(id)), let t = try? FileTimes.mtime(dir.lease(id)) else { continue }
                 let age = max(0, now - t)
                 let mine = byToken[o.worker.token].flatMap { $0.chunk == id ? $0.framesEncoded : nil }
-                r.running.append(.init(chunk: id, frames: m.chunks[id].range.count, framesEncoded: mine, host: o.worker.host, pid: o.worker.pid,
+                r.running.append(.init(chunk: id, frames: m.chunks[id].range.count, framesEncoded: mine, host: o.worker.host, pid: o.worker.pid, task: o.worker.task,
                                        runningSeconds: o.claimedAt.map { max(0, now - $0) }, heartbeatAgeSeconds: age,
                                        stale: age > m.farmSettings.leaseSeconds))
             }
@@ -277,14 +280,15 @@ struct StatusCommand: ParsableCommand {
         for x in r.running {
             let since = x.runningSeconds.map { String(format: " for %.0f s", $0) } ?? ""
             let got = x.framesEncoded.map { ", \($0)/\(x.frames) frames" } ?? ""
-            print(String(format: "  running     %@ on %@ pid %d%@%@ (heartbeat %.0f s ago%@)", Chunk.name(x.chunk), x.host, x.pid, since, got,
+            print(String(format: "  running     %@ on %@ pid %d%@%@%@ (heartbeat %.0f s ago%@)", Chunk.name(x.chunk), x.host, x.pid,
+                         x.task.map { " [\($0)]" } ?? "", since, got,
                          x.heartbeatAgeSeconds, x.stale ? ", stale: another worker will take it over" : ""))
         }
         for f in r.failed { print("  failed      \(Chunk.name(f.chunk)): \(f.attempts) attempt(s) of \(r.maxAttempts ?? 0)") }
         for q in r.quarantined { print("  quarantined \(Chunk.name(q.chunk)): \(q.error)") }
         for w in r.workers {
             let doing = w.chunk.map { c in "chunk \(Chunk.name(c))" + (w.framesEncoded.map { ", \($0)/\(w.chunkFrames ?? 0) frames" } ?? "") } ?? "waiting for work"
-            print(String(format: "  worker      %@ pid %d: %@ (heartbeat %.0f s ago)", w.host, w.pid, doing, w.heartbeatAgeSeconds))
+            print(String(format: "  worker      %@ pid %d%@: %@ (heartbeat %.0f s ago)", w.host, w.pid, w.task.map { " [\($0)]" } ?? "", doing, w.heartbeatAgeSeconds))
         }
         if let n = r.chunks, r.chunksDone == n, r.quarantined.isEmpty, r.state != "finished" { print("  all chunks done") }
         if let q = r.summary {

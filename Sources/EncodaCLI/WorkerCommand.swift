@@ -20,13 +20,14 @@ struct WorkerCommand: ParsableCommand {
 
     @Argument(help: "The job's work folder (the shared folder the coordinator uses); with --watch, a folder of such job folders.") var tmp: String
     @Flag(name: .long, help: "Serve every job under the folder, one chunk at a time, and wait for new jobs until stopped.") var watch = false
-    @Option(name: .long, help: "Worker processes on this machine (default: from cores and memory, as the coordinator chooses).") var workers: Int?
-    @Option(name: .long, help: "Encoder threads per worker process (default: cores divided among the workers).") var threads: Int?
+    @Option(name: .long, help: "Worker processes on this machine (default: from the CPUs granted and memory, as the coordinator chooses).") var workers: Int?
+    @Option(name: .long, help: "Encoder threads per worker process (default: the CPUs granted to this process — cgroup CPU quota, affinity mask — divided among the workers).") var threads: Int?
     @Option(name: .long, help: "Path of INPUT as this machine sees it (when it differs from the coordinator's; not with --watch).") var input: String?
     @Option(name: .long, help: "Folder where this machine sees the coordinator's input folder (or the shared folder): INPUT is looked up there.") var inputRoot: String?
     @Flag(name: .long, help: "Leave as soon as nothing is claimable, instead of waiting for the job to finish.") var exitWhenIdle = false
     @Option(name: .long, help: "Seconds between looks for new work when there is none.") var pollSeconds: Double = 1
     @Flag(name: .long, help: "No log lines on stderr.") var quiet = false
+    @Flag(name: .long, help: "Log lines on stdout instead of stderr (where a scheduler such as Slurm, Kubernetes or OpenCue collects a task's log).") var logStdout = false
     @Option(name: .long, help: .hidden) var supervisedBy: Int32?
     @Option(name: .customLong("vmaf-ffmpeg"), help: "An ffmpeg built with libvmaf, for jobs with --target-quality --metric vmaf (default: the first such ffmpeg on PATH).") var vmafFFmpeg: String?
     @Option(name: .long, help: "This machine's settings per profile (threads, workers, nice, serve), in YAML. Default: $ENCODA_WORKER_OVERRIDES, else /etc/encoda/worker.yaml if it exists.")
@@ -48,7 +49,7 @@ struct WorkerCommand: ParsableCommand {
         let root = JobSetup.absolute(tmp)
         let drain = DrainRequest()
         let current = CurrentWorker()
-        let log = WorkerLog(quiet: quiet)
+        let log = WorkerLog(quiet: quiet, stdout: logStdout)
         let machine = noOverrides ? WorkerOverrides() : try WorkerOverrides.load(explicit: overrides)
         if let file = machine.file, supervisedBy == nil { log.line("worker overrides from \(file): \(machine.entries.count) entr\(machine.entries.count == 1 ? "y" : "ies")") }
         // One job: its profile's overrides decide this machine's processes and threads, so the job comes first.
@@ -62,7 +63,7 @@ struct WorkerCommand: ParsableCommand {
                 return
             }
         }
-        let budget = workers == 1 ? (workers: 1, threads: threads ?? local.threads ?? budgetThreads ?? 1)
+        let budget = workers == 1 ? (workers: 1, threads: threads ?? local.threads ?? budgetThreads ?? CPUGrant.current.cpus)
             : chooseBudget(root, workers: workers ?? local.workers, threads: threads ?? local.threads)
         if budget.workers > 1 {
             // Problems with the job (another version, INPUT not found) are found here, once, not by every child.
@@ -95,6 +96,9 @@ struct WorkerCommand: ParsableCommand {
         let job = try JobContext.load(WorkDirectory(root), input: input, inputRoot: inputRoot)
         local = machine.resolve(profile: job.manifest.profile)
         let threads = self.threads ?? local.threads ?? budget.threads
+        log.line("joining job \(job.manifest.jobID) with \(threads) encoder thread(s)"
+                 + (self.threads != nil ? " (--threads)" : local.threads != nil ? " (worker overrides)"
+                    : budgetThreads != nil ? " (this machine's share)" : " (the CPUs granted: \(CPUGrant.current))"))
         applyOverrides(local, machine: machine, job: job, threads: threads, nice: nice, log: log)
         let worker = makeWorker(job, drain: drain, exitWhenIdle: exitWhenIdle, log: log, threads: threads)
         current.set(worker)
@@ -129,6 +133,7 @@ struct WorkerCommand: ParsableCommand {
         if watch { args.append("--watch") }
         if exitWhenIdle { args.append("--exit-when-idle") }
         if quiet { args.append("--quiet") }
+        if logStdout { args.append("--log-stdout") }
         if let input { args += ["--input", input] }
         if let inputRoot { args += ["--input-root", inputRoot] }
         log.line("starting \(budget.workers) worker processes with \(budget.threads) encoder thread(s) each")
@@ -157,15 +162,19 @@ struct WorkerCommand: ParsableCommand {
         var said = false
         while !drain.isRequested {
             if dir.list(dir.root).contains("job.json") { return true }
+            if exitWhenIdle {
+                log.line("nothing to do: no job in \(dir.root) (no job.json: not planned yet, or finished and cleaned up); leaving")
+                return false
+            }
             if !said { log.line("waiting for a job in \(dir.root) (no job.json yet; start one with `encoda INPUT OUTPUT \(dir.root)`)"); said = true }
-            if exitWhenIdle { return false }
             Thread.sleep(forTimeInterval: min(max(pollSeconds, 0.2), 2))
         }
         return false
     }
 
     private func makeWorker(_ job: JobContext, drain: DrainRequest, exitWhenIdle: Bool, log: WorkerLog, threads: Int) -> Worker {
-        let identity = WorkerIdentity(host: HostName.current, pid: getpid(), token: Token.make(), locality: ProcessLiveness.currentLocality)
+        let identity = WorkerIdentity(host: HostName.current, pid: getpid(), token: Token.make(), locality: ProcessLiveness.currentLocality,
+                                      task: SchedulerTask.current)
         var options = WorkerOptions()
         options.farm = job.manifest.farmSettings
         options.exitWhenIdle = exitWhenIdle
@@ -391,12 +400,14 @@ final class CurrentWorker: @unchecked Sendable { // guarded by `lock`
     func get() -> Worker? { lock.lock(); defer { lock.unlock() }; return worker }
 }
 
-/// Worker log lines on stderr, prefixed with host and pid (the farm tests read them).
-final class WorkerLog: @unchecked Sendable { // immutable after init; stderr writes are atomic per line
+/// Worker log lines on stderr (or stdout), prefixed with host and pid, and the scheduler task when there is one
+/// (the farm tests read them).
+final class WorkerLog: @unchecked Sendable { // immutable after init; writes are atomic per line
     let quiet: Bool
-    let prefix = "encoda worker \(HostName.current):\(getpid()): "
-    init(quiet: Bool) { self.quiet = quiet }
-    func line(_ s: String) { if !quiet { StandardError.write(prefix + s + "\n") } }
+    let fd: Int32
+    let prefix = "encoda worker \(HostName.current):\(getpid())" + (SchedulerTask.current.map { " [\($0)]" } ?? "") + ": "
+    init(quiet: Bool, stdout: Bool = false) { self.quiet = quiet; fd = stdout ? 1 : 2 }
+    func line(_ s: String) { if !quiet { StandardError.write(prefix + s + "\n", fd: fd) } }
 }
 
 /// Test hooks, used only by the farm tests (scripts/nfs/test-farm.sh) and documented there.

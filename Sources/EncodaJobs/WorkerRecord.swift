@@ -9,6 +9,7 @@ public struct WorkerRecord: Codable, Sendable, Equatable {
     public var pid: Int32
     public var token: String
     public var locality: String?
+    public var task: String?
     public var jobID: String?
     /// The chunk being encoded now (nil: waiting for work).
     public var chunk: Int?
@@ -17,11 +18,11 @@ public struct WorkerRecord: Codable, Sendable, Equatable {
     public var framesEncoded: Int?
 
     public init(identity: WorkerIdentity, jobID: String?, chunk: Int? = nil, chunkFrames: Int? = nil, framesEncoded: Int? = nil) {
-        host = identity.host; pid = identity.pid; token = identity.token; locality = identity.locality
+        host = identity.host; pid = identity.pid; token = identity.token; locality = identity.locality; task = identity.task
         self.jobID = jobID; self.chunk = chunk; self.chunkFrames = chunkFrames; self.framesEncoded = framesEncoded
     }
 
-    public var identity: WorkerIdentity { WorkerIdentity(host: host, pid: pid, token: token, locality: locality) }
+    public var identity: WorkerIdentity { WorkerIdentity(host: host, pid: pid, token: token, locality: locality, task: task) }
 
     /// A record read from TMP with the age of its heartbeat.
     public struct Seen: Sendable {

@@ -54,7 +54,7 @@ public enum ScenePass {
         let si = facts.streamIndex
         // One frame thread per core, like the `ffmpeg -threads N` floor it is measured against; libav's automatic
         // choice (cores + 1) holds one more 1080p frame context (~10 MB) for no speed on a busy machine.
-        let decodeThreads = threads > 0 ? threads : max(1, ProcessInfo.processInfo.activeProcessorCount)
+        let decodeThreads = threads > 0 ? threads : CPUGrant.current.cpus
         let frameStep = FrameClock.frameStep(facts)
         let reader = try FrameReader(demuxer: demuxer, streamIndex: si, threads: decodeThreads, frameStep: frameStep, analysisOnly: true)
         let aw = analysisWidth

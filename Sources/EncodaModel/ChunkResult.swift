@@ -6,8 +6,10 @@ public struct WorkerIdentity: Codable, Sendable, Hashable {
     /// Where `pid` means something: boot id and PID namespace of the worker's machine (absent in older
     /// records). Two identities with the same locality can check each other's processes directly.
     public var locality: String?
-    public init(host: String, pid: Int32, token: String, locality: String? = nil) {
-        self.host = host; self.pid = pid; self.token = token; self.locality = locality
+    /// The scheduler task the worker ran as (`slurm:123_4`, `opencue:JOB/FRAME`, a Kubernetes pod), if any.
+    public var task: String?
+    public init(host: String, pid: Int32, token: String, locality: String? = nil, task: String? = nil) {
+        self.host = host; self.pid = pid; self.token = token; self.locality = locality; self.task = task
     }
 }
 
