@@ -9,7 +9,7 @@ public struct EncodaCommand: ParsableCommand {
         commandName: "encoda",
         abstract: "Shot-aware, frame-exact split-and-stitch AV1 (SVT-AV1) and H.264 (x264) encoding, farmed out through a shared folder.",
         version: VersionText.full,
-        subcommands: [EncodeCommand.self, WorkerCommand.self, DetectCommand.self, StatusCommand.self, CleanCommand.self],
+        subcommands: [EncodeCommand.self, WorkerCommand.self, DetectCommand.self, StatusCommand.self, CleanCommand.self, ServeCommand.self],
         defaultSubcommand: EncodeCommand.self)
     public init() {}
 
