@@ -12,7 +12,7 @@ struct APIRoutes<Context: RequestContext> {
     func registerSignIn(on group: RouterGroup<Context>) {
         group.post("session") { request, _ in
             let body = try await Self.body(request, limit: 4096)
-            guard case .object(let o)? = try? JSONDecoder().decode(JSONValue.self, from: body), case .string(let t)? = o["token"] else {
+            guard case .object(let o)? = try? JSONDecoder().decode(JSONValue.self, from: body), case .string(let t)? = o["token"], o.count == 1 else {
                 return APIError(.badRequest, "send {\"token\": \"…\"}", field: "token").response()
             }
             guard config.token.matches(Substring(t)) else { return APIError(.unauthorized, "wrong token").response() }

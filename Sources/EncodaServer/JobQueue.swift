@@ -277,9 +277,11 @@ actor JobQueue {
         return nil
     }
 
+    /// The coordinator's last error line in the job's log (`encoda: error: …`, or the option parser's `Error: …`).
     private static func lastLine(_ path: String) -> String? {
-        guard let d = FileManager.default.contents(atPath: path), let s = String(data: d.suffix(4096), encoding: .utf8) else { return nil }
-        return s.split(separator: "\n").last { !$0.trimmingCharacters(in: .whitespaces).isEmpty }.map(String.init)
+        guard let d = FileManager.default.contents(atPath: path), let s = String(data: d.suffix(8192), encoding: .utf8) else { return nil }
+        let lines = s.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        return lines.last { $0.hasPrefix("encoda: error:") || $0.hasPrefix("Error:") } ?? lines.last
     }
 
     // MARK: what the API shows

@@ -11,6 +11,8 @@ struct JobRequest {
     var webhook: String?
 
     static let fields = ["input", "output", "profile", "settings", "priority", "webhook"]
+    /// The same pattern as docs/openapi.json's `webhook`.
+    static let webhookPattern = "^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[!-~]*)?$"
 
     init(json data: Data) throws {
         let value: JSONValue
@@ -25,9 +27,9 @@ struct JobRequest {
         }
         func string(_ name: String, required: Bool) throws -> String? {
             switch o[name] {
-            case .string(let s)?: return s
-            case nil, .null?: if required { throw APIError(.badRequest, "\(name) is missing; give a path under ROOT", field: name) }; return nil
-            default: throw APIError(.badRequest, "\(name) must be a string", field: name)
+            case .string(let s)? where !s.contains("\0") && !(required && s.isEmpty): return s
+            case nil: if required { throw APIError(.badRequest, "\(name) is missing; give a path under ROOT", field: name) }; return nil
+            default: throw APIError(.badRequest, "\(name) must be a \(required ? "non-empty " : "")string", field: name)
             }
         }
         input = try string("input", required: true)!
@@ -38,16 +40,16 @@ struct JobRequest {
         }
         switch o["settings"] {
         case .object(let s)?: settings = s
-        case nil, .null?: settings = [:]
+        case nil: settings = [:]
         default: throw APIError(.badRequest, "settings must be an object of the encode command's long options in camelCase", field: "settings")
         }
         switch o["priority"] {
         case .number(let n)? where n == n.rounded() && abs(n) <= 1_000_000: priority = Int(n)
-        case nil, .null?: priority = 0
+        case nil: priority = 0
         default: throw APIError(.badRequest, "priority must be a whole number between -1000000 and 1000000 (higher runs first)", field: "priority")
         }
         webhook = try string("webhook", required: false)
-        if let w = webhook, !(w.hasPrefix("http://") || w.hasPrefix("https://")) || w.count > 2048 || URL(string: w)?.host == nil {
+        if let w = webhook, w.utf8.count > 2048 || w.range(of: Self.webhookPattern, options: .regularExpression) == nil {
             throw APIError(.badRequest, "webhook must be an http:// or https:// URL", field: "webhook")
         }
     }

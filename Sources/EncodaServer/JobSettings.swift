@@ -59,7 +59,7 @@ public enum JobSettings {
                 if on { args.append(entry.flag) }
             case (.integer, .number(let n)) where n == n.rounded() && abs(n) < 1e15:
                 args.append("\(entry.flag)=\(Int(n))")
-            case (.number, .number(let n)) where n.isFinite:
+            case (.number, .number(let n)) where abs(n) < 1e15:
                 args.append("\(entry.flag)=\(n == n.rounded() && abs(n) < 1e15 ? String(Int(n)) : String(n))")
             case (.text, .string(let s)) where !s.contains("\0"):
                 args.append("\(entry.flag)=\(s)")
