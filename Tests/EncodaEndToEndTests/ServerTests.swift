@@ -249,6 +249,39 @@ final class ServerTests: XCTestCase {
         XCTAssertTrue(log.contains("resuming job"), "the second run resumed the first one's work: \(log.suffix(2000))")
     }
 
+    /// A job whose coordinator fails ends `failed` with the coordinator's own error line; retry runs it again
+    /// (here it fails again: INPUT is no video), and a job that is not failed cannot be retried.
+    func testFailedJobSaysWhyAndRetryRunsItAgain() throws {
+        let s = Scratch()
+        let root = s.file("root")
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        try Data("not a video\n".utf8).write(to: URL(fileURLWithPath: root + "/in.mov"))
+        let server = try ServerProcess(root: root, ["--workers", "0"])
+        defer { server.stop() }
+        let submit = try server.call("POST", "/api/v1/jobs", body: #"{"input": "in.mov", "output": "out.mkv", "webhook": "http://127.0.0.1:9/done"}"#)
+        XCTAssertEqual(submit.status, 201, submit.body)
+        let id = try XCTUnwrap(submit.object["id"] as? String)
+        XCTAssertEqual((submit.object["request"] as? [String: Any])?["webhook"] as? String, "http://127.0.0.1:9/done", "the webhook is kept with the job")
+        let failed = try server.waitForJob(id) { $0["state"] as? String == "failed" }
+        let why = failed["error"] as? String ?? ""
+        XCTAssertTrue(why.contains("exited 65") && why.contains("is not a media file"), why)
+        func runs() -> Int {
+            ((try? String(contentsOfFile: root + "/jobs/\(id)/server-log.txt", encoding: .utf8)) ?? "").components(separatedBy: "encoda: error:").count - 1
+        }
+        XCTAssertEqual(runs(), 1)
+        let retry = try server.call("POST", "/api/v1/jobs/\(id)/retry")
+        XCTAssertEqual(retry.status, 200, retry.body)
+        XCTAssertNotEqual(retry.object["state"] as? String, "failed")
+        try server.waitForJob(id) { $0["state"] as? String == "failed" }
+        XCTAssertEqual(runs(), 2, "retry ran the job again")
+        XCTAssertEqual(try server.call("POST", "/api/v1/jobs/nosuchjob/retry").status, 404)
+        let queued = try server.call("POST", "/api/v1/jobs", body: #"{"input": "in.mov", "output": "out2.mkv"}"#)
+        if let q = queued.object["id"] as? String {
+            try server.waitForJob(q) { $0["state"] as? String == "failed" }
+            XCTAssertEqual(try server.call("DELETE", "/api/v1/jobs/\(q)").status, 409, "a failed job is not cancelled")
+        }
+    }
+
     /// The served OpenAPI document is the committed one, its settings are the server's, and schemathesis finds
     /// no difference between the document and the implementation.
     func testOpenAPIConformance() throws {
