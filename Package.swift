@@ -10,6 +10,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     ],
     targets: [
         // libavformat/libavcodec/libavutil/libswscale/libswresample through pkg-config, with a small C shim for macros.
@@ -29,9 +30,15 @@ let package = Package(
         .target(name: "EncodaMedia", dependencies: ["EncodaModel", "CFFmpeg", "CSvtAv1", "CX264"]),
         // The shared-directory protocol: layout, atomic files, leases, worker loop, coordinator. No codec code.
         .target(name: "EncodaJobs", dependencies: ["EncodaModel"]),
+        // The HTTP job service (`encoda serve`): JSON API v1, job queue, auth, path safety. Runs each job as an
+        // `encoda` child process; no codec code. The OpenAPI document (docs/openapi.json) is compiled in.
+        .target(name: "EncodaServer", dependencies: [
+            "EncodaModel", "EncodaJobs",
+            .product(name: "Hummingbird", package: "hummingbird"),
+        ], resources: [.embedInCode("openapi.json")]),
         // Command-line commands and option parsing.
         .target(name: "EncodaCLI", dependencies: [
-            "EncodaModel", "EncodaMedia", "EncodaJobs",
+            "EncodaModel", "EncodaMedia", "EncodaJobs", "EncodaServer",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // Entry point only.

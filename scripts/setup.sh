@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
-PKGS="libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libswresample-dev libsvtav1enc-dev libx264-dev zlib1g-dev pkg-config ffmpeg"
+PKGS="libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libswresample-dev libsvtav1enc-dev libx264-dev zlib1g-dev pkg-config ffmpeg curl"
 missing=""
 for p in $PKGS; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
 if [ -n "$missing" ]; then
@@ -36,6 +36,12 @@ if ! "$DEPLOY_VENV/bin/python" -c "import yaml, outline.backend.cue" 2>/dev/null
   python3 -m venv "$DEPLOY_VENV" 2>/dev/null || { $SUDO apt-get install -y -qq python3-venv >/dev/null && $SUDO python3 -m venv "$DEPLOY_VENV"; }
   $SUDO "$DEPLOY_VENV/bin/pip" install -q pyyaml opencue-pyoutline packaging \
     || echo "setup: could not install opencue-pyoutline; the deploy template tests need it" >&2
+fi
+# The server's conformance test checks the API against docs/openapi.json with schemathesis, from PyPI.
+if ! command -v schemathesis >/dev/null; then
+  echo "setup: installing schemathesis (pip)"
+  python3 -m pip install -q schemathesis 2>/dev/null || python3 -m pip install -q --break-system-packages schemathesis \
+    || echo "setup: could not install schemathesis; the server's conformance test needs it (pip install schemathesis)" >&2
 fi
 [ "${1:-}" = "--deps-only" ] && exit 0
 export PATH=/opt/swift/usr/bin:$PATH

@@ -11,7 +11,7 @@ public struct EncodaCommand: ParsableCommand {
         version: VersionText.full,
         subcommands: [EncodeCommand.self, WorkerCommand.self, DetectCommand.self, StatusCommand.self, CleanCommand.self,
                       ScoreCommand.self, ProfilesCommand.self,
-                      SubmitSpecCommand.self],
+                      SubmitSpecCommand.self, ServeCommand.self],
         defaultSubcommand: EncodeCommand.self)
     public init() {}
 
