@@ -10,6 +10,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         // libavformat/libavcodec/libavutil/libswscale/libswresample through pkg-config, with a small C shim for macros.
@@ -32,7 +34,12 @@ let package = Package(
         .target(name: "EncodaServer", dependencies: [
             "EncodaModel", "EncodaJobs",
             .product(name: "Hummingbird", package: "hummingbird"),
-        ], resources: [.embedInCode("openapi.json")]),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        ], resources: [
+            .embedInCode("openapi.json"),
+            .embedInCode("Web/web-page.html"), .embedInCode("Web/web-page.js"), .embedInCode("Web/web-page.css"),
+        ]),
         // Command-line commands and option parsing.
         .target(name: "EncodaCLI", dependencies: [
             "EncodaModel", "EncodaMedia", "EncodaJobs", "EncodaServer",
