@@ -1,0 +1,289 @@
+import Foundation
+import XCTest
+
+/// `encoda serve` on loopback: jobs submitted over the API end frame-exact, the token guards every route, paths
+/// stay inside ROOT, a cancel leaves nothing behind, a killed server resumes its jobs, and the implementation
+/// conforms to docs/openapi.json (schemathesis).
+final class ServerTests: XCTestCase {
+
+    /// ROOT with the cut clip copied in as media/in.mp4.
+    private func makeRoot(_ s: Scratch, clip: String) throws -> String {
+        let root = s.file("root")
+        try FileManager.default.createDirectory(atPath: root + "/media", withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: clip, toPath: root + "/media/in.mp4")
+        return root
+    }
+
+    private func jobCount(_ root: String) -> Int {
+        ((try? FileManager.default.contentsOfDirectory(atPath: root + "/jobs")) ?? []).filter { !$0.hasPrefix(".") }.count
+    }
+
+    func testLosslessJobOverTheAPIIsFrameExactAndEveryRouteNeedsTheToken() throws {
+        let s = Scratch()
+        let clip = try Clips.cuts()
+        let root = try makeRoot(s, clip: clip)
+        let server = try ServerProcess(root: root, ["--max-jobs", "1"])
+        defer { server.stop() }
+        XCTAssertTrue(server.stderr.contains("made the API token in \(root)/.encoda-token"), server.stderr)
+        var st = stat()
+        XCTAssertEqual(stat(root + "/.encoda-token", &st), 0)
+        XCTAssertEqual(st.st_mode & 0o777, 0o600, "the generated token file must be private")
+
+        // No token, a wrong one, a token in the URL: 401 on every route, and no job made.
+        for (method, path) in [("GET", "/api/v1/jobs"), ("POST", "/api/v1/jobs"), ("GET", "/api/v1/jobs/x"), ("DELETE", "/api/v1/jobs/x"),
+                               ("POST", "/api/v1/jobs/x/retry"), ("GET", "/api/v1/workers"), ("GET", "/api/v1/events"),
+                               ("GET", "/api/v1/openapi.json")] {
+            let body = method == "POST" ? #"{"input":"media/in.mp4","output":"media/x.mkv"}"# : nil
+            XCTAssertEqual(try server.call(method, path, body: body, signedOut: true).status, 401, "\(method) \(path) without a token")
+            XCTAssertEqual(try server.call(method, path, body: body, bearer: String(server.token.dropLast()) + "0").status, 401, "\(method) \(path), wrong token")
+            XCTAssertEqual(try server.call(method, path + "?token=" + server.token, body: body, signedOut: true).status, 401, "\(method) \(path), token in the URL")
+        }
+        XCTAssertEqual(jobCount(root), 0)
+
+        // The browser's way in: a session cookie, HttpOnly and SameSite=Strict, accepted instead of the header.
+        XCTAssertEqual(try server.call("POST", "/api/v1/session", body: #"{"token":"wrong-token-wrong-token"}"#, signedOut: true).status, 401)
+        let signIn = try server.call("POST", "/api/v1/session", body: "{\"token\":\"\(server.token)\"}", signedOut: true)
+        XCTAssertEqual(signIn.status, 200, signIn.body)
+        let setCookie = signIn.headers.split(separator: "\r\n").first { $0.lowercased().hasPrefix("set-cookie:") }.map(String.init) ?? ""
+        XCTAssertTrue(setCookie.contains("HttpOnly") && setCookie.contains("SameSite=Strict"), setCookie)
+        let cookie = setCookie.dropFirst("set-cookie:".count).split(separator: ";")[0].trimmingCharacters(in: .whitespaces)
+        XCTAssertEqual(try server.call("GET", "/api/v1/jobs", signedOut: true, headers: ["Cookie: \(cookie)"]).status, 200)
+        XCTAssertEqual(try server.call("GET", "/api/v1/jobs", signedOut: true, headers: ["Cookie: encoda_session=forged"]).status, 401)
+
+        // Events, listened to from before the submission until the job has finished.
+        let events = Process()
+        let eventsFile = s.file("events.txt")
+        FileManager.default.createFile(atPath: eventsFile, contents: nil)
+        events.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+        events.arguments = ["-s", "-N", "--max-time", "300", "-H", "Authorization: Bearer \(server.token)", server.base + "/api/v1/events"]
+        events.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: eventsFile))
+        try events.run()
+        defer { if events.isRunning { events.terminate() } }
+        for _ in 0..<100 where ((try? String(contentsOfFile: eventsFile, encoding: .utf8)) ?? "").isEmpty { usleep(50_000) }
+
+        let submit = try server.call("POST", "/api/v1/jobs", body: """
+            {"input": "media/in.mp4", "output": "media/out.mkv", "priority": 5,
+             "settings": {"encoder": "h264", "lossless": true, "preset": "ultrafast", "maxSceneLength": 2, "keep": true}}
+            """)
+        XCTAssertEqual(submit.status, 201, submit.body)
+        let id = try XCTUnwrap(submit.object["id"] as? String)
+        XCTAssertEqual(submit.object["output"] as? String, root + "/media/out.mkv")
+        XCTAssertEqual(Array((submit.object["command"] as? [String] ?? []).suffix(5)),
+                       ["--encoder=h264", "--keep", "--lossless", "--max-scene-length=2", "--preset=ultrafast"])
+        let done = try server.waitForJob(id) { ["finished", "failed", "cancelled"].contains($0["state"] as? String ?? "") }
+        XCTAssertEqual(done["state"] as? String, "finished", "\(done)")
+        XCTAssertEqual(done["frames"] as? Int, Clips.cutFrames)
+        XCTAssertEqual(done["framesDone"] as? Int, Clips.cutFrames)
+        XCTAssertGreaterThan(done["chunks"] as? Int ?? 0, 3, "the job was split")
+        XCTAssertEqual(done["outputExists"] as? Bool, true)
+
+        let out = root + "/media/out.mkv"
+        XCTAssertEqual(try Tool.frameHashes(out), try Tool.frameHashes(clip), "every frame decodes to the source frame at its position")
+        XCTAssertEqual(try Tool.frameTimes(out), try Tool.frameTimes(clip), "timestamps")
+        // The job folder is an ordinary TMP: the CLI's status reads it and agrees.
+        let status = try Tool.mustRun(Tool.encoda, ["status", root + "/jobs/" + id, "--json"])
+        XCTAssertTrue(status.stdout.contains(#""state":"finished""#), status.stdout)
+
+        let list = try server.call("GET", "/api/v1/jobs")
+        XCTAssertEqual((list.json as? [[String: Any]])?.compactMap { $0["id"] as? String }, [id])
+
+        // The event stream told of each state the job went through, ending in finished.
+        for _ in 0..<100 where !(((try? String(contentsOfFile: eventsFile, encoding: .utf8)) ?? "").contains(#""state":"finished""#)) { usleep(50_000) }
+        events.terminate()
+        events.waitUntilExit()
+        let streamed = try String(contentsOfFile: eventsFile, encoding: .utf8)
+        let states = streamed.split(separator: "\n").filter { $0.hasPrefix("data: ") }.compactMap {
+            (try? JSONSerialization.jsonObject(with: Data($0.dropFirst(6).utf8))) as? [String: Any]
+        }.filter { $0["job"] as? String == id && $0["type"] as? String == "state" }.compactMap { $0["state"] as? String }
+        XCTAssertEqual(states.last, "finished", streamed)
+        XCTAssertTrue(states.contains("encoding"), streamed)
+
+        // A profile is handed to the job as --profile NAME (the profiles themselves are the encode command's).
+        let profiled = try server.call("POST", "/api/v1/jobs", body: #"{"input": "media/in.mp4", "output": "media/proxy.mp4", "profile": "edit-proxy"}"#)
+        XCTAssertEqual(profiled.status, 201, profiled.body)
+        XCTAssertEqual(Array((profiled.object["command"] as? [String] ?? []).suffix(2)), ["--profile", "edit-proxy"])
+        if let pid = profiled.object["id"] as? String { _ = try server.call("DELETE", "/api/v1/jobs/\(pid)") }
+    }
+
+    func testPathsOutsideRootAndBadRequestsAreRefusedWithoutAJob() throws {
+        let s = Scratch()
+        let root = try makeRoot(s, clip: try Clips.singleShot())
+        let outside = s.file("outside")
+        try FileManager.default.createDirectory(atPath: outside, withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: root + "/media/passwd.mp4", withDestinationPath: "/etc/passwd")
+        try FileManager.default.createSymbolicLink(atPath: root + "/media/out-link", withDestinationPath: outside)
+        try FileManager.default.createSymbolicLink(atPath: root + "/media/result.mkv", withDestinationPath: outside + "/result.mkv")
+        try Data("x".utf8).write(to: URL(fileURLWithPath: root + "/media/exists.mkv"))
+        let server = try ServerProcess(root: root, ["--workers", "0"])
+        defer { server.stop() }
+
+        let cases: [(String, Int, String)] = [
+            (#"{"input": "../../etc/passwd", "output": "media/a.mkv"}"#, 403, "input"),
+            (#"{"input": "/etc/passwd", "output": "media/a.mkv"}"#, 403, "input"),
+            (#"{"input": "media/passwd.mp4", "output": "media/a.mkv"}"#, 403, "input"),
+            (#"{"input": "media/in.mp4", "output": "../a.mkv"}"#, 403, "output"),
+            (#"{"input": "media/in.mp4", "output": "media/out-link/a.mkv"}"#, 403, "output"),
+            (#"{"input": "media/in.mp4", "output": "media/result.mkv"}"#, 403, "output"),
+            (#"{"input": "media/in.mp4", "output": "jobs/a.mkv"}"#, 403, "output"),
+            (#"{"input": "media/in.mp4", "output": "media/in.mp4"}"#, 409, "output"),
+            (#"{"input": "media/in.mp4", "output": "media/exists.mkv"}"#, 409, "output"),
+            (#"{"input": "media/missing.mp4", "output": "media/a.mkv"}"#, 422, "input"),
+            (#"{"input": "media/in.mp4", "output": "media/a.mkv", "settings": {"crf": 18, "frobnicate": true}}"#, 400, "settings.frobnicate"),
+            (#"{"input": "media/in.mp4", "output": "media/a.mkv", "settings": {"lossless": "yes"}}"#, 400, "settings.lossless"),
+            (#"{"input": "media/in.mp4", "output": "media/a.mkv", "owner": "me"}"#, 400, "owner"),
+            (#"{"input": "media/in.mp4"}"#, 400, "output"),
+            (#"{"input": "media/in.mp4", "output": "#, 400, "body"),
+        ]
+        for (body, status, field) in cases {
+            let r = try server.call("POST", "/api/v1/jobs", body: body)
+            XCTAssertEqual(r.status, status, "\(body) → \(r.body)")
+            XCTAssertEqual(r.object["field"] as? String, field, body)
+            XCTAssertFalse((r.object["error"] as? String ?? "").isEmpty, "a refusal says why: \(r.body)")
+        }
+        let huge = "{\"input\": \"media/in.mp4\", \"output\": \"media/a.mkv\", \"webhook\": \"http://x/\(String(repeating: "a", count: 100_000))\"}"
+        XCTAssertEqual(try server.call("POST", "/api/v1/jobs", body: huge).status, 413)
+        XCTAssertEqual(jobCount(root), 0, "a refused request makes no job")
+        XCTAssertEqual(try server.call("GET", "/api/v1/jobs").body, "[]")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: outside + "/result.mkv"))
+
+        // Two jobs may not write the same OUTPUT.
+        let first = try server.call("POST", "/api/v1/jobs", body: #"{"input": "media/in.mp4", "output": "media/a.mkv"}"#)
+        XCTAssertEqual(first.status, 201, first.body)
+        let second = try server.call("POST", "/api/v1/jobs", body: #"{"input": "media/in.mp4", "output": "./media/a.mkv"}"#)
+        XCTAssertEqual(second.status, 409, second.body)
+        XCTAssertEqual(jobCount(root), 1)
+        XCTAssertEqual(try server.call("GET", "/api/v1/jobs/nosuchjob").status, 404)
+        if let id = first.object["id"] as? String {
+            XCTAssertEqual(try server.call("DELETE", "/api/v1/jobs/\(id)").status, 202)
+            try server.waitForJob(id) { $0["state"] as? String == "cancelled" }
+        }
+    }
+
+    func testTokenFileMustBePrivate() throws {
+        let s = Scratch()
+        let root = s.file("root")
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        let file = s.file("token")
+        try Data("0123456789abcdef0123\n".utf8).write(to: URL(fileURLWithPath: file))
+        chmod(file, 0o644)
+        let r = try Tool.run(Tool.encoda, ["serve", root, "--token-file", file, "--listen", "127.0.0.1:0"])
+        XCTAssertEqual(r.status, 64)
+        XCTAssertTrue(r.stderr.contains("chmod 600"), r.stderr)
+        XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, r.stderr)
+    }
+
+    /// A running job is cancelled while its local worker encodes: its state ends cancelled, nothing is at OUTPUT,
+    /// and neither the coordinator nor its worker is left.
+    func testCancelledJobLeavesNothingAtOutputAndNoProcess() throws {
+        let s = Scratch()
+        let root = try makeRoot(s, clip: try Clips.long())
+        let server = try ServerProcess(root: root, ["--workers", "1"])
+        defer { server.stop() }
+        let submit = try server.call("POST", "/api/v1/jobs", body: """
+            {"input": "media/in.mp4", "output": "media/out.mkv", "settings": {"encoder": "av1", "preset": "4", "maxSceneLength": 1, "threads": 1}}
+            """)
+        XCTAssertEqual(submit.status, 201, submit.body)
+        let id = try XCTUnwrap(submit.object["id"] as? String)
+        let busy = try server.waitForJob(id) { ($0["workersAlive"] as? Int ?? 0) > 0 && $0["state"] as? String == "encoding" }
+        let pids = [(busy["coordinator"] as? [String: Any])?["pid"] as? Int] + (busy["workers"] as? [[String: Any]] ?? []).map { $0["pid"] as? Int }
+        XCTAssertEqual(pids.compactMap { $0 }.count, 2, "\(busy)")
+        XCTAssertEqual((try server.call("GET", "/api/v1/workers").json as? [[String: Any]])?.first?["job"] as? String, id)
+
+        let cancel = try server.call("DELETE", "/api/v1/jobs/\(id)")
+        XCTAssertEqual(cancel.status, 202, cancel.body)
+        XCTAssertEqual(cancel.object["cancelRequested"] as? Bool, true)
+        let ended = try server.waitForJob(id) { $0["state"] as? String != "encoding" && $0["state"] as? String != "analysing" }
+        XCTAssertEqual(ended["state"] as? String, "cancelled", "\(ended)")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: root + "/media/out.mkv"), "nothing at OUTPUT")
+        let partials = (try FileManager.default.contentsOfDirectory(atPath: root + "/media")).filter { $0.contains("partial") }
+        XCTAssertEqual(partials, [], "no partial OUTPUT either")
+        for pid in pids.compactMap({ $0 }) { XCTAssertFalse(processExists(pid), "process \(pid) of the cancelled job is still there") }
+        let left = try Tool.run("pgrep", ["-f", root + "/jobs/" + id])
+        XCTAssertEqual(left.stdout, "", "no process of the job is left")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: root + "/jobs/\(id)/job.json"), "the job's plan is cleaned away, so remote workers leave it")
+        XCTAssertEqual(try server.call("DELETE", "/api/v1/jobs/\(id)").status, 409, "a cancelled job cannot be cancelled again")
+    }
+
+    /// A power cut of the server and its job mid-encode: the restarted server queues the job again and it
+    /// resumes to a frame-exact OUTPUT.
+    func testServerKilledMidJobResumesAfterRestart() throws {
+        let s = Scratch()
+        let clip = try Clips.cuts()
+        let root = try makeRoot(s, clip: clip)
+        var server = try ServerProcess(root: root, ["--workers", "1"])
+        let submit = try server.call("POST", "/api/v1/jobs", body: """
+            {"input": "media/in.mp4", "output": "media/out.mkv",
+             "settings": {"encoder": "h264", "lossless": true, "preset": "medium", "maxSceneLength": 1, "threads": 1, "keep": true}}
+            """)
+        XCTAssertEqual(submit.status, 201, submit.body)
+        let id = try XCTUnwrap(submit.object["id"] as? String)
+        let tmp = root + "/jobs/" + id
+        func results() -> Int { ((try? FileManager.default.contentsOfDirectory(atPath: tmp + "/results")) ?? []).filter { $0.hasSuffix(".json") }.count }
+        for _ in 0..<6000 where results() == 0 { usleep(50_000) }
+
+        // Power cut: the server, its coordinator and the coordinator's worker, all at once.
+        server.killHard()
+        var pids: [Int] = []
+        if let d = FileManager.default.contents(atPath: tmp + "/coordinator.json"),
+           let o = try JSONSerialization.jsonObject(with: d) as? [String: Any], let pid = o["pid"] as? Int { pids.append(pid) }
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: tmp + "/workers")) ?? [] where name.hasSuffix(".json") {
+            if let d = FileManager.default.contents(atPath: tmp + "/workers/" + name),
+               let o = try JSONSerialization.jsonObject(with: d) as? [String: Any], let pid = o["pid"] as? Int { pids.append(pid) }
+        }
+        for pid in pids { kill(pid_t(pid), SIGKILL) }
+        for pid in pids { for _ in 0..<100 where processExists(pid) { usleep(20_000) } }
+        let doneBefore = results()
+        let chunks = try XCTUnwrap((try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: tmp + "/job.json"))) as? [String: Any])?["chunks"] as? [Any]).count
+        XCTAssertGreaterThan(doneBefore, 0)
+        XCTAssertLessThan(doneBefore, chunks, "the job must be cut off mid-encode for this test to mean anything")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: root + "/media/out.mkv"))
+
+        server = try ServerProcess(root: root, ["--workers", "1"])
+        defer { server.stop() }
+        XCTAssertTrue(server.stderr.contains("1 unfinished job(s) queued again"), server.stderr)
+        let done = try server.waitForJob(id) { ["finished", "failed", "cancelled"].contains($0["state"] as? String ?? "") }
+        XCTAssertEqual(done["state"] as? String, "finished", "\(done)")
+        XCTAssertEqual(try Tool.frameHashes(root + "/media/out.mkv"), try Tool.frameHashes(clip), "frame-exact after the restart")
+        XCTAssertEqual(try Tool.frameTimes(root + "/media/out.mkv"), try Tool.frameTimes(clip), "timestamps")
+        let log = try String(contentsOfFile: tmp + "/server-log.txt", encoding: .utf8)
+        XCTAssertTrue(log.contains("resuming job"), "the second run resumed the first one's work: \(log.suffix(2000))")
+    }
+
+    /// The served OpenAPI document is the committed one, its settings are the server's, and schemathesis finds
+    /// no difference between the document and the implementation.
+    func testOpenAPIConformance() throws {
+        let s = Scratch()
+        let root = s.file("root")
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        // The document's example names in.mov: a file that is no video, so the jobs schemathesis makes fail at once.
+        try Data("not a video\n".utf8).write(to: URL(fileURLWithPath: root + "/in.mov"))
+        let server = try ServerProcess(root: root, ["--workers", "0", "--max-jobs", "1"])
+        defer { server.stop() }
+
+        let committed = try String(contentsOfFile: Tool.packageRoot.appendingPathComponent("docs/openapi.json").path, encoding: .utf8)
+        let served = try server.call("GET", "/api/v1/openapi.json")
+        XCTAssertEqual(served.status, 200)
+        XCTAssertTrue(served.body == committed, "the binary serves docs/openapi.json as committed (rebuild after editing it)")
+
+        let doc = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(committed.utf8)) as? [String: Any])
+        let schemas = (doc["components"] as? [String: Any])?["schemas"] as? [String: Any]
+        let request = (schemas?["JobRequest"] as? [String: Any])?["properties"] as? [String: Any]
+        let documented = ((request?["settings"] as? [String: Any])?["properties"] as? [String: Any])?.keys.sorted() ?? []
+        let unknown = try server.call("POST", "/api/v1/jobs", body: #"{"input": "in.mov", "output": "o.mkv", "settings": {"zzz": 1}}"#)
+        let listed = (unknown.object["error"] as? String ?? "").components(separatedBy: "use one of ").last?.components(separatedBy: ", ") ?? []
+        XCTAssertEqual(documented, listed, "the document's settings are the server's table")
+
+        let r = try Tool.run("/usr/bin/env", ["schemathesis", "run", Tool.packageRoot.appendingPathComponent("docs/openapi.json").path,
+                                              "--url", server.base, "-H", "Authorization: Bearer \(server.token)",
+                                              "--checks", "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,negative_data_rejection,ignored_auth",
+                                              "--exclude-path", "/api/v1/events", "--max-examples", "25", "--seed", "7", "--workers", "1",
+                                              "--request-timeout", "30", "--no-color"],
+                             cwd: s.path, environment: ["SCHEMATHESIS_HOOKS": ""])
+        XCTAssertEqual(r.status, 0, "schemathesis found differences:\n\(r.stdout.suffix(6000))\n\(r.stderr.suffix(2000))")
+        XCTAssertTrue(r.stdout.contains("passed"), r.stdout.suffix(2000).description)
+        // Every job it made has ended; none is left running.
+        for j in (try server.call("GET", "/api/v1/jobs").json as? [[String: Any]]) ?? [] where ["queued", "analysing", "encoding", "joining"].contains(j["state"] as? String ?? "") {
+            _ = try server.call("DELETE", "/api/v1/jobs/\(j["id"] as? String ?? "")")
+        }
+    }
+}
