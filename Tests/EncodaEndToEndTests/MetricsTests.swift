@@ -8,11 +8,11 @@ final class MetricsTests: XCTestCase {
         let scratch = Scratch()
         let root = scratch.file("root")
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
-        try ServeRun.clip(root + "/in.mp4", seconds: 2)
-        let server = try ServeRun(root: root)
+        try WebTools.clip(root + "/in.mp4", seconds: 2)
+        let server = try ServerProcess(root: root)
         defer { server.stop() }
 
-        let refused = try server.call("GET", "/metrics", token: false)
+        let refused = try server.call("GET", "/metrics", signedOut: true)
         XCTAssertEqual(refused.status, 401, refused.body)
         XCTAssertFalse(refused.body.contains("encoda_jobs"))
 
@@ -21,7 +21,7 @@ final class MetricsTests: XCTestCase {
             XCTAssertEqual(r.status, 200, r.body)
             let text = scratch.file("metrics-\(UUID().uuidString.prefix(6)).txt")
             try Data(r.body.utf8).write(to: URL(fileURLWithPath: text))
-            let p = try ServeRun.python("parse_metrics.py", [text])
+            let p = try WebTools.python("parse_metrics.py", [text])
             XCTAssertEqual(p.status, 0, "\(p.stderr)\n\(r.body)")
             return (try? JSONSerialization.jsonObject(with: Data(p.stdout.utf8))) as? [String: Any] ?? [:]
         }

@@ -10,7 +10,7 @@ final class WebPageTests: XCTestCase {
         let scratch = Scratch()
         let root = scratch.file("root")
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
-        let server = try ServeRun(root: root)
+        let server = try ServerProcess(root: root)
         defer { server.stop() }
 
         let headers = scratch.file("headers")
@@ -21,14 +21,24 @@ final class WebPageTests: XCTestCase {
         XCTAssertTrue(head.contains("script-src 'self'") && head.contains("default-src 'none'"), head)
         XCTAssertTrue(page.stdout.contains(#"name="token""#) && page.stdout.contains(#"method="post""#), page.stdout)
         for path in ["/web/web-page.js", "/web/web-page.css"] {
-            let r = try server.call("GET", path, token: false)
+            let r = try server.call("GET", path, signedOut: true)
             XCTAssertEqual(r.status, 200, path)
             for text in [page.stdout, r.body] {
                 XCTAssertNil(text.range(of: #"(https?:)?//[A-Za-z0-9.-]+\.[a-z]{2,}"#, options: .regularExpression), "a reference to another host in \(path)")
             }
         }
         // The data behind the page is not public: the API still wants the token or the session.
-        XCTAssertEqual(try server.call("GET", "/api/v1/jobs", token: false).status, 401)
+        XCTAssertEqual(try server.call("GET", "/api/v1/jobs", signedOut: true).status, 401)
+
+        // A page left open (its event stream connected) does not keep the server from stopping.
+        let stream = Process()
+        stream.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+        stream.arguments = ["-s", "-N", "-o", scratch.file("events"), "-H", "Authorization: Bearer \(server.token)", server.base + "/api/v1/events"]
+        try stream.run()
+        defer { if stream.isRunning { stream.terminate() } }
+        for _ in 0..<300 where ((try? String(contentsOfFile: scratch.file("events"), encoding: .utf8)) ?? "").isEmpty { usleep(50_000) }
+        XCTAssertTrue(((try? String(contentsOfFile: scratch.file("events"), encoding: .utf8)) ?? "").hasPrefix(": encoda events"))
+        XCTAssertTrue(server.stopsOnSIGTERM(), "encoda serve did not stop on SIGTERM while an event stream was open")
     }
 
     /// Signs in, submits a lossless job from the form and sees it `finished` (OUTPUT frame-exact against INPUT by
@@ -42,15 +52,15 @@ final class WebPageTests: XCTestCase {
         let root = scratch.file("root")
         try FileManager.default.createDirectory(atPath: root + "/media", withIntermediateDirectories: true)
         let input = root + "/media/in.mp4", slow = root + "/media/slow.mp4"
-        try ServeRun.clip(input, seconds: 2)
-        try ServeRun.clip(slow, seconds: 8, size: "320x240")
-        let server = try ServeRun(root: root, ["--workers", "2"])
+        try WebTools.clip(input, seconds: 2)
+        try WebTools.clip(slow, seconds: 8, size: "320x240")
+        let server = try ServerProcess(root: root, ["--workers", "2"])
         defer { server.stop() }
 
-        let r = try ServeRun.python("browser_test.py", ["--base", server.base, "--token-file", server.tokenFile,
+        let r = try WebTools.python("browser_test.py", ["--base", server.base, "--token-file", server.tokenFile,
                                          "--input", "media/in.mp4", "--output", "media/out.mkv",
                                          "--slow-input", "media/slow.mp4", "--slow-output", "media/slow.mkv"])
-        XCTAssertEqual(r.status, 0, "browser test: \(r.stderr)\nserver: \(server.output)")
+        XCTAssertEqual(r.status, 0, "browser test: \(r.stderr)\nserver: \(server.stderr)")
         let ids = (try? JSONSerialization.jsonObject(with: Data((r.stdout.split(separator: "\n").last ?? "").utf8))) as? [String: Any] ?? [:]
         guard let finished = ids["finished"] as? String, let cancelled = ids["cancelled"] as? String else {
             return XCTFail("the browser test named no jobs: \(r.stdout)")
@@ -64,5 +74,7 @@ final class WebPageTests: XCTestCase {
         XCTAssertEqual(try server.waitForState(finished, ["finished"])["state"] as? String, "finished")
         XCTAssertEqual(try server.waitForState(cancelled, ["cancelled"])["state"] as? String, "cancelled")
         XCTAssertFalse(FileManager.default.fileExists(atPath: root + "/media/slow.mkv"), "a cancelled job wrote OUTPUT")
+        // The browser has gone; the event stream it left must not hold the server's shutdown.
+        XCTAssertTrue(server.stopsOnSIGTERM(), "encoda serve did not stop on SIGTERM after the browser left")
     }
 }

@@ -9,13 +9,13 @@ final class WebhookTests: XCTestCase {
         let scratch = Scratch()
         let root = scratch.file("root")
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
-        try ServeRun.clip(root + "/in.mp4", seconds: 2)
+        try WebTools.clip(root + "/in.mp4", seconds: 2)
         try Data("not a video\n".utf8).write(to: URL(fileURLWithPath: root + "/broken.mp4"))
 
         let portFile = scratch.file("port"), log = scratch.file("posts.jsonl")
         let receiver = Process()
         receiver.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        receiver.arguments = ["python3", ServeRun.script("webhook_receiver.py"), portFile, log, "1"]
+        receiver.arguments = ["python3", WebTools.script("webhook_receiver.py"), portFile, log, "1"]
         try receiver.run()
         defer { kill(receiver.processIdentifier, SIGTERM); receiver.waitUntilExit() }
         var port = ""
@@ -26,7 +26,7 @@ final class WebhookTests: XCTestCase {
         XCTAssertFalse(port.isEmpty, "the receiver did not start")
         let hook = "http://127.0.0.1:\(port)"
 
-        let server = try ServeRun(root: root, ["--webhook", hook + "/server"])
+        let server = try ServerProcess(root: root, ["--webhook", hook + "/server"])
         defer { server.stop() }
         let good = try server.submit("in.mp4", "out.mkv", settings: ["encoder": "h264", "lossless": true, "preset": "ultrafast", "maxSceneLength": 1],
                                      webhook: hook + "/job")
