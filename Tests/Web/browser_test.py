@@ -8,6 +8,8 @@ Every wait is bounded only to stop a hung run; nothing is timed. Prints one JSON
 """
 import argparse
 import json
+import os
+import shutil
 import sys
 import tempfile
 import time
@@ -15,11 +17,11 @@ import time
 from selenium import webdriver
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
-from selenium.common.exceptions import StaleElementReferenceException
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
-HANG = 600  # seconds; only a hung run gets this far
+HANG = float(os.environ.get("ENCODA_BROWSER_HANG_SECONDS", "600"))  # seconds; only a hung run gets this far
 
 
 def fail(msg):
@@ -40,14 +42,20 @@ def main():
 
     opts = Options()
     opts.binary_location = "/usr/bin/chromium"
-    for arg in ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--user-data-dir=" + tempfile.mkdtemp(prefix="encoda-chromium-")]:
+    profile = tempfile.mkdtemp(prefix="encoda-chromium-")
+    for arg in ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--user-data-dir=" + profile]:
         opts.add_argument(arg)
     driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
-    wait = WebDriverWait(driver, HANG, poll_frequency=0.2)
+    waiter = WebDriverWait(driver, HANG, poll_frequency=0.2)
+
+    def until(condition, what):
+        try:
+            return waiter.until(condition)
+        except TimeoutException:
+            fail("waited %d s for %s; the page says: %s" % (HANG, what() if callable(what) else what, driver.find_element(By.TAG_NAME, "body").text[:2000]))
     try:
         driver.get(a.base + "/")
-        wait.until(lambda d: d.find_element(By.ID, "signin-section").is_displayed())
+        until(lambda d: d.find_element(By.ID, "signin-section").is_displayed(), "the sign-in form")
         if driver.find_element(By.ID, "app").is_displayed():
             fail("the job list shows before signing in")
 
@@ -55,14 +63,14 @@ def main():
         field = driver.find_element(By.NAME, "token")
         field.send_keys("not-the-token-0123456789")
         driver.find_element(By.ID, "signin-button").click()
-        wait.until(lambda d: d.find_element(By.ID, "signin-error").text.strip() != "")
+        until(lambda d: d.find_element(By.ID, "signin-error").text.strip() != "", "the wrong token to be refused")
         if "Wrong token" not in driver.find_element(By.ID, "signin-error").text:
             fail("a wrong token did not say so: " + driver.find_element(By.ID, "signin-error").text)
 
         driver.find_element(By.NAME, "token").send_keys(token)
         driver.find_element(By.ID, "signin-button").click()
-        wait.until(lambda d: d.find_element(By.ID, "app").is_displayed())
-        wait.until(lambda d: d.find_element(By.ID, "connection").text == "Live")
+        until(lambda d: d.find_element(By.ID, "app").is_displayed(), "the job list after signing in")
+        until(lambda d: d.find_element(By.ID, "connection").text == "Live", "the event stream to connect")
         if token in driver.current_url:
             fail("the token is in the URL")
         if "encoda_session" in driver.execute_script("return document.cookie"):
@@ -85,8 +93,8 @@ def main():
                 box.click()
             before = driver.find_element(By.ID, "submit-result").get_attribute("data-job-id")
             f.find_element(By.ID, "submit-button").click()
-            wait.until(lambda d: d.find_element(By.ID, "submit-result").get_attribute("data-job-id") not in (None, "", before)
-                       or "error" in (d.find_element(By.ID, "submit-result").get_attribute("class") or ""))
+            until(lambda d: d.find_element(By.ID, "submit-result").get_attribute("data-job-id") not in (None, "", before)
+                  or "error" in (d.find_element(By.ID, "submit-result").get_attribute("class") or ""), "an answer to submitting " + inp)
             res = driver.find_element(By.ID, "submit-result")
             job = res.get_attribute("data-job-id")
             if not job or job == before:
@@ -112,7 +120,7 @@ def main():
                 if s in ("failed", "cancelled", "finished") and s != wanted:
                     fail("job %s ended %s, not %s (states seen: %s)" % (job, s, wanted, seen))
                 return s == wanted
-            wait.until(check)
+            until(check, lambda: "job %s to reach %s (states seen: %s)" % (job, wanted, seen))
 
         first = submit(a.input, a.output, "h264", "ultrafast", True)
         reaches(first, "finished")
@@ -125,10 +133,10 @@ def main():
 
         seen.clear()
         slow = submit(a.slow_input, a.slow_output, "av1", "1", False)
-        wait.until(lambda d: state(slow) == "encoding")
+        until(lambda d: state(slow) == "encoding", "the slow job to encode")
         row(slow).find_element(By.XPATH, './/button[text()="View"]').click()
         view = driver.find_element(By.ID, "job-view")
-        wait.until(lambda d: view.is_displayed() and view.get_attribute("data-job-id") == slow)
+        until(lambda d: view.is_displayed() and view.get_attribute("data-job-id") == slow, "the job view")
         # A running chunk and who holds it (host and process), live from the event stream.
         def holder_shown(d):
             try:
@@ -140,7 +148,7 @@ def main():
                 return cells, counted
             except StaleElementReferenceException:  # the view was redrawn by an event in between
                 return False
-        cells, counted = wait.until(holder_shown)
+        cells, counted = until(holder_shown, "a running chunk and its holder in the job view")
         if not cells[2] or not cells[3].isdigit():
             fail("a running chunk shows no holder: %r" % cells)
         if int(counted) < 1:
@@ -150,7 +158,7 @@ def main():
             fail("Cancel is disabled on a running job")
         cancel.click()
         reaches(slow, "cancelled")
-        wait.until(lambda d: not row(slow).find_element(By.XPATH, './/button[text()="Cancel"]').is_enabled())
+        until(lambda d: not row(slow).find_element(By.XPATH, './/button[text()="Cancel"]').is_enabled(), "Cancel to be disabled on a cancelled job")
 
         # Everything the page loaded came from the server itself (no CDN, font or script from elsewhere).
         urls = driver.execute_script("return performance.getEntriesByType('resource').map(e => e.name)")
@@ -160,6 +168,7 @@ def main():
         print(json.dumps({"finished": first, "cancelled": slow, "firstStates": first_states, "slowStates": seen}))
     finally:
         driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
 
 
 if __name__ == "__main__":
