@@ -30,8 +30,9 @@ let package = Package(
         .target(name: "EncodaMedia", dependencies: ["EncodaModel", "CFFmpeg", "CSvtAv1", "CX264"]),
         // The shared-directory protocol: layout, atomic files, leases, worker loop, coordinator. No codec code.
         .target(name: "EncodaJobs", dependencies: ["EncodaModel"]),
-        // The HTTP job service (`encoda serve`): JSON API v1, job queue, auth, path safety. Runs each job as an
-        // `encoda` child process; no codec code. The OpenAPI document (docs/openapi.json) is compiled in.
+        // The HTTP job service (`encoda serve`): JSON API v1, job queue, auth, path safety, the web page at /, /metrics,
+        // webhooks. Runs each job as an `encoda` child process; no codec code. The OpenAPI document (docs/openapi.json)
+        // and the web page (Web/) are compiled in.
         .target(name: "EncodaServer", dependencies: [
             "EncodaModel", "EncodaJobs",
             .product(name: "Hummingbird", package: "hummingbird"),
