@@ -11,6 +11,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
     ],
     targets: [
         // libavformat/libavcodec/libavutil/libswscale/libswresample through pkg-config, with a small C shim for macros.
@@ -30,12 +33,19 @@ let package = Package(
         .target(name: "EncodaMedia", dependencies: ["EncodaModel", "CFFmpeg", "CSvtAv1", "CX264"]),
         // The shared-directory protocol: layout, atomic files, leases, worker loop, coordinator. No codec code.
         .target(name: "EncodaJobs", dependencies: ["EncodaModel"]),
-        // The HTTP job service (`encoda serve`): JSON API v1, job queue, auth, path safety. Runs each job as an
-        // `encoda` child process; no codec code. The OpenAPI document (docs/openapi.json) is compiled in.
+        // The HTTP job service (`encoda serve`): JSON API v1, job queue, auth, path safety, the web page at /, /metrics,
+        // webhooks. Runs each job as an `encoda` child process; no codec code. The OpenAPI document (docs/openapi.json)
+        // and the web page (Web/) are compiled in.
         .target(name: "EncodaServer", dependencies: [
             "EncodaModel", "EncodaJobs",
             .product(name: "Hummingbird", package: "hummingbird"),
-        ], resources: [.embedInCode("openapi.json")]),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ], resources: [
+            .embedInCode("openapi.json"),
+            .embedInCode("Web/web-page.html"), .embedInCode("Web/web-page.js"), .embedInCode("Web/web-page.css"),
+        ]),
         // Command-line commands and option parsing.
         .target(name: "EncodaCLI", dependencies: [
             "EncodaModel", "EncodaMedia", "EncodaJobs", "EncodaServer",

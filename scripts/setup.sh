@@ -44,6 +44,20 @@ if ! command -v schemathesis >/dev/null; then
     || echo "setup: could not install schemathesis; the server's conformance test needs it (pip install schemathesis)" >&2
 fi
 [ "${1:-}" = "--deps-only" ] && exit 0
+# Tests only (not for --deps-only installs): the web page's browser test drives Debian's Chromium with selenium,
+# the metrics test parses /metrics with prometheus_client.
+if ! dpkg -s chromium chromium-driver >/dev/null 2>&1; then
+  echo "setup: installing chromium chromium-driver"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends chromium chromium-driver >/dev/null
+fi
+for m in selenium:selenium prometheus_client:prometheus-client; do
+  if ! python3 -c "import ${m%%:*}" 2>/dev/null; then
+    echo "setup: installing ${m#*:} (pip)"
+    python3 -m pip install -q "${m#*:}" 2>/dev/null || python3 -m pip install -q --break-system-packages "${m#*:}" \
+      || echo "setup: could not install ${m#*:}; the web page and metrics tests need it (pip install ${m#*:})" >&2
+  fi
+done
 export PATH=/opt/swift/usr/bin:$PATH
 command -v swift >/dev/null || { echo "setup: swift not found; install Swift 6.x (https://swift.org/install) and put it on PATH" >&2; exit 1; }
 if [ "${1:-}" = "--release" ]; then swift build -c release; echo "setup: built .build/release/encoda"

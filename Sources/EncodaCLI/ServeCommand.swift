@@ -17,6 +17,7 @@ struct ServeCommand: ParsableCommand, QuietOption {
     @Option(name: .long, help: "File holding the API token (mode 0600). Default: ROOT/.encoda-token, made on first start.") var tokenFile: String?
     @Option(name: .long, help: "Jobs coordinated at once; more wait in FIFO order, higher priority first.") var maxJobs = 2
     @Option(name: .long, help: "Local worker processes per job (0: only `encoda worker ROOT/jobs --watch` workers encode). Default: from cores and memory.") var workers: Int?
+    @Option(name: .long, help: "http:// or https:// URL that gets a JSON POST when any job finishes or fails (besides the job's own webhook).") var webhook: String?
     @Flag(name: .long, help: "Only errors on stderr.") var quiet = false
 
     func run() throws {
@@ -27,6 +28,7 @@ struct ServeCommand: ParsableCommand, QuietOption {
         let host = String(listen[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
         guard (1...64).contains(maxJobs) else { throw EncodaError(.usage, "--max-jobs must be between 1 and 64") }
         if let w = workers, w < 0 || w > 1024 { throw EncodaError(.usage, "--workers must be between 0 and 1024") }
+        if let w = webhook, !EncodaService.isWebhookURL(w) { throw EncodaError(.usage, "--webhook \(w) is not an http:// or https:// URL; give e.g. http://notify.example:8080/encoda") }
         var isDir: ObjCBool = false
         let rootPath = JobSetup.absolute(root)
         guard FileManager.default.fileExists(atPath: rootPath, isDirectory: &isDir), isDir.boolValue else {
@@ -37,7 +39,7 @@ struct ServeCommand: ParsableCommand, QuietOption {
         let note: @Sendable (String) -> Void = { if !quiet { Diagnostics.note($0) } }
         if token.made { note("made the API token in \(token.path) (mode 0600); clients send it as `Authorization: Bearer TOKEN`") }
         else { note("API token from \(token.path)") }
-        let config = ServerConfiguration(
+        var config = ServerConfiguration(
             root: rootPath, host: host, port: port, maxJobs: maxJobs, workers: workers,
             encoda: Bundle.main.executablePath ?? CommandLine.arguments[0], token: token.token,
             statusReport: { tmp in (try? StatusCommand.report(WorkDirectory(tmp))).flatMap { try? JSONCoding.encode($0) } },
@@ -47,10 +49,12 @@ struct ServeCommand: ParsableCommand, QuietOption {
                 print("encoda serve: listening on http://\(h.contains(":") ? "[\(h)]" : h):\(p)/ (ROOT \(rootPath))")
                 fflush(stdout)
             })
+        config.webhook = webhook
+        let service = EncodaService(config: config)
         let finished = DispatchSemaphore(value: 0)
         let failure = FailureBox()
         Task {
-            do { try await EncodaService(config: config).run() } catch { failure.error = error }
+            do { try await service.run() } catch { failure.error = error }
             finished.signal()
         }
         finished.wait()

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import ServiceLifecycle
 
 /// The JSON API v1 under /api/v1, as docs/openapi.json describes it.
 struct APIRoutes<Context: RequestContext> {
@@ -62,7 +63,8 @@ struct APIRoutes<Context: RequestContext> {
                 try await writer.write(ByteBuffer(string: ": encoda events\n\n"))
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = .sortedKeys
-                for await event in stream {
+                // Ends on SIGTERM/SIGINT too: an open stream would otherwise hold the graceful shutdown forever.
+                for await event in stream.cancelOnGracefulShutdown() {
                     let data = try encoder.encode(event)
                     try await writer.write(ByteBuffer(string: "event: \(event.type)\ndata: \(String(decoding: data, as: UTF8.self))\n\n"))
                 }

@@ -16,6 +16,10 @@ public struct EncodaService {
     public func run() async throws {
         try FileManager.default.createDirectory(atPath: config.root + "/jobs", withIntermediateDirectories: true)
         let queue = JobQueue(config: config, bus: bus)
+        let metrics = ServerMetrics()
+        let notifier = WebhookNotifier(serverWide: config.webhook, tries: config.webhookTries, backoff: config.webhookBackoffSeconds,
+                                       metrics: metrics, note: config.note)
+        let (metricsEvents, webhookEvents) = (bus.subscribe(), bus.subscribe())   // before load: no outcome is missed
         await queue.load()
 
         let router = Router()
@@ -23,6 +27,12 @@ public struct EncodaService {
         let api = APIRoutes<BasicRequestContext>(queue: queue, bus: bus, config: config, sessions: sessions)
         api.registerSignIn(on: router.group("api/v1"))
         api.register(on: router.group("api/v1").add(middleware: AuthMiddleware(token: config.token, sessions: sessions)))
+        WebPage.register(on: router)
+        router.group("metrics").add(middleware: AuthMiddleware(token: config.token, sessions: sessions)).get { _, _ in
+            var headers = HTTPFields()
+            headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: await metrics.scrape(queue))))
+        }
 
         var logger = Logger(label: "encoda.serve")
         logger.logLevel = .warning
@@ -31,7 +41,9 @@ public struct EncodaService {
                               onServerRunning: { channel in config.listening(config.host, channel.localAddress?.port ?? config.port) },
                               logger: logger)
         let watcher = Task { await Self.watch(queue, every: config.pollSeconds, report: config.statusReport) }
-        defer { watcher.cancel() }
+        let counting = Task { await metrics.watch(queue, events: metricsEvents, every: config.pollSeconds) }
+        let notifying = Task { await notifier.watch(queue, events: webhookEvents) }
+        defer { watcher.cancel(); counting.cancel(); notifying.cancel() }
         try await app.runService()
     }
 

@@ -22,6 +22,11 @@ public struct ServerConfiguration: Sendable {
     public var cancelGraceSeconds = 3.0
     /// How long a browser session lasts.
     public var sessionSeconds = 12 * 3600.0
+    /// `--webhook`: told of every job that finishes or fails, besides the job's own `webhook`.
+    public var webhook: String?
+    /// Tries per webhook notice, and the wait before the second (doubled before each later one).
+    public var webhookTries = 5
+    public var webhookBackoffSeconds = 1.0
     /// `encoda status TMP --json` as an object, or nil when TMP holds no job yet.
     public var statusReport: @Sendable (String) -> Data?
     /// One line to the user (suppressed by --quiet).

@@ -1,0 +1,87 @@
+import Foundation
+import XCTest
+
+/// Webhooks: a job's own `webhook` and the server's `--webhook` each get a JSON POST when a job finishes or fails,
+/// retried after a failed try. The receiver is Tests/Web/webhook_receiver.py on loopback; it answers 500 to the
+/// first POST of each path.
+final class WebhookTests: XCTestCase {
+    func testFinishAndFailureArePostedAndRetriedAfterA500() throws {
+        let scratch = Scratch()
+        let root = scratch.file("root")
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        try WebTools.clip(root + "/in.mp4", seconds: 2)
+        try Data("not a video\n".utf8).write(to: URL(fileURLWithPath: root + "/broken.mp4"))
+
+        let portFile = scratch.file("port"), log = scratch.file("posts.jsonl")
+        let receiver = Process()
+        receiver.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        receiver.arguments = ["python3", WebTools.script("webhook_receiver.py"), portFile, log, "1"]
+        try receiver.run()
+        defer { kill(receiver.processIdentifier, SIGTERM); receiver.waitUntilExit() }
+        var port = ""
+        for _ in 0..<300 where port.isEmpty {
+            port = (try? String(contentsOfFile: portFile, encoding: .utf8)) ?? ""
+            if port.isEmpty { usleep(100_000) }
+        }
+        XCTAssertFalse(port.isEmpty, "the receiver did not start")
+        let hook = "http://127.0.0.1:\(port)"
+
+        let server = try ServerProcess(root: root, ["--webhook", hook + "/server"])
+        defer { server.stop() }
+        let good = try server.submit("in.mp4", "out.mkv", settings: ["encoder": "h264", "lossless": true, "preset": "ultrafast", "maxSceneLength": 1],
+                                     webhook: hook + "/job")
+        let bad = try server.submit("broken.mp4", "broken.mkv", settings: ["encoder": "h264"], webhook: hook + "/job-failed")
+        try server.waitForState(good, ["finished", "failed", "cancelled"])
+        try server.waitForState(bad, ["finished", "failed", "cancelled"])
+
+        // finished → /job (500, then 200) and /server; failed → /job-failed (500, then 200) and /server.
+        var posts: [[String: Any]] = []
+        for _ in 0..<600 {
+            posts = ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").split(separator: "\n").compactMap {
+                (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any]
+            }
+            if posts.count >= 7 { break }
+            usleep(100_000)
+        }
+        func at(_ path: String) -> [(status: Int, body: [String: Any], delivery: String)] {
+            posts.filter { $0["path"] as? String == path }.map { p in
+                let headers = p["headers"] as? [String: String] ?? [:]
+                let body = (try? JSONSerialization.jsonObject(with: Data((p["body"] as? String ?? "").utf8))) as? [String: Any] ?? [:]
+                return (p["status"] as? Int ?? 0, body, headers.first { $0.key.lowercased() == "x-encoda-delivery" }?.value ?? "")
+            }
+        }
+        let real = { (name: String) in URL(fileURLWithPath: root + "/" + name).resolvingSymlinksInPath().path }
+
+        let job = at("/job")
+        XCTAssertEqual(job.map(\.status), [500, 200], "the job's webhook: \(posts)")
+        XCTAssertEqual(job.map(\.delivery), ["\(good)/finished/1", "\(good)/finished/2"])
+        for p in job {
+            XCTAssertEqual(p.body["event"] as? String, "job.finished")
+            XCTAssertEqual(p.body["id"] as? String, good)
+            XCTAssertEqual(p.body["state"] as? String, "finished")
+            XCTAssertEqual(p.body["input"] as? String, real("in.mp4"))
+            XCTAssertEqual(p.body["output"] as? String, real("out.mkv"))
+            XCTAssertNil(p.body["error"] as? String)
+        }
+        let failed = at("/job-failed")
+        XCTAssertEqual(failed.map(\.status), [500, 200], "the failed job's webhook: \(posts)")
+        XCTAssertEqual(failed.last?.body["state"] as? String, "failed")
+        XCTAssertEqual(failed.last?.body["id"] as? String, bad)
+        XCTAssertFalse((failed.last?.body["error"] as? String ?? "").isEmpty, "a failure's notice says why")
+
+        // The server-wide hook hears both jobs, once each when delivered (its first try got the 500).
+        let wide = at("/server")
+        XCTAssertEqual(wide.map(\.status), [500, 200, 200], "the server's webhook: \(posts)")
+        XCTAssertEqual(Set(wide.filter { $0.status == 200 }.compactMap { $0.body["id"] as? String }), [good, bad])
+        XCTAssertEqual(try Tool.frameHashes(real("out.mkv")), try Tool.frameHashes(real("in.mp4")))
+    }
+
+    /// `--webhook` takes only http:// and https:// URLs (exit 64, before listening).
+    func testServerWebhookMustBeHTTP() throws {
+        let scratch = Scratch()
+        let r = try Tool.encoda(["serve", scratch.path, "--listen", "127.0.0.1:0", "--webhook", "file:///etc/passwd"])
+        XCTAssertEqual(r.status, 64, r.stderr)
+        XCTAssertTrue(r.stderr.contains("--webhook file:///etc/passwd is not an http:// or https:// URL"), r.stderr)
+        XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, r.stderr)
+    }
+}
