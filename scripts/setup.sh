@@ -13,6 +13,8 @@ if [ -n "$missing" ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
 fi
+[ "${1:-}" = "--deps-only" ] && exit 0
+# Tests only from here (not for --deps-only installs).
 # The timeline tests build .otio files with OpenTimelineIO's Python package, from PyPI.
 if ! python3 -c "import opentimelineio" 2>/dev/null; then
   echo "setup: installing opentimelineio (pip)"
@@ -43,9 +45,8 @@ if ! command -v schemathesis >/dev/null; then
   python3 -m pip install -q schemathesis 2>/dev/null || python3 -m pip install -q --break-system-packages schemathesis \
     || echo "setup: could not install schemathesis; the server's conformance test needs it (pip install schemathesis)" >&2
 fi
-[ "${1:-}" = "--deps-only" ] && exit 0
-# Tests only (not for --deps-only installs): the web page's browser test drives Debian's Chromium with selenium,
-# the metrics test parses /metrics with prometheus_client.
+# The web page's browser test drives Debian's Chromium with selenium, the metrics test parses /metrics with
+# prometheus_client.
 if ! dpkg -s chromium chromium-driver >/dev/null 2>&1; then
   echo "setup: installing chromium chromium-driver"
   $SUDO apt-get update -qq
