@@ -123,7 +123,7 @@ enum JobSetup {
             cuts = spans.flatMap { CutDetector.cuts(changes: pass.changes, settings: scene, within: $0) }
             what = "of \(preview.index.frameCount) frames measured (\(pass.framesDecoded) decoded)"
         } else {
-            if let reason, !quiet { Diagnostics.note("analysing the whole of INPUT, not only the frames to encode: its packets do not number its frames (\(reason))") }
+            if let reason, !quiet { Diagnostics.note("analysing the whole of INPUT, not only the frames to encode: \(reason)") }
             pass = try ScenePass.run(input: input, encoder: encoder, frameRate: frameRate, progress: show)
             cuts = CutDetector.cuts(changes: pass.changes, settings: scene)
         }

@@ -16,14 +16,14 @@ public enum PacketIndexReader {
         public var promisedFrames: Int
     }
 
-    /// Demuxes every packet of INPUT's video stream. Nil for inputs the index cannot describe at all: image
-    /// sequences (each image is checked by decoding it) and raw elementary streams (libav makes their timestamps up
-    /// while reading), and when the file cannot be read to its end (the full pass then says what is wrong).
-    public static func read(input: String) throws -> Output? {
+    /// Demuxes every packet of INPUT's video stream. Nil, with the reason, for inputs the index cannot describe at
+    /// all: image sequences (each image is checked by decoding it), raw elementary streams (libav makes their
+    /// timestamps up while reading), and a file that cannot be read to its end (the full pass then says what is wrong).
+    public static func read(input: String) throws -> (output: Output?, reason: String?) {
         LibavLogging.quiet()
-        if try ImageSequence.resolve(input) != nil { return nil }
+        if try ImageSequence.resolve(input) != nil { return (nil, "INPUT is an image sequence") }
         let (demuxer, facts) = try InputProbe.open(input)
-        if demuxer.isRawElementaryStream { return nil }
+        if demuxer.isRawElementaryStream { return (nil, "INPUT is a raw stream without timestamps") }
         let si = facts.streamIndex
         for i in 0..<demuxer.streamCount where i != si { demuxer.stream(i).pointee.discard = AVDISCARD_ALL }
         var packets: [PacketIndex.Packet] = []
@@ -39,13 +39,13 @@ public enum PacketIndexReader {
                     size: p.size, position: p.pos))
             }
         } catch let e as EncodaError where e.code == .inputDamaged {
-            return nil
+            return (nil, "INPUT cannot be read to its end")
         }
         let index = PacketIndex(packets: packets)
         let frames = oneFramePerPacket(facts.codecName) ? index.frameIndex(frameStep: FrameClock.frameStep(facts)) : nil
         let reason = oneFramePerPacket(facts.codecName) ? index.unusableReason : "\(facts.codecName) packets may hold more or fewer than one frame"
-        return Output(video: facts, packets: index, index: frames, reason: reason,
-                      promisedFrames: InputProbe.promisedFrameCount(demuxer, stream: si))
+        return (Output(video: facts, packets: index, index: frames, reason: reason,
+                       promisedFrames: InputProbe.promisedFrameCount(demuxer, stream: si)), nil)
     }
 
     /// Codecs whose packets, in a container, each carry exactly one shown frame, so that the packets number the

@@ -21,8 +21,9 @@ extension ScenePass {
     /// Refuses what a whole pass refuses before decoding: frames the encoder cannot take, a header that promises more
     /// frames than the file holds.
     public static func preview(input: String, encoder: EncoderKind) throws -> (preview: Preview?, reason: String?) {
-        guard let read = try PacketIndexReader.read(input: input) else { return (nil, "INPUT is an image sequence, a raw stream or unreadable to its end") }
-        guard let index = read.index else { return (nil, read.reason) }
+        let (output, why) = try PacketIndexReader.read(input: input)
+        guard let read = output else { return (nil, why) }
+        guard let index = read.index else { return (nil, "its packets do not number its frames (\(read.reason ?? "unknown"))") }
         var facts = read.video
         try InputProbe.checkEncodable(facts, encoder: encoder)
         if read.promisedFrames > index.frameCount, let first = index.pts.first, let last = index.pts.last {
