@@ -155,8 +155,7 @@ public enum OTIOReader {
         let trackName = chosen.name.map { "track \"\($0)\"" } ?? "its video track"
         // The timeline's rate: its start time's, else the first clip's.
         let items = chosen.children ?? []
-        guard let rate = root.globalStartTime?.rate
-                ?? items.first(where: { $0.schemaName != "Transition" && $0.schemaName != "Gap" }).flatMap({ duration($0)?.rate }),
+        guard let rate = root.globalStartTime?.rate ?? firstClipRate(items),
               rate > 0, rate.isFinite else {
             throw EncodaError(.usage, "\(origin) holds no clip on \(trackName); give a timeline with clips (or --track NAME for another track)")
         }
@@ -228,6 +227,20 @@ public enum OTIOReader {
             return TimelineClip(name: c.name, start: .frames(origin0 + s), end: .frames(origin0 + e))
         }
         return EditorialTimeline(origin: origin, rate: rate, start: .frames(origin0), clips: clips)
+    }
+
+    /// The rate of the first clip among `items`, looking into nested stacks' tracks.
+    static func firstClipRate(_ items: [Object]) -> Double? {
+        for item in items {
+            switch item.schemaName {
+            case "Transition", "Gap": continue
+            case "Stack":
+                for track in item.children ?? [] { if let r = firstClipRate(track.children ?? []) { return r } }
+            default:
+                if let r = duration(item)?.rate { return r }
+            }
+        }
+        return nil
     }
 
     /// An item's length on its track: its source_range, else its media's available range.

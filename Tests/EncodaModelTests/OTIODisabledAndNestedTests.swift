@@ -38,5 +38,8 @@ final class OTIODisabledAndNestedTests: XCTestCase {
         let off = nested.replacingOccurrences(of: #""name": "nest","#, with: #""name": "nest", "enabled": false,"#)
         let gap = try OTIOReader.read(timeline([clip("A", 24), off, clip("B", 6)]), file: "cut.otio").resolve(inputRate: fps24, inputFrames: 60)
         XCTAssertEqual(gap.map(\.range), [FrameRange(0, 24), FrameRange(54, 60)])
+        // A track that starts with a nested stack, in a timeline without a start time, takes the rate of its clips.
+        let first = String(decoding: timeline([nested]), as: UTF8.self).replacingOccurrences(of: #""global_start_time": \#(rt(0)), "#, with: "")
+        XCTAssertEqual(try OTIOReader.read(Data(first.utf8), file: "cut.otio").rate, 24)
     }
 }
