@@ -39,7 +39,11 @@ final class OTIODisabledAndNestedTests: XCTestCase {
         let gap = try OTIOReader.read(timeline([clip("A", 24), off, clip("B", 6)]), file: "cut.otio").resolve(inputRate: fps24, inputFrames: 60)
         XCTAssertEqual(gap.map(\.range), [FrameRange(0, 24), FrameRange(54, 60)])
         // A track that starts with a nested stack, in a timeline without a start time, takes the rate of its clips.
-        let first = String(decoding: timeline([nested]), as: UTF8.self).replacingOccurrences(of: #""global_start_time": \#(rt(0)), "#, with: "")
-        XCTAssertEqual(try OTIOReader.read(Data(first.utf8), file: "cut.otio").rate, 24)
+        // Without a source_range the stack is as long as its longest track (50 frames) and shows all of it.
+        let whole = nested.replacingOccurrences(of: #""source_range": \#(range(10, 30)), "#, with: "")
+        let first = String(decoding: timeline([whole]), as: UTF8.self).replacingOccurrences(of: #""global_start_time": \#(rt(0)), "#, with: "")
+        let t2 = try OTIOReader.read(Data(first.utf8), file: "cut.otio")
+        XCTAssertEqual(t2.rate, 24)
+        XCTAssertEqual(try t2.resolve(inputRate: fps24, inputFrames: 50).map(\.range), [FrameRange(0, 20), FrameRange(30, 50)])
     }
 }
