@@ -44,9 +44,12 @@ struct Coordinator {
             throw EncodaError(.workDirectory, "TMP \(dir.root) holds a job for this image sequence at \(FrameRateText.format(m.video.frameRate)) fps; re-run with --input-fps \(FrameRateText.format(m.video.frameRate)) to resume, add --restart to discard it, or choose another TMP")
         }
 
+        // A trim or a timeline: only its frames are analysed, found in the packet index before any decode.
+        let partial = try c.rangeOptions.request() != nil || c.timelineOptions.load(pattern: c.output) != nil
         let cache = try JobSetup.sceneCache(input: inputPath, fingerprint: fingerprint, dir: dir, scene: scene,
                                             encoder: c.encoderOptions.encoder, quiet: c.quiet,
-                                            needCrop: c.pictureOptions.autocrop && c.pictureOptions.crop == nil, frameRate: sequenceRate)
+                                            needCrop: c.pictureOptions.autocrop && c.pictureOptions.crop == nil, frameRate: sequenceRate,
+                                            ranges: partial ? { try Coordinator.encodedRanges(c, cache: $0) } : nil)
         try ScenePass.checkEncodable(cache.video, encoder: c.encoderOptions.encoder)
         var (settings, cropNote) = try c.profileOptions.picture(settings: try c.encodeSettings(source: cache.video.pixelLayout),
                                                                 options: c.pictureOptions, cache: cache, quiet: c.quiet)
@@ -59,7 +62,8 @@ struct Coordinator {
         // The range is resolved against the frame index: before any encode, also when the scene pass just ran.
         let trim = try c.rangeOptions.trim(cache: cache)
         if let trim, !c.quiet && !c.dryRun { Diagnostics.note("encoding " + TrimStep.describe(trim, cache: cache)) }
-        let (cuts, cutSource) = try JobSetup.cuts(cache: cache, scene: scene, scenesJSON: c.scenesJson, quiet: c.quiet)
+        let (cuts, cutSource) = try JobSetup.cuts(cache: cache, scene: scene, scenesJSON: c.scenesJson, quiet: c.quiet,
+                                                  within: partial ? try Coordinator.encodedRanges(c, cache: cache) : nil)
         let (shots, maxFrames) = JobSetup.shots(cache: cache, cuts: cuts, scene: scene, range: trim?.range)
         // A timeline: one output per clip, every clip's chunks in one plan.
         let clipOutputs = try c.timelineOptions.load(pattern: c.output).map { try TimelineStep.outputs($0, options: c.timelineOptions, cache: cache) }
@@ -218,6 +222,15 @@ struct Coordinator {
             if !c.keep { JobCleaner.removeChunkData(dir, manifest: manifest, quiet: c.quiet) }
             return
         }
+    }
+
+    /// The frames this command encodes, in `cache`'s frame index: the trim's range, or each timeline clip's.
+    static func encodedRanges(_ c: EncodeCommand, cache: SceneCache) throws -> [FrameRange] {
+        if let trim = try c.rangeOptions.trim(cache: cache) { return [trim.range] }
+        if let loaded = try c.timelineOptions.load(pattern: c.output) {
+            return try TimelineStep.outputs(loaded, options: c.timelineOptions, cache: cache).map(\.range)
+        }
+        return [FrameRange(0, cache.index.frameCount)]
     }
 }
 

@@ -85,31 +85,59 @@ enum JobSetup {
     /// Loads a matching scene cache or runs the scene pass and stores one.
     /// `needCrop`: a cache without crop measurements (written before they existed) is not reused.
     /// `frameRate`: an image sequence's rate; a cache made at another rate is not reused.
+    /// `ranges`: for a trim or a timeline, the frames it encodes, given the frame index (a cache whose index is only
+    /// provisional: its `changes` are not measured yet). Only those, each with the frame before, are then decoded
+    /// (`ScenePass.preview`, `ScenePass.run(input:preview:spans:)`); a cache that measured them is reused. Nil: the
+    /// whole of INPUT.
     static func sceneCache(input: String, fingerprint: String, dir: WorkDirectory, scene: SceneSettings,
-                           encoder: EncoderKind, quiet: Bool, needCrop: Bool = false, frameRate: Rational? = nil) throws -> SceneCache {
+                           encoder: EncoderKind, quiet: Bool, needCrop: Bool = false, frameRate: Rational? = nil,
+                           ranges: ((SceneCache) throws -> [FrameRange])? = nil) throws -> SceneCache {
+        var earlier: SceneCache? = nil
         if FileManager.default.fileExists(atPath: dir.sceneCache),
            let cached = try? JSONCoding.read(SceneCache.self, from: dir.sceneCache, what: "scene cache"),
            cached.fingerprint == fingerprint, cached.analysisVersion == SceneCache.analysisVersion,
            !needCrop || cached.crop != nil, frameRate == nil || cached.video.frameRate == frameRate,
            (try? cached.validate()) != nil {
-            return cached
+            if try cached.covers(ranges.map { AnalysisSpans.spans(for: try $0(cached)) }) { return cached }
+            earlier = cached
         }
         let started = Date()
         let isTTY = isatty(2) != 0
-        let pass = try ScenePass.run(input: input, encoder: encoder, frameRate: frameRate) { n in
+        let show: (Int) -> Void = { n in
             if isTTY && !quiet {
                 StandardError.write("\rencoda: scene pass: \(n) frames")
             }
         }
+        var pass: ScenePass.Output
+        var cuts: [Int]
+        var what = "frames"
+        let (preview, reason) = ranges == nil ? (nil, nil) : try ScenePass.preview(input: input, encoder: encoder)
+        if let ranges, let preview {
+            let provisional = SceneCache(fingerprint: fingerprint, video: preview.video, index: preview.index,
+                                         changes: [Double](repeating: 0, count: preview.index.frameCount), settings: scene, cuts: [])
+            let wanted = try ranges(provisional)
+            var spans = AnalysisSpans.spans(for: wanted)
+            // Keep what an earlier run of this TMP measured (another range), so that neither is decoded again later.
+            if let have = earlier?.analysed, earlier?.index == preview.index { spans = AnalysisSpans.union(spans, have) }
+            pass = try ScenePass.run(input: input, preview: preview, spans: spans, progress: show)
+            cuts = spans.flatMap { CutDetector.cuts(changes: pass.changes, settings: scene, within: $0) }
+            what = "of \(preview.index.frameCount) frames measured (\(pass.framesDecoded) decoded)"
+        } else {
+            if let reason, !quiet { Diagnostics.note("analysing the whole of INPUT, not only the frames to encode: \(reason)") }
+            pass = try ScenePass.run(input: input, encoder: encoder, frameRate: frameRate, progress: show)
+            cuts = CutDetector.cuts(changes: pass.changes, settings: scene)
+        }
         if isTTY && !quiet { StandardError.write("\r\u{1B}[K") }
-        let cuts = CutDetector.cuts(changes: pass.changes, settings: scene)
-        let cache = SceneCache(fingerprint: fingerprint, video: pass.video, index: pass.index, changes: pass.changes,
+        var cache = SceneCache(fingerprint: fingerprint, video: pass.video, index: pass.index, changes: pass.changes,
                                settings: scene, cuts: cuts, crop: pass.crop)
+        cache.analysed = pass.analysed
+        cache.framesDecoded = pass.framesDecoded
         try AtomicFile.writeJSON(cache, to: dir.sceneCache, staging: dir.staging)
         if !quiet {
             let secs = Date().timeIntervalSince(started)
-            Diagnostics.note(String(format: "scene pass: %d frames in %.1f s (%.0f fps), %d cuts", pass.index.frameCount, secs,
-                                    Double(pass.index.frameCount) / max(secs, 0.001), cuts.count))
+            let measured = pass.analysed.map { $0.reduce(0) { $0 + $1.count } } ?? pass.index.frameCount
+            Diagnostics.note(String(format: "scene pass: %d %@ in %.1f s (%.0f fps), %d cuts", measured, what, secs,
+                                    Double(pass.framesDecoded) / max(secs, 0.001), cuts.count))
             for note in pass.notes { Diagnostics.note(note) }
         }
         return cache
@@ -117,7 +145,11 @@ enum JobSetup {
 
     /// Cuts for this request: imported from a scenes file, or detected from the cached measurements.
     /// Av1an zone overrides in the scenes file are ignored, with one note unless `quiet`.
-    static func cuts(cache: SceneCache, scene: SceneSettings, scenesJSON: String?, quiet: Bool) throws -> (cuts: [Int], source: String) {
+    /// `within`: the frames a trim or a timeline encodes; cuts are then detected inside each range alone, its start
+    /// taken as the previous cut (`CutDetector.cuts(changes:settings:within:)`), so they do not depend on frames
+    /// outside it, which a partial analysis never measured.
+    static func cuts(cache: SceneCache, scene: SceneSettings, scenesJSON: String?, quiet: Bool,
+                     within ranges: [FrameRange]? = nil) throws -> (cuts: [Int], source: String) {
         if let file = scenesJSON {
             guard let data = FileManager.default.contents(atPath: file) else {
                 throw EncodaError(.usage, "--scenes-json \(file) cannot be read; check the path")
@@ -133,7 +165,8 @@ enum JobSetup {
             }
             return (cuts, "scenes-json")
         }
-        return (CutDetector.cuts(changes: cache.changes, settings: scene), "detected")
+        guard let ranges else { return (CutDetector.cuts(changes: cache.changes, settings: scene), "detected") }
+        return (ranges.flatMap { CutDetector.cuts(changes: cache.changes, settings: scene, within: $0) }.sorted(), "detected")
     }
 
     /// Shots of `range` (a trim; nil: every frame): the cuts inside it, long shots split, every shot within it.

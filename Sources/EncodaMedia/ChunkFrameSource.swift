@@ -26,11 +26,14 @@ final class ChunkFrameSource {
     let index: FrameIndex
     let range: FrameRange
     let threads: Int
+    /// The frames are only measured (the scene pass's analysis of a span): decoded as `Decoder`'s `analysisOnly`.
+    let analysisOnly: Bool
     private(set) var framesSkipped = 0
     private(set) var seekSeconds = 0.0
 
-    init(input: String, video: VideoFacts, index: FrameIndex, range: FrameRange, threads: Int) {
+    init(input: String, video: VideoFacts, index: FrameIndex, range: FrameRange, threads: Int, analysisOnly: Bool = false) {
         self.input = input; self.video = video; self.index = index; self.range = range; self.threads = threads
+        self.analysisOnly = analysisOnly
     }
 
     private func position(of timestamp: Int64) -> Int? {
@@ -106,7 +109,7 @@ final class ChunkFrameSource {
             throw EncodaError(.inputUnsupported, "INPUT \(input) is not the file this job was planned for (video is \(facts.width)x\(facts.height)); check the input path")
         }
         let reader = try FrameReader(demuxer: demuxer, streamIndex: video.streamIndex, threads: threads,
-                                     frameStep: FrameClock.frameStep(video))
+                                     frameStep: FrameClock.frameStep(video), analysisOnly: analysisOnly)
         return (demuxer, reader)
     }
 

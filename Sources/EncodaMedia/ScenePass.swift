@@ -17,6 +17,10 @@ public enum ScenePass {
         public var crop: CropAnalysis?
         /// What the user should know about how INPUT was read (one line each, for `Diagnostics.note`).
         public var notes: [String] = []
+        /// The frames measured when only spans of INPUT were (`SceneCache.analysed`); nil for a whole pass.
+        public var analysed: [FrameRange]? = nil
+        /// Frames the decoder returned.
+        public var framesDecoded = 0
     }
 
     /// True when plane 0 of `format` is plain 8-bit luma (one byte per sample, no packing, not RGB or palette):
@@ -57,13 +61,7 @@ public enum ScenePass {
         let decodeThreads = threads > 0 ? threads : CPUGrant.current.cpus
         let frameStep = FrameClock.frameStep(facts)
         let reader = try FrameReader(demuxer: demuxer, streamIndex: si, threads: decodeThreads, frameStep: frameStep, analysisOnly: true)
-        let aw = analysisWidth
-        var ah = Int((Double(facts.height) * Double(aw) / Double(facts.width)).rounded())
-        ah = max(2, ah & ~1)
-        var planes = [[UInt8]](repeating: [UInt8](repeating: 0, count: aw * ah), count: 2)
-        var current = 0
-        let scaler = Scaler(width: aw, height: ah, format: AV_PIX_FMT_GRAY8, flags: SWS_AREA)
-        var colsum: [UInt32] = []
+        let meter = LumaChangeMeter(sourceWidth: facts.width, sourceHeight: facts.height)
 
         var pts: [Int64] = []
         var keyframes: [Int] = []
@@ -98,36 +96,7 @@ public enum ScenePass {
             packetSizes.append(Int32(clamping: f.packetSize))
             lastDuration = f.duration > 0 ? f.duration : frameStep
 
-            // Downscale luma into the current analysis plane: straight from the decoder's 8-bit luma plane when
-            // there is one (no conversion, no copy), through libswscale for anything else.
-            let key = (Int32(f.width), Int32(f.height), f.format.rawValue)
-            var gain = 1.0
-            if ScenePass.hasPlainLuma(f.format), let luma = f.plane(0) {
-                gain = ScenePass.lumaGain(f.format)
-                if colsum.count < f.width { colsum = [UInt32](repeating: 0, count: f.width) }
-                planes[current].withUnsafeMutableBufferPointer { dst in
-                    colsum.withUnsafeMutableBufferPointer { scratch in
-                        encoda_luma_downscale(luma, Int32(f.stride(0)), key.0, key.1, dst.baseAddress, Int32(aw), Int32(ah), scratch.baseAddress)
-                    }
-                }
-            } else {
-                let converted = planes[current].withUnsafeMutableBufferPointer { scaler.scale(f, intoPlane: $0.baseAddress!) }
-                guard converted else {
-                    throw EncodaError(.inputUnsupported, "INPUT frames in pixel format \(f.format.rawValue) cannot be converted for analysis")
-                }
-            }
-            if n == 0 {
-                changes.append(0)
-            } else {
-                let other = 1 - current
-                let mad = planes[current].withUnsafeBufferPointer { a in
-                    planes[other].withUnsafeBufferPointer { b in
-                        encoda_plane_mad(a.baseAddress, Int32(aw), b.baseAddress, Int32(aw), Int32(aw), Int32(ah))
-                    }
-                }
-                changes.append(mad * gain * 100.0 / 255.0)
-            }
-            current = 1 - current
+            changes.append(try meter.measure(f))
             try borders.offer(f, number: n)
             if n % 250 == 0 { progress?(n) }
         }
@@ -160,6 +129,6 @@ public enum ScenePass {
                                positionedByByte: demuxer.isRawElementaryStream)
         if index.seeksByByte { try checkBytePositioning(input: input, demuxer: demuxer, facts: video, index: index) }
         return Output(video: video, index: index, changes: changes, crop: borders.analysis,
-                      notes: [InputProbe.rawStreamNote(demuxer, facts: video)].compactMap { $0 })
+                      notes: [InputProbe.rawStreamNote(demuxer, facts: video)].compactMap { $0 }, framesDecoded: pts.count)
     }
 }

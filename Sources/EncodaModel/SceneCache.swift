@@ -25,6 +25,14 @@ public struct SceneCache: Codable, Sendable {
     public var cutSource: String
     /// Black-border measurements for `--autocrop` (absent in caches written before cropping existed).
     public var crop: CropAnalysis?
+    /// The frames whose measurements `changes` holds, ascending and apart, when the analysis covered only part of
+    /// INPUT (a trim or a timeline: its ranges, each with the frame before; see `AnalysisSpans`); elsewhere
+    /// `changes` is 0. The frame index then comes from the packets (`PacketIndex`), not from a decode. Nil: every
+    /// frame was decoded and measured (and in caches written before partial analysis existed).
+    public var analysed: [FrameRange]?
+    /// Frames the analysis decoded (every frame of a whole pass; with `analysed`, those from the keyframe before
+    /// each span to its end). Absent in caches written before it was recorded.
+    public var framesDecoded: Int?
 
     public init(fingerprint: String, video: VideoFacts, index: FrameIndex, changes: [Double],
                 settings: SceneSettings, cuts: [Int], cutSource: String = "detected", crop: CropAnalysis? = nil) {
@@ -57,12 +65,27 @@ public struct SceneCache: Codable, Sendable {
         if let why = video.sourceMetadataProblem {
             throw EncodaError(.stateCorrupt, "scene cache video description is invalid: \(why)")
         }
+        if let spans = analysed {
+            guard !spans.isEmpty, spans.allSatisfy({ $0.count > 0 && $0.end <= n }),
+                  zip(spans, spans.dropFirst()).allSatisfy({ $0.end < $1.start }) else {
+                throw EncodaError(.stateCorrupt, "scene cache analysed ranges are inconsistent")
+            }
+        }
         if let c = crop {
             guard c.width == video.width, c.height == video.height, c.frames.count == c.areas.count, c.frames.count <= n,
                   c.areas.allSatisfy({ a in a.map { $0.x >= 0 && $0.y >= 0 && $0.width > 0 && $0.height > 0 && $0.right <= c.width && $0.bottom <= c.height } ?? true }) else {
                 throw EncodaError(.stateCorrupt, "scene cache crop measurements are inconsistent")
             }
         }
+    }
+}
+
+extension SceneCache {
+    /// True when the measurements cover every frame of `spans` (nil: the whole of INPUT).
+    public func covers(_ spans: [FrameRange]?) -> Bool {
+        guard let have = analysed else { return true }
+        guard let spans else { return false }
+        return spans.allSatisfy { s in have.contains { $0.start <= s.start && s.end <= $0.end } }
     }
 }
 

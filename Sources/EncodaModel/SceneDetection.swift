@@ -44,6 +44,24 @@ public enum CutDetector {
         return cuts
     }
 
+    /// Hard cuts inside `range` (a trim's or a timeline clip's frames), with `range.start` taken as the previous cut
+    /// and `range.end` as the end: the same minimum-length rule as `cuts(changes:settings:)` applies at both edges.
+    /// Only the changes of `range`'s frames and the frame before it are read (the score of frame `range.start + 1`
+    /// needs the change of `range.start`, measured against the frame before it), so measurements of that span
+    /// alone give the cuts a whole-file pass gives.
+    public static func cuts(changes: [Double], settings: SceneSettings, within range: FrameRange) -> [Int] {
+        let minLen = max(1, settings.minSceneLength)
+        var cuts: [Int] = []
+        var last = range.start
+        for i in (range.start + 1)..<max(range.start + 1, min(range.end, changes.count)) {
+            let score = min(changes[i], abs(changes[i] - changes[i - 1]))
+            guard score >= settings.threshold, i - last >= minLen, range.end - i >= minLen else { continue }
+            cuts.append(i)
+            last = i
+        }
+        return cuts
+    }
+
     /// Split shots longer than `maxFrames` at their calmest frame (smallest change), keeping every piece at
     /// least `minFrames` long and at most `maxFrames`. Where the allowed window holds source keyframes
     /// (`keyframes`, ascending), the calmest of those is taken instead: a worker then starts decoding right at

@@ -108,10 +108,12 @@ public enum OTIOReader {
         let tracks: Object?
         let globalStartTime: Time?
         let mediaReference: MediaReference?
+        /// False for an item switched off in the editor: it shows nothing, as a gap.
+        let enabled: Bool?
 
         enum CodingKeys: String, CodingKey {
             case schema = "OTIO_SCHEMA", name, kind, sourceRange = "source_range", inOffset = "in_offset", outOffset = "out_offset"
-            case children, tracks, globalStartTime = "global_start_time", mediaReference = "media_reference"
+            case children, tracks, globalStartTime = "global_start_time", mediaReference = "media_reference", enabled
         }
 
         var schemaName: String { (schema ?? "").split(separator: ".").first.map(String.init) ?? "" }
@@ -153,46 +155,92 @@ public enum OTIOReader {
         let trackName = chosen.name.map { "track \"\($0)\"" } ?? "its video track"
         // The timeline's rate: its start time's, else the first clip's.
         let items = chosen.children ?? []
-        guard let rate = root.globalStartTime?.rate
-                ?? items.first(where: { $0.schemaName != "Transition" && $0.schemaName != "Gap" }).flatMap({ duration($0)?.rate }),
+        guard let rate = root.globalStartTime?.rate ?? firstClipRate(items),
               rate > 0, rate.isFinite else {
             throw EncodaError(.usage, "\(origin) holds no clip on \(trackName); give a timeline with clips (or --track NAME for another track)")
         }
         func frames(_ t: Time) -> Double { t.rate > 0 ? t.value * rate / t.rate : .nan }
-        var clips: [TimelineClip] = []
+        /// The clips of a track's items in the track's own time (its first frame 0), and the track's length.
+        func walk(_ items: [Object], in trackName: String) throws -> (clips: [TimelineClip], length: Double) {
+            var clips: [TimelineClip] = []
+            var position = 0.0
+            /// Frames before the current cut that a transition gives to the next clip.
+            var pendingIn = 0.0
+            var lastWasClip = false
+            for (i, item) in items.enumerated() {
+                let label = item.name.map { "\"\($0)\"" } ?? "item \(i + 1)"
+                switch item.schemaName {
+                case "Transition":
+                    let before = item.inOffset.map(frames) ?? 0
+                    if lastWasClip, var last = clips.popLast(), case let .frames(end) = last.end {
+                        last.end = .frames(min(end, position - before))
+                        clips.append(last)
+                    }
+                    pendingIn = before
+                case "Stack":
+                    // A nested stack: its topmost video track (OTIO's last), cut to the stack's source_range.
+                    guard let top = (item.children ?? []).last(where: { $0.schemaName == "Track" && ($0.kind ?? "Video") == "Video" }) else {
+                        throw EncodaError(.usage, "\(origin): nested stack \(label) on \(trackName) holds no video track")
+                    }
+                    let inner = try walk(top.children ?? [], in: "the nested stack \(label)")
+                    let from = item.sourceRange.map { frames($0.startTime) } ?? 0
+                    let length = item.sourceRange.map { frames($0.duration) } ?? inner.length
+                    guard length.isFinite, from.isFinite else { throw EncodaError(.usage, "\(origin): \(label) has the rate 0") }
+                    let shown = item.enabled == false ? [] : inner.clips.compactMap { c -> TimelineClip? in
+                        guard case let .frames(s) = c.start, case let .frames(e) = c.end else { return nil }
+                        let a = max(s, from), b = min(e, from + length)
+                        return b > a ? TimelineClip(name: c.name, start: .frames(position + a - from), end: .frames(position + b - from)) : nil
+                    }
+                    if var first = shown.first, pendingIn > 0, case let .frames(s) = first.start, s <= position {
+                        first.start = .frames(s - pendingIn)
+                        clips.append(first); clips.append(contentsOf: shown.dropFirst())
+                    } else {
+                        clips.append(contentsOf: shown)
+                    }
+                    lastWasClip = !shown.isEmpty
+                    pendingIn = 0
+                    position += length
+                default:
+                    guard let d = duration(item) else {
+                        throw EncodaError(.usage, "\(origin): \(label) on \(trackName) has no source_range; encoda cannot place it on the timeline")
+                    }
+                    let length = frames(d)
+                    guard length.isFinite else { throw EncodaError(.usage, "\(origin): \(item.name ?? "item \(i + 1)") has the rate 0") }
+                    // A clip switched off (enabled: false) shows nothing: a gap.
+                    if item.schemaName == "Gap" || item.enabled == false {
+                        lastWasClip = false
+                    } else {
+                        let name = (item.name ?? "").isEmpty ? "clip \(clips.count + 1)" : item.name!
+                        clips.append(TimelineClip(name: name, start: .frames(position - pendingIn), end: .frames(position + length)))
+                        lastWasClip = true
+                    }
+                    pendingIn = 0
+                    position += length
+                }
+            }
+            return (clips, position)
+        }
         // Record time: the track starts at the timeline's global start time.
         let origin0 = root.globalStartTime.map(frames) ?? 0
-        var position = origin0
-        /// Frames before the current cut that a transition gives to the next clip.
-        var pendingIn = 0.0
-        var lastWasClip = false
-        for (i, item) in items.enumerated() {
-            switch item.schemaName {
-            case "Transition":
-                let before = item.inOffset.map(frames) ?? 0
-                if lastWasClip, var last = clips.popLast() {
-                    last.end = .frames(position - before)
-                    clips.append(last)
-                }
-                pendingIn = before
-            default:
-                guard let d = duration(item) else {
-                    throw EncodaError(.usage, "\(origin): \(item.name.map { "\"\($0)\"" } ?? "item \(i + 1)") on \(trackName) has no source_range; encoda cannot place it on the timeline")
-                }
-                let length = frames(d)
-                guard length.isFinite else { throw EncodaError(.usage, "\(origin): \(item.name ?? "item \(i + 1)") has the rate 0") }
-                if item.schemaName == "Gap" {
-                    lastWasClip = false
-                } else {
-                    let name = (item.name ?? "").isEmpty ? "clip \(clips.count + 1)" : item.name!
-                    clips.append(TimelineClip(name: name, start: .frames(position - pendingIn), end: .frames(position + length)))
-                    lastWasClip = true
-                }
-                pendingIn = 0
-                position += length
-            }
+        let clips = try walk(items, in: trackName).clips.map { c -> TimelineClip in
+            guard case let .frames(s) = c.start, case let .frames(e) = c.end else { return c }
+            return TimelineClip(name: c.name, start: .frames(origin0 + s), end: .frames(origin0 + e))
         }
         return EditorialTimeline(origin: origin, rate: rate, start: .frames(origin0), clips: clips)
+    }
+
+    /// The rate of the first clip among `items`, looking into nested stacks' tracks.
+    static func firstClipRate(_ items: [Object]) -> Double? {
+        for item in items {
+            switch item.schemaName {
+            case "Transition", "Gap": continue
+            case "Stack":
+                for track in item.children ?? [] { if let r = firstClipRate(track.children ?? []) { return r } }
+            default:
+                if let r = duration(item)?.rate { return r }
+            }
+        }
+        return nil
     }
 
     /// An item's length on its track: its source_range, else its media's available range.
