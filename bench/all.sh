@@ -14,6 +14,7 @@ bash "$B/scene.sh" || echo "FAIL  scene: the script stopped with an error" >>"$B
 bash "$B/oneshot.sh" || echo "FAIL  oneshot: the script stopped with an error" >>"$BENCH_RESULTS"
 bash "$B/join.sh" || echo "FAIL  join: the script stopped with an error" >>"$BENCH_RESULTS"
 bash "$B/memory.sh" || echo "FAIL  memory: the script stopped with an error" >>"$BENCH_RESULTS"
+bash "$B/coordination.sh" || echo "FAIL  coordination: the script stopped with an error" >>"$BENCH_RESULTS"
 bash "$B/encode.sh" h264 || echo "FAIL  encode h264: the script stopped with an error" >>"$BENCH_RESULTS"
 bash "$B/encode.sh" av1 || echo "FAIL  encode av1: the script stopped with an error" >>"$BENCH_RESULTS"
 echo

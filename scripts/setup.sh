@@ -6,6 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
 PKGS="libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libswresample-dev libsvtav1enc-dev libx264-dev zlib1g-dev pkg-config ffmpeg curl"
+# strace: CoordinationTests and bench/coordination.sh count the protocol's system calls with it.
+PKGS="$PKGS strace"
 missing=""
 for p in $PKGS; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
 if [ -n "$missing" ]; then

@@ -157,7 +157,7 @@ struct Coordinator {
         var rounds = 0
         while true {
             let state: JobState
-            state = try supervisor.runUntilFinished(stopWhen: { audioJob?.failed ?? joiner?.poll() })
+            state = try supervisor.runUntilFinished(stopWhen: { audioJob?.failed ?? joiner?.poll($0, forget: supervisor.forget) })
             if !state.quarantined.isEmpty {
                 // One line however many chunks failed: the same error is told once, with the chunks it stopped.
                 let kept = state.done.isEmpty ? "No chunk is done yet" : "The \(state.done.count) chunks done are kept in TMP"
@@ -172,6 +172,7 @@ struct Coordinator {
                     if rounds > 2 { throw EncodaError(.stateCorrupt, "chunk \(Chunk.name(mismatch.chunk)) keeps failing verification; check TMP's storage") }
                     Diagnostics.note("chunk \(Chunk.name(mismatch.chunk)) does not match its result record; re-encoding it")
                     rename(dir.result(mismatch.chunk), dir.result(mismatch.chunk) + ".invalid-\(Token.make())")
+                    supervisor.forget(mismatch.chunk)
                     continue
                 }
                 // A chunk the polling found not matching its record is encoded again first.
@@ -207,6 +208,7 @@ struct Coordinator {
                 if rounds > 2 { throw EncodaError(.stateCorrupt, "chunk \(Chunk.name(mismatch.chunk)) keeps failing verification; check TMP's storage") }
                 Diagnostics.note("chunk \(Chunk.name(mismatch.chunk)) does not match its result record; re-encoding it")
                 rename(dir.result(mismatch.chunk), dir.result(mismatch.chunk) + ".invalid-\(Token.make())")
+                supervisor.forget(mismatch.chunk)
                 continue
             }
             let size = (try? FileManager.default.attributesOfItem(atPath: c.output)[.size] as? Int64) ?? 0

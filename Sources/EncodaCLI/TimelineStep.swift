@@ -175,12 +175,13 @@ final class ClipJoiner {
         }
     }
 
-    /// For the supervisor's polling: joins what is ready; a mismatching chunk loses its record (the workers still
-    /// running encode it again). Never stops the job.
-    func poll(_ c: Int = 0) -> Error? {
-        do { try joinReady(JobState.scan(dir, manifest: manifest)) } catch let mismatch as ChunkMismatch {
+    /// For the supervisor's polling, with its state: joins what is ready; a mismatching chunk loses its record (the
+    /// workers still running encode it again; `forget` tells the supervisor). Never stops the job.
+    func poll(_ state: JobState, forget: (Int) -> Void) -> Error? {
+        do { try joinReady(state) } catch let mismatch as ChunkMismatch {
             Diagnostics.note("chunk \(Chunk.name(mismatch.chunk)) does not match its result record; re-encoding it")
             rename(dir.result(mismatch.chunk), dir.result(mismatch.chunk) + ".invalid-\(Token.make())")
+            forget(mismatch.chunk)
         } catch {
             return error
         }

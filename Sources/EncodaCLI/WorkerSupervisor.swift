@@ -23,12 +23,20 @@ final class WorkerSupervisor {
     private var crashesInARow: [Int] = []
     private var notBefore: [Date] = []
     private let clock: ServerClock
+    /// The results as published: each record is read once, each poll reads only the journals' new lines.
+    private let results: ResultView
     private let identity = WorkerIdentity(host: HostName.current, pid: getpid(), token: "coordinator\(getpid())", locality: ProcessLiveness.currentLocality)
 
     init(directory: WorkDirectory, manifest: JobManifest, workers: Int, threads: Int, quiet: Bool) {
         self.directory = directory; self.manifest = manifest; self.workers = workers; self.threads = threads; self.quiet = quiet
         clock = ServerClock(directory: directory, owner: "coordinator-\(HostName.current)-\(getpid())")
+        results = ResultView(directory: directory, manifest: manifest, readsRecords: true)
     }
+
+    /// The record of chunk `id` was moved aside (it did not match its chunk): the chunk is open again.
+    func forget(_ id: Int) { results.forget(id) }
+
+    private func scan() -> JobState { JobState.scan(directory, manifest: manifest, view: results) }
 
     deinit { clock.remove() }
 
@@ -56,7 +64,7 @@ final class WorkerSupervisor {
     /// Returns the final state once every chunk is done or quarantined.
     /// - Parameter stopWhen: polled with the job state; an error it returns stops the job (workers finish their
     ///   current chunk) and is thrown, e.g. the audio preparation beside the video failed.
-    func runUntilFinished(stopWhen: () -> Error? = { nil }) throws -> JobState {
+    func runUntilFinished(stopWhen: (JobState) -> Error? = { _ in nil }) throws -> JobState {
         let signals = SignalWatcherFlag()
         let pool = pool
         SignalWatcher.shared.install { n in
@@ -66,7 +74,7 @@ final class WorkerSupervisor {
             if n == 1 { Diagnostics.note("interrupted: workers finish their current chunk, then stop (Ctrl-C again to stop now)") }
             else if n == 2 { Diagnostics.note("stopping now: workers give up their chunks") }
         }
-        let startState = JobState.scan(directory, manifest: manifest)
+        let startState = scan()
         // A finished job (a re-run after the last chunk was published) goes straight to the join.
         if manifest.chunks.allSatisfy({ startState.isFinished($0.id) }) { return startState }
         if signals.value > 0 { throw interrupted(startState) }
@@ -76,7 +84,7 @@ final class WorkerSupervisor {
         defer { progress.finish() }
         var stopDeadline: Date? = nil
         while true {
-            let state = JobState.scan(directory, manifest: manifest)
+            let state = scan()
             let alive = pool.running.count + remoteWorkers()
             progress.update(state: state, workers: alive)
             let sig = signals.value
@@ -87,7 +95,7 @@ final class WorkerSupervisor {
                 if !pool.waitAll(timeout: 3) { releaseLeases(of: pool.killAll()) }
                 return state
             }
-            if let reason = stopWhen() {
+            if let reason = stopWhen(state) {
                 pool.signalAll(SIGTERM)
                 pool.waitAll(timeout: 3600)
                 releaseLeases(of: pool.killAll())
@@ -98,12 +106,12 @@ final class WorkerSupervisor {
                 stopDeadline = deadline
                 if pool.running.isEmpty || Date() >= deadline {
                     releaseLeases(of: pool.killAll())
-                    throw interrupted(JobState.scan(directory, manifest: manifest))
+                    throw interrupted(scan())
                 }
             } else if sig == 1 {
                 if pool.running.isEmpty {
                     // Drained. The count is read now, after the last chunk was published.
-                    let final = JobState.scan(directory, manifest: manifest)
+                    let final = scan()
                     if manifest.chunks.allSatisfy({ final.isFinished($0.id) }) { return final }
                     throw interrupted(final)
                 }
@@ -144,7 +152,10 @@ final class WorkerSupervisor {
             }
             pool.remove(p)
             slots[slot] = nil
-            let now = JobState.scan(directory, manifest: manifest)
+            // A worker leaves when it sees every chunk published: list results/ afresh (a record no journal
+            // names yet is found here), so that it is not started again for nothing.
+            results.relist()
+            let now = scan()
             if manifest.chunks.allSatisfy({ now.isFinished($0.id) }) { continue }
             respawns += 1
             if respawns > 10 * max(1, workers) {

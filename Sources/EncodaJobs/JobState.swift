@@ -22,36 +22,66 @@ public struct JobState: Sendable {
     /// chunk file is missing) are moved aside (renamed to `.invalid-*`), so the chunk gets encoded again
     /// instead of blocking the job. `known` holds records already checked by the caller: a published record
     /// never changes, so only its presence in the listing is checked again. With `readOnly` (`encoda status`),
-    /// nothing is renamed: such a record only does not count as done.
-    public static func scan(_ dir: WorkDirectory, manifest: JobManifest, known: [Int: ChunkResult] = [:], readOnly: Bool = false) -> JobState {
+    /// nothing is renamed: such a record only does not count as done. With `resultsOnly`, only `results/` is read.
+    public static func scan(_ dir: WorkDirectory, manifest: JobManifest, known: [Int: ChunkResult] = [:], readOnly: Bool = false,
+                            resultsOnly: Bool = false) -> JobState {
         var s = JobState()
         let count = manifest.chunks.count
         for id in dir.chunkIDs(in: dir.results, suffix: ".json") where id < count {
             s.published.insert(id)
             if let r = known[id] { s.done[id] = r; continue }
-            let path = dir.result(id)
-            do {
-                let r = try JSONCoding.read(ChunkResult.self, from: path, what: "result record")
-                try r.validate(against: manifest, chunkID: id)
-                var st = stat()
-                guard StaleHandle.retry({ stat(dir.chunkFile(named: r.file), &st) }) == 0 else {
-                    throw EncodaError(.stateCorrupt, "chunk file \(r.file) is missing")
-                }
-                s.done[id] = r
-            } catch {
-                if readOnly { continue }
-                if rename(path, path + ".invalid-\(UInt32.random(in: 0...UInt32.max))") == 0 { s.published.remove(id) }
+            switch check(dir, manifest: manifest, id: id, readOnly: readOnly) {
+            case .done(let r): s.done[id] = r
+            case .invalid: s.published.remove(id)
+            case .unreadable: break
             }
         }
+        if !resultsOnly { s.scanClaims(dir, manifest: manifest) }
+        return s
+    }
+
+    /// The state with the results `view` follows (refreshed now: only what is new is read), and the quarantine,
+    /// failures and leases listed (small folders: they hold the chunks in trouble or in work, not the done ones).
+    public static func scan(_ dir: WorkDirectory, manifest: JobManifest, view: ResultView) -> JobState {
+        view.refresh()
+        var s = JobState()
+        s.published = view.published
+        s.done = view.done
+        s.scanClaims(dir, manifest: manifest)
+        return s
+    }
+
+    private mutating func scanClaims(_ dir: WorkDirectory, manifest: JobManifest) {
+        let count = manifest.chunks.count
         for id in dir.chunkIDs(in: dir.quarantine, suffix: ".json") where id < count {
             let q = try? JSONCoding.read(ChunkFailure.self, from: dir.quarantineRecord(id), what: "quarantine record")
-            s.quarantined[id] = q?.error ?? "failed too often"
+            quarantined[id] = q?.error ?? "failed too often"
         }
         for name in dir.list(dir.failures) where name.hasSuffix(".json") {
-            if let id = Self.failureChunk(name), id < count { s.failures[id, default: 0] += 1 }
+            if let id = Self.failureChunk(name), id < count { failures[id, default: 0] += 1 }
         }
-        s.leased = dir.chunkIDs(in: dir.leases, suffix: ".lock")
-        return s
+        leased = dir.chunkIDs(in: dir.leases, suffix: ".lock")
+    }
+
+    public enum RecordCheck { case done(ChunkResult), invalid, unreadable }
+
+    /// Reads and checks the result record of chunk `id`. One that does not check out is moved aside (unless
+    /// `readOnly`): `.invalid` when it was (or is gone), `.unreadable` when it is still there.
+    public static func check(_ dir: WorkDirectory, manifest: JobManifest, id: Int, readOnly: Bool) -> RecordCheck {
+        let path = dir.result(id)
+        do {
+            let r = try JSONCoding.read(ChunkResult.self, from: path, what: "result record")
+            try r.validate(against: manifest, chunkID: id)
+            var st = stat()
+            guard StaleHandle.retry({ stat(dir.chunkFile(named: r.file), &st) }) == 0 else {
+                throw EncodaError(.stateCorrupt, "chunk file \(r.file) is missing")
+            }
+            return .done(r)
+        } catch {
+            if readOnly { return .unreadable }
+            if rename(path, path + ".invalid-\(UInt32.random(in: 0...UInt32.max))") == 0 { return .invalid }
+            return .unreadable
+        }
     }
 
     /// The chunk a failure record `NNNNN-TOKEN-N.json` is about.

@@ -40,6 +40,8 @@ public enum OwnNames {
             return parts.count == 3 && isChunkNumber(parts[0]) && isWord(parts[1]) && isNumber(parts[2])
         case "workers": // TOKEN.json
             return name.hasSuffix(".json") && isWord(name.dropLast(5))
+        case "journal": // TOKEN.txt (ResultJournal)
+            return name.hasSuffix(".txt") && isWord(name.dropLast(4))
         case "clock":
             return isClockProbe(name)
         case "probes": // NNNNN-CRF.json records, NNNNN-CRF-TOKEN.chunk files (see ProbeRecord)

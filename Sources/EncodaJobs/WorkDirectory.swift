@@ -8,6 +8,7 @@ import Foundation
 ///     leases/00042.lock     a claim on chunk 42 (O_EXCL), its mtime is the heartbeat
 ///     chunks/00042-T.chunk  chunk 42 as encoded by the worker with token T
 ///     results/00042.json    the record that makes chunks/00042-T.chunk trusted (published by link, first wins)
+///     journal/T.txt         the results worker T published, one chunk number a line (`ResultJournal`)
 ///     failures/00042-T.json one failed attempt at chunk 42
 ///     quarantine/00042.json chunk 42 failed too often
 ///     workers/T.json        a live worker (heartbeat by mtime)
@@ -34,6 +35,7 @@ public struct WorkDirectory: Sendable {
     public var clock: String { root + "/clock" }
     public var staging: String { root + "/staging" }
     public var logs: String { root + "/logs" }
+    public var journal: String { root + "/journal" }
 
     public func lease(_ id: Int) -> String { leases + "/\(Chunk.name(id)).lock" }
     public func result(_ id: Int) -> String { results + "/\(Chunk.name(id)).json" }
@@ -41,7 +43,7 @@ public struct WorkDirectory: Sendable {
     public func chunkFileName(_ id: Int, token: String) -> String { "\(Chunk.name(id))-\(token).chunk" }
     public func chunkFile(named name: String) -> String { chunks + "/" + name }
 
-    public static let subdirectories = ["leases", "chunks", "results", "failures", "quarantine", "workers", "clock", "staging", "logs"]
+    public static let subdirectories = ["leases", "chunks", "results", "failures", "quarantine", "workers", "clock", "staging", "logs", "journal"]
 
     /// Creates TMP and its folders; fails clearly when TMP is not a writable folder.
     public func prepare() throws {
@@ -91,6 +93,18 @@ public struct WorkDirectory: Sendable {
             if name != "." && name != ".." { names.append(name) }
         }
         return names
+    }
+
+    /// True when `path`, a name in the folder `folder`, exists on the file server now. The folder is opened first:
+    /// that revalidates it (close-to-open applies to directories), which also drops a "not found" this client
+    /// cached for a name in it that another host has created since, so the lookup after it is fresh, as after a
+    /// listing, at the cost of one open instead of reading every name. Checked over kernel NFS by
+    /// scripts/nfs/test-farm.sh (scenario 0).
+    public func exists(_ path: String, in folder: String) -> Bool {
+        let fd = StaleHandle.retry { open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
+        if fd >= 0 { close(fd) }
+        var st = stat()
+        return StaleHandle.retry { stat(path, &st) } == 0
     }
 
     /// Chunk numbers that have a file named NNNNN<suffix> in `dir`.

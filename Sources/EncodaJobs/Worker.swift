@@ -97,7 +97,6 @@ public final class Worker: @unchecked Sendable { // state shared with the heartb
     private let framesEncoded = FrameCounter()
     private var heartbeatRunning = false
     private var lostLease = false
-    private var known: [Int: ChunkResult] = [:]
     private var failedHere: Set<Int> = []
     public private(set) var encoded: [Int] = []
     public private(set) var tally = WorkerTally()
@@ -138,23 +137,34 @@ public final class Worker: @unchecked Sendable { // state shared with the heartb
         }
         pruneDebris()
         let order = ChunkPlanner.workOrder(manifest.chunks, costs: options.chunkCosts)
+        // The results as they are published (one listing now, then only the journals' new lines): a claim costs
+        // the same at the first chunk and the thousandth.
+        let view = ResultView(directory: directory, manifest: manifest, readsRecords: false)
         var waiting = false
+        var confirmed = false
         while !isDraining {
-            let state = JobState.scan(directory, manifest: manifest, known: known)
-            known = state.done
-            let open = order.filter { state.isOpen($0.id) }
+            var state = JobState.scan(directory, manifest: manifest, view: view)
+            var open = order.filter { state.isOpen($0.id) }
+            if open.isEmpty && !confirmed {
+                // Before leaving, one fresh listing: a record moved aside since (it did not check out) is open again.
+                view.relist()
+                confirmed = true
+                state = JobState.scan(directory, manifest: manifest, view: view)
+                open = order.filter { state.isOpen($0.id) }
+            }
             if open.isEmpty { break }
+            confirmed = false
             // Unclaimed chunks first, then claimed ones (their leases may be stale); chunks that already
             // failed here last, so another worker gets to retry them first.
             var free = open.filter { !state.leased.contains($0.id) && !failedHere.contains($0.id) }
-            if let next = followOn(free: free, busyElsewhere: state.leased.count) {
+            if let next = followOn(free: free, busyElsewhere: state.leased.count) ?? spread(free: free, busyElsewhere: state.leased.count) {
                 free.removeAll { $0.id == next.id }
                 free.insert(next, at: 0)
             }
             let held = open.filter { state.leased.contains($0.id) && !failedHere.contains($0.id) }
             let retry = open.filter { failedHere.contains($0.id) }
             var claimed: Chunk? = nil
-            for c in free + held + retry {
+            for c in free + held + retry where !view.published.contains(c.id) {
                 let r = try leases.acquire(c.id)
                 if r == .heldByOther {
                     if !state.leased.contains(c.id) { tally.racesLost += 1 }
@@ -166,10 +176,17 @@ public final class Worker: @unchecked Sendable { // state shared with the heartb
                     tally.stolen += 1
                     log("chunk \(c.name): took over the stale lease of \(prev.host) pid \(prev.pid)")
                 }
-                // A result or a quarantine may have appeared between the listing and the claim: the claim was
-                // made on the server, so listing now (fresh) settles it.
-                if directory.chunkIDs(in: directory.results, suffix: ".json").contains(c.id)
-                    || directory.chunkIDs(in: directory.quarantine, suffix: ".json").contains(c.id) {
+                // A result may have appeared since the journals were read: the claim was made on the server, so a
+                // fresh look at this one name settles it (`exists` opens results/ first). Then the journals are
+                // read again, so that the next candidates are not published ones; a record no journal names (its
+                // worker was killed before writing the line) gets its line from here.
+                if directory.exists(directory.result(c.id), in: directory.results) {
+                    leases.release(c.id)
+                    view.refresh()
+                    if !view.published.contains(c.id) { try? journal.append(c.id); view.note(c.id) }
+                    continue
+                }
+                if directory.chunkIDs(in: directory.quarantine, suffix: ".json").contains(c.id) {
                     leases.release(c.id); continue
                 }
                 if ledger.count(c.id) >= options.farm.maxAttempts { quarantineIfNeeded(c.id); leases.release(c.id); continue }
@@ -195,6 +212,17 @@ public final class Worker: @unchecked Sendable { // state shared with the heartb
             lock.lock(); current = nil; lock.unlock()
         }
         return encoded
+    }
+
+    /// The free chunk this worker takes when it has no follow-on: among the first free chunks in work order, one
+    /// per worker that may be choosing at the same moment (estimated as those holding leases, and this one), the
+    /// one at this worker's place (its process id), so workers that look at the same moment spread over
+    /// different chunks instead of racing for the first (a lost race costs a claim; a claim won after another
+    /// worker published the chunk costs an encode's start). Alone, a worker takes the first.
+    func spread(free: [Chunk], busyElsewhere: Int) -> Chunk? {
+        let width = min(free.count, busyElsewhere + 1)
+        guard width > 1 else { return nil }
+        return free[Int(identity.pid.magnitude) % width]
     }
 
     /// The free chunk that starts where the encoder's decoder stands, when taking it ahead of the work order
@@ -243,7 +271,9 @@ public final class Worker: @unchecked Sendable { // state shared with the heartb
             result.quality = out.quality
             if try AtomicFile.publishJSONExclusive(result, to: directory.result(chunk.id), staging: directory.staging) {
                 lock.lock(); encoded.append(chunk.id); lock.unlock()
-                known[chunk.id] = result
+                // Before the lease is given back, so the next claimant reads it. The record is what counts: a line
+                // that cannot be written (TMP full) is only found later (`ResultJournal`).
+                do { try journal.append(chunk.id) } catch { log("chunk \(chunk.name): \(error)") }
                 log("chunk \(chunk.name): published (\(out.frames) frames, \(out.bytes) bytes, \(String(format: "%.1f", Date().timeIntervalSince1970 - started)) s)")
             } else {
                 unlink(path)
@@ -281,6 +311,8 @@ public final class Worker: @unchecked Sendable { // state shared with the heartb
         lock.lock(); current = nil; lock.unlock()
         leases.release(id)
     }
+
+    private var journal: ResultJournal { ResultJournal(directory: directory, token: identity.token) }
 
     private var ledger: FailureLedger { FailureLedger(directory: directory, manifest: manifest) }
 

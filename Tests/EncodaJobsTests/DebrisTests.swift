@@ -229,6 +229,7 @@ final class DebrisTests: XCTestCase {
             ("audio", "audio.json"), ("audio", "audio.json.4242.tmp"), ("audio", "audio-1764650000-4242.packets"),
             ("audio", "audio-1764650000-4242.packets.partial"),
             ("chunks", "00042-ab12cd34ef56.chunk.x264stats"), ("chunks", "00042-ab12cd34ef56.chunk.x264stats.mbtree.temp"),
+            ("journal", "ab12cd34ef56.txt"),
         ]
         for (folder, name) in own { XCTAssertTrue(OwnNames.isOwn(name, in: folder), "\(folder)/\(name)") }
         let foreign: [(String, String)] = [
@@ -237,6 +238,7 @@ final class DebrisTests: XCTestCase {
             ("workers", "my worker.json"), ("clock", "readme"), ("clock", "x-y"), ("staging", "notes.tmp"), ("staging", "probe"),
             ("audio", "music.flac"), ("audio", "audio.json.bak"), ("failures", "00042.json"), ("quarantine", "../job.json"),
             ("elsewhere", "00042.json"), ("chunks", "00042-ab12cd34ef56.chunk.x264stats.bak"), ("chunks", "mine.chunk.x264stats"),
+            ("journal", "notes.md"), ("journal", "../ab12.txt"),
         ]
         for (folder, name) in foreign { XCTAssertFalse(OwnNames.isOwn(name, in: folder), "\(folder)/\(name)") }
     }
@@ -253,7 +255,7 @@ final class DebrisTests: XCTestCase {
         let r = OwnFiles.remove(dir, folders: WorkDirectory.ownFolders, topLevel: OwnNames.topLevel, removeEmptyFolders: true, listForeign: true)
         XCTAssertEqual(r.kept.sorted(), ["chunks/mine.mkv", "logs/my.log", "notes.txt", "results/00007.json/"])
         XCTAssertEqual(r.failed, [])
-        XCTAssertEqual(r.files, 4 + 4 + 2 + 1, "chunk files, result records, job.json and scenes.json, audio.json")
+        XCTAssertEqual(r.files, 4 + 4 + 1 + 2 + 1, "chunk files, result records, the worker's journal, job.json and scenes.json, audio.json")
         XCTAssertEqual(dir.list(dir.root).sorted(), ["chunks", "logs", "notes.txt", "results"])
         XCTAssertEqual(dir.list(dir.chunks), ["mine.mkv"])
         XCTAssertEqual(dir.list(dir.logs), ["my.log"])

@@ -47,6 +47,14 @@ if $AS_HOST B ls "$share_b/probe" | grep -qx late; then
     pass "a name created on A is in B's listing at once, and found by name after the listing ($neg before it)"
   else fail "B lists the new name but still cannot stat it"; fi
 else fail "B's fresh listing does not show a file A created: the protocol's assumption is wrong here"; fi
+# A claim re-checks its own chunk's result by name after only opening results/ (WorkDirectory.exists): opening a
+# folder revalidates it as a listing does (close-to-open), so a "not found" cached before must not survive it.
+$AS_HOST B stat "$share_b/probe/later" >/dev/null 2>&1   # B looks the name up: "not found" (now cached)
+$AS_HOST A sh -c "echo x > $share_a/probe/later"
+if $AS_HOST B python3 -c 'import os, sys; os.close(os.open(sys.argv[1], os.O_RDONLY | os.O_DIRECTORY)); os.stat(sys.argv[2])' \
+     "$share_b/probe" "$share_b/probe/later" 2>/dev/null; then
+  pass "a name created on A is found by name on B after B opens the folder, without listing it"
+else fail "B opened the folder and still cannot stat a name A created: WorkDirectory.exists is not fresh here"; fi
 
 # --- 1. a worker on B killed mid-chunk, a new worker on B --------------------------------------------------------
 echo "== 1. coordinator + worker on A, worker on B killed with SIGKILL mid-chunk, new worker on B   [$(elapsed)]"
