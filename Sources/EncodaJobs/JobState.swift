@@ -11,6 +11,8 @@ public struct JobState: Sendable {
     public var quarantined: [Int: String] = [:]
     public var failures: [Int: Int] = [:]
     public var leased: Set<Int> = []
+    /// Result records that do not check out, with why; only a read-only scan keeps them (see `scan`).
+    public var invalid: [Int: String] = [:]
 
     public init() {}
 
@@ -22,7 +24,8 @@ public struct JobState: Sendable {
     /// chunk file is missing) are moved aside (renamed to `.invalid-*`), so the chunk gets encoded again
     /// instead of blocking the job. `known` holds records already checked by the caller: a published record
     /// never changes, so only its presence in the listing is checked again. With `readOnly` (`encoda status`),
-    /// nothing is renamed: such a record only does not count as done.
+    /// nothing is renamed: such a record does not count as done and is listed in `invalid`, left for the workers
+    /// and the coordinator to move aside.
     public static func scan(_ dir: WorkDirectory, manifest: JobManifest, known: [Int: ChunkResult] = [:], readOnly: Bool = false) -> JobState {
         var s = JobState()
         let count = manifest.chunks.count
@@ -39,7 +42,7 @@ public struct JobState: Sendable {
                 }
                 s.done[id] = r
             } catch {
-                if readOnly { continue }
+                if readOnly { s.invalid[id] = "\(error)"; continue }
                 if rename(path, path + ".invalid-\(UInt32.random(in: 0...UInt32.max))") == 0 { s.published.remove(id) }
             }
         }
