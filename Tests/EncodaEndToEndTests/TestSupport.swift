@@ -16,11 +16,11 @@ enum Tool {
     static func media(_ name: String) -> String { packageRoot.appendingPathComponent("Tests/Media/" + name).path }
 
     /// The binary under test: `ENCODA_BIN` as given, else `.build/debug/encoda` (or the release one), rebuilt first
-    /// when it is older than a source file or Package.swift: `swift test` builds the test bundle, not the binary (a
-    /// test target that depends on `encoda` gets its module, not the executable). The `swift test` that runs this
-    /// process holds the build folder's lock while tests run and builds nothing meanwhile, so the rebuild passes
-    /// `--ignore-lock`, and test processes running side by side (`--parallel`) take turns by a lock of their own.
-    /// When the rebuild fails, the tests stop with its message.
+    /// when it is older than a source file or Package.swift. A plain `swift test` builds it with everything else,
+    /// but `swift test --skip-build`, running the .xctest bundle directly or an editor's test runner do not, and
+    /// would test a stale build. The `swift test` that runs this process holds the build folder's lock while tests
+    /// run and builds nothing meanwhile, so the rebuild passes `--ignore-lock`, and test processes running side by
+    /// side (`--parallel`) take turns by a lock of their own. When the rebuild fails, the tests stop with its message.
     static let encoda: String = {
         if let e = ProcessInfo.processInfo.environment["ENCODA_BIN"] { return e }
         let candidates = [("debug", ".build/debug/encoda"), ("release", ".build/release/encoda")]
