@@ -55,6 +55,8 @@ let package = Package(
         .executableTarget(name: "encoda", dependencies: ["EncodaCLI"]),
         .testTarget(name: "EncodaModelTests", dependencies: ["EncodaModel"]),
         .testTarget(name: "EncodaJobsTests", dependencies: ["EncodaJobs", "EncodaModel"]),
+        // In-process tests of the Media stages on tiny clips made by ffmpeg.
+        .testTarget(name: "EncodaMediaTests", dependencies: ["EncodaMedia", "EncodaModel"]),
         .testTarget(name: "EncodaEndToEndTests", dependencies: ["EncodaModel"]),
     ],
     swiftLanguageModes: [.v5]

@@ -41,6 +41,8 @@ struct StatusCommand: ParsableCommand {
         var running: [Running]
         var failed: [Failed]
         var quarantined: [Quarantined]
+        /// Result records that do not check out (left in place; a worker or the coordinator moves them aside).
+        var invalid: [Invalid]? = nil
         var workersAlive: Int
         var workers: [Worker]
         var leaseSeconds: Double?
@@ -73,6 +75,7 @@ struct StatusCommand: ParsableCommand {
         }
         struct Failed: Codable { var chunk: Int; var attempts: Int }
         struct Quarantined: Codable { var chunk: Int; var error: String }
+        struct Invalid: Codable { var chunk: Int; var record: String; var error: String }
         struct Worker: Codable {
             var host: String; var pid: Int32
             var task: String? = nil
@@ -152,6 +155,9 @@ struct StatusCommand: ParsableCommand {
             r.bytesDone = s.bytesDone()
             r.failed = s.failures.keys.sorted().filter { s.quarantined[$0] == nil }.map { .init(chunk: $0, attempts: s.failures[$0]!) }
             r.quarantined = s.quarantined.keys.sorted().map { .init(chunk: $0, error: s.quarantined[$0]!) }
+            if !s.invalid.isEmpty {
+                r.invalid = s.invalid.keys.sorted().map { .init(chunk: $0, record: "results/" + Chunk.name($0) + ".json", error: s.invalid[$0]!) }
+            }
             let live = WorkerRecord.live(dir, now: now, within: m.farmSettings.leaseSeconds)
             let partial = WorkerRecord.framesInProgress(live, manifest: m, state: s)
             r.workersAlive = live.count
@@ -286,6 +292,9 @@ struct StatusCommand: ParsableCommand {
         }
         for f in r.failed { print("  failed      \(Chunk.name(f.chunk)): \(f.attempts) attempt(s) of \(r.maxAttempts ?? 0)") }
         for q in r.quarantined { print("  quarantined \(Chunk.name(q.chunk)): \(q.error)") }
+        for i in r.invalid ?? [] {
+            print("  invalid     \(Chunk.name(i.chunk)): \(i.record) does not check out (\(i.error)); the next worker or run moves it aside and encodes the chunk again")
+        }
         for w in r.workers {
             let doing = w.chunk.map { c in "chunk \(Chunk.name(c))" + (w.framesEncoded.map { ", \($0)/\(w.chunkFrames ?? 0) frames" } ?? "") } ?? "waiting for work"
             print(String(format: "  worker      %@ pid %d%@: %@ (heartbeat %.0f s ago)", w.host, w.pid, w.task.map { " [\($0)]" } ?? "", doing, w.heartbeatAgeSeconds))

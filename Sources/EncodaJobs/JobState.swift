@@ -11,6 +11,8 @@ public struct JobState: Sendable {
     public var quarantined: [Int: String] = [:]
     public var failures: [Int: Int] = [:]
     public var leased: Set<Int> = []
+    /// Result records that do not check out, with why; only a read-only scan keeps them (see `scan`).
+    public var invalid: [Int: String] = [:]
 
     public init() {}
 
@@ -22,7 +24,8 @@ public struct JobState: Sendable {
     /// chunk file is missing) are moved aside (renamed to `.invalid-*`), so the chunk gets encoded again
     /// instead of blocking the job. `known` holds records already checked by the caller: a published record
     /// never changes, so only its presence in the listing is checked again. With `readOnly` (`encoda status`),
-    /// nothing is renamed: such a record only does not count as done. With `resultsOnly`, only `results/` is read.
+    /// nothing is renamed: such a record does not count as done and is listed in `invalid`, left for the workers
+    /// and the coordinator to move aside. With `resultsOnly`, only `results/` is read.
     public static func scan(_ dir: WorkDirectory, manifest: JobManifest, known: [Int: ChunkResult] = [:], readOnly: Bool = false,
                             resultsOnly: Bool = false) -> JobState {
         var s = JobState()
@@ -33,7 +36,7 @@ public struct JobState: Sendable {
             switch check(dir, manifest: manifest, id: id, readOnly: readOnly) {
             case .done(let r): s.done[id] = r
             case .invalid: s.published.remove(id)
-            case .unreadable: break
+            case .unreadable(let why): if readOnly, let why { s.invalid[id] = why }
             }
         }
         if !resultsOnly { s.scanClaims(dir, manifest: manifest) }
@@ -63,7 +66,8 @@ public struct JobState: Sendable {
         leased = dir.chunkIDs(in: dir.leases, suffix: ".lock")
     }
 
-    public enum RecordCheck { case done(ChunkResult), invalid, unreadable }
+    /// `unreadable` carries the reason when the record was read and did not check out (nil: not there to read).
+    public enum RecordCheck { case done(ChunkResult), invalid, unreadable(String?) }
 
     /// Reads and checks the result record of chunk `id`. One that does not check out is moved aside (unless
     /// `readOnly`): `.invalid` when it was (or is gone), `.unreadable` when it is still there.
@@ -78,9 +82,9 @@ public struct JobState: Sendable {
             }
             return .done(r)
         } catch {
-            if readOnly { return .unreadable }
+            if readOnly { return .unreadable("\(error)") }
             if rename(path, path + ".invalid-\(UInt32.random(in: 0...UInt32.max))") == 0 { return .invalid }
-            return .unreadable
+            return .unreadable(nil)
         }
     }
 

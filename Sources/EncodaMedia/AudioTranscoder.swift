@@ -10,11 +10,18 @@ import Foundation
 /// The encoder's priming (libavcodec's `initial_padding`) is left to the muxer: the packets' timestamps start that
 /// many samples early, as libavcodec writes them, and the stream carries `initial_padding`.
 /// The corresponding C types are `AVCodecContext`, `SwrContext` and `AVAudioFifo`.
+///
+/// Ownership: the codec contexts are `CodecContext`s, freed by their own deinit on every path; the resampler and
+/// the FIFO are freed only by `deinit` (each is stored only once it is set up, and nothing after the FIFO throws).
 final class AudioTranscoder {
     let sourceIndex: Int
-    private let dec: UnsafeMutablePointer<AVCodecContext>
-    private let enc: UnsafeMutablePointer<AVCodecContext>
+    private let decoder: CodecContext
+    private let encoder: CodecContext
+    private var dec: UnsafeMutablePointer<AVCodecContext> { decoder.pointer }
+    private var enc: UnsafeMutablePointer<AVCodecContext> { encoder.pointer }
     private var swr: OpaquePointer?
+    /// `swr` is initialised (set up on the first decoded frame; a refused one is kept only to be freed).
+    private var swrReady = false
     private let fifo: OpaquePointer
     private let inTimeBase: AVRational
     private let outRate: Int
@@ -52,32 +59,21 @@ final class AudioTranscoder {
         inTimeBase = stream.pointee.time_base
         // Parsed before anything is allocated, so a bad --audio-params costs nothing to clean up.
         let pairs = try EncoderParams.parse(params, option: "--audio-params").map { ($0.key, $0.value) }
-        // Until every stored property is set, a throw does not run deinit: the codec contexts allocated here are
-        // freed by this defer instead, exactly once. `owned` turns it off on the last line, where deinit takes over.
-        var owned = false
-        var decoderToFree: UnsafeMutablePointer<AVCodecContext>? = nil
-        var encoderToFree: UnsafeMutablePointer<AVCodecContext>? = nil
-        defer {
-            if !owned {
-                avcodec_free_context(&decoderToFree)
-                avcodec_free_context(&encoderToFree)
-            }
-        }
-        guard let dcodec = avcodec_find_decoder(par.pointee.codec_id),
-              let d = avcodec_alloc_context3(dcodec) else {
+        // A throw from here on frees the codec contexts already stored, through CodecContext's deinit.
+        guard let dcodec = avcodec_find_decoder(par.pointee.codec_id) else {
             throw EncodaError(.inputUnsupported, "audio track #\(index) of INPUT cannot be decoded by this libav; use --no-audio")
         }
-        decoderToFree = d
-        dec = d
+        decoder = CodecContext(dcodec)
+        let d = decoder.pointer
         try check(avcodec_parameters_to_context(d, par), .inputUnsupported, "audio track #\(index) of INPUT has unusable parameters")
         d.pointee.pkt_timebase = stream.pointee.time_base
         try check(avcodec_open2(d, dcodec, nil), .inputUnsupported, "the decoder for audio track #\(index) could not be opened")
 
-        guard let ecodec = MuxPlanner.encoderFor(codec), let e = avcodec_alloc_context3(ecodec) else {
+        guard let ecodec = MuxPlanner.encoderFor(codec) else {
             throw EncodaError(.usage, "this libavcodec has no \(codec) encoder; choose another --audio-codec")
         }
-        encoderToFree = e
-        enc = e
+        encoder = CodecContext(ecodec)
+        let e = encoder.pointer
         // Sample rate: the source's when the encoder takes it, else the nearest it offers (opus: 48 kHz).
         var rate = Int(d.pointee.sample_rate)
         if let rates = ecodec.pointee.supported_samplerates {
@@ -150,12 +146,9 @@ final class AudioTranscoder {
         streamStart = stream.pointee.start_time == noPTS ? 0 : Double(stream.pointee.start_time) * Double(inTimeBase.num) / Double(inTimeBase.den)
         totalSamples = cut ? Int64(((end - start) * Double(rate)).rounded()) : Int64.max
         window = (start - Self.wholeTrackMargin)...(max(start, end) + Self.wholeTrackMargin)
-        owned = true
     }
 
     deinit {
-        var d: UnsafeMutablePointer<AVCodecContext>? = dec; avcodec_free_context(&d)
-        var e: UnsafeMutablePointer<AVCodecContext>? = enc; avcodec_free_context(&e)
         swr_free(&swr)
         av_audio_fifo_free(fifo)
     }
@@ -183,7 +176,7 @@ final class AudioTranscoder {
     func finish(output: (Packet) throws -> Void) throws {
         _ = avcodec_send_packet(dec, nil)
         try drainDecoder(output)
-        if let swr {
+        if swrReady, let swr {
             // Resampler tail.
             try convert(nil, count: 0, swr: swr, startSample: nil, output)
         }
@@ -205,15 +198,16 @@ final class AudioTranscoder {
 
     private func takeFrame(_ output: (Packet) throws -> Void) throws {
         let f = decoded.pointer
-        if swr == nil {
+        if !swrReady {
             var outLayout = enc.pointee.ch_layout
             var inLayout = f.pointee.ch_layout
-            var s: OpaquePointer? = nil
-            try check(swr_alloc_set_opts2(&s, &outLayout, enc.pointee.sample_fmt, enc.pointee.sample_rate,
+            // Stored in `swr` at once, so deinit frees it even when swr_init refuses it (swr_alloc_set_opts2 reuses
+            // a context given to it, and frees it when it fails itself).
+            try check(swr_alloc_set_opts2(&swr, &outLayout, enc.pointee.sample_fmt, enc.pointee.sample_rate,
                                           &inLayout, AVSampleFormat(rawValue: f.pointee.format), f.pointee.sample_rate, 0, nil),
                       .internalError, "setting up audio conversion failed")
-            try check(swr_init(s), .inputUnsupported, "audio track #\(sourceIndex) cannot be converted for the \(codecName) encoder")
-            swr = s
+            try check(swr_init(swr), .inputUnsupported, "audio track #\(sourceIndex) cannot be converted for the \(codecName) encoder")
+            swrReady = true
         }
         // Where this frame's first sample belongs, in output samples from sample 0.
         var startSample: Int64? = nil

@@ -4,9 +4,9 @@ import Foundation
 
 /// An opened input file. The corresponding C type is `AVFormatContext` (avformat_open_input).
 ///
-/// Ownership: the context belongs to this object only once it is opened and probed; `context` is the last stored
-/// property set in `init`, so a failed init (which releases whatever it opened itself) never reaches `deinit`,
-/// and `deinit` closes a context exactly once.
+/// Ownership: `deinit` is the context's only release path. `context` is the last stored property set in `init`,
+/// right after the context is opened: a failure before it leaves nothing open (avformat_open_input frees what it
+/// allocated), and a failure after it (probing) runs `deinit`, which closes the context once.
 final class Demuxer {
     let context: UnsafeMutablePointer<AVFormatContext>
     let path: String
@@ -31,14 +31,12 @@ final class Demuxer {
             throw EncodaError(.inputUnreadable, "INPUT \(path) is not a media file libav can open; give a video file",
                               cause: libavErrorString(ret))
         }
+        context = opened   // owned from here: a throw below runs deinit
         let info = avformat_find_stream_info(opened, nil)
         if info < 0 {
-            // Not yet owned by self (context is unset, so deinit will not run): close it here, once.
-            avformat_close_input(&ctx)
             throw EncodaError(.inputUnreadable, "INPUT \(path) could not be probed; it may be damaged or truncated, re-copy or repair the file",
                               cause: libavErrorString(info))
         }
-        context = opened
     }
 
     deinit {

@@ -4,13 +4,17 @@ import Foundation
 
 /// Writes one video stream into a container file. The corresponding C type is `AVFormatContext`
 /// (avformat_alloc_output_context2).
+///
+/// Ownership: finishing is explicit. `finish()` writes the trailer and closes the file, reporting what fails;
+/// `deinit` is the only release path and does no muxing: a muxer dropped without `finish()` (a failed join) leaves
+/// an unfinished file, which its caller removes. A final class for now: the join keeps it in an Optional that a
+/// closure writes through (a `~Copyable` struct with a consuming `finish()` is the overlay's next step).
 final class Muxer {
     private var context: UnsafeMutablePointer<AVFormatContext>?
     private let stream: UnsafeMutablePointer<AVStream>
     private let sourceTimeBase: AVRational
     private let packet = Packet()
-    private var headerWritten = false
-    private var trailerWritten = false
+    private var finished = false
     let path: String
 
     /// With side streams (`--mux`), every packet goes through libavformat's interleaving queue.
@@ -23,12 +27,9 @@ final class Muxer {
         var ctx: UnsafeMutablePointer<AVFormatContext>? = nil
         try check(avformat_alloc_output_context2(&ctx, nil, format.muxer, path), .outputInvalid, "cannot set up a \(format.muxer) file for OUTPUT")
         context = ctx
-        guard let st = avformat_new_stream(ctx, nil) else {
-            // `stream` is unset, so deinit will not run: free the context here.
-            avformat_free_context(ctx)
-            throw EncodaError(.internalError, "avformat_new_stream failed")
-        }
-        stream = st
+        // It fails only when out of memory (one stream is far below any limit on their number).
+        guard let st = avformat_new_stream(ctx, nil) else { fatalError("avformat_new_stream: out of memory") }
+        stream = st   // every stored property is set from here: a throw below runs deinit, which frees the context
         sourceTimeBase = video.timeBase.av
         let par = st.pointee.codecpar!
         par.pointee.codec_type = AVMEDIA_TYPE_VIDEO
@@ -79,15 +80,14 @@ final class Muxer {
         let ret = avformat_write_header(ctx, &opts)
         av_dict_free(&opts)
         try check(ret, .outputInvalid, "writing the OUTPUT header failed")
-        headerWritten = true
     }
 
+    /// Frees the context and closes the file if `finish()` did not (avio_closep is libav's only way to release
+    /// the file's I/O context; a file left unfinished is the caller's to remove). Writes no trailer.
     deinit {
-        if let ctx = context {
-            if headerWritten && !trailerWritten { av_write_trailer(ctx) }
-            if (ctx.pointee.oformat.pointee.flags & AVFMT_NOFILE) == 0 { avio_closep(&ctx.pointee.pb) }
-            avformat_free_context(ctx)
-        }
+        guard let ctx = context else { return }
+        if (ctx.pointee.oformat.pointee.flags & AVFMT_NOFILE) == 0 { avio_closep(&ctx.pointee.pb) }
+        avformat_free_context(ctx)
     }
 
     /// Writes a packet with timestamps in the source's time base. The corresponding C function is `av_write_frame`.
@@ -113,16 +113,16 @@ final class Muxer {
         }
     }
 
-    /// Writes the trailer and closes the file. The corresponding C function is `av_write_trailer`.
+    /// Writes the side packets left, the trailer, and closes the file; call it once, after the last `write`. When it
+    /// throws, the file is unfinished. The corresponding C function is `av_write_trailer`.
     func finish() throws {
-        guard let ctx = context else { return }
+        guard let ctx = context, !finished else { throw EncodaError(.internalError, "OUTPUT \(path) was finished twice") }
+        finished = true
         try sides?.write(upTo: nil, into: ctx)
-        trailerWritten = true
         try check(av_write_trailer(ctx), .outputInvalid, "finishing OUTPUT failed; check free space")
         if (ctx.pointee.oformat.pointee.flags & AVFMT_NOFILE) == 0 {
+            // Flushes the last bytes: its failure is a failed OUTPUT. pb is nil afterwards, so deinit only frees.
             try check(avio_closep(&ctx.pointee.pb), .outputInvalid, "closing OUTPUT failed")
         }
-        avformat_free_context(ctx)
-        context = nil
     }
 }

@@ -177,7 +177,46 @@ final class StatusTests: XCTestCase {
         }
     }
 
+    /// Result records that do not check out (one malformed, one whose chunk file is gone) are reported by status,
+    /// in text and JSON, and left where they are: every name, inode, size, mode and time in TMP is the same after
+    /// status as before, except TMP/clock's own times (the server-clock probe is written and removed there).
+    /// Moving such records aside stays with the workers and the coordinator.
+    func testStatusReportsInvalidRecordsAndLeavesThemInPlace() throws {
+        let s = Scratch()
+        let clip = s.file("clip.mp4"), tmp = s.file("tmp")
+        try Tool.ffmpeg(["-f", "lavfi", "-i", "testsrc2=s=160x120:r=25", "-frames:v", "75", "-c:v", "libx264", "-preset", "ultrafast",
+                         "-pix_fmt", "yuv420p", clip])
+        try Tool.mustRun(Tool.encoda, [clip, s.file("out.mkv"), tmp, "--encoder", "h264", "--preset", "ultrafast",
+                                       "--max-scene-length", "1", "--keep", "--quiet"])
+        let results = tmp + "/results"
+        XCTAssertGreaterThanOrEqual(try FileManager.default.contentsOfDirectory(atPath: results).count, 2)
+        try Data("{\"formatVersion\":".utf8).write(to: URL(fileURLWithPath: results + "/00000.json"))
+        let record = try Self.jsonFile(results + "/00001.json")
+        let chunkFile = try XCTUnwrap(record["file"] as? String)
+        try FileManager.default.removeItem(atPath: tmp + "/chunks/" + chunkFile)
+
+        let before = try Self.inodeListing(tmp)
+        let st = try Self.status(tmp)
+        XCTAssertEqual(try Self.inodeListing(tmp), before, "status --json changed TMP")
+        let invalid = try XCTUnwrap(st["invalid"] as? [[String: Any]], "\(st)")
+        XCTAssertEqual(invalid.compactMap { $0["chunk"] as? Int }, [0, 1])
+        XCTAssertEqual(invalid.compactMap { $0["record"] as? String }, ["results/00000.json", "results/00001.json"])
+        XCTAssertTrue((invalid.last?["error"] as? String)?.contains("is missing") == true, "\(invalid)")
+        let text = try Tool.mustRun(Tool.encoda, ["status", tmp]).stdout
+        XCTAssertTrue(text.contains("  invalid     00000: results/00000.json does not check out ("), text)
+        XCTAssertTrue(text.contains("  invalid     00001: results/00001.json does not check out ("), text)
+        XCTAssertEqual(try Self.inodeListing(tmp), before, "status changed TMP")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: results + "/00000.json"))
+    }
+
     // MARK: helpers
+
+    /// Names, inodes, sizes, modes and modification and change times of everything under `dir`, except the times
+    /// of TMP/clock itself, where status writes and removes its server-clock probe.
+    static func inodeListing(_ dir: String) throws -> [String] {
+        try Tool.mustRun("/usr/bin/find", [dir, "-printf", "%P %i %s %m %T@ %C@\n"]).stdout.split(separator: "\n")
+            .map { $0.hasPrefix("clock ") ? String($0.split(separator: " ").prefix(4).joined(separator: " ")) : String($0) }.sorted()
+    }
 
     /// 1280x720, 25 fps, 600 frames: a scene pass long enough to be caught, chunks long enough to be caught inside.
     static func longClip() throws -> String {

@@ -15,14 +15,35 @@ enum Tool {
     /// A clip from Tests/Media (real footage kept with the tests, see its README).
     static func media(_ name: String) -> String { packageRoot.appendingPathComponent("Tests/Media/" + name).path }
 
-    static var encoda: String {
+    /// The binary under test: `ENCODA_BIN` as given, else `.build/debug/encoda` (or the release one), rebuilt first
+    /// when it is older than a source file or Package.swift. A plain `swift test` builds it with everything else,
+    /// but `swift test --skip-build`, running the .xctest bundle directly or an editor's test runner do not, and
+    /// would test a stale build. The `swift test` that runs this process holds the build folder's lock while tests
+    /// run and builds nothing meanwhile, so the rebuild passes `--ignore-lock`, and test processes running side by
+    /// side (`--parallel`) take turns by a lock of their own. When the rebuild fails, the tests stop with its message.
+    static let encoda: String = {
         if let e = ProcessInfo.processInfo.environment["ENCODA_BIN"] { return e }
-        for c in [".build/debug/encoda", ".build/release/encoda"] {
-            let p = packageRoot.appendingPathComponent(c).path
-            if FileManager.default.isExecutableFile(atPath: p) { return p }
+        let candidates = [("debug", ".build/debug/encoda"), ("release", ".build/release/encoda")]
+            .map { ($0.0, packageRoot.appendingPathComponent($0.1).path) }
+        guard let (configuration, path) = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.1) }) else {
+            fatalError("encoda binary not built; run `swift build` first or set ENCODA_BIN")
         }
-        fatalError("encoda binary not built; run `swift build` first or set ENCODA_BIN")
-    }
+        guard BuildFreshness.newerSource(than: path, root: packageRoot) != nil else { return path }
+        let lock = open(packageRoot.appendingPathComponent(".build/encoda-tests-rebuild.lock").path, O_CREAT | O_RDWR | O_CLOEXEC, 0o644)
+        defer { if lock >= 0 { close(lock) } }
+        if lock >= 0 { _ = flock(lock, LOCK_EX) }
+        // Another test process may have rebuilt it while this one waited.
+        guard let source = BuildFreshness.newerSource(than: path, root: packageRoot) else { return path }
+        print("encoda tests: \(path) is older than \(source); rebuilding it (swift build --product encoda -c \(configuration))")
+        let r = try? run("/usr/bin/env", ["swift", "build", "--product", "encoda", "-c", configuration, "--ignore-lock"], cwd: packageRoot.path)
+        guard let r, r.status == 0 else {
+            let why = r.map { ($0.stderr + $0.stdout).split(separator: "\n").suffix(5).joined(separator: " | ") } ?? "swift not found on PATH"
+            fatalError("\(path) is older than \(source) and rebuilding it failed (\(why)); run `swift build` or set ENCODA_BIN")
+        }
+        // SwiftPM does not relink when a touched source compiles to the same object: it is current then, say so.
+        _ = utimensat(AT_FDCWD, path, nil, 0)
+        return path
+    }()
 
     struct Result {
         /// The exit status, or the signal's number when `reason` is `.uncaughtSignal`.
@@ -229,4 +250,25 @@ final class Scratch {
     }
     func file(_ name: String) -> String { path + "/" + name }
     deinit { try? FileManager.default.removeItem(atPath: path) }
+}
+
+/// Whether a built binary is older than the sources it is built from.
+enum BuildFreshness {
+    /// The first source file (under Sources/, or Package.swift) modified after `binary`, relative to `root`; nil
+    /// when the binary is at least as new as all of them.
+    static func newerSource(than binary: String, root: URL) -> String? {
+        func mtime(_ path: String) -> timespec? {
+            var st = stat()
+            return stat(path, &st) == 0 ? st.st_mtim : nil
+        }
+        func later(_ a: timespec, _ b: timespec) -> Bool { (a.tv_sec, a.tv_nsec) > (b.tv_sec, b.tv_nsec) }
+        guard let built = mtime(binary) else { return nil }
+        var names = ["Package.swift"]
+        if let walk = FileManager.default.enumerator(atPath: root.appendingPathComponent("Sources").path) {
+            for case let name as String in walk where [".swift", ".h", ".c", ".modulemap"].contains(where: name.hasSuffix) {
+                names.append("Sources/" + name)
+            }
+        }
+        return names.sorted().first { name in mtime(root.appendingPathComponent(name).path).map { later($0, built) } ?? false }
+    }
 }
