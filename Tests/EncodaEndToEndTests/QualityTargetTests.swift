@@ -128,11 +128,15 @@ final class QualityTargetTests: XCTestCase {
     /// record of its settings in each chunk of OUTPUT names the chosen CRF.
     func testSearchConvergesOnTheRealSsimulacra2() throws {
         let s = Scratch()
-        // Two shots: a moving test pattern and a zooming fractal, 70 frames, nearly lossless.
+        // Two shots: a moving test pattern and a zooming fractal, 70 frames, nearly lossless, tagged BT.709 (as HD
+        // sources are; the probes must convert both pictures of a pair to RGB with the same matrix).
         let input = s.file("in.mkv")
         try Tool.ffmpeg(["-f", "lavfi", "-i", "testsrc2=s=320x240:r=25:d=1.6", "-f", "lavfi", "-i", "mandelbrot=s=320x240:r=25",
                          "-filter_complex", "[1:v]trim=end_frame=30,setpts=PTS-STARTPTS[m];[0:v][m]concat=n=2:v=1,format=yuv420p",
+                         "-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709", "-color_range", "tv",
                          "-c:v", "libx264", "-preset", "ultrafast", "-qp", "0", input])
+        XCTAssertEqual(try Tool.run("ffprobe", ["-v", "error", "-show_entries", "stream=color_space", "-of", "csv=p=0", input])
+            .stdout.trimmingCharacters(in: .whitespacesAndNewlines), "bt709")
         let tmp = s.file("tmp"), output = s.file("out.mp4")
         let target = 75.0, rate = 5
         try Tool.mustRun(Tool.encoda, [input, output, tmp, "--encoder", "h264", "--preset", "ultrafast", "--target-quality", "75",
