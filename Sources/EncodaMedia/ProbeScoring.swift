@@ -103,6 +103,12 @@ final class ProbeMeasurement {
                 throw EncodaError(.internalError, "a decoded probe frame \(n) has no picture to be scored against")
             }
             references.removeFirst()
+            // The encoder's picture carries no colour tags of its own (a copy, or a conversion): it is what the
+            // encoded stream says it is, so both pictures of the pair go to RGB with the stream's matrix and range.
+            // (Left untagged, the reference was read as BT.601 beside a BT.709 probe: a colour shift that scored
+            // HD test patterns below 10 at any CRF.)
+            first.1.pointer.pointee.colorspace = picture.pointer.pointee.colorspace
+            first.1.pointer.pointee.color_range = picture.pointer.pointee.color_range
             try scorer.add(reference: first.1, distorted: picture)
         }
     }

@@ -1,7 +1,8 @@
 import Foundation
 import XCTest
 
-/// `--target-quality`: usage errors before any work; probes recorded in TMP survive a kill and are not redone;
+/// `--target-quality`: usage errors before any work; the search converges on the real SSIMULACRA 2, checked against
+/// PyPI's ssimulacra2; probes recorded in TMP survive a kill and are not redone;
 /// a target outside the CRF range ends at the range's end, named in the summary, and the job succeeds. The output
 /// is checked with ffprobe (frame count, timestamps) and x264's own record of its settings in the stream.
 final class QualityTargetTests: XCTestCase {
@@ -119,6 +120,64 @@ final class QualityTargetTests: XCTestCase {
         let text = try Tool.mustRun(Tool.encoda, ["status", tmp]).stdout
         XCTAssertTrue(text.contains("summary (ssimulacra2 target 40"), text)
         XCTAssertEqual(text.split(separator: "\n").filter { $0.hasPrefix("    000") }.count, chunkCount, text)
+    }
+
+    /// The search converges on the real SSIMULACRA 2: each chunk's chosen score, measured again by PyPI's ssimulacra2
+    /// on the same frames of OUTPUT and INPUT (turned to PNG by ffmpeg), agrees with the score encoda recorded and
+    /// lies within the search's tolerance above the target, or the next CRF up was probed and misses it; and x264's
+    /// record of its settings in each chunk of OUTPUT names the chosen CRF.
+    func testSearchConvergesOnTheRealSsimulacra2() throws {
+        let s = Scratch()
+        // Two shots: a moving test pattern and a zooming fractal, 70 frames, nearly lossless, tagged BT.709 (as HD
+        // sources are; the probes must convert both pictures of a pair to RGB with the same matrix).
+        let input = s.file("in.mkv")
+        try Tool.ffmpeg(["-f", "lavfi", "-i", "testsrc2=s=320x240:r=25:d=1.6", "-f", "lavfi", "-i", "mandelbrot=s=320x240:r=25",
+                         "-filter_complex", "[1:v]trim=end_frame=30,setpts=PTS-STARTPTS[m];[0:v][m]concat=n=2:v=1,format=yuv420p",
+                         "-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709", "-color_range", "tv",
+                         "-c:v", "libx264", "-preset", "ultrafast", "-qp", "0", input])
+        XCTAssertEqual(try Tool.run("ffprobe", ["-v", "error", "-show_entries", "stream=color_space", "-of", "csv=p=0", input])
+            .stdout.trimmingCharacters(in: .whitespacesAndNewlines), "bt709")
+        let tmp = s.file("tmp"), output = s.file("out.mp4")
+        let target = 75.0, rate = 5
+        try Tool.mustRun(Tool.encoda, [input, output, tmp, "--encoder", "h264", "--preset", "ultrafast", "--target-quality", "75",
+                                       "--metric", "ssimulacra2", "--probe-rate", "\(rate)", "--max-scene-length", "1", "--workers", "1", "--keep"])
+        let chunks = try json(tmp + "/job.json")["chunks"] as! [[String: Any]]
+        XCTAssertGreaterThanOrEqual(chunks.count, 2, "a chunk per shot at least")
+        XCTAssertEqual(try Tool.frameTimes(output), try Tool.frameTimes(input))
+        // x264 writes its settings into each chunk's stream, in order.
+        let stream = String(decoding: try Data(contentsOf: URL(fileURLWithPath: output)), as: UTF8.self)
+        let written = stream.components(separatedBy: " crf=").dropFirst().compactMap { Double($0.prefix { $0 != " " }) }
+
+        let flags = ["-sws_flags", "bicubic+full_chroma_int+accurate_rnd"]
+        for (i, chunk) in chunks.enumerated() {
+            let range = chunk["range"] as! [String: Int]
+            let (a, b) = (range["start"]!, range["end"]!)
+            let q = try json(tmp + "/results/\(String(format: "%05d", i)).json")["quality"] as! [String: Any]
+            let crf = q["crf"] as! Int, score = q["score"] as! Double, outcome = q["outcome"] as! String
+            let probes = (q["probes"] as! [[String: Any]]).map { ($0["crf"] as! Int, $0["score"] as! Double) }
+            let label = "chunk \(i): crf \(crf), score \(score), \(outcome), probes \(probes)"
+            XCTAssertEqual(outcome, "reached", label)
+            XCTAssertLessThanOrEqual(probes.count, 4, label)
+            XCTAssertEqual(written.count > i ? written[i] : nil, Double(crf), "x264's record in OUTPUT: \(written)")
+            // The frames the probes scored: every 5th of the chunk, from OUTPUT and from INPUT.
+            let select = "select=between(n\\,\(a)\\,\(b - 1))*not(mod(n-\(a)\\,\(rate)))"
+            for (name, file) in [("d", output), ("r", input)] {
+                try Tool.ffmpeg(["-i", file] + flags + ["-vf", select, "-fps_mode", "passthrough", "-pix_fmt", "rgb24",
+                                 s.file("c\(i)-\(name)%02d.png")])
+            }
+            let n = (b - a + rate - 1) / rate
+            let pairs = (1...n).map { (s.file(String(format: "c\(i)-r%02d.png", $0)), s.file(String(format: "c\(i)-d%02d.png", $0))) }
+            let again = try PyPISsimulacra2.scores(pairs)
+            XCTAssertEqual(again.count, n, label)
+            let mean = again.reduce(0, +) / Double(max(1, again.count))
+            print(String(format: "chunk %d: crf %d, encoda %.3f, PyPI ssimulacra2 %.3f on %d frames, target %.0f; probes %@",
+                         i, crf, score, mean, n, target, probes.map { "\($0.0):\(String(format: "%.2f", $0.1))" }.joined(separator: " ")))
+            XCTAssertEqual(mean, score, accuracy: 0.5, "the recorded score is the chunk's: \(label)")
+            XCTAssertGreaterThanOrEqual(mean, target - 0.5, "meets the target: \(label)")
+            // Converged: within the search's tolerance (1) above the target, or one CRF more already misses it.
+            let nextMisses = probes.contains { $0.0 == crf + 1 && $0.1 < target }
+            XCTAssertTrue(mean <= target + 1.5 || nextMisses, "converged: \(label)")
+        }
     }
 
     func testTargetsOutsideTheRangeEndAtItsEndsAndTheJobSucceeds() throws {
