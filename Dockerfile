@@ -36,6 +36,8 @@ RUN apt-get update \
 WORKDIR /src
 COPY Package.swift ./
 COPY Sources ./Sources
+# The API's OpenAPI document is compiled into the server (Sources/EncodaServer/openapi.json links to it).
+COPY docs/openapi.json ./docs/openapi.json
 COPY Tests ./Tests
 # The SwiftPM build folder lives in a cache mount, so a rebuild after a source change is incremental; the
 # binary is copied out of it (and stripped: the image is for running, not debugging) in the same step.
