@@ -23,6 +23,8 @@ actor JobQueue {
     }
 
     static let activeStates: Set<String> = ["analysing", "encoding", "joining"]
+    /// The states a job that finishes goes through, in order.
+    static let lifecycle = ["queued", "analysing", "encoding", "joining", "finished"]
 
     init(config: ServerConfiguration, bus: EventBus) {
         self.config = config
@@ -327,6 +329,13 @@ actor JobQueue {
         let before = published[id]
         published[id] = (s, frames)
         guard before?.state != s || (before?.frames != frames && frames != nil) else { return }
+        // States are sampled from the job's TMP every poll, so a short job can pass through one between two polls
+        // (analysing → finished at hundreds of frames a second). A job's life is linear up to finished, so the states
+        // it must have passed through are told too, in order: a listener sees every state of every job.
+        if let was = before?.state, let from = Self.lifecycle.firstIndex(of: was), let to = Self.lifecycle.firstIndex(of: s),
+           to > from + 1 {
+            for passed in Self.lifecycle[(from + 1)..<to] { bus.publish(ServerEvent(type: "state", job: id, state: passed)) }
+        }
         func num(_ k: String) -> Double? { if case .number(let n)? = reports[id]?[k] { return n }; return nil }
         var e = ServerEvent(type: before?.state != s ? "state" : "progress", job: id, state: s)
         e.framesDone = frames
