@@ -6,8 +6,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
 PKGS="libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libswresample-dev libsvtav1enc-dev libx264-dev zlib1g-dev pkg-config ffmpeg curl"
-# strace: CoordinationTests and bench/coordination.sh count the protocol's system calls with it.
-PKGS="$PKGS strace"
 missing=""
 for p in $PKGS; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
 if [ -n "$missing" ]; then
@@ -17,6 +15,12 @@ if [ -n "$missing" ]; then
 fi
 [ "${1:-}" = "--deps-only" ] && exit 0
 # Tests only from here (not for --deps-only installs).
+# strace: CoordinationTests and bench/coordination.sh count the protocol's system calls with it.
+if ! dpkg -s strace >/dev/null 2>&1; then
+  echo "setup: installing strace"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends strace >/dev/null
+fi
 # The timeline tests build .otio files with OpenTimelineIO's Python package, from PyPI.
 if ! python3 -c "import opentimelineio" 2>/dev/null; then
   echo "setup: installing opentimelineio (pip)"
