@@ -30,9 +30,6 @@ public enum Diagnostics {
 
     /// Something went wrong that the run survives (a failed attempt, a file it could not remove); kept by --quiet.
     public static func warn(_ s: String) { EncodaLog.logger().warning("\(s)") }
-
-    /// Detail shown with -v.
-    public static func info(_ s: String) { EncodaLog.logger().info("\(s)") }
 }
 
 /// Writes each record as one line on stderr, the way encoda always wrote them: its own messages as "encoda: …",
