@@ -14,6 +14,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // libavformat/libavcodec/libavutil/libswscale/libswresample through pkg-config, with a small C shim for macros.
@@ -28,9 +29,15 @@ let package = Package(
         // Plain values and pure logic: frame index, cuts, plans, manifests, results, errors, checksums. No I/O on media.
         // Optimised in debug builds too: unoptimised, the SSIMULACRA 2 kernels (SIMD) run about 100 times slower,
         // and the tests and the debug binary score real frames with them.
-        .target(name: "EncodaModel", dependencies: ["CZlib", .product(name: "Yams", package: "Yams")], swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
-        // Everything that touches pixels: libav overlay, scene pass, encoders, chunk encode, concat.
-        .target(name: "EncodaMedia", dependencies: ["EncodaModel", "CFFmpeg", "CSvtAv1", "CX264"]),
+        // swift-log's levels and labels are set here (`EncodaLog`), so every target logs through the same threshold.
+        .target(name: "EncodaModel", dependencies: ["CZlib", .product(name: "Yams", package: "Yams"), .product(name: "Logging", package: "swift-log")],
+                swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug)), .swiftLanguageMode(.v6)]),
+        // The SVT-AV1 and x264 overlays: the only importer of CSvtAv1 and CX264. Encoder, configuration, named errors,
+        // the libraries' logging through swift-log.
+        .target(name: "EncodaCodecs", dependencies: ["EncodaModel", "CSvtAv1", "CX264", .product(name: "Logging", package: "swift-log")],
+                swiftSettings: [.swiftLanguageMode(.v6)]),
+        // Everything that touches pixels: libav overlay, scene pass, chunk encode, concat.
+        .target(name: "EncodaMedia", dependencies: ["EncodaModel", "EncodaCodecs", "CFFmpeg"]),
         // The shared-directory protocol: layout, atomic files, leases, worker loop, coordinator. No codec code.
         .target(name: "EncodaJobs", dependencies: ["EncodaModel"]),
         // The HTTP job service (`encoda serve`): JSON API v1, job queue, auth, path safety, the web page at /, /metrics,
@@ -45,15 +52,17 @@ let package = Package(
         ], resources: [
             .embedInCode("openapi.json"),
             .embedInCode("Web/web-page.html"), .embedInCode("Web/web-page.js"), .embedInCode("Web/web-page.css"),
-        ]),
+        ], swiftSettings: [.swiftLanguageMode(.v6)]),
         // Command-line commands and option parsing.
         .target(name: "EncodaCLI", dependencies: [
-            "EncodaModel", "EncodaMedia", "EncodaJobs", "EncodaServer",
+            "EncodaModel", "EncodaCodecs", "EncodaMedia", "EncodaJobs", "EncodaServer",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
         ]),
         // Entry point only.
         .executableTarget(name: "encoda", dependencies: ["EncodaCLI"]),
-        .testTarget(name: "EncodaModelTests", dependencies: ["EncodaModel"]),
+        .testTarget(name: "EncodaModelTests", dependencies: ["EncodaModel", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "EncodaCodecsTests", dependencies: ["EncodaCodecs", "EncodaModel"]),
         .testTarget(name: "EncodaJobsTests", dependencies: ["EncodaJobs", "EncodaModel"]),
         // In-process tests of the Media stages on tiny clips made by ffmpeg.
         .testTarget(name: "EncodaMediaTests", dependencies: ["EncodaMedia", "EncodaModel"]),

@@ -18,13 +18,15 @@ static inline const char *encoda_x264_pointver(void) {
 #endif
 }
 
-/* Where x264's log lines go (param.pf_log; Swift cannot take a va_list callback). Lines up to `print_level`
-   are written to stderr as x264 writes them ("x264 [warning]: ..."), except errors while `collect_errors` is set:
-   those are kept in `errors` ("; "-separated), so that the caller can put them into its own error message. */
+/* Where x264's log lines go (param.pf_log; Swift cannot take a va_list callback). Lines up to `print_level` are
+   formatted here and handed to `sink` (encoda's logging) without their line end, except errors while
+   `collect_errors` is set: those are kept in `errors` ("; "-separated), so that the caller can put them into its
+   own error message. */
 typedef struct {
     int print_level;
     int collect_errors;
     char errors[1024];
+    void (*sink)(int level, const char *line);
 } encoda_x264_log;
 
 static void encoda_x264_log_line(void *priv, int level, const char *fmt, va_list ap) {
@@ -39,10 +41,8 @@ static void encoda_x264_log_line(void *priv, int level, const char *fmt, va_list
         strncat(log->errors, line, sizeof log->errors - used - 1);
         return;
     }
-    if (level > log->print_level) return;
-    const char *name = level == X264_LOG_ERROR ? "error" : level == X264_LOG_WARNING ? "warning"
-                     : level == X264_LOG_INFO ? "info" : "debug";
-    fprintf(stderr, "x264 [%s]: %s\n", name, line);
+    if (level > log->print_level || !log->sink) return;
+    log->sink(level, line);
 }
 
 /* Routes the log of encoders opened with `param` to `log`, which must live as long as they do. */

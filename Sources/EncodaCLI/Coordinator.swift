@@ -139,7 +139,7 @@ struct Coordinator {
 
         // Quarantined chunks get one more attempt on every run of the command (a fixed machine, a freed disk).
         for (id, error) in FailureLedger(directory: dir, manifest: manifest).releaseQuarantine() {
-            Diagnostics.note("chunk \(Chunk.name(id)) was quarantined (\(error)); trying it once more")
+            Diagnostics.warn("chunk \(Chunk.name(id)) was quarantined (\(error)); trying it once more")
         }
         let framesDone = JobState.scan(dir, manifest: manifest).framesDone(manifest)
         try phases.enter(.encoding) {
@@ -170,7 +170,7 @@ struct Coordinator {
                 do { try joiner.joinReady(state) } catch let mismatch as ChunkMismatch {
                     rounds += 1
                     if rounds > 2 { throw EncodaError(.stateCorrupt, "chunk \(Chunk.name(mismatch.chunk)) keeps failing verification; check TMP's storage") }
-                    Diagnostics.note("chunk \(Chunk.name(mismatch.chunk)) does not match its result record; re-encoding it")
+                    Diagnostics.warn("chunk \(Chunk.name(mismatch.chunk)) does not match its result record; re-encoding it")
                     rename(dir.result(mismatch.chunk), dir.result(mismatch.chunk) + ".invalid-\(Token.make())")
                     supervisor.forget(mismatch.chunk)
                     continue
@@ -197,7 +197,7 @@ struct Coordinator {
             // The join is short and every chunk is done: a first signal lets it finish (exit 0); a second stops it
             // at once, OUTPUT untouched (the next run removes the partial file beside it).
             SignalWatcher.shared.install { n in
-                if n >= 2 { Diagnostics.note("stopped during the join; OUTPUT was not written. Re-run the same command to join"); _exit(130) }
+                if n >= 2 { Diagnostics.warn("stopped during the join; OUTPUT was not written. Re-run the same command to join"); _exit(130) }
             }
             let sides = try audioJob.map { try MuxStep.sides(job: $0, inputPath: inputPath, cache: cache, trim: manifest.trim) }
             try phases.enter(.joining)
@@ -206,7 +206,7 @@ struct Coordinator {
             } catch let mismatch as ChunkMismatch {
                 rounds += 1
                 if rounds > 2 { throw EncodaError(.stateCorrupt, "chunk \(Chunk.name(mismatch.chunk)) keeps failing verification; check TMP's storage") }
-                Diagnostics.note("chunk \(Chunk.name(mismatch.chunk)) does not match its result record; re-encoding it")
+                Diagnostics.warn("chunk \(Chunk.name(mismatch.chunk)) does not match its result record; re-encoding it")
                 rename(dir.result(mismatch.chunk), dir.result(mismatch.chunk) + ".invalid-\(Token.make())")
                 supervisor.forget(mismatch.chunk)
                 continue

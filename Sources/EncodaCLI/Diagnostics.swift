@@ -1,28 +1,64 @@
+import EncodaCodecs
 import EncodaModel
 import Foundation
+import Logging
+import Synchronization
 
 /// Turns errors into one clear line on stderr and an exit status. The only place that ends the process.
+/// Notes and warnings are swift-log records (`EncodaLog`), written by `LineLogHandler`.
 public enum Diagnostics {
+    /// Once, at the start of a command, before any thread is started: the threshold for its flags, encoda's handler
+    /// for its own and the libraries' lines, and the encoder libraries' own levels.
+    static func configure(level: Logger.Level) {
+        EncodaLog.level = level
+        LoggingSystem.bootstrap { label -> any LogHandler in
+            // Other labels (the HTTP server's) keep swift-log's own handler, as before.
+            if label == EncodaLog.encoda || EncodaLog.isLibrary(label) { return LineLogHandler(label: label) }
+            return StreamLogHandler.standardError(label: label)
+        }
+        EncoderLogging.configure(level: level)
+    }
+
     public static func fail(_ error: Error) -> Never {
         let e = (error as? EncodaError) ?? EncodaError(.internalError, "unexpected error: \(error)")
         StandardError.write("encoda: error: " + e.description + "\n")
         exit(e.exitStatus)
     }
 
-    public static func note(_ s: String) {
-        let line = "encoda: " + s + "\n"
-        if let display = NoteRoute.display { display(line) } else { StandardError.write(line) }
+    /// What the user should know; hidden by --quiet.
+    public static func note(_ s: String) { EncodaLog.logger().notice("\(s)") }
+
+    /// Something went wrong that the run survives (a failed attempt, a file it could not remove); kept by --quiet.
+    public static func warn(_ s: String) { EncodaLog.logger().warning("\(s)") }
+}
+
+/// Writes each record as one line on stderr, the way encoda always wrote them: its own messages as "encoda: …",
+/// the libraries' lines as they wrote them ("x264 [warning]: …"); through `NoteRoute` while a progress display is up.
+struct LineLogHandler: LogHandler {
+    let label: String
+    var logLevel: Logger.Level = EncodaLog.level
+    var metadata: Logger.Metadata = [:]
+
+    init(label: String) { self.label = label }
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        let text = (EncodaLog.isLibrary(label) ? "" : "encoda: ") + event.message.description + "\n"
+        if let display = NoteRoute.display { display(text) } else { StandardError.write(text) }
     }
 }
 
 /// Where notes go while a live progress display owns the bottom of the terminal (`ProgressLine`): it clears its
 /// lines, prints the note, and draws them again below it, so no message lands on a progress line.
 enum NoteRoute {
-    private static let lock = NSLock()
-    nonisolated(unsafe) private static var current: (@Sendable (String) -> Void)?
+    private static let current = Mutex<(@Sendable (String) -> Void)?>(nil)
     static var display: (@Sendable (String) -> Void)? {
-        get { lock.lock(); defer { lock.unlock() }; return current }
-        set { lock.lock(); current = newValue; lock.unlock() }
+        get { current.withLock { $0 } }
+        set { current.withLock { $0 = newValue } }
     }
 }
 

@@ -19,7 +19,8 @@ public struct EncodaCommand: ParsableCommand {
     public static func runMain() -> Never {
         do {
             var command = try parseAsRoot(try ProfileExpansion.expand(Array(CommandLine.arguments.dropFirst())))
-            EncoderLogging.configure(quiet: (command as? QuietOption)?.quiet ?? false)
+            Diagnostics.configure(level: EncodaLog.level(quiet: (command as? QuietOption)?.quiet ?? false,
+                                                         verbosity: (command as? VerboseOption)?.verbose ?? 0))
             try command.run()
             Foundation.exit(0)
         } catch let e as EncodaError {

@@ -159,6 +159,8 @@ struct EncodeCommand: ParsableCommand {
     var keep = false
     @Flag(name: .long, help: "Only errors on stderr.")
     var quiet = false
+    @Flag(name: [.customShort("v"), .long], help: "More detail on stderr: the encoder libraries' information, libav's warnings (-vv: debug).")
+    var verbose: Int
     @Flag(name: [.customShort("y"), .long], help: "Replace OUTPUT if it exists (never when OUTPUT is INPUT). Without it, an existing OUTPUT is refused before any work.")
     var overwrite = false
 

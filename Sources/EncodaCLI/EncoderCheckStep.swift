@@ -14,9 +14,17 @@ extension EncodeCommand {
     }
 }
 
-/// Commands with a --quiet flag; their encoder libraries log at the matching level (see `EncoderLogging`).
+/// Commands with a --quiet flag: their diagnostics, and their encoder libraries, log only warnings and errors (see
+/// `EncodaLog`, `EncoderLogging`).
 protocol QuietOption {
     var quiet: Bool { get }
 }
 extension EncodeCommand: QuietOption {}
 extension WorkerCommand: QuietOption {}
+
+/// Commands with -v/--verbose: how often it was given raises their level (`EncodaLog.level(quiet:verbosity:)`).
+protocol VerboseOption {
+    var verbose: Int { get }
+}
+extension EncodeCommand: VerboseOption {}
+extension WorkerCommand: VerboseOption {}

@@ -40,7 +40,7 @@ enum JobCleaner {
         let rest = OwnFiles.remove(dir, folders: WorkDirectory.ownFolders.filter { $0 != "logs" }, topLevel: [],
                                    removeEmptyFolders: true, listForeign: false)
         r.files += rest.files; r.bytes += rest.bytes; r.failed += rest.failed
-        if !r.failed.isEmpty { Diagnostics.note("could not remove from TMP: \(r.failed.joined(separator: ", "))") }
+        if !r.failed.isEmpty { Diagnostics.warn("could not remove from TMP: \(r.failed.joined(separator: ", "))") }
         if !quiet { Diagnostics.note("removed the chunks from TMP: \(size(r.bytes)) freed; --keep keeps them") }
     }
 

@@ -63,7 +63,7 @@ final class LocalWorkerPool: @unchecked Sendable { // `children` guarded by `loc
         let pids = runningPIDs
         signalAll(SIGKILL)
         if !waitAll(timeout: 5) {
-            Diagnostics.note("worker process(es) \(runningPIDs.sorted().map(String.init).joined(separator: ", ")) did not exit after SIGKILL")
+            Diagnostics.warn("worker process(es) \(runningPIDs.sorted().map(String.init).joined(separator: ", ")) did not exit after SIGKILL")
         }
         return pids
     }

@@ -87,8 +87,8 @@ extension MuxStep {
                 job.complete(r, nil)
             } catch {
                 job.complete(nil, error)
-                Diagnostics.note("audio problem: \((error as? EncodaError)?.description ?? "\(error)")")
-                Diagnostics.note("stopping the video work; finished chunks stay in TMP for the next run")
+                Diagnostics.warn("audio problem: \((error as? EncodaError)?.description ?? "\(error)")")
+                Diagnostics.warn("stopping the video work; finished chunks stay in TMP for the next run")
             }
         }
         thread.start()
@@ -144,8 +144,8 @@ final class ClipAudio {
                                                settings: try MuxStep.audioSettings(command, trim), video: cache.video,
                                                index: MuxStep.videoIndex(cache, trim), folder: folder)
         } catch {
-            Diagnostics.note("audio problem in clip \(i + 1)/\(outputs.count) \"\(outputs[i].clip)\": \((error as? EncodaError)?.description ?? "\(error)")")
-            Diagnostics.note("stopping the video work; finished chunks and written clips stay for the next run")
+            Diagnostics.warn("audio problem in clip \(i + 1)/\(outputs.count) \"\(outputs[i].clip)\": \((error as? EncodaError)?.description ?? "\(error)")")
+            Diagnostics.warn("stopping the video work; finished chunks and written clips stay for the next run")
             throw error
         }
         if !command.quiet {

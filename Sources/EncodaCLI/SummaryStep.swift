@@ -10,7 +10,7 @@ enum SummaryStep {
         guard manifest.settings.quality != nil else { return }
         let summary = JobSummary(manifest: manifest, results: state.done)
         do { try AtomicFile.writeJSON(summary, to: path(dir), staging: dir.staging) } catch {
-            Diagnostics.note("could not write \(path(dir)): \((error as? EncodaError)?.message ?? "\(error)")")
+            Diagnostics.warn("could not write \(path(dir)): \((error as? EncodaError)?.message ?? "\(error)")")
         }
         guard !quiet else { return }
         summary.lines.forEach(Diagnostics.note)

@@ -179,7 +179,7 @@ final class ClipJoiner {
     /// workers still running encode it again; `forget` tells the supervisor). Never stops the job.
     func poll(_ state: JobState, forget: (Int) -> Void) -> Error? {
         do { try joinReady(state) } catch let mismatch as ChunkMismatch {
-            Diagnostics.note("chunk \(Chunk.name(mismatch.chunk)) does not match its result record; re-encoding it")
+            Diagnostics.warn("chunk \(Chunk.name(mismatch.chunk)) does not match its result record; re-encoding it")
             rename(dir.result(mismatch.chunk), dir.result(mismatch.chunk) + ".invalid-\(Token.make())")
             forget(mismatch.chunk)
         } catch {

@@ -27,6 +27,7 @@ struct WorkerCommand: ParsableCommand {
     @Flag(name: .long, help: "Leave as soon as nothing is claimable, instead of waiting for the job to finish.") var exitWhenIdle = false
     @Option(name: .long, help: "Seconds between looks for new work when there is none.") var pollSeconds: Double = 1
     @Flag(name: .long, help: "No log lines on stderr.") var quiet = false
+    @Flag(name: [.customShort("v"), .long], help: "More detail on stderr: the encoder libraries' information (-vv: debug).") var verbose: Int
     @Flag(name: .long, help: "Log lines on stdout instead of stderr (where a scheduler such as Slurm, Kubernetes or OpenCue collects a task's log).") var logStdout = false
     @Option(name: .long, help: .hidden) var supervisedBy: Int32?
     @Option(name: .customLong("vmaf-ffmpeg"), help: "An ffmpeg built with libvmaf, for jobs with --target-quality --metric vmaf (default: the first such ffmpeg on PATH).") var vmafFFmpeg: String?
@@ -133,6 +134,7 @@ struct WorkerCommand: ParsableCommand {
         if watch { args.append("--watch") }
         if exitWhenIdle { args.append("--exit-when-idle") }
         if quiet { args.append("--quiet") }
+        if verbose > 0 { args.append("-" + String(repeating: "v", count: verbose)) }
         if logStdout { args.append("--log-stdout") }
         if let input { args += ["--input", input] }
         if let inputRoot { args += ["--input-root", inputRoot] }

@@ -71,8 +71,8 @@ final class WorkerSupervisor {
             signals.set(n)
             // Forwarded at once, from the signal queue, so no worker claims a chunk after the signal.
             pool.signalAll(SIGTERM)
-            if n == 1 { Diagnostics.note("interrupted: workers finish their current chunk, then stop (Ctrl-C again to stop now)") }
-            else if n == 2 { Diagnostics.note("stopping now: workers give up their chunks") }
+            if n == 1 { Diagnostics.warn("interrupted: workers finish their current chunk, then stop (Ctrl-C again to stop now)") }
+            else if n == 2 { Diagnostics.warn("stopping now: workers give up their chunks") }
         }
         let startState = scan()
         // A finished job (a re-run after the last chunk was published) goes straight to the join.
@@ -182,7 +182,7 @@ final class WorkerSupervisor {
             let time = (try? clock.now()) ?? Date().timeIntervalSince1970
             try? ledger.record(id, error: "worker pid \(p.processIdentifier) crashed (signal \(sig)) while encoding it", by: owner, at: time)
             ledger.quarantineIfNeeded(id, by: identity, at: time)
-            Diagnostics.note("a worker crashed (signal \(sig)) on chunk \(Chunk.name(id)); counted as a failed attempt")
+            Diagnostics.warn("a worker crashed (signal \(sig)) on chunk \(Chunk.name(id)); counted as a failed attempt")
         }
     }
 

@@ -1,5 +1,5 @@
 import CFFmpeg
-import CSvtAv1
+import EncodaCodecs
 import EncodaModel
 import Foundation
 
@@ -198,6 +198,7 @@ public enum ChunkEncoder {
 
     public static var libraryVersions: (svtav1: String, x264: String, libavcodec: String) {
         let v = avcodec_version()
-        return (SvtAv1Encoder.libraryVersion, X264Encoder.libraryVersion, "\(v >> 16).\((v >> 8) & 0xff).\(v & 0xff)")
+        let encoders = EncoderFactory.libraryVersions
+        return (encoders.svtav1, encoders.x264, "\(v >> 16).\((v >> 8) & 0xff).\(v & 0xff)")
     }
 }

@@ -1,3 +1,4 @@
+import EncodaCodecs
 import EncodaModel
 import Foundation
 

@@ -1,4 +1,5 @@
 import CFFmpeg
+import EncodaCodecs
 import EncodaModel
 
 /// Hands decoded frames to the encoder in its pixel format and picture size: the decoder's own planes when the

@@ -1,4 +1,5 @@
 import CFFmpeg
+import EncodaCodecs
 import EncodaModel
 import Foundation
 

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// A change the server saw: a job's state, or its progress while it runs.
 public struct ServerEvent: Codable, Sendable, Equatable {
@@ -17,9 +18,8 @@ public struct ServerEvent: Codable, Sendable, Equatable {
 
 /// Fans server events out to every subscriber: the `/api/v1/events` streams today, and whatever else wants to
 /// hear of state changes (a notifier, metrics). Subscribers that fall behind lose the oldest events, never block.
-public final class EventBus: @unchecked Sendable { // `subscribers` guarded by `lock`
-    private let lock = NSLock()
-    private var subscribers: [UUID: AsyncStream<ServerEvent>.Continuation] = [:]
+public final class EventBus: Sendable {
+    private let subscribers = Mutex<[UUID: AsyncStream<ServerEvent>.Continuation]>([:])
 
     public init() {}
 
@@ -27,18 +27,17 @@ public final class EventBus: @unchecked Sendable { // `subscribers` guarded by `
     public func subscribe() -> AsyncStream<ServerEvent> {
         let id = UUID()
         return AsyncStream(bufferingPolicy: .bufferingNewest(256)) { c in
-            lock.lock(); subscribers[id] = c; lock.unlock()
+            subscribers.withLock { $0[id] = c }
             c.onTermination = { [weak self] _ in
-                guard let self else { return }
-                self.lock.lock(); self.subscribers[id] = nil; self.lock.unlock()
+                self?.subscribers.withLock { $0[id] = nil }
             }
         }
     }
 
     public func publish(_ event: ServerEvent) {
-        lock.lock(); let all = Array(subscribers.values); lock.unlock()
+        let all = subscribers.withLock { Array($0.values) }
         for c in all { c.yield(event) }
     }
 
-    var subscriberCount: Int { lock.lock(); defer { lock.unlock() }; return subscribers.count }
+    var subscriberCount: Int { subscribers.withLock { $0.count } }
 }

@@ -1,6 +1,7 @@
 import EncodaModel
 import Foundation
 import Prometheus
+import Synchronization
 
 /// `/metrics` in Prometheus text format: jobs by state and live workers (read from the queue at each scrape),
 /// frames encoded and chunk encode seconds (from the chunks' result records, TMP/results/NNNNN.json).
@@ -8,7 +9,7 @@ import Prometheus
 /// A finished job's coordinator removes its result records, and a small chunk can be published and removed
 /// between two looks; so when a job finishes, the frames of chunks not seen are added from its plan (the frame
 /// counter is exact for every finished job), while the histogram holds the chunks whose records were seen.
-final class ServerMetrics: @unchecked Sendable { // `counted` and `closed` guarded by `lock`; the metrics are Sendable
+final class ServerMetrics: Sendable {
     static let states = ["queued", "analysing", "encoding", "joining", "finished", "failed", "cancelled"]
 
     let registry = PrometheusCollectorRegistry()
@@ -18,11 +19,13 @@ final class ServerMetrics: @unchecked Sendable { // `counted` and `closed` guard
     private let chunkSeconds: ValueHistogram
     let webhookDeliveries: (delivered: Counter, failed: Counter)
 
-    private let lock = NSLock()
-    /// Per job: the chunks counted so far and their frames.
-    private var counted: [String: (chunks: Set<Int>, frames: Int)] = [:]
-    /// Jobs whose frames were completed from the plan at finish: nothing more is counted for them.
-    private var closed: Set<String> = []
+    private struct Tally {
+        /// Per job: the chunks counted so far and their frames.
+        var counted: [String: (chunks: Set<Int>, frames: Int)] = [:]
+        /// Jobs whose frames were completed from the plan at finish: nothing more is counted for them.
+        var closed: Set<String> = []
+    }
+    private let tally = Mutex(Tally())
 
     init() {
         func name(_ metric: String, _ unit: String, _ help: String) -> MetricNameDescriptor {
@@ -69,26 +72,26 @@ final class ServerMetrics: @unchecked Sendable { // `counted` and `closed` guard
         let names = (try? FileManager.default.contentsOfDirectory(atPath: results)) ?? []
         for name in names where name.hasSuffix(".json") && name.count == 10 {
             guard let chunk = Int(name.prefix(5)) else { continue }
-            lock.lock(); let known = closed.contains(id) || counted[id]?.chunks.contains(chunk) == true; lock.unlock()
+            let known = tally.withLock { $0.closed.contains(id) || $0.counted[id]?.chunks.contains(chunk) == true }
             guard !known, let data = FileManager.default.contents(atPath: results + "/" + name),
                   let r = try? JSONDecoder().decode(ChunkResult.self, from: data), r.chunk == chunk else { continue }
-            lock.lock()
-            if !closed.contains(id), counted[id]?.chunks.contains(chunk) != true {
-                counted[id, default: ([], 0)].chunks.insert(chunk)
-                counted[id, default: ([], 0)].frames += r.frames
+            tally.withLock { t in
+                guard !t.closed.contains(id), t.counted[id]?.chunks.contains(chunk) != true else { return }
+                t.counted[id, default: ([], 0)].chunks.insert(chunk)
+                t.counted[id, default: ([], 0)].frames += r.frames
                 frames.increment(by: Int64(r.frames))
                 chunkSeconds.record(max(0, r.finishedAt - r.startedAt))
             }
-            lock.unlock()
         }
     }
 
     /// A job finished: the frames of its plan not counted yet are counted now, and nothing more for it after.
     func close(_ id: String, frames total: Int?) {
-        lock.lock(); defer { lock.unlock() }
-        guard !closed.contains(id) else { return }
-        closed.insert(id)
-        if let total, case let missing = total - (counted[id]?.frames ?? 0), missing > 0 { frames.increment(by: Int64(missing)) }
-        counted[id] = nil
+        tally.withLock { t in
+            guard !t.closed.contains(id) else { return }
+            t.closed.insert(id)
+            if let total, case let missing = total - (t.counted[id]?.frames ?? 0), missing > 0 { frames.increment(by: Int64(missing)) }
+            t.counted[id] = nil
+        }
     }
 }

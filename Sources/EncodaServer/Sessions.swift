@@ -1,12 +1,13 @@
 import Foundation
+import Synchronization
 
 /// Browser sessions: `POST /api/v1/session {token}` trades the bearer token for a random session id sent back as
 /// an HttpOnly, SameSite=Strict cookie, accepted instead of the Authorization header. Kept in memory only: a
 /// restarted server asks the browser to sign in again.
-final class Sessions: @unchecked Sendable { // `expiry` guarded by `lock`
+final class Sessions: Sendable {
     static let cookieName = "encoda_session"
-    private let lock = NSLock()
-    private var expiry: [String: Double] = [:]
+    /// Each open session's expiry time (seconds since 1970).
+    private let expiry = Mutex<[String: Double]>([:])
     let lifetime: Double
 
     init(lifetime: Double) { self.lifetime = lifetime }
@@ -15,15 +16,16 @@ final class Sessions: @unchecked Sendable { // `expiry` guarded by `lock`
         var rng = SystemRandomNumberGenerator()
         let id = (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &rng)) }.joined()
         let now = Date().timeIntervalSince1970
-        lock.lock(); defer { lock.unlock() }
-        expiry = expiry.filter { $0.value > now }
-        expiry[id] = now + lifetime
+        let lifetime = self.lifetime
+        expiry.withLock { e in
+            e = e.filter { $0.value > now }
+            e[id] = now + lifetime
+        }
         return id
     }
 
     func isValid(_ id: String) -> Bool {
-        lock.lock(); defer { lock.unlock() }
-        guard let e = expiry[id] else { return false }
+        guard let e = expiry.withLock({ $0[id] }) else { return false }
         return e > Date().timeIntervalSince1970
     }
 }

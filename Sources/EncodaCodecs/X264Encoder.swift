@@ -1,4 +1,4 @@
-import CX264
+internal import CX264
 import EncodaModel
 import Foundation
 
@@ -21,6 +21,7 @@ final class X264Encoder: VideoEncoder {
         log = .allocate(capacity: 1)
         log.initialize(to: encoda_x264_log())
         log.pointee.print_level = EncoderLogging.x264Level
+        log.pointee.sink = EncoderLogging.x264Line
         // From here on, a throw runs deinit, which frees `log`.
         let params = try EncoderParams.parse(s.encoderParams)
         var p = x264_param_t()
@@ -46,7 +47,7 @@ final class X264Encoder: VideoEncoder {
               let record = AVCConfiguration.record(nalUnits: units, chromaFormat: s.pixelFormat.chromaFormatIDC, bitDepth: s.bitDepth) else {
             x264_encoder_close(h)
             handle = nil
-            throw EncodaError(.encoder, "x264 returned parameter sets that do not form an avcC record; this is a bug, please report it")
+            throw CodecError(.x264InvalidHeaders, "x264_encoder_headers", .encoder, "x264 returned parameter sets that do not form an avcC record; this is a bug, please report it")
         }
         extradata = record
         x264_picture_init(&picture)
@@ -59,7 +60,7 @@ final class X264Encoder: VideoEncoder {
                                   log: UnsafeMutablePointer<encoda_x264_log>) throws {
         let s = c.settings
         guard x264_param_default_preset(&p, s.preset, nil) == 0 else {
-            throw EncodaError(.usage, "x264 does not know --preset \(s.preset)")
+            throw CodecError(.x264UnknownPreset, "x264_param_default_preset", .usage, "x264 does not know --preset \(s.preset)")
         }
         p.i_bitdepth = Int32(s.bitDepth)
         p.i_csp = s.pixelFormat.x264CSP
@@ -103,9 +104,9 @@ final class X264Encoder: VideoEncoder {
             if r == 0 { continue }
             let written = item.written == item.description ? item.written : "\(item.written) (read as \(item.description))"
             if r == X264_PARAM_BAD_NAME {
-                throw EncodaError(.usage, "--encoder-params \(written): x264 has no option named \(item.key); see x264 --fullhelp for the names, written key=value (e.g. bframes=5)")
+                throw CodecError(.x264UnknownOption, "x264_param_parse", .usage, "--encoder-params \(written): x264 has no option named \(item.key); see x264 --fullhelp for the names, written key=value (e.g. bframes=5)")
             }
-            throw EncodaError(.usage, "--encoder-params \(written): x264 cannot use the value \(item.value) for \(item.key); see x264 --fullhelp for its values")
+            throw CodecError(.x264BadOptionValue, "x264_param_parse", .usage, "--encoder-params \(written): x264 cannot use the value \(item.value) for \(item.key); see x264 --fullhelp for its values")
         }
         applyFirstPass(&p, c)
         // Lossless coding needs High 4:4:4 Predictive whatever the chroma, which x264 picks itself.
@@ -136,7 +137,7 @@ final class X264Encoder: VideoEncoder {
         if c.pass > 0, let stats = c.statsPath {
             // Through x264_param_parse, which keeps its own copy of the path.
             guard x264_param_parse(&p, "stats", stats) == 0, x264_param_parse(&p, "pass", String(c.pass)) == 0 else {
-                throw EncodaError(.encoder, "x264 did not take the two-pass stats file \(stats)")
+                throw CodecError(.x264StatsRejected, "x264_param_parse", .encoder, "x264 did not take the two-pass stats file \(stats)")
             }
         }
     }
@@ -187,19 +188,19 @@ final class X264Encoder: VideoEncoder {
         return nil
     }
 
-    private static func configurationError(_ c: EncoderConfiguration, _ params: [EncoderParam], reasons: String, culprit: Int?) -> EncodaError {
+    private static func configurationError(_ c: EncoderConfiguration, _ params: [EncoderParam], reasons: String, culprit: Int?) -> CodecError {
         let s = c.settings
         let why = reasons.isEmpty ? "" : ": " + reasons
         let own = "preset \(s.preset), \(s.lossless ? "lossless" : "crf \(s.crf)"), \(s.pixelFormat), \(c.width)x\(c.height)"
         if let k = culprit, k >= 0 {
             let p = params[k]
             let item = p.written == p.description ? p.written : "\(p.written) (read as \(p.description))"
-            return EncodaError(.usage, "--encoder-params \(item): x264 refused it\(why); change or remove \(p.key)")
+            return CodecError(.x264OpenFailed, "x264_encoder_open", .usage, "--encoder-params \(item): x264 refused it\(why); change or remove \(p.key)")
         }
         if culprit == -1 || params.isEmpty {
-            return EncodaError(.encoder, "x264 refused the configuration encoda made (\(own))\(why)")
+            return CodecError(.x264OpenFailed, "x264_encoder_open", .encoder, "x264 refused the configuration encoda made (\(own))\(why)")
         }
-        return EncodaError(.usage, "x264 refused the configuration\(why); check --encoder-params \(EncoderParams.canonical(params))")
+        return CodecError(.x264OpenFailed, "x264_encoder_open", .usage, "x264 refused the configuration\(why); check --encoder-params \(EncoderParams.canonical(params))")
     }
 
     deinit {
@@ -218,12 +219,14 @@ final class X264Encoder: VideoEncoder {
         picture.i_type = forceKeyframe ? X264_TYPE_IDR : X264_TYPE_AUTO
         // Interlaced stream: a frame the source flags progressive keeps that flag; the others get the field order.
         picture.i_pic_struct = Int32(pic.progressiveFrame ? PIC_STRUCT_PROGRESSIVE.rawValue : PIC_STRUCT_AUTO.rawValue)
-        try call(&picture, output)
+        try CodecError.reported { try call(&picture, output) }
     }
 
     func finish(output: (EncodedPacket) throws -> Void) throws {
-        while x264_encoder_delayed_frames(handle) > 0 {
-            try call(nil, output)
+        try CodecError.reported {
+            while x264_encoder_delayed_frames(handle) > 0 {
+                try call(nil, output)
+            }
         }
     }
 
@@ -232,7 +235,7 @@ final class X264Encoder: VideoEncoder {
         var count: Int32 = 0
         var out = x264_picture_t()
         let size = x264_encoder_encode(handle, &nals, &count, input, &out)
-        if size < 0 { throw EncodaError(.encoder, "x264 failed while encoding a frame") }
+        if size < 0 { throw CodecError(.x264EncodeFailed, "x264_encoder_encode", .encoder, "x264 failed while encoding a frame") }
         if size > 0, let nals {
             // The NAL payloads (each behind its length) are contiguous in one buffer starting at the first payload.
             let packet = EncodedPacket(data: UnsafeRawBufferPointer(start: nals[0].p_payload, count: Int(size)),

@@ -1,4 +1,4 @@
-import CSvtAv1
+internal import CSvtAv1
 import EncodaModel
 import Foundation
 
@@ -32,7 +32,7 @@ final class SvtAv1Encoder: VideoEncoder {
         // SVT-AV1 1.4.1 encodes 4:2:0 only; the plan converts other sources (PixelFormatChoice) and refuses other
         // --pix-fmt values (EncodeSettings.validate), so only a hand-edited job.json gets here.
         guard c.settings.pixelFormat.isEncodable(by: .av1) else {
-            throw EncodaError(.usage, "SVT-AV1 1.4.1 encodes only 4:2:0 YUV, not \(c.settings.pixelFormat); use --pix-fmt yuv420p or yuv420p10le")
+            throw CodecError(.svtAv1UnsupportedPixelFormat, "svt_av1_enc_init_handle", .usage, "SVT-AV1 1.4.1 encodes only 4:2:0 YUV, not \(c.settings.pixelFormat); use --pix-fmt yuv420p or yuv420p10le")
         }
         bitDepth = c.settings.bitDepth
         width = c.width
@@ -48,7 +48,7 @@ final class SvtAv1Encoder: VideoEncoder {
                 let lines = StderrCapture.splitSvtLog(capture.end())
                 // The culprit search repeats the lines of the first attempt.
                 captured = (lines.errors.uniqued(), lines.others.uniqued())
-                for line in captured!.others { FileHandle.standardError.write(Data((line + "\n").utf8)) }
+                EncoderLogging.svtAv1Lines(captured!.others)
             }
             return captured?.errors ?? []
         }
@@ -76,8 +76,8 @@ final class SvtAv1Encoder: VideoEncoder {
         if ret != EB_ErrorNone {
             svt_av1_enc_deinit_handle(h); handle = nil
             let reasons = endCapture()
-            throw EncodaError(.encoder, "SVT-AV1 failed to initialise (\(SvtAv1Error.describe(ret)))" +
-                              (reasons.isEmpty ? "" : ": " + reasons.joined(separator: "; ")))
+            throw CodecError.svtAv1(ret, "svt_av1_enc_init", .encoder, "SVT-AV1 failed to initialise (\(SvtAv1Status(ret).text))" +
+                                    (reasons.isEmpty ? "" : ": " + reasons.joined(separator: "; ")))
         }
         var header: UnsafeMutablePointer<EbBufferHeaderType>? = nil
         if svt_av1_enc_stream_header(h, &header) == EB_ErrorNone, let header {
@@ -90,7 +90,7 @@ final class SvtAv1Encoder: VideoEncoder {
         var h: UnsafeMutablePointer<EbComponentType>? = nil
         let ret = svt_av1_enc_init_handle(&h, nil, &cfg)
         guard ret == EB_ErrorNone, let h else {
-            throw EncodaError(.encoder, "SVT-AV1 could not start (\(SvtAv1Error.describe(ret))); check that libsvtav1enc is installed")
+            throw CodecError.svtAv1(ret, "svt_av1_enc_init_handle", .encoder, "SVT-AV1 could not start (\(SvtAv1Status(ret).text)); check that libsvtav1enc is installed")
         }
         return h
     }
@@ -160,7 +160,7 @@ final class SvtAv1Encoder: VideoEncoder {
         cfg.pass = Int32(pass)
         guard pass > 1 else { return }
         guard let stats = c.svtStats, !stats.isEmpty else {
-            throw EncodaError(.encoder, "SVT-AV1's pass \(pass) has no stats from the pass before; the chunk will be re-encoded")
+            throw CodecError(.svtAv1MissingStats, "svt_av1_enc_set_parameter", .encoder, "SVT-AV1's pass \(pass) has no stats from the pass before; the chunk will be re-encoded")
         }
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: stats.count, alignment: 16)
         buffer.copyBytes(from: stats)
@@ -170,15 +170,15 @@ final class SvtAv1Encoder: VideoEncoder {
 
     /// svt_av1_enc_parse_parameter refused an item: an unknown name, or a value it cannot read. Which of the two
     /// is told by trying the name with the values most parameters take.
-    private static func parameterError(_ p: EncoderParam, config: EbSvtAv1EncConfiguration, reasons: [String]) -> EncodaError {
+    private static func parameterError(_ p: EncoderParam, config: EbSvtAv1EncConfiguration, reasons: [String]) -> CodecError {
         var scratch = config
         let known = ["0", "1"].contains { (value: String) in svt_av1_enc_parse_parameter(&scratch, p.key, value) == EB_ErrorNone }
         let item = p.written == p.description ? p.written : "\(p.written) (read as \(p.description))"
         let why = reasons.isEmpty ? "" : " (" + reasons.joined(separator: "; ") + ")"
         if known {
-            return EncodaError(.usage, "--encoder-params \(item): SVT-AV1 cannot use the value \(p.value) for \(p.key)\(why); see SvtAv1EncApp --help for its values")
+            return CodecError(.svtAv1BadParameterValue, "svt_av1_enc_parse_parameter", .usage, "--encoder-params \(item): SVT-AV1 cannot use the value \(p.value) for \(p.key)\(why); see SvtAv1EncApp --help for its values")
         }
-        return EncodaError(.usage, "--encoder-params \(item): SVT-AV1 has no parameter named \(p.key)\(why); see SvtAv1EncApp --help for the names, written key=value (e.g. film-grain=8)")
+        return CodecError(.svtAv1UnknownParameter, "svt_av1_enc_parse_parameter", .usage, "--encoder-params \(item): SVT-AV1 has no parameter named \(p.key)\(why); see SvtAv1EncApp --help for the names, written key=value (e.g. film-grain=8)")
     }
 
     /// The index of the first --encoder-params item with which svt_av1_enc_set_parameter refuses the configuration
@@ -196,21 +196,21 @@ final class SvtAv1Encoder: VideoEncoder {
     }
 
     private static func configurationError(_ c: EncoderConfiguration, _ params: [EncoderParam], _ ret: EbErrorType,
-                                           culprit: Int?, reasons: [String]) -> EncodaError {
-        let code = SvtAv1Error.describe(ret)
+                                           culprit: Int?, reasons: [String]) -> CodecError {
+        let code = SvtAv1Status(ret).text
         let why = reasons.isEmpty ? "" : reasons.joined(separator: "; ") + " "
         let own = "preset \(c.settings.preset), \(c.bitRate.map { "VBR \(BitRateText.format($0))" } ?? "crf \(Int(c.settings.crf.rounded()))"), \(c.settings.bitDepth)-bit, \(c.width)x\(c.height)"
         if let k = culprit, k >= 0 {
             let p = params[k]
             let item = p.written == p.description ? p.written : "\(p.written) (read as \(p.description))"
-            return EncodaError(.usage, "--encoder-params \(item): SVT-AV1 refused it: \(why)(\(code)); change or remove \(p.key)")
+            return .svtAv1(ret, "svt_av1_enc_set_parameter", .usage, "--encoder-params \(item): SVT-AV1 refused it: \(why)(\(code)); change or remove \(p.key)")
         }
         if culprit == -1 {
-            return EncodaError(.encoder, "SVT-AV1 refused the configuration encoda made (\(own)): \(why)(\(code)); this is a bug, please report it")
+            return .svtAv1(ret, "svt_av1_enc_set_parameter", .encoder, "SVT-AV1 refused the configuration encoda made (\(own)): \(why)(\(code)); this is a bug, please report it")
         }
         let hint = params.isEmpty ? "encoda set \(own)" : "check --encoder-params \(EncoderParams.canonical(params))"
-        return EncodaError(params.isEmpty ? .encoder : .usage,
-                           "SVT-AV1 refused the configuration: \(why.isEmpty ? "its log above says why " : why)(\(code)); \(hint)")
+        return .svtAv1(ret, "svt_av1_enc_set_parameter", params.isEmpty ? .encoder : .usage,
+                       "SVT-AV1 refused the configuration: \(why.isEmpty ? "its log above says why " : why)(\(code)); \(hint)")
     }
 
     deinit {
@@ -229,6 +229,14 @@ final class SvtAv1Encoder: VideoEncoder {
     }
 
     func encode(_ p: PictureRef, pts: Int64, forceKeyframe: Swift.Bool, output: (EncodedPacket) throws -> Void) throws {
+        try CodecError.reported { try send(p, pts: pts, forceKeyframe: forceKeyframe, output: output) }
+    }
+
+    func finish(output: (EncodedPacket) throws -> Void) throws {
+        try CodecError.reported { try endStream(output: output) }
+    }
+
+    private func send(_ p: PictureRef, pts: Int64, forceKeyframe: Swift.Bool, output: (EncodedPacket) throws -> Void) throws {
         let shift = bitDepth > 8 ? 1 : 0
         io.luma = p.planes.0; io.cb = p.planes.1; io.cr = p.planes.2
         io.y_stride = UInt32(p.strides.0 >> shift)
@@ -249,15 +257,15 @@ final class SvtAv1Encoder: VideoEncoder {
             input.pic_type = forceKeyframe && forcesKeyframes ? EB_AV1_KEY_PICTURE : EB_AV1_INVALID_PICTURE
             let r = svt_av1_enc_send_picture(handle, &input)
             sentPicture = true
-            if r != EB_ErrorNone { throw EncodaError(.encoder, "SVT-AV1 refused a picture (\(SvtAv1Error.describe(r)))") }
+            if r != EB_ErrorNone { throw CodecError.svtAv1(r, "svt_av1_enc_send_picture", .encoder, "SVT-AV1 refused a picture (\(SvtAv1Status(r).text))") }
         }
         try drain(done: false, output)
     }
 
-    func finish(output: (EncodedPacket) throws -> Void) throws {
+    private func endStream(output: (EncodedPacket) throws -> Void) throws {
         sentEndOfStream = true
         let r = Self.sendEndOfStream(handle)
-        if r != EB_ErrorNone { throw EncodaError(.encoder, "SVT-AV1 refused end of stream (\(SvtAv1Error.describe(r)))") }
+        if r != EB_ErrorNone { throw CodecError.svtAv1(r, "svt_av1_enc_send_picture", .encoder, "SVT-AV1 refused end of stream (\(SvtAv1Status(r).text))") }
         try drain(done: true, output)
     }
 
@@ -277,7 +285,7 @@ final class SvtAv1Encoder: VideoEncoder {
         }
         let picture = PictureRef(planes: (luma, chroma, chroma), strides: (width * bytes, width / 2 * bytes, width / 2 * bytes),
                                  width: width, height: height)
-        try? encode(picture, pts: 0, forceKeyframe: false) { _ in }
+        try? send(picture, pts: 0, forceKeyframe: false) { _ in }
     }
 
     private static func sendEndOfStream(_ handle: UnsafeMutablePointer<EbComponentType>?) -> EbErrorType {
@@ -294,7 +302,7 @@ final class SvtAv1Encoder: VideoEncoder {
         var info = SvtAv1FixedBuf()
         let r = svt_av1_enc_get_stream_info(handle, UInt32(SVT_AV1_STREAM_INFO_FIRST_PASS_STATS_OUT.rawValue), &info)
         guard r == EB_ErrorNone, let buf = info.buf, info.sz > 0 else {
-            throw EncodaError(.encoder, "SVT-AV1's first pass gave no stats (\(SvtAv1Error.describe(r))); the chunk will be re-encoded")
+            throw CodecError.svtAv1(r, "svt_av1_enc_get_stream_info", .encoder, "SVT-AV1's first pass gave no stats (\(SvtAv1Status(r).text)); the chunk will be re-encoded")
         }
         return Array(UnsafeRawBufferPointer(start: buf, count: Int(info.sz)))
     }
@@ -305,12 +313,12 @@ final class SvtAv1Encoder: VideoEncoder {
             let r = svt_av1_enc_get_packet(handle, &pkt, done ? 1 : 0)
             if r == EB_NoErrorEmptyQueue { return }
             guard r == EB_ErrorNone, pkt != nil else {
-                throw EncodaError(.encoder, "SVT-AV1 failed while encoding (\(SvtAv1Error.describe(r)))")
+                throw CodecError.svtAv1(r, "svt_av1_enc_get_packet", .encoder, "SVT-AV1 failed while encoding (\(SvtAv1Status(r).text))")
             }
             let flags = pkt!.pointee.flags
             if (flags & UInt32(EB_BUFFERFLAG_ERROR_MASK)) != 0 {
                 svt_av1_enc_release_out_buffer(&pkt)
-                throw EncodaError(.encoder, "SVT-AV1 reported an encode error")
+                throw CodecError(.svtAv1PacketError, "svt_av1_enc_get_packet", .encoder, "SVT-AV1 reported an encode error")
             }
             let eos = (flags & UInt32(EB_BUFFERFLAG_EOS)) != 0
             let out = pkt!
