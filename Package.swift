@@ -32,7 +32,7 @@ let package = Package(
         // Everything that touches pixels: libav overlay, scene pass, encoders, chunk encode, concat.
         .target(name: "EncodaMedia", dependencies: ["EncodaModel", "CFFmpeg", "CSvtAv1", "CX264"]),
         // The shared-directory protocol: layout, atomic files, leases, worker loop, coordinator. No codec code.
-        .target(name: "EncodaJobs", dependencies: ["EncodaModel"]),
+        .target(name: "EncodaJobs", dependencies: ["EncodaModel"], swiftSettings: [.swiftLanguageMode(.v6)]),
         // The HTTP job service (`encoda serve`): JSON API v1, job queue, auth, path safety, the web page at /, /metrics,
         // webhooks. Runs each job as an `encoda` child process; no codec code. The OpenAPI document (docs/openapi.json)
         // and the web page (Web/) are compiled in.

@@ -1,6 +1,7 @@
 import EncodaJobs
 import EncodaModel
 import Foundation
+import Synchronization
 import XCTest
 
 /// A job in a fresh temporary TMP, with a plan of `chunks` chunks of `framesPerChunk` frames.
@@ -84,4 +85,11 @@ func worker(_ job: TestJob, _ name: String, _ encoder: ChunkEncoding, exitWhenId
     o.exitWhenIdle = exitWhenIdle
     o.pollSeconds = 0.05
     return Worker(directory: job.dir, manifest: job.manifest, encoder: encoder, identity: job.identity(name), options: o)
+}
+
+/// A worker's log lines, collected from whichever thread logs them.
+final class LogLines: Sendable {
+    private let lines = Mutex<[String]>([])
+    func append(_ line: String) { lines.withLock { $0.append(line) } }
+    var all: [String] { lines.withLock { $0 } }
 }
