@@ -54,7 +54,7 @@ let package = Package(
         // Entry point only.
         .executableTarget(name: "encoda", dependencies: ["EncodaCLI"]),
         .testTarget(name: "EncodaModelTests", dependencies: ["EncodaModel"]),
-        .testTarget(name: "EncodaJobsTests", dependencies: ["EncodaJobs", "EncodaModel"]),
+        .testTarget(name: "EncodaJobsTests", dependencies: ["EncodaJobs", "EncodaModel"], swiftSettings: [.swiftLanguageMode(.v6)]),
         // In-process tests of the Media stages on tiny clips made by ffmpeg.
         .testTarget(name: "EncodaMediaTests", dependencies: ["EncodaMedia", "EncodaModel"]),
         .testTarget(name: "EncodaEndToEndTests", dependencies: ["EncodaModel"]),

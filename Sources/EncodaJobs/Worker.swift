@@ -72,7 +72,7 @@ public final class Worker: Sendable {
 
     private var journal: ResultJournal { ResultJournal(directory: directory, token: identity.token) }
 
-    /// Runs until every chunk is done or quarantined (or drained, or idle with `exitWhenIdle`).
+    /// Runs until every chunk is done or quarantined (or drained, or idle with `exitWhenIdle`), once per worker.
     /// Returns the chunks this worker encoded and published.
     public func run() throws -> [Int] {
         try AtomicFile.writeJSON(WorkerRecord(identity: identity, jobID: manifest.jobID), to: workerRecord, staging: directory.staging)
@@ -92,38 +92,35 @@ public final class Worker: Sendable {
         var failedHere: Set<Int> = []
         var waiting = false
         var confirmed = false
-        func look() -> (ClaimPolicy.Look, leased: Set<Int>) {
+        func look() -> ClaimPolicy.Look {
             let state = JobState.scan(directory, manifest: manifest, view: view)
-            return (ClaimPolicy.Look(published: state.published, quarantined: Set(state.quarantined.keys), leased: state.leased,
-                                     failedHere: failedHere, cheapStart: encoder.cheapStart()), state.leased)
+            return ClaimPolicy.Look(published: state.published, quarantined: Set(state.quarantined.keys), leased: state.leased,
+                                    failedHere: failedHere, cheapStart: encoder.cheapStart())
         }
         while !isDraining {
-            var (seen, leased) = look()
+            var seen = look()
             var next = policy.next(seen, confirmed: confirmed)
             if next == .lookAgainFresh {
                 view.relist()
                 confirmed = true
-                (seen, leased) = look()
+                seen = look()
                 next = policy.next(seen, confirmed: true)
             }
             guard case .tryClaims(let candidates) = next else { break }
             confirmed = false
             var claimed: Chunk? = nil
             for c in candidates where !view.published.contains(c.id) {
-                if try claim(c, policy: policy, listedLeased: leased.contains(c.id), view: view) {
+                if try claim(c, policy: policy, listedLeased: seen.leased.contains(c.id), view: view) {
                     claimed = c
                     break
                 }
             }
             guard let chunk = claimed else {
-                switch ClaimPolicy.idle(exitWhenIdle: options.exitWhenIdle, alreadyWaiting: waiting) {
-                case .leave: break // the deferred release gives the kept state up
-                case .wait(let beginning):
-                    if beginning { waiting = true; pruneDebris(); encoder.releaseKeptState(); options.whenIdle?() }
-                    Thread.sleep(forTimeInterval: options.pollSeconds)
-                    continue
-                }
-                break
+                // Leaving: the deferred release gives the kept state up.
+                guard case .wait(let beginning) = ClaimPolicy.idle(exitWhenIdle: options.exitWhenIdle, alreadyWaiting: waiting) else { break }
+                if beginning { waiting = true; pruneDebris(); encoder.releaseKeptState(); options.whenIdle?() }
+                Thread.sleep(forTimeInterval: options.pollSeconds)
+                continue
             }
             waiting = false
             // The last look at the drain: a claim made while it was being requested is given back unencoded.

@@ -53,20 +53,24 @@ struct TestJob {
 }
 
 /// A fake encoder: writes a small file whose bytes name the chunk, counts encodes, fails where told.
-final class FakeEncoder: ChunkEncoding, @unchecked Sendable { // counters guarded by `lock`
-    private let lock = NSLock()
-    private var counts: [Int: Int] = [:]
+final class FakeEncoder: ChunkEncoding, Sendable {
+    private let counts = Mutex<[Int: Int]>([:])
+    private let duringEncode = Mutex<(@Sendable (Chunk) -> Void)?>(nil)
     let failing: Set<Int>
     let shortBy: [Int: Int]
-    /// Called in the middle of an encode (to simulate what other workers do meanwhile).
-    var during: ((Chunk) -> Void)?
 
     init(failing: Set<Int> = [], shortBy: [Int: Int] = [:]) { self.failing = failing; self.shortBy = shortBy }
 
-    var encodes: [Int: Int] { lock.lock(); defer { lock.unlock() }; return counts }
+    /// Called in the middle of an encode (to simulate what other workers do meanwhile).
+    var during: (@Sendable (Chunk) -> Void)? {
+        get { duringEncode.withLock { $0 } }
+        set { duringEncode.withLock { $0 = newValue } }
+    }
+
+    var encodes: [Int: Int] { counts.withLock { $0 } }
 
     func encode(chunk: Chunk, outputPath: String) throws -> EncodedChunk {
-        lock.lock(); counts[chunk.id, default: 0] += 1; lock.unlock()
+        counts.withLock { $0[chunk.id, default: 0] += 1 }
         during?(chunk)
         if failing.contains(chunk.id) { throw EncodaError(.encoder, "fake encoder refuses chunk \(chunk.name)") }
         let data = Data("chunk \(chunk.id) frames \(chunk.range)".utf8)
@@ -77,6 +81,16 @@ final class FakeEncoder: ChunkEncoding, @unchecked Sendable { // counters guarde
         return EncodedChunk(frames: chunk.range.count - (shortBy[chunk.id] ?? 0), bytes: Int64(data.count), crc32: crc,
                             seekSeconds: 0, framesSkipped: 0)
     }
+}
+
+/// A value shared between a test and the threads it starts.
+final class Shared<Value: Sendable>: Sendable {
+    private let value: Mutex<Value>
+    init(_ v: Value) { value = Mutex(v) }
+    var get: Value { value.withLock { $0 } }
+    func set(_ v: Value) { value.withLock { $0 = v } }
+    @discardableResult
+    func update<R: Sendable>(_ body: (inout Value) -> R) -> R { value.withLock { body(&$0) } }
 }
 
 func worker(_ job: TestJob, _ name: String, _ encoder: ChunkEncoding, exitWhenIdle: Bool = true) -> Worker {
