@@ -13,6 +13,7 @@ import Foundation
 ///
 /// A full listing is made again when the journals brought nothing for `quietSeconds` (a record whose line is
 /// missing is found that way) and on `relist()`.
+///
 /// Not Sendable: it is one thread's view (a worker's loop, the coordinator's polls).
 public final class ResultView {
     public let directory: WorkDirectory

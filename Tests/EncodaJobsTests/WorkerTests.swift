@@ -124,6 +124,26 @@ final class WorkerTests: XCTestCase {
         XCTAssertEqual(JobState.scan(job.dir, manifest: job.manifest).done.count, 1)
     }
 
+    func testAbandonGivesTheClaimUpAndNoHeartbeatWritesTheRecordAgain() throws {
+        // The shortest lease (10 s): a heartbeat left running would rewrite the record (every 1.7 s) within the wait below.
+        let job = try TestJob(chunks: 1, farm: FarmSettings(leaseSeconds: 10, maxAttempts: 3)); defer { job.remove() }
+        let enc = FakeEncoder()
+        let w = worker(job, "a", enc)
+        let record = job.dir.workers + "/toka.json"
+        let seen = Shared<[Bool]>([])
+        enc.during = { _ in
+            guard seen.get.isEmpty else { return }
+            let before = FileManager.default.fileExists(atPath: record) && FileManager.default.fileExists(atPath: job.dir.lease(0))
+            w.abandon()
+            let gone = !FileManager.default.fileExists(atPath: record) && !FileManager.default.fileExists(atPath: job.dir.lease(0))
+            Thread.sleep(forTimeInterval: 2.2)
+            seen.set([before, gone, !FileManager.default.fileExists(atPath: record)])
+        }
+        _ = try w.run() // goes on after abandon (a real worker exits): fenced, then claims the chunk again
+        XCTAssertEqual(seen.get, [true, true, true], "record and lease there, both gone after abandon, the record not rewritten")
+        XCTAssertEqual(w.tally.discarded, 1, "the abandoned encode was not published")
+    }
+
     func testManyWorkersTogetherEncodeEachChunkExactlyOnce() throws {
         let job = try TestJob(chunks: 30); defer { job.remove() }
         let enc = FakeEncoder()
