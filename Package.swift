@@ -39,7 +39,7 @@ let package = Package(
         // Everything that touches pixels: libav overlay, scene pass, chunk encode, concat.
         .target(name: "EncodaMedia", dependencies: ["EncodaModel", "EncodaCodecs", "CFFmpeg"]),
         // The shared-directory protocol: layout, atomic files, leases, worker loop, coordinator. No codec code.
-        .target(name: "EncodaJobs", dependencies: ["EncodaModel"]),
+        .target(name: "EncodaJobs", dependencies: ["EncodaModel"], swiftSettings: [.swiftLanguageMode(.v6)]),
         // The HTTP job service (`encoda serve`): JSON API v1, job queue, auth, path safety, the web page at /, /metrics,
         // webhooks. Runs each job as an `encoda` child process; no codec code. The OpenAPI document (docs/openapi.json)
         // and the web page (Web/) are compiled in.
@@ -63,7 +63,7 @@ let package = Package(
         .executableTarget(name: "encoda", dependencies: ["EncodaCLI"]),
         .testTarget(name: "EncodaModelTests", dependencies: ["EncodaModel", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "EncodaCodecsTests", dependencies: ["EncodaCodecs", "EncodaModel"]),
-        .testTarget(name: "EncodaJobsTests", dependencies: ["EncodaJobs", "EncodaModel"]),
+        .testTarget(name: "EncodaJobsTests", dependencies: ["EncodaJobs", "EncodaModel"], swiftSettings: [.swiftLanguageMode(.v6)]),
         // In-process tests of the Media stages on tiny clips made by ffmpeg.
         .testTarget(name: "EncodaMediaTests", dependencies: ["EncodaMedia", "EncodaModel"]),
         .testTarget(name: "EncodaEndToEndTests", dependencies: ["EncodaModel"]),

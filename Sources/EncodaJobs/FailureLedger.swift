@@ -27,16 +27,27 @@ public struct FailureLedger: Sendable {
         try AtomicFile.writeJSON(f, to: path, staging: directory.staging)
     }
 
+    /// Whether `chunk` is quarantined now (listed: a listing is fresh over NFS).
+    public func isQuarantined(_ chunk: Int) -> Bool {
+        directory.chunkIDs(in: directory.quarantine, suffix: ".json").contains(chunk)
+    }
+
     /// Quarantines `chunk` once it has failed `maxAttempts` times. Returns true if this call quarantined it.
     @discardableResult
     public func quarantineIfNeeded(_ chunk: Int, by who: WorkerIdentity, at time: Double) -> Bool {
+        quarantine(chunk, by: who, at: time) != nil
+    }
+
+    /// As `quarantineIfNeeded`, returning the failed attempts counted when this call quarantined it, else nil.
+    public func quarantine(_ chunk: Int, by who: WorkerIdentity, at time: Double) -> Int? {
         let names = records(chunk)
-        guard names.count >= manifest.farmSettings.maxAttempts else { return false }
+        guard names.count >= manifest.farmSettings.maxAttempts else { return nil }
         let failures = names.compactMap { try? JSONCoding.read(ChunkFailure.self, from: directory.failures + "/" + $0, what: "failure record") }
         let lastError = failures.max(by: { $0.at < $1.at })?.error ?? "unknown error"
         let q = ChunkFailure(jobID: manifest.jobID, chunk: chunk, worker: who, at: time,
                              error: "failed \(names.count) times; last error: \(lastError)")
         return (try? AtomicFile.publishJSONExclusive(q, to: directory.quarantineRecord(chunk), staging: directory.staging)) == true
+            ? names.count : nil
     }
 
     /// Gives every quarantined chunk one more attempt: its quarantine record goes, and its oldest failure

@@ -13,7 +13,9 @@ import Foundation
 ///
 /// A full listing is made again when the journals brought nothing for `quietSeconds` (a record whose line is
 /// missing is found that way) and on `relist()`.
-public final class ResultView: @unchecked Sendable { // used by one thread at a time
+///
+/// Not Sendable: it is one thread's view (a worker's loop, the coordinator's polls).
+public final class ResultView {
     public let directory: WorkDirectory
     public let manifest: JobManifest
     public let readsRecords: Bool

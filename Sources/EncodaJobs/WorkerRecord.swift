@@ -1,5 +1,6 @@
 import EncodaModel
 import Foundation
+import Synchronization
 
 /// What `TMP/workers/T.json` says about a live worker: who it is (the fields of `WorkerIdentity`, so a reader
 /// that only wants the identity decodes it unchanged) and the chunk it is encoding, with the frames the encoder
@@ -59,9 +60,8 @@ public struct WorkerRecord: Codable, Sendable, Equatable {
 
 /// Frames the encoder has put out in the current chunk: written by the encoding thread for every frame, read
 /// by the heartbeat thread.
-final class FrameCounter: @unchecked Sendable { // `value` guarded by `lock`
-    private let lock = NSLock()
-    private var n = 0
-    func set(_ v: Int) { lock.lock(); n = v; lock.unlock() }
-    var value: Int { lock.lock(); defer { lock.unlock() }; return n }
+final class FrameCounter: Sendable {
+    private let n = Atomic<Int>(0)
+    func set(_ v: Int) { n.store(v, ordering: .relaxed) }
+    var value: Int { n.load(ordering: .relaxed) }
 }

@@ -203,10 +203,11 @@ final class DebrisTests: XCTestCase {
         let orphan = dir.chunkFile(named: dir.chunkFileName(2, token: "gonew"))
         write(orphan, age: 300)
         write(dir.staging + "/42.tmp", age: 300)
-        var lines: [String] = []
+        let logged = LogLines()
         let w = worker(job, "A", FakeEncoder())
-        w.log = { lines.append($0) }
+        w.log = { logged.append($0) }
         XCTAssertEqual(try w.run().sorted(), [0, 1, 2, 3])
+        let lines = logged.all
         XCTAssertFalse(exists(orphan))
         XCTAssertEqual(dir.list(dir.staging), [])
         XCTAssertEqual(dir.list(dir.workers), [], "the gone worker's record went; the worker's own left with it")

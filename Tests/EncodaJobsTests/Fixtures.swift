@@ -1,6 +1,7 @@
 import EncodaJobs
 import EncodaModel
 import Foundation
+import Synchronization
 import XCTest
 
 /// A job in a fresh temporary TMP, with a plan of `chunks` chunks of `framesPerChunk` frames.
@@ -52,20 +53,24 @@ struct TestJob {
 }
 
 /// A fake encoder: writes a small file whose bytes name the chunk, counts encodes, fails where told.
-final class FakeEncoder: ChunkEncoding, @unchecked Sendable { // counters guarded by `lock`
-    private let lock = NSLock()
-    private var counts: [Int: Int] = [:]
+final class FakeEncoder: ChunkEncoding, Sendable {
+    private let counts = Mutex<[Int: Int]>([:])
+    private let duringEncode = Mutex<(@Sendable (Chunk) -> Void)?>(nil)
     let failing: Set<Int>
     let shortBy: [Int: Int]
-    /// Called in the middle of an encode (to simulate what other workers do meanwhile).
-    var during: ((Chunk) -> Void)?
 
     init(failing: Set<Int> = [], shortBy: [Int: Int] = [:]) { self.failing = failing; self.shortBy = shortBy }
 
-    var encodes: [Int: Int] { lock.lock(); defer { lock.unlock() }; return counts }
+    /// Called in the middle of an encode (to simulate what other workers do meanwhile).
+    var during: (@Sendable (Chunk) -> Void)? {
+        get { duringEncode.withLock { $0 } }
+        set { duringEncode.withLock { $0 = newValue } }
+    }
+
+    var encodes: [Int: Int] { counts.withLock { $0 } }
 
     func encode(chunk: Chunk, outputPath: String) throws -> EncodedChunk {
-        lock.lock(); counts[chunk.id, default: 0] += 1; lock.unlock()
+        counts.withLock { $0[chunk.id, default: 0] += 1 }
         during?(chunk)
         if failing.contains(chunk.id) { throw EncodaError(.encoder, "fake encoder refuses chunk \(chunk.name)") }
         let data = Data("chunk \(chunk.id) frames \(chunk.range)".utf8)
@@ -78,10 +83,27 @@ final class FakeEncoder: ChunkEncoding, @unchecked Sendable { // counters guarde
     }
 }
 
+/// A value shared between a test and the threads it starts.
+final class Shared<Value: Sendable>: Sendable {
+    private let value: Mutex<Value>
+    init(_ v: Value) { value = Mutex(v) }
+    var get: Value { value.withLock { $0 } }
+    func set(_ v: Value) { value.withLock { $0 = v } }
+    @discardableResult
+    func update<R: Sendable>(_ body: (inout Value) -> R) -> R { value.withLock { body(&$0) } }
+}
+
 func worker(_ job: TestJob, _ name: String, _ encoder: ChunkEncoding, exitWhenIdle: Bool = true) -> Worker {
     var o = WorkerOptions()
     o.farm = job.manifest.farmSettings
     o.exitWhenIdle = exitWhenIdle
     o.pollSeconds = 0.05
     return Worker(directory: job.dir, manifest: job.manifest, encoder: encoder, identity: job.identity(name), options: o)
+}
+
+/// A worker's log lines, collected from whichever thread logs them.
+final class LogLines: Sendable {
+    private let lines = Mutex<[String]>([])
+    func append(_ line: String) { lines.withLock { $0.append(line) } }
+    var all: [String] { lines.withLock { $0 } }
 }

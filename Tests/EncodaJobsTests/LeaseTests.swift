@@ -1,6 +1,7 @@
 import EncodaJobs
 import EncodaModel
 import Foundation
+import Synchronization
 import XCTest
 
 final class LeaseTests: XCTestCase {
@@ -108,12 +109,12 @@ final class LeaseTests: XCTestCase {
 }
 
 /// Owners inside each chunk's critical section, counted across threads.
-final class RaceTally: @unchecked Sendable { // guarded by `lock`
-    private let lock = NSLock()
-    private var inside: [Int: Int] = [:], claims: [Int: Int] = [:], overlaps = 0
+final class RaceTally: Sendable {
+    private struct Counts { var inside: [Int: Int] = [:], claims: [Int: Int] = [:], overlaps = 0 }
+    private let counts = Mutex(Counts())
     func enter(_ id: Int) {
-        lock.lock(); inside[id, default: 0] += 1; if inside[id]! > 1 { overlaps += 1 }; claims[id, default: 0] += 1; lock.unlock()
+        counts.withLock { c in c.inside[id, default: 0] += 1; if c.inside[id]! > 1 { c.overlaps += 1 }; c.claims[id, default: 0] += 1 }
     }
-    func leave(_ id: Int) { lock.lock(); inside[id]! -= 1; lock.unlock() }
-    var result: (Int, [Int: Int]) { lock.lock(); defer { lock.unlock() }; return (overlaps, claims) }
+    func leave(_ id: Int) { counts.withLock { $0.inside[id]! -= 1 } }
+    var result: (Int, [Int: Int]) { counts.withLock { ($0.overlaps, $0.claims) } }
 }

@@ -47,7 +47,7 @@ final class ResultJournalTests: XCTestCase {
         let other = try TestJob(chunks: 2); defer { other.remove() }
         let v2 = ResultView(directory: other.dir, manifest: other.manifest, readsRecords: true)
         v2.refresh()
-        try publishWithoutLine(other, 1)
+        try Self.publishWithoutLine(other, 1)
         v2.refresh()
         XCTAssertNil(v2.done[1])
         v2.relist()
@@ -58,11 +58,10 @@ final class ResultJournalTests: XCTestCase {
         let job = try TestJob(chunks: 3); defer { job.remove() }
         let enc = FakeEncoder()
         // While the worker encodes its first chunk, chunk 2 is published by a worker killed before its line.
-        var once = true
+        let once = Shared(true)
         enc.during = { [job] c in
-            guard once, c.id != 2 else { return }
-            once = false
-            try? self.publishWithoutLine(job, 2)
+            guard c.id != 2, once.update({ o in defer { o = false }; return o }) else { return }
+            try? ResultJournalTests.publishWithoutLine(job, 2)
         }
         let w = worker(job, "b", enc)
         let done = try w.run()
@@ -75,7 +74,7 @@ final class ResultJournalTests: XCTestCase {
     func testAJobOfThePreviousVersionWithoutJournalsResumes() throws {
         let job = try TestJob(chunks: 6); defer { job.remove() }
         try FileManager.default.removeItem(atPath: job.dir.journal)
-        for id in [0, 2, 4] { try publishWithoutLine(job, id) }
+        for id in [0, 2, 4] { try Self.publishWithoutLine(job, id) }
         let enc = FakeEncoder()
         XCTAssertEqual(Set(try worker(job, "c", enc).run()), [1, 3, 5])
         XCTAssertEqual(enc.encodes, [1: 1, 3: 1, 5: 1])
@@ -84,7 +83,7 @@ final class ResultJournalTests: XCTestCase {
     }
 
     /// Publishes chunk `id` as a worker does, without the journal line.
-    private func publishWithoutLine(_ job: TestJob, _ id: Int) throws {
+    private static func publishWithoutLine(_ job: TestJob, _ id: Int) throws {
         let file = job.dir.chunkFileName(id, token: "tokdead")
         let data = Data("chunk \(id)".utf8)
         XCTAssertTrue(FileManager.default.createFile(atPath: job.dir.chunkFile(named: file), contents: data))

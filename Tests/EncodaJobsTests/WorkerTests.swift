@@ -1,6 +1,7 @@
 import EncodaJobs
 import EncodaModel
 import Foundation
+import Synchronization
 import XCTest
 
 final class WorkerTests: XCTestCase {
@@ -117,11 +118,30 @@ final class WorkerTests: XCTestCase {
     func testDrainDuringAChunkPublishesItAndLeaves() throws {
         let job = try TestJob(chunks: 3); defer { job.remove() }
         let enc = FakeEncoder()
-        var w: Worker!
+        let w = worker(job, "a", enc)
         enc.during = { _ in w.drain() }
-        w = worker(job, "a", enc)
         XCTAssertEqual(try w.run().count, 1, "the chunk in hand is finished and published, no other is started")
         XCTAssertEqual(JobState.scan(job.dir, manifest: job.manifest).done.count, 1)
+    }
+
+    func testAbandonGivesTheClaimUpAndNoHeartbeatWritesTheRecordAgain() throws {
+        // The shortest lease (10 s): a heartbeat left running would rewrite the record (every 1.7 s) within the wait below.
+        let job = try TestJob(chunks: 1, farm: FarmSettings(leaseSeconds: 10, maxAttempts: 3)); defer { job.remove() }
+        let enc = FakeEncoder()
+        let w = worker(job, "a", enc)
+        let record = job.dir.workers + "/toka.json"
+        let seen = Shared<[Bool]>([])
+        enc.during = { _ in
+            guard seen.get.isEmpty else { return }
+            let before = FileManager.default.fileExists(atPath: record) && FileManager.default.fileExists(atPath: job.dir.lease(0))
+            w.abandon()
+            let gone = !FileManager.default.fileExists(atPath: record) && !FileManager.default.fileExists(atPath: job.dir.lease(0))
+            Thread.sleep(forTimeInterval: 2.2)
+            seen.set([before, gone, !FileManager.default.fileExists(atPath: record)])
+        }
+        _ = try w.run() // goes on after abandon (a real worker exits): fenced, then claims the chunk again
+        XCTAssertEqual(seen.get, [true, true, true], "record and lease there, both gone after abandon, the record not rewritten")
+        XCTAssertEqual(w.tally.discarded, 1, "the abandoned encode was not published")
     }
 
     func testManyWorkersTogetherEncodeEachChunkExactlyOnce() throws {
@@ -142,35 +162,34 @@ final class WorkerTests: XCTestCase {
         let job = try TestJob(chunks: 2); defer { job.remove() }
         let other = job.book("other")
         XCTAssertEqual(try other.acquire(0), .acquired)
-        final class Calls: @unchecked Sendable { let lock = NSLock(); var n = 0 } // n guarded by lock
-        let calls = Calls()
+        let calls = Shared(0)
         var o = WorkerOptions()
         o.farm = job.manifest.farmSettings
         o.pollSeconds = 0.05
         o.whenIdle = {
-            calls.lock.lock(); calls.n += 1; let first = calls.n == 1; calls.lock.unlock()
+            let first = calls.update { n in n += 1; return n == 1 }
             // The other worker gives chunk 0 up a few polls later; the waiting worker then takes it.
             if first { DispatchQueue.global().asyncAfter(deadline: .now() + 0.4) { other.release(0) } }
         }
         let w = Worker(directory: job.dir, manifest: job.manifest, encoder: FakeEncoder(), identity: job.identity("a"), options: o)
         XCTAssertEqual(Set(try w.run()), [0, 1])
-        XCTAssertEqual(calls.n, 1, "called when the wait began, not on every poll")
+        XCTAssertEqual(calls.get, 1, "called when the wait began, not on every poll")
     }
 
     /// An encoder whose decoder stands at the end of the last chunk it encoded (like the real one, which keeps it).
-    final class CarryingEncoder: ChunkEncoding, @unchecked Sendable { // fields guarded by `lock`
-        private let lock = NSLock()
+    final class CarryingEncoder: ChunkEncoding, Sendable {
+        private struct State { var end: Int?; var order: [Int] = []; var releases = 0 }
+        private let state = Mutex(State())
         private let inner = FakeEncoder()
-        private var end: Int?
-        private(set) var order: [Int] = []
-        private(set) var releases = 0
+        var order: [Int] { state.withLock { $0.order } }
+        var releases: Int { state.withLock { $0.releases } }
         func encode(chunk: Chunk, outputPath: String) throws -> EncodedChunk {
             let r = try inner.encode(chunk: chunk, outputPath: outputPath)
-            lock.lock(); order.append(chunk.id); end = chunk.range.end; lock.unlock()
+            state.withLock { $0.order.append(chunk.id); $0.end = chunk.range.end }
             return r
         }
-        func cheapStart() -> Int? { lock.lock(); defer { lock.unlock() }; return end }
-        func releaseKeptState() { lock.lock(); end = nil; releases += 1; lock.unlock() }
+        func cheapStart() -> Int? { state.withLock { $0.end } }
+        func releaseKeptState() { state.withLock { $0.end = nil; $0.releases += 1 } }
     }
 
     private func carryingRun(_ job: TestJob, costs: [Double]) throws -> CarryingEncoder {
