@@ -14,6 +14,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
     ],
     targets: [
         // libavformat/libavcodec/libavutil/libswscale/libswresample through pkg-config, with a small C shim for macros.
@@ -31,8 +32,12 @@ let package = Package(
         .target(name: "EncodaModel", dependencies: ["CZlib", .product(name: "Yams", package: "Yams")], swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         // Everything that touches pixels: libav overlay, scene pass, encoders, chunk encode, concat.
         .target(name: "EncodaMedia", dependencies: ["EncodaModel", "CFFmpeg", "CSvtAv1", "CX264"]),
-        // The shared-directory protocol: layout, atomic files, leases, worker loop, coordinator. No codec code.
-        .target(name: "EncodaJobs", dependencies: ["EncodaModel"]),
+        // Atomic files and JSON coding (the file-system funnel grows here). Used by Media and Jobs alike.
+        .target(name: "EncodaSystem", dependencies: [
+            "EncodaModel", .product(name: "SystemPackage", package: "swift-system"),
+        ], swiftSettings: [.swiftLanguageMode(.v6)]),
+        // The shared-directory protocol: layout, leases, worker loop, coordinator. No codec code.
+        .target(name: "EncodaJobs", dependencies: ["EncodaModel", "EncodaSystem"]),
         // The HTTP job service (`encoda serve`): JSON API v1, job queue, auth, path safety, the web page at /, /metrics,
         // webhooks. Runs each job as an `encoda` child process; no codec code. The OpenAPI document (docs/openapi.json)
         // and the web page (Web/) are compiled in.
