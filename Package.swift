@@ -30,12 +30,16 @@ let package = Package(
         // Optimised in debug builds too: unoptimised, the SSIMULACRA 2 kernels (SIMD) run about 100 times slower,
         // and the tests and the debug binary score real frames with them.
         .target(name: "EncodaModel", dependencies: ["CZlib", .product(name: "Yams", package: "Yams")], swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
-        // Everything that touches pixels: libav overlay, scene pass, encoders, chunk encode, concat.
-        .target(name: "EncodaMedia", dependencies: ["EncodaModel", "CFFmpeg", "CSvtAv1", "CX264"]),
-        // Atomic files and JSON coding (the file-system funnel grows here). Used by Media and Jobs alike.
+        // Process-level platform calls Swift's Glibc module does not reach (mallopt, sync_file_range). Used only by
+        // EncodaSystem.
+        .target(name: "CPlatform"),
+        // The one file-system funnel (one EINTR and one ESTALE policy, errors that carry operation, path and errno),
+        // atomic files and JSON coding, and the process-memory policy. Used by Media and Jobs alike.
         .target(name: "EncodaSystem", dependencies: [
-            "EncodaModel", .product(name: "SystemPackage", package: "swift-system"),
+            "EncodaModel", "CPlatform", .product(name: "SystemPackage", package: "swift-system"),
         ], swiftSettings: [.swiftLanguageMode(.v6)]),
+        // Everything that touches pixels: libav overlay, scene pass, encoders, chunk encode, concat.
+        .target(name: "EncodaMedia", dependencies: ["EncodaModel", "EncodaSystem", "CFFmpeg", "CSvtAv1", "CX264"]),
         // The shared-directory protocol: layout, leases, worker loop, coordinator. No codec code.
         .target(name: "EncodaJobs", dependencies: ["EncodaModel", "EncodaSystem"]),
         // The HTTP job service (`encoda serve`): JSON API v1, job queue, auth, path safety, the web page at /, /metrics,
@@ -59,7 +63,8 @@ let package = Package(
         // Entry point only.
         .executableTarget(name: "encoda", dependencies: ["EncodaCLI"]),
         .testTarget(name: "EncodaModelTests", dependencies: ["EncodaModel"]),
-        .testTarget(name: "EncodaJobsTests", dependencies: ["EncodaJobs", "EncodaModel"]),
+        .testTarget(name: "EncodaSystemTests", dependencies: ["EncodaSystem", "EncodaModel"]),
+        .testTarget(name: "EncodaJobsTests", dependencies: ["EncodaJobs", "EncodaModel", "EncodaSystem"]),
         // In-process tests of the Media stages on tiny clips made by ffmpeg.
         .testTarget(name: "EncodaMediaTests", dependencies: ["EncodaMedia", "EncodaModel"]),
         .testTarget(name: "EncodaEndToEndTests", dependencies: ["EncodaModel"]),
