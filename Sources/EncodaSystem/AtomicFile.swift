@@ -82,7 +82,7 @@ public enum JSONCoding {
                 defer { FileSystem.close(fd) }
                 let size = Int64(try FileSystem.stat(fd, path: path).st_size)
                 guard size <= Int64(Limits.maxStateFileBytes) else { return (size, nil) }
-                return (size, try FileSystem.readAll(fd, path: path, limit: Limits.maxStateFileBytes))
+                return (size, try FileSystem.read(fd, count: Int(size), path: path))
             }
         } catch {
             throw EncodaError(.stateCorrupt, "cannot read \(what)", error)

@@ -172,9 +172,19 @@ extension FileSystem {
 
     /// Reads from the descriptor's position to the end of the file, or until more than `limit` bytes were read.
     public static func readAll(_ fd: FileDescriptor, path: String, limit: Int = .max) throws(FileSystemError) -> Data {
+        try read(fd, path: path) { $0 > limit }
+    }
+
+    /// Reads from the descriptor's position until `size` bytes were read (the size fstat gave, so no further
+    /// call is made to find the end) or the file ends sooner.
+    public static func read(_ fd: FileDescriptor, count size: Int, path: String) throws(FileSystemError) -> Data {
+        try read(fd, path: path) { $0 >= size }
+    }
+
+    private static func read(_ fd: FileDescriptor, path: String, until done: (Int) -> Bool) throws(FileSystemError) -> Data {
         var data = Data()
         var buffer = [UInt8](repeating: 0, count: 64 * 1024)
-        while data.count <= limit {
+        while !done(data.count) {
             var failure: FileSystemError? = nil
             let n = buffer.withUnsafeMutableBytes { raw -> Int in
                 do throws(FileSystemError) { return try read(fd, into: raw, path: path) } catch { failure = error; return 0 }
