@@ -15,6 +15,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
     ],
     targets: [
         // libavformat/libavcodec/libavutil/libswscale/libswresample through pkg-config, with a small C shim for macros.
@@ -32,14 +33,22 @@ let package = Package(
         // swift-log's levels and labels are set here (`EncodaLog`), so every target logs through the same threshold.
         .target(name: "EncodaModel", dependencies: ["CZlib", .product(name: "Yams", package: "Yams"), .product(name: "Logging", package: "swift-log")],
                 swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug)), .swiftLanguageMode(.v6)]),
+        // Process-level platform calls Swift's Glibc module does not reach (mallopt, sync_file_range). Used only by
+        // EncodaSystem.
+        .target(name: "CPlatform"),
+        // The one file-system funnel (one EINTR and one ESTALE policy, errors that carry operation, path and errno),
+        // atomic files and JSON coding, and the process-memory policy. Used by Media and Jobs alike.
+        .target(name: "EncodaSystem", dependencies: [
+            "EncodaModel", "CPlatform", .product(name: "SystemPackage", package: "swift-system"),
+        ], swiftSettings: [.swiftLanguageMode(.v6)]),
         // The SVT-AV1 and x264 overlays: the only importer of CSvtAv1 and CX264. Encoder, configuration, named errors,
         // the libraries' logging through swift-log.
         .target(name: "EncodaCodecs", dependencies: ["EncodaModel", "CSvtAv1", "CX264", .product(name: "Logging", package: "swift-log")],
                 swiftSettings: [.swiftLanguageMode(.v6)]),
         // Everything that touches pixels: libav overlay, scene pass, chunk encode, concat.
-        .target(name: "EncodaMedia", dependencies: ["EncodaModel", "EncodaCodecs", "CFFmpeg"]),
-        // The shared-directory protocol: layout, atomic files, leases, worker loop, coordinator. No codec code.
-        .target(name: "EncodaJobs", dependencies: ["EncodaModel"], swiftSettings: [.swiftLanguageMode(.v6)]),
+        .target(name: "EncodaMedia", dependencies: ["EncodaModel", "EncodaSystem", "EncodaCodecs", "CFFmpeg"]),
+        // The shared-directory protocol: layout, leases, worker loop, coordinator. No codec code.
+        .target(name: "EncodaJobs", dependencies: ["EncodaModel", "EncodaSystem"], swiftSettings: [.swiftLanguageMode(.v6)]),
         // The HTTP job service (`encoda serve`): JSON API v1, job queue, auth, path safety, the web page at /, /metrics,
         // webhooks. Runs each job as an `encoda` child process; no codec code. The OpenAPI document (docs/openapi.json)
         // and the web page (Web/) are compiled in.
@@ -63,7 +72,8 @@ let package = Package(
         .executableTarget(name: "encoda", dependencies: ["EncodaCLI"]),
         .testTarget(name: "EncodaModelTests", dependencies: ["EncodaModel", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "EncodaCodecsTests", dependencies: ["EncodaCodecs", "EncodaModel"]),
-        .testTarget(name: "EncodaJobsTests", dependencies: ["EncodaJobs", "EncodaModel"], swiftSettings: [.swiftLanguageMode(.v6)]),
+        .testTarget(name: "EncodaSystemTests", dependencies: ["EncodaSystem", "EncodaModel"]),
+        .testTarget(name: "EncodaJobsTests", dependencies: ["EncodaJobs", "EncodaModel", "EncodaSystem"], swiftSettings: [.swiftLanguageMode(.v6)]),
         // In-process tests of the Media stages on tiny clips made by ffmpeg.
         .testTarget(name: "EncodaMediaTests", dependencies: ["EncodaMedia", "EncodaModel"]),
         .testTarget(name: "EncodaEndToEndTests", dependencies: ["EncodaModel"]),

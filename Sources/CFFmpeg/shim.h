@@ -92,35 +92,4 @@ static inline int encoda_picture_bounds(const uint8_t *p, int stride, int width,
     return 1;
 }
 
-/* mallopt(M_MMAP_THRESHOLD, bytes) on glibc (a no-op elsewhere): <malloc.h> is not part of Swift's Glibc module.
-   Returns 1 when the setting was applied. */
-#if defined(__GLIBC__)
-#include <malloc.h>
-static inline int encoda_set_mmap_threshold(int bytes) { return mallopt(M_MMAP_THRESHOLD, bytes); }
-/* mallopt(M_TRIM_THRESHOLD, bytes): how much free memory at the top of the heap is kept instead of returned. */
-static inline int encoda_set_trim_threshold(int bytes) { return mallopt(M_TRIM_THRESHOLD, bytes); }
-/* mallopt(M_ARENA_MAX, n): at most n malloc arenas, so threads share the main heap instead of each getting one. */
-static inline int encoda_set_arena_max(int n) { return mallopt(M_ARENA_MAX, n); }
-/* malloc_trim(0): gives the free memory of the heap back to the system. */
-static inline int encoda_release_free_memory(void) { return malloc_trim(0); }
-#else
-static inline int encoda_set_mmap_threshold(int bytes) { (void)bytes; return 0; }
-static inline int encoda_set_trim_threshold(int bytes) { (void)bytes; return 0; }
-static inline int encoda_set_arena_max(int n) { (void)n; return 0; }
-static inline int encoda_release_free_memory(void) { return 0; }
-#endif
-
-/* Starts writeback of every dirty page of an open file without waiting for it:
-   sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE). Swift's Glibc module does not declare it (it needs
-   _GNU_SOURCE), so the system call is made directly. A no-op returning 0 where it does not exist. */
-#include <sys/syscall.h>
-#include <unistd.h>
-static inline int encoda_start_writeback(int fd) {
-#if defined(__linux__) && defined(SYS_sync_file_range)
-    return (int)syscall(SYS_sync_file_range, fd, (long long)0, (long long)0, 2u);
-#else
-    (void)fd; return 0;
-#endif
-}
-
 #endif

@@ -46,7 +46,7 @@ struct WorkerCommand: ParsableCommand {
 
     func run() throws {
         if let vmafFFmpeg { setenv(QualityOptions.vmafEnvironment, vmafFFmpeg, 1) }
-        ChunkEncoder.prepareWorkerProcess()
+        ProcessMemoryPolicy.apply(.worker)
         let root = JobSetup.absolute(tmp)
         let drain = DrainRequest()
         let current = CurrentWorker()
@@ -183,7 +183,7 @@ struct WorkerCommand: ParsableCommand {
         options.pollSeconds = pollSeconds
         options.drain = drain
         options.chunkCosts = ChunkPlanner.estimatedCosts(job.manifest.chunks, packetSizes: job.cache.index.packetSizes)
-        options.whenIdle = { ChunkEncoder.releaseFreeMemory() }
+        options.whenIdle = { ProcessMemoryPolicy.releaseFreeMemory() }
         var media = MediaChunkEncoding(input: job.inputPath, manifest: job.manifest, index: job.cache.index, threads: threads)
         media.directory = job.directory
         let jobName = (job.directory.root as NSString).lastPathComponent
@@ -243,7 +243,7 @@ struct WorkerCommand: ParsableCommand {
                 }
             }
             if !worked && !drain.isRequested {
-                ChunkEncoder.releaseFreeMemory()
+                ProcessMemoryPolicy.releaseFreeMemory()
                 Thread.sleep(forTimeInterval: max(pollSeconds, 1))
             }
         }

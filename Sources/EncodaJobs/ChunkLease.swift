@@ -1,4 +1,5 @@
 import EncodaModel
+import EncodaSystem
 import Foundation
 
 /// What a lease file says about its owner.
@@ -63,17 +64,14 @@ public struct LeaseBook: Sendable {
     private func create(_ path: String, _ chunk: Int) throws -> Bool {
         let claimedAt = try? clock.now()
         let data = try JSONCoding.encode(LeaseOwner(jobID: jobID, chunk: chunk, worker: me, claimedAt: claimedAt))
-        let fd = StaleHandle.retry { open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0o644) }
-        if fd < 0 {
-            if errno == EEXIST { return false }
-            throw EncodaError(.workDirectory, "cannot create lease \(path): \(String(cString: strerror(errno))); check TMP")
-        }
-        let ok = data.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) == $0.count }
-        let synced = fsync(fd) == 0
-        close(fd)
-        if !ok || !synced {
-            unlink(path)
-            throw EncodaError(.workDirectory, "cannot write lease \(path): \(String(cString: strerror(errno))); check free space in TMP")
+        do {
+            try FileSystem.writeDurably(data, to: path, flags: O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC)
+        } catch where error.operation == .open {
+            if error.errno == .fileExists { return false }
+            throw EncodaError(.workDirectory, "cannot create a lease", error, advice: "check TMP")
+        } catch {
+            try? FileSystem.unlink(path)
+            throw EncodaError(.workDirectory, "cannot write a lease", error, advice: "check free space in TMP")
         }
         return true
     }
@@ -90,7 +88,7 @@ public struct LeaseBook: Sendable {
 
     private func steal(_ path: String, _ chunk: Int, expected: WorkerIdentity?, ownerDead: Bool = false) throws -> AcquireResult {
         let aside = directory.leases + "/\(Chunk.name(chunk)).stale-\(me.token)"
-        guard StaleHandle.retry({ rename(path, aside) }) == 0 else { return .heldByOther } // another stealer won
+        guard (try? FileSystem.rename(path, to: aside)) != nil else { return .heldByOther } // another stealer won
         let taken = try? readOwner(aside)
         let stillStale = ownerDead
             ? taken.map { ProcessLiveness.isProvablyDead($0.worker, judgedBy: me) } ?? false
@@ -133,7 +131,7 @@ public struct LeaseBook: Sendable {
     public func release(_ chunk: Int, ifHeldBy owner: WorkerIdentity) {
         let path = directory.lease(chunk)
         let aside = directory.leases + "/\(Chunk.name(chunk)).release-\(me.token)"
-        guard StaleHandle.retry({ rename(path, aside) }) == 0 else { return }
+        guard (try? FileSystem.rename(path, to: aside)) != nil else { return }
         if let o = try? readOwner(aside), o.worker != owner {
             _ = link(aside, path)
         }

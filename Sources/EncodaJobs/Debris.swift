@@ -1,4 +1,5 @@
 import EncodaModel
+import EncodaSystem
 import Foundation
 
 /// Removes, while a job runs, what killed or crashed processes left in TMP: chunk files nobody will publish,
@@ -147,7 +148,7 @@ public struct Debris: Sendable {
     /// judge uses, check that what was moved is still the stale lease that was judged, and put it back otherwise.
     private func removeStaleLease(_ id: Int, path: String, owner: WorkerIdentity?, ownerDead: Bool, now: Double, _ bytes: inout Int64) -> Bool {
         let aside = directory.leases + "/\(Chunk.name(id)).stale-\(judge.token)"
-        guard StaleHandle.retry({ rename(path, aside) }) == 0 else { return false }
+        guard (try? FileSystem.rename(path, to: aside)) != nil else { return false }
         let moved = try? JSONCoding.read(LeaseOwner.self, from: aside, what: "lease")
         let stillStale = ownerDead
             ? moved.map { ProcessLiveness.isProvablyDead($0.worker, judgedBy: judge) } ?? false
@@ -169,8 +170,7 @@ public struct Debris: Sendable {
 
     /// The status-change time: when a file was last renamed, as the server reports it.
     static func ctime(_ path: String) -> Double? {
-        var st = stat()
-        guard StaleHandle.retry({ lstat(path, &st) }) == 0 else { return nil }
+        guard let st = try? FileSystem.stat(path, followLink: false) else { return nil }
         return Double(st.st_ctim.tv_sec) + Double(st.st_ctim.tv_nsec) / 1e9
     }
 }

@@ -1,5 +1,7 @@
 import EncodaModel
+import EncodaSystem
 import Foundation
+import SystemPackage
 
 /// Failed attempts at chunks, one file each (`failures/NNNNN-TOKEN-N.json`), and the quarantine that follows
 /// `maxAttempts` of them. Only failures of the chunk itself are recorded: the encoder refused or crashed on it,
@@ -88,17 +90,16 @@ public enum StorageExhaustion {
     /// Writes and syncs 1 MiB in TMP's staging folder, then removes it.
     public static func probeFails(_ directory: WorkDirectory, bytes: Int = 1 << 20) -> Bool {
         let probe = directory.staging + "/space-probe-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        let fd = open(probe, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0o644)
-        if fd < 0 { return errnos.contains(errno) }
-        defer { close(fd); unlink(probe) }
+        let fd: FileDescriptor
+        do { fd = try FileSystem.open(probe, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC) } catch { return errnos.contains(error.errno.rawValue) }
+        defer { FileSystem.close(fd); try? FileSystem.unlink(probe) }
         let chunk = [UInt8](repeating: 0, count: 64 * 1024)
-        var written = 0
-        while written < bytes {
-            let n = chunk.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-            if n < 0 { if errno == EINTR { continue }; return errnos.contains(errno) }
-            written += n
+        do {
+            for _ in stride(from: 0, to: bytes, by: chunk.count) { try FileSystem.write(fd, chunk, path: probe) }
+            try FileSystem.fsync(fd, path: probe)
+        } catch {
+            return errnos.contains(error.errno.rawValue)
         }
-        if fsync(fd) != 0 { return errnos.contains(errno) }
         return false
     }
 

@@ -1,5 +1,7 @@
 import EncodaModel
+import EncodaSystem
 import Foundation
+import SystemPackage
 
 /// A content fingerprint of INPUT that is cheap for a 100 GB master: the size plus CRC-32s of 1 MiB samples
 /// at the start, middle and end. It tells "the same file" apart from "another file with the same name" on
@@ -10,14 +12,13 @@ public enum InputFingerprint {
         if ImageSequence.isPattern(path), !FileManager.default.fileExists(atPath: path), let seq = try ImageSequence.resolve(path) {
             return try sequence(seq)
         }
-        let fd = open(path, O_RDONLY)
-        guard fd >= 0 else {
-            let what = errno == ENOENT ? "does not exist; check the path" : "cannot be opened (\(String(cString: strerror(errno)))); check its permissions"
-            throw EncodaError(.inputUnreadable, "INPUT \(path) \(what)")
+        let fd: FileDescriptor
+        do { fd = try FileSystem.open(path, O_RDONLY) } catch {
+            if error.errno == .noSuchFileOrDirectory { throw EncodaError(.inputUnreadable, "INPUT \(path) does not exist; check the path") }
+            throw EncodaError(.inputUnreadable, "INPUT cannot be opened", error, advice: "check its permissions")
         }
-        defer { close(fd) }
-        var st = stat()
-        guard fstat(fd, &st) == 0 else { throw EncodaError(.inputUnreadable, "INPUT \(path) cannot be examined") }
+        defer { FileSystem.close(fd) }
+        guard let st = try? FileSystem.stat(fd, path: path) else { throw EncodaError(.inputUnreadable, "INPUT \(path) cannot be examined") }
         if (st.st_mode & S_IFMT) == S_IFDIR { throw EncodaError(.inputUnreadable, "INPUT \(path) is a directory; give a video file") }
         let size = Int64(st.st_size)
         let sample = 1 << 20
@@ -26,8 +27,10 @@ public enum InputFingerprint {
         var buffer = [UInt8](repeating: 0, count: sample)
         var parts: [String] = []
         for off in offsets {
-            let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, sample, off_t(off)) }
-            guard n >= 0 else { throw EncodaError(.inputUnreadable, "INPUT \(path) cannot be read: \(String(cString: strerror(errno)))") }
+            let n: Int
+            do { n = try buffer.withUnsafeMutableBytes { try FileSystem.read(fd, into: $0, at: off, path: path) } } catch {
+                throw EncodaError(.inputUnreadable, "INPUT cannot be read: \(error)")
+            }
             let c = buffer.withUnsafeBytes { CRC32.checksum(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
             parts.append(String(c, radix: 16))
         }
@@ -43,9 +46,9 @@ public enum InputFingerprint {
         var total: Int64 = 0
         var sizes = ""
         for f in files {
-            var st = stat()
-            guard stat(f, &st) == 0 else {
-                throw EncodaError(.inputUnreadable, "INPUT image \(f) cannot be examined (\(String(cString: strerror(errno)))); check the sequence")
+            let st: stat
+            do { st = try FileSystem.stat(f) } catch {
+                throw EncodaError(.inputUnreadable, "INPUT image cannot be examined", error, advice: "check the sequence")
             }
             total += Int64(st.st_size)
             sizes += "\(st.st_size),"

@@ -1,4 +1,5 @@
 import EncodaModel
+import EncodaSystem
 import Foundation
 
 /// A snapshot of a job's progress, read from TMP by listing its folders (listings are fresh over NFS;
@@ -76,14 +77,13 @@ public struct JobState: Sendable {
         do {
             let r = try JSONCoding.read(ChunkResult.self, from: path, what: "result record")
             try r.validate(against: manifest, chunkID: id)
-            var st = stat()
-            guard StaleHandle.retry({ stat(dir.chunkFile(named: r.file), &st) }) == 0 else {
+            guard (try? FileSystem.stat(dir.chunkFile(named: r.file))) != nil else {
                 throw EncodaError(.stateCorrupt, "chunk file \(r.file) is missing")
             }
             return .done(r)
         } catch {
             if readOnly { return .unreadable("\(error)") }
-            if rename(path, path + ".invalid-\(UInt32.random(in: 0...UInt32.max))") == 0 { return .invalid }
+            if (try? FileSystem.rename(path, to: path + ".invalid-\(UInt32.random(in: 0...UInt32.max))")) != nil { return .invalid }
             return .unreadable(nil)
         }
     }

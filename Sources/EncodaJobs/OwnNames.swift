@@ -1,4 +1,5 @@
 import EncodaModel
+import EncodaSystem
 import Foundation
 
 extension WorkDirectory {
@@ -194,14 +195,14 @@ public enum OwnFiles {
 
     /// Unlinks one file (never a folder; a symbolic link itself, not what it points to) and counts its size.
     private static func removeFile(_ path: String, shown: String, into r: inout Removal) {
-        var st = stat()
-        guard lstat(path, &st) == 0 else { return } // not there: nothing to do
+        guard let st = try? FileSystem.stat(path, followLink: false) else { return } // not there: nothing to do
         if (st.st_mode & S_IFMT) == S_IFDIR { r.kept.append(shown + "/"); return }
-        if unlink(path) == 0 {
+        do {
+            try FileSystem.unlink(path)
             r.files += 1
             r.bytes += Int64(st.st_size)
-        } else if errno != ENOENT {
-            r.failed.append("\(shown) (\(String(cString: strerror(errno))))")
-        }
+        } catch where error.errno != .noSuchFileOrDirectory {
+            r.failed.append("\(shown) (\(error.reason))")
+        } catch {}
     }
 }

@@ -1,4 +1,5 @@
 import EncodaModel
+import EncodaSystem
 import Foundation
 
 extension WorkDirectory {
@@ -16,8 +17,8 @@ public struct ProbeBook: Sendable {
 
     /// Creates TMP/probes (jobs planned before it existed have no such folder).
     public func prepare() throws {
-        if mkdir(directory.probes, 0o777) != 0 && errno != EEXIST {
-            throw EncodaError(.workDirectory, "cannot create \(directory.probes): \(String(cString: strerror(errno))); check TMP")
+        do { try FileSystem.mkdir(directory.probes) } catch where error.errno == .fileExists {} catch {
+            throw EncodaError(.workDirectory, "cannot create TMP's probes folder", error, advice: "check TMP")
         }
     }
 

@@ -1,4 +1,5 @@
 import EncodaModel
+import EncodaSystem
 import Foundation
 
 /// Which results each worker published, in the order it published them: `TMP/journal/TOKEN.txt`, one line
@@ -22,17 +23,19 @@ public struct ResultJournal: Sendable {
 
     /// Appends chunk `id` and flushes it to the file server.
     public func append(_ id: Int) throws {
-        var fd = StaleHandle.retry { open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644) }
-        if fd < 0 && errno == ENOENT { // a job made before journals: its TMP has no journal folder yet
-            _ = mkdir(directory.journal, 0o777)
-            fd = StaleHandle.retry { open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644) }
-        }
-        guard fd >= 0 else { throw EncodaError(.workDirectory, "cannot write \(path): \(String(cString: strerror(errno))); check TMP") }
-        defer { close(fd) }
-        let line = Array((Chunk.name(id) + "\n").utf8)
-        let ok = line.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) == $0.count }
-        guard ok, fsync(fd) == 0 else {
-            throw EncodaError(.workDirectory, "cannot write \(path): \(String(cString: strerror(errno))); check free space in TMP")
+        let line = Data((Chunk.name(id) + "\n").utf8)
+        let flags = O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC
+        do {
+            do {
+                try FileSystem.writeDurably(line, to: path, flags: flags)
+            } catch where error.operation == .open && error.errno == .noSuchFileOrDirectory {
+                // a job made before journals: its TMP has no journal folder yet
+                try? FileSystem.mkdir(directory.journal)
+                try FileSystem.writeDurably(line, to: path, flags: flags)
+            }
+        } catch {
+            throw EncodaError(.workDirectory, "cannot append to the journal", error,
+                              advice: error.operation == .open ? "check TMP" : "check free space in TMP")
         }
     }
 
@@ -50,17 +53,18 @@ public struct ResultJournal: Sendable {
             var ids: [Int] = []
             for name in directory.list(directory.journal) where OwnNames.isOwn(name, in: "journal") {
                 let path = directory.journal + "/" + name
-                let fd = StaleHandle.retry { open(path, O_RDONLY | O_CLOEXEC) }
-                guard fd >= 0 else { continue }
+                guard let fd = try? FileSystem.open(path, O_RDONLY | O_CLOEXEC) else { continue }
                 var data: [UInt8] = []
                 var buffer = [UInt8](repeating: 0, count: 65536)
                 let start = offsets[name] ?? 0
                 while true {
-                    let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, off_t(start + data.count)) }
+                    let n = buffer.withUnsafeMutableBytes {
+                        (try? FileSystem.read(fd, into: $0, at: Int64(start + data.count), path: path)) ?? 0
+                    }
                     if n <= 0 { break }
                     data.append(contentsOf: buffer[0..<n])
                 }
-                close(fd)
+                FileSystem.close(fd)
                 guard let last = data.lastIndex(of: UInt8(ascii: "\n")) else { continue }
                 offsets[name] = start + last + 1
                 for line in data[...last].split(separator: UInt8(ascii: "\n")) {

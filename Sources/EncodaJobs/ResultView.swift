@@ -1,4 +1,5 @@
 import EncodaModel
+import EncodaSystem
 import Foundation
 
 /// The results of a job as one process follows them while it runs: one listing of `results/` first (which also
@@ -58,8 +59,7 @@ public final class ResultView {
         published.formUnion(fresh)
         guard !unread.isEmpty else { return }
         // Open results/ once, so that the names the journals gave are looked up fresh (see `WorkDirectory.exists`).
-        let fd = StaleHandle.retry { open(directory.results, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
-        if fd >= 0 { close(fd) }
+        if let fd = try? FileSystem.open(directory.results, O_RDONLY | O_DIRECTORY | O_CLOEXEC) { FileSystem.close(fd) }
         for id in unread.sorted() {
             switch JobState.check(directory, manifest: manifest, id: id, readOnly: false) {
             case .done(let r): done[id] = r; published.insert(id); unread.remove(id)

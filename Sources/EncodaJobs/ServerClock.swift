@@ -1,4 +1,5 @@
 import EncodaModel
+import EncodaSystem
 import Foundation
 
 /// Reads the file server's clock: touch a probe file and read back its mtime. Lease ages are judged by this
@@ -17,19 +18,19 @@ public struct ServerClock: Sendable {
     /// is ever sent from here: `futimens(NULL)` would be "set to server time" over NFS, but a local time shim
     /// (libfaketime, a container runtime's) can turn it into an explicit time from this host's clock.
     public func now() throws -> Double {
-        let fd = StaleHandle.retry { open(probe, O_CREAT | O_WRONLY | O_CLOEXEC, 0o644) }
-        guard fd >= 0 else { throw EncodaError(.workDirectory, "cannot touch \(probe): \(String(cString: strerror(errno))); check that TMP is writable") }
-        defer { close(fd) }
-        var byte: UInt8 = 0x2e
-        guard pwrite(fd, &byte, 1, 0) == 1, fsync(fd) == 0 else {
-            throw EncodaError(.workDirectory, "cannot write \(probe): \(String(cString: strerror(errno))); check TMP")
+        do {
+            let fd = try FileSystem.open(probe, O_CREAT | O_WRONLY | O_CLOEXEC)
+            defer { FileSystem.close(fd) }
+            try FileSystem.write(fd, [0x2e], at: 0, path: probe)
+            try FileSystem.fsync(fd, path: probe)
+            return FileTimes.seconds(try FileSystem.stat(fd, path: probe).st_mtim)
+        } catch {
+            throw EncodaError(.workDirectory, "cannot read the file server's clock", error,
+                              advice: error.operation == .open ? "check that TMP is writable" : "check TMP")
         }
-        var st = stat()
-        guard fstat(fd, &st) == 0 else { throw EncodaError(.workDirectory, "cannot stat \(probe): \(String(cString: strerror(errno)))") }
-        return FileTimes.seconds(st.st_mtim)
     }
 
-    public func remove() { unlink(probe) }
+    public func remove() { try? FileSystem.unlink(probe) }
 }
 
 public enum FileTimes {
@@ -39,17 +40,15 @@ public enum FileTimes {
     /// revalidate the file's attributes with the server (close-to-open), so this is not the ~3 s old
     /// attribute-cache value a bare stat() may return.
     public static func mtime(_ path: String) throws -> Double {
-        var st = stat()
-        let fd = StaleHandle.retry { open(path, O_RDONLY | O_CLOEXEC) }
-        if fd >= 0 {
-            defer { close(fd) }
-            guard fstat(fd, &st) == 0 else { throw EncodaError(.workDirectory, "cannot stat \(path): \(String(cString: strerror(errno)))") }
-        } else {
-            guard StaleHandle.retry({ stat(path, &st) }) == 0 else {
-                throw EncodaError(.workDirectory, "cannot stat \(path): \(String(cString: strerror(errno)))")
+        do {
+            if let fd = try? FileSystem.open(path, O_RDONLY | O_CLOEXEC) {
+                defer { FileSystem.close(fd) }
+                return seconds(try FileSystem.stat(fd, path: path).st_mtim)
             }
+            return seconds(try FileSystem.stat(path).st_mtim)
+        } catch {
+            throw EncodaError(.workDirectory, "cannot read a modification time", error)
         }
-        return seconds(st.st_mtim)
     }
 
     /// Sets mtime to the server's now (a heartbeat) by rewriting the file's first byte with itself: the server
@@ -58,24 +57,20 @@ public enum FileTimes {
     /// touched (a lease replaced by a stealer between a check by path and a touch by path is not renewed).
     /// Returns false when the file is gone, empty, or refused.
     public static func touch(_ path: String, verify: ((Data) -> Bool)? = nil) -> Bool {
-        let fd = StaleHandle.retry { open(path, O_RDWR | O_CLOEXEC) }
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        var content = Data()
-        if let verify {
-            var buf = [UInt8](repeating: 0, count: 64 * 1024)
-            var off: off_t = 0
-            while true {
-                let n = buf.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, off) }
-                if n <= 0 { break }
-                content.append(contentsOf: buf[0..<n])
-                off += off_t(n)
-                if content.count > 1 << 20 { return false }
+        guard let fd = try? FileSystem.open(path, O_RDWR | O_CLOEXEC) else { return false }
+        defer { FileSystem.close(fd) }
+        do {
+            if let verify {
+                let content = try FileSystem.readAll(fd, path: path, limit: 1 << 20)
+                guard content.count <= 1 << 20, verify(content) else { return false }
             }
-            guard verify(content) else { return false }
+            var first: [UInt8] = [0]
+            guard try first.withUnsafeMutableBytes({ try FileSystem.read(fd, into: $0, at: 0, path: path) }) == 1 else { return false }
+            try FileSystem.write(fd, first, at: 0, path: path)
+            try FileSystem.fsync(fd, path: path)
+            return true
+        } catch {
+            return false
         }
-        var first: UInt8 = 0
-        guard pread(fd, &first, 1, 0) == 1 else { return false }
-        return pwrite(fd, &first, 1, 0) == 1 && fsync(fd) == 0
     }
 }

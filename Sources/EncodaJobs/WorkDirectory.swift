@@ -1,4 +1,5 @@
 import EncodaModel
+import EncodaSystem
 import Foundation
 
 /// The layout of TMP. Every name a worker touches is derived here from chunk numbers, never read from a file.
@@ -60,17 +61,16 @@ public struct WorkDirectory: Sendable {
             throw EncodaError(.workDirectory, "TMP \(root) is not writable; choose a folder you can write to")
         }
         for d in Self.subdirectories {
-            let p = root + "/" + d
-            if mkdir(p, 0o777) != 0 && errno != EEXIST {
-                throw EncodaError(.workDirectory, "cannot create \(p): \(String(cString: strerror(errno)))")
+            do { try FileSystem.mkdir(root + "/" + d) } catch where error.errno == .fileExists {} catch {
+                throw EncodaError(.workDirectory, "cannot create TMP's folders", error)
             }
         }
         // Prove writability with a real file, as permissions can lie on network shares.
         let probe = staging + "/probe-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        let fd = open(probe, O_CREAT | O_EXCL | O_WRONLY, 0o644)
-        guard fd >= 0 else { throw EncodaError(.workDirectory, "TMP \(root) is not writable (\(String(cString: strerror(errno)))); choose a folder you can write to") }
-        close(fd)
-        unlink(probe)
+        do { FileSystem.close(try FileSystem.open(probe, O_CREAT | O_EXCL | O_WRONLY)) } catch {
+            throw EncodaError(.workDirectory, "TMP \(root) is not writable", error, advice: "choose a folder you can write to")
+        }
+        try? FileSystem.unlink(probe)
     }
 
     /// Names in a folder, listed fresh from the server. Opening a directory makes the NFS client revalidate
@@ -79,20 +79,7 @@ public struct WorkDirectory: Sendable {
     /// cache for up to ~30 s (acdirmin). The protocol therefore learns what exists by listing, never by
     /// probing a name it looked up before. Measured over kernel NFS by scripts/nfs/test-farm.sh.
     public func list(_ dir: String) -> [String] {
-        var handle: OpaquePointer? = nil
-        for attempt in 0..<StaleHandle.attempts {
-            handle = opendir(dir)
-            if handle != nil || errno != ESTALE { break }
-            usleep(useconds_t(20_000 * (attempt + 1)))
-        }
-        guard let d = handle else { return [] }
-        defer { closedir(d) }
-        var names: [String] = []
-        while let e = readdir(d) {
-            let name = withUnsafePointer(to: e.pointee.d_name) { $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) } }
-            if name != "." && name != ".." { names.append(name) }
-        }
-        return names
+        (try? FileSystem.list(dir)) ?? []
     }
 
     /// True when `path`, a name in the folder `folder`, exists on the file server now. The folder is opened first:
@@ -101,10 +88,8 @@ public struct WorkDirectory: Sendable {
     /// listing, at the cost of one open instead of reading every name. Checked over kernel NFS by
     /// scripts/nfs/test-farm.sh (scenario 0).
     public func exists(_ path: String, in folder: String) -> Bool {
-        let fd = StaleHandle.retry { open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
-        if fd >= 0 { close(fd) }
-        var st = stat()
-        return StaleHandle.retry { stat(path, &st) } == 0
+        if let fd = try? FileSystem.open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC) { FileSystem.close(fd) }
+        return (try? FileSystem.stat(path)) != nil
     }
 
     /// Chunk numbers that have a file named NNNNN<suffix> in `dir`.

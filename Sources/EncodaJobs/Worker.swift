@@ -198,11 +198,10 @@ public final class Worker: Sendable {
                 throw EncodaError(.encoder, "chunk \(chunk.name) produced \(out.frames) frames, expected \(chunk.range.count); it was discarded and will be re-encoded")
             }
             // The chunk file must be on the server's disk before a record vouches for it.
-            let fd = open(path, O_RDONLY | O_CLOEXEC)
-            guard fd >= 0 else { throw EncodaError(.workDirectory, "chunk file \(path) vanished after encoding: \(String(cString: strerror(errno)))") }
-            let synced = fsync(fd) == 0
-            close(fd)
-            guard synced else { throw EncodaError(.workDirectory, "cannot flush \(path): \(String(cString: strerror(errno))); check TMP") }
+            do { try FileSystem.flush(path: path) } catch {
+                throw EncodaError(.workDirectory, error.operation == .open ? "chunk file vanished after encoding" : "cannot flush the chunk file",
+                                  error, advice: error.operation == .open ? nil : "check TMP")
+            }
             // Fencing: publish only while the lease still names us.
             guard leases.stillHeld(chunk.id) else {
                 unlink(path)

@@ -1,5 +1,6 @@
 import CFFmpeg
 import EncodaModel
+import EncodaSystem
 import Foundation
 
 /// Prepares INPUT's audio for `--mux` in one demux pass: copied tracks are decoded once to prove they are
@@ -159,8 +160,8 @@ public enum AudioPreparer {
         var tracks: [AudioTrackParameters] = []
         if let store {
             bytes = try store.finish()
-            guard rename(folder + "/" + name + ".partial", folder + "/" + name) == 0 else {
-                throw EncodaError(.workDirectory, "cannot publish the prepared audio in \(folder): \(String(cString: strerror(errno)))")
+            do { try FileSystem.rename(folder + "/" + name + ".partial", to: folder + "/" + name) } catch {
+                throw EncodaError(.workDirectory, "cannot publish the prepared audio", error)
             }
             tracks = transcoders.sorted { $0.key < $1.key }.map { $0.value.parameters(packets: $0.value.packets) }
         }
@@ -208,56 +209,31 @@ public enum AudioPreparer {
 
     /// Writes `data` to `path` as every record in TMP is written: a temp file beside it (`audio.json.PID.tmp`, a
     /// name `clean` knows), fsync, rename, so a reader sees either the old record or the whole new one, also after a
-    /// crash of the machine. EncodaJobs' `AtomicFile` does the same through TMP/staging, but EncodaMedia does not
-    /// depend on EncodaJobs, and these dozen lines are cheaper than moving it.
+    /// crash of the machine.
     static func writeRecord(_ data: Data, to path: String) throws {
-        let tmp = path + ".\(getpid()).tmp"
-        let fd = open(tmp, O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw EncodaError(.workDirectory, "cannot write \(tmp): \(String(cString: strerror(errno))); check TMP") }
-        let written = data.withUnsafeBytes { raw -> Bool in
-            var off = 0
-            while off < raw.count {
-                let n = write(fd, raw.baseAddress! + off, raw.count - off)
-                if n < 0 && errno == EINTR { continue }
-                if n <= 0 { return false }
-                off += n
-            }
-            return true
-        }
-        let synced = written && fsync(fd) == 0
-        let e = errno
-        close(fd)
-        guard synced, rename(tmp, path) == 0 else {
-            let why = String(cString: strerror(synced ? errno : e))
-            unlink(tmp)
-            throw EncodaError(.workDirectory, "cannot write \(path): \(why); check free space in TMP")
-        }
+        try AtomicFile.write(data, to: path, temp: path + ".\(getpid()).tmp")
     }
 }
 
 /// Stored audio packets: "ENCODAAU" u32 version, then per packet u32 track u32 size i64 pts i64 dts i64 duration
-/// u32 flags bytes; a u32 0xFFFFFFFF and the packet count end the file. The corresponding C type is `FILE`.
+/// u32 flags bytes; a u32 0xFFFFFFFF and the packet count end the file.
 final class PacketStoreWriter {
-    private var file: UnsafeMutablePointer<FILE>?
-    let path: String
+    private let file: FileStream
+    var path: String { file.path }
     private var count: UInt32 = 0
     private var bytes: Int64 = 0
 
     init(path: String) throws {
-        self.path = path
-        guard let f = fopen(path, "wb") else {
-            throw EncodaError(.workDirectory, "cannot create \(path): \(String(cString: strerror(errno))); check that TMP is writable")
+        do { file = try FileStream(creating: path) } catch {
+            throw EncodaError(.workDirectory, "cannot store the prepared audio", error, advice: "check that TMP is writable")
         }
-        file = f
         try put(Array("ENCODAAU".utf8)); try u32(1)
     }
-    deinit { if let file { fclose(file) } }
-
     private func put(_ b: [UInt8]) throws { try b.withUnsafeBytes { try raw($0) } }
     private func raw(_ r: UnsafeRawBufferPointer) throws {
         guard r.count > 0 else { return }
-        guard fwrite(r.baseAddress, 1, r.count, file) == r.count else {
-            throw EncodaError(.workDirectory, "writing \(path) failed: \(String(cString: strerror(errno))); check free space in TMP")
+        do { try file.write(r) } catch {
+            throw EncodaError(.workDirectory, "cannot store the prepared audio", error, advice: "check free space in TMP")
         }
         bytes += Int64(r.count)
     }
@@ -274,10 +250,9 @@ final class PacketStoreWriter {
 
     func finish() throws -> Int64 {
         try u32(0xFFFF_FFFF); try u32(count)
-        guard fflush(file) == 0, fsync(fileno(file)) == 0 else {
-            throw EncodaError(.workDirectory, "flushing \(path) failed: \(String(cString: strerror(errno)))")
+        do { try file.finish() } catch {
+            throw EncodaError(.workDirectory, "cannot flush the prepared audio", error)
         }
-        fclose(file); file = nil
         return bytes
     }
 }

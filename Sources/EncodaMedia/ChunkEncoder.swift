@@ -1,6 +1,7 @@
 import CFFmpeg
 import EncodaCodecs
 import EncodaModel
+import EncodaSystem
 import Foundation
 
 /// What one chunk encode produced.
@@ -17,39 +18,6 @@ public struct ChunkEncodeReport: Sendable {
 /// Encodes exactly the frames of one chunk into a chunk file: seek, decode, convert if needed, encode,
 /// verify the count and that the first packet is a keyframe.
 public enum ChunkEncoder {
-    /// A worker opens one encoder per chunk, and each allocates and frees its picture buffers; glibc puts
-    /// allocations from this size up in their own mappings, which are returned to the system when freed.
-    /// - SVT-AV1 allocates a few hundred MB per encoder. Kept in the heap from chunk to chunk (glibc's own rising
-    ///   threshold), they grew a worker's peak by ~90 MB over a few chunks (bench/memory.sh); in their own
-    ///   mappings, the peak stays that of one encoder. Raising the threshold to 1 MB (above SVT-AV1's ~770 KB
-    ///   per-frame buffers) halved the page faults but not the time: calloc then clears in user space what the
-    ///   kernel cleared before (paired runs, 45.6/42.0 CPU-s against 44.5/41.4).
-    /// - x264 holds far less, and faulting its buffers in afresh for every chunk was most of its workers' system
-    ///   time. Kept in the heap, they are reused by the next chunk's encoder: whole encodes of the synthetic
-    ///   clip (12 chunks), run side by side with the old setting: 2.3/1.7 → 1.2/0.8 s of system time, 52.9/49.8 →
-    ///   51.6/49.1 CPU-s; one worker's peak on the 26 s clip 240 → 281 MB (ffmpeg's x264 alone: 246 MB).
-    static func largeAllocationThreshold(for encoder: EncoderKind) -> Int32 {
-        encoder == .av1 ? 256 * 1024 : 64 << 20
-    }
-
-    /// For a worker process, before it starts any thread. Each encoder's threads also make many small
-    /// allocations; with one malloc arena per thread they landed in fresh arena memory for every chunk, and the
-    /// page faults of touching it again cost ~0.1 s of system time per chunk. One shared arena that keeps its
-    /// free memory (trim threshold 1 GB) serves the next chunk's encoder from memory already mapped: on the
-    /// synthetic clip's 12 chunks, 1.26 M → 0.78 M page faults and 3.7 → 2.3 s of system time, with the same peak
-    /// (bench/, 385 vs 388 MB). SVT-AV1's large buffers keep their own mappings (`largeAllocationThreshold`), so
-    /// the peak does not grow with the number of chunks; `releaseFreeMemory` hands the kept memory back while a
-    /// worker waits.
-    public static func prepareWorkerProcess() {
-        _ = encoda_set_arena_max(1)
-        _ = encoda_set_trim_threshold(1 << 30)
-    }
-
-    /// Returns the heap's free memory to the system (a worker with nothing to encode).
-    public static func releaseFreeMemory() {
-        _ = encoda_release_free_memory()
-    }
-
     /// - Parameters:
     ///   - progress: called with the number of packets written so far, after each one (on this thread).
     ///   - crf: encode at this CRF instead of the job's (a `--target-quality` probe).
@@ -75,8 +43,7 @@ public enum ChunkEncoder {
                                     crf: Int?, scoring: ProbeScoring?) throws -> ChunkEncodeReport {
         // A kept decoder that this chunk cannot use goes before the encoder is made, not after.
         if let carry, carry.nextFrame != chunk.range.start { carry.drop() }
-        // Set for every chunk: a process may encode for jobs of both encoders, and joins set their own.
-        _ = encoda_set_mmap_threshold(largeAllocationThreshold(for: manifest.settings.encoder))
+        ProcessMemoryPolicy.begin(.encoding(manifest.settings.encoder))
         let v = manifest.video
         let picture = try OutputPicture.make(source: v, settings: manifest.settings)
         let colour = ColourConversion(source: v, picture: picture, target: manifest.settings.pixelFormat)

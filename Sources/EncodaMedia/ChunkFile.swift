@@ -1,6 +1,8 @@
 import EncodaCodecs
 import EncodaModel
+import EncodaSystem
 import Foundation
+import SystemPackage
 
 /// The on-disk form of one encoded chunk: the encoder's packets with their frame-relative timestamps and
 /// keyframe flags, so the concatenator can restamp them with the source's timestamps.
@@ -16,20 +18,18 @@ enum ChunkFileFormat {
     static func codecNumber(_ e: EncoderKind) -> UInt32 { e == .av1 ? 1 : 2 }
 }
 
-/// Writes a chunk file sequentially, computing its CRC as it goes. The corresponding C type is `FILE`.
+/// Writes a chunk file sequentially, computing its CRC as it goes.
 final class ChunkWriter {
-    private var file: UnsafeMutablePointer<FILE>?
-    let path: String
+    private let file: FileStream
+    var path: String { file.path }
     private(set) var crc: UInt32 = 0
     private(set) var bytes: Int64 = 0
     private(set) var packets = 0
 
     init(path: String, encoder: EncoderKind, extradata: [UInt8]) throws {
-        self.path = path
-        guard let f = fopen(path, "wb") else {
-            throw EncodaError(.workDirectory, "cannot create \(path): \(String(cString: strerror(errno))); check that TMP is writable and not full")
+        do { file = try FileStream(creating: path) } catch {
+            throw EncodaError(.workDirectory, "cannot create a chunk file", error, advice: "check that TMP is writable and not full")
         }
-        file = f
         try write(ChunkFileFormat.magic)
         try writeU32(ChunkFileFormat.version)
         try writeU32(ChunkFileFormat.codecNumber(encoder))
@@ -37,12 +37,10 @@ final class ChunkWriter {
         try write(extradata)
     }
 
-    deinit { if let file { fclose(file) } }
-
     private func write(_ raw: UnsafeRawBufferPointer) throws {
         guard raw.count > 0 else { return }
-        if fwrite(raw.baseAddress, 1, raw.count, file) != raw.count {
-            throw EncodaError(.workDirectory, "writing \(path) failed: \(String(cString: strerror(errno))); check free space in TMP")
+        do { try file.write(raw) } catch {
+            throw EncodaError(.workDirectory, "cannot write a chunk file", error, advice: "check free space in TMP")
         }
         crc = CRC32.uninverted(crc, raw)
         bytes += Int64(raw.count)
@@ -64,11 +62,9 @@ final class ChunkWriter {
     func finish() throws {
         try writeU32(ChunkFileFormat.endMarker)
         try writeU32(UInt32(packets))
-        guard fflush(file) == 0, fsync(fileno(file)) == 0 else {
-            throw EncodaError(.workDirectory, "flushing \(path) failed: \(String(cString: strerror(errno)))")
+        do { try file.finish() } catch {
+            throw EncodaError(.workDirectory, "cannot flush a chunk file", error)
         }
-        fclose(file)
-        file = nil
     }
 }
 
@@ -122,18 +118,21 @@ final class ChunkReader {
     }
 
     private static func readWhole(_ path: String, into buffer: ChunkBuffer) throws -> UnsafeRawBufferPointer {
-        let fd = open(path, O_RDONLY)
-        guard fd >= 0 else { throw EncodaError(.stateCorrupt, "chunk file \(path) cannot be opened: \(String(cString: strerror(errno)))") }
-        defer { close(fd) }
-        var st = stat()
-        guard fstat(fd, &st) == 0 else { throw EncodaError(.stateCorrupt, "chunk file \(path) cannot be examined") }
+        let fd: FileDescriptor
+        do { fd = try FileSystem.open(path, O_RDONLY) } catch {
+            throw EncodaError(.stateCorrupt, "a chunk file cannot be opened", error)
+        }
+        defer { FileSystem.close(fd) }
+        guard let st = try? FileSystem.stat(fd, path: path) else { throw EncodaError(.stateCorrupt, "chunk file \(path) cannot be examined") }
         let size = Int(st.st_size)
         let mem = buffer.reserve(size + 1)
         var done = 0
         // One byte more than the size stat reported, to notice a file that is still growing.
         while done < size + 1 {
-            let n = read(fd, mem.baseAddress! + done, size + 1 - done)
-            if n < 0 { if errno == EINTR { continue }; throw EncodaError(.stateCorrupt, "chunk file \(path) cannot be read: \(String(cString: strerror(errno)))") }
+            let n: Int
+            do { n = try FileSystem.read(fd, into: UnsafeMutableRawBufferPointer(rebasing: mem[done..<(size + 1)]), path: path) } catch {
+                throw EncodaError(.stateCorrupt, "a chunk file cannot be read", error)
+            }
             if n == 0 { break }
             done += n
         }

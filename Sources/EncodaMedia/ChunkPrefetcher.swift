@@ -1,4 +1,3 @@
-import CFFmpeg
 import Dispatch
 import Foundation
 
@@ -55,13 +54,4 @@ final class ChunkPrefetcher: @unchecked Sendable {
 
     /// Waits for any read still running, so no buffer is freed under it.
     deinit { queue.sync(flags: .barrier) {} }
-}
-
-/// Starts writing a file's dirty pages to storage while more of it is still being written, so that the final
-/// fsync waits for the last pieces only instead of the whole file (see `Durable`).
-final class WritebackStarter {
-    private let fd: Int32
-    init(path: String) { fd = open(path, O_RDONLY) }
-    deinit { if fd >= 0 { close(fd) } }
-    func start() { if fd >= 0 { _ = encoda_start_writeback(fd) } }
 }

@@ -1,5 +1,6 @@
 import CFFmpeg
 import EncodaModel
+import EncodaSystem
 import Foundation
 
 /// A verified chunk ready to join: its file and what its result record promises about it.
@@ -39,7 +40,7 @@ public enum Concatenator {
         var written = 0
         var lastDTS = Int64.min
         let shift = manifest.trim?.timestampShift(index) ?? 0
-        keepJoinBuffersInHeap()
+        ProcessMemoryPolicy.begin(.joining)
         // Two buffers, taking turns, sized for the largest chunk up front (the records' sizes; a record that lies
         // only makes one grow later), so their pages are faulted in once rather than at every growth.
         let prefetcher = ChunkPrefetcher(paths: pieces.map(\.path), largest: Int(pieces.map(\.bytes).max() ?? 0))
@@ -98,23 +99,21 @@ public enum Concatenator {
             throw EncodaError(.internalError, "concatenation wrote \(written) frames, the plan has \(manifest.outputFrameCount)")
         }
         try verifyOutput(temp, format: format, manifest: manifest, index: index)
-        try Durable.sync(path: temp, what: "OUTPUT")
-        if rename(temp, output) != 0 {
-            throw EncodaError(.outputInvalid, "cannot move the finished file to OUTPUT \(output): \(String(cString: strerror(errno)))")
+        try flush(temp, what: "OUTPUT")
+        do { try FileSystem.rename(temp, to: output) } catch {
+            throw EncodaError(.outputInvalid, "cannot move the finished file to OUTPUT", error)
         }
-        try Durable.sync(path: dir.isEmpty ? "." : dir, what: "OUTPUT's folder")
+        try flush(dir.isEmpty ? "." : dir, what: "OUTPUT's folder")
         ok = true
     }
 
-    /// The Matroska muxer builds each cluster (up to 5 MB) in a growing buffer that it frees when the cluster is
-    /// written. With glibc's defaults those buffers are fresh mappings, and every cluster of a long job faulted in
-    /// and zeroed new pages: in `perf` the kernel's page zeroing was 11 % of a join, half of it under the muxer's
-    /// buffers (the other half under chunk buffers that grew chunk by chunk, now sized once). Buffers up to 64 MB
-    /// now come from the heap, which keeps up to 128 MB of freed memory for the next cluster. The coordinator
-    /// holds no frames, so this costs it only the join's own working set.
-    private static func keepJoinBuffersInHeap() {
-        _ = encoda_set_mmap_threshold(64 << 20)
-        _ = encoda_set_trim_threshold(128 << 20)
+    /// fsync for files and folders, so that a finished OUTPUT survives a crash of the machine right after encoda
+    /// reports it (ext4 and NFS both may otherwise lose recently renamed data).
+    private static func flush(_ path: String, what: String) throws {
+        do { try FileSystem.flush(path: path) } catch {
+            throw EncodaError(.outputInvalid, "cannot flush \(what) to storage", error,
+                              advice: error.operation == .fsync ? "check free space" : nil)
+        }
     }
 
     /// Reads the joined file back with libavformat before it may become OUTPUT. Where the format has an index
@@ -210,19 +209,5 @@ public enum PartialOutput {
             removed.append(name)
         }
         return removed.sorted()
-    }
-}
-
-/// fsync for files and folders, so that a finished OUTPUT survives a crash of the machine right after encoda
-/// reports it (ext4 and NFS both may otherwise lose recently renamed data).
-enum Durable {
-    static func sync(path: String, what: String) throws {
-        let fd = open(path, O_RDONLY)
-        guard fd >= 0 else { throw EncodaError(.outputInvalid, "cannot open \(what) \(path) to flush it: \(String(cString: strerror(errno)))") }
-        defer { close(fd) }
-        // Some file systems refuse fsync on a folder (EINVAL); the file itself was already flushed then.
-        if fsync(fd) != 0 && errno != EINVAL && errno != EROFS {
-            throw EncodaError(.outputInvalid, "flushing \(what) \(path) to storage failed: \(String(cString: strerror(errno))); check free space")
-        }
     }
 }

@@ -1,0 +1,124 @@
+import EncodaSystem
+import Foundation
+import SystemPackage
+import XCTest
+
+/// The one EINTR and ESTALE policy, through fake calls (deterministic) and a real signal during a blocking read.
+final class SystemCallTests: XCTestCase {
+    /// A fake C call: fails with each errno of `failures` in turn, then returns `result`.
+    final class FakeCall {
+        var failures: [Int32]
+        let result: Int32
+        var calls = 0
+        init(failing failures: [Int32], then result: Int32 = 7) { self.failures = failures; self.result = result }
+        func callAsFunction() -> Int32 {
+            calls += 1
+            if failures.isEmpty { return result }
+            errno = failures.removeFirst()
+            return -1
+        }
+    }
+
+    func testEINTRIsRetriedForEveryKindOfCall() {
+        for target in [SystemCall.Target.path, .descriptor] {
+            let call = FakeCall(failing: [EINTR, EINTR, EINTR])
+            XCTAssertEqual(try SystemCall.retrying(target) { call() }.get(), 7)
+            XCTAssertEqual(call.calls, 4)
+        }
+    }
+
+    func testESTALEIsRetriedByPathOnlyAndAFewTimes() {
+        let recovers = FakeCall(failing: [ESTALE, ESTALE])
+        XCTAssertEqual(try SystemCall.retrying(.path) { recovers() }.get(), 7)
+        XCTAssertEqual(recovers.calls, 3)
+
+        let stays = FakeCall(failing: Array(repeating: ESTALE, count: 50))
+        XCTAssertEqual(SystemCall.retrying(.path) { stays() }, .failure(.staleNFSFileHandle))
+        XCTAssertEqual(stays.calls, SystemCall.staleAttempts)
+
+        let onDescriptor = FakeCall(failing: [ESTALE])
+        XCTAssertEqual(SystemCall.retrying(.descriptor) { onDescriptor() }, .failure(.staleNFSFileHandle))
+        XCTAssertEqual(onDescriptor.calls, 1, "a stale descriptor stays stale: only a new lookup helps")
+    }
+
+    func testOtherErrorsAreNotRetried() {
+        let call = FakeCall(failing: [ENOENT, ENOENT])
+        XCTAssertEqual(SystemCall.retrying(.path) { call() }, .failure(.noSuchFileOrDirectory))
+        XCTAssertEqual(call.calls, 1)
+    }
+
+    /// A sequence that starts with a lookup (open, then read) is repeated whole while it fails with ESTALE.
+    func testAStaleSequenceIsRepeatedFromItsLookup() throws {
+        var attempts = 0
+        let value = try SystemCall.retryingStale { () throws(FileSystemError) -> Int in
+            attempts += 1
+            if attempts < 3 { throw FileSystemError(.read, "/x", errno: .staleNFSFileHandle) }
+            return 42
+        }
+        XCTAssertEqual(value, 42)
+        XCTAssertEqual(attempts, 3)
+
+        attempts = 0
+        XCTAssertThrowsError(try SystemCall.retryingStale { () throws(FileSystemError) -> Int in
+            attempts += 1
+            throw FileSystemError(.read, "/x", errno: .permissionDenied)
+        })
+        XCTAssertEqual(attempts, 1)
+    }
+
+    /// A real signal (installed without SA_RESTART, so the kernel interrupts the call) lands on a thread blocked in
+    /// `FileSystem.read` on an empty pipe, again and again until the read was interrupted at least once; the read
+    /// then still returns the bytes written afterwards instead of failing with EINTR.
+    func testAReadInterruptedByASignalIsResumed() throws {
+        var action = sigaction()
+        action.__sigaction_handler.sa_handler = { _ in }
+        sigemptyset(&action.sa_mask)
+        action.sa_flags = 0
+        var previous = sigaction()
+        XCTAssertEqual(sigaction(SIGUSR2, &action, &previous), 0)
+        defer { sigaction(SIGUSR2, &previous, nil) }
+
+        var fds: [Int32] = [0, 0]
+        XCTAssertEqual(pipe(&fds), 0)
+        defer { close(fds[0]); close(fds[1]) }
+
+        final class Reader { // every field is read and written under `lock`
+            let lock = NSCondition()
+            var thread: pthread_t?
+            var calls = 0
+            var result: Result<[UInt8], any Error>?
+        }
+        let r = Reader()
+        let readFD = fds[0]
+        let t = Thread {
+            r.lock.lock(); r.thread = pthread_self(); r.lock.unlock()
+            var buffer = [UInt8](repeating: 0, count: 16)
+            let outcome = Result { () throws -> [UInt8] in
+                let n = try buffer.withUnsafeMutableBytes { raw in
+                    try SystemCall.retrying(.descriptor) { () -> Int in
+                        r.lock.lock(); r.calls += 1; r.lock.unlock()
+                        return read(readFD, raw.baseAddress, raw.count)
+                    }.mapError { FileSystemError(.read, "pipe", errno: $0) }.get()
+                }
+                return Array(buffer[0..<n])
+            }
+            r.lock.lock(); r.result = outcome; r.lock.broadcast(); r.lock.unlock()
+        }
+        t.start()
+        // Signal the reader until it has made the call a second time: it was interrupted and retried.
+        var interrupted = false
+        for _ in 0..<2000 {
+            r.lock.lock(); let thread = r.thread, calls = r.calls; r.lock.unlock()
+            if calls >= 2 { interrupted = true; break }
+            if let thread { pthread_kill(thread, SIGUSR2) }
+            usleep(5_000)
+        }
+        XCTAssertTrue(interrupted, "the read was never interrupted")
+        XCTAssertEqual(write(fds[1], "hello", 5), 5)
+        r.lock.lock()
+        while r.result == nil { r.lock.wait() }
+        let result = r.result
+        r.lock.unlock()
+        XCTAssertEqual(try result?.get(), Array("hello".utf8))
+    }
+}
