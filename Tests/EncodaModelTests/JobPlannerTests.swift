@@ -81,7 +81,7 @@ final class JobPlannerTests: XCTestCase {
     }
 
     func testOutputPictureCropScaleAndRotation() throws {
-        func picture(_ edit: (inout EncodeSettings) -> Void, video: VideoFacts = video()) throws -> OutputPicture {
+        func picture(_ edit: (inout EncodeSettings) -> Void, video: VideoFacts = JobPlannerTests.video()) throws -> OutputPicture {
             var s = Self.settings(.h264)
             edit(&s)
             return try plan(settings: s, video: video).picture
