@@ -130,6 +130,10 @@ struct Coordinator {
             m.trim = trim
             m.outputs = clipOutputs
             m.profile = c.profileOptions.profile
+            m.plan = try JobPlanner.plan(
+                .init(output: clipOutputs?.first?.path ?? c.output, settings: settings,
+                      requestedPixelFormat: try c.encoderOptions.requestedPixelFormat()),
+                .init(video: cache.video, layout: cache.video.pixelLayout, index: cache.index, chunks: m.chunks))
             try m.validate()
             if try !AtomicFile.publishJSONExclusive(m, to: dir.manifest, staging: dir.staging) {
                 throw EncodaError(.workDirectory, "another coordinator created a job in TMP \(dir.root) at the same moment; re-run to join it")

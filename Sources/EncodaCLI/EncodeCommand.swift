@@ -43,7 +43,7 @@ struct EncoderOptions: ParsableArguments {
                                    outputHeight: outputHeight)
     }
 
-    private func requestedPixelFormat() throws -> PixelFormat? {
+    func requestedPixelFormat() throws -> PixelFormat? {
         guard let pixFmt else { return nil }
         guard let f = PixelFormat(argument: pixFmt) else {
             throw EncodaError(.usage, "--pix-fmt \(pixFmt) is not supported; use one of \(PixelFormat.argumentList)")

@@ -185,9 +185,7 @@ enum JobSetup {
     }
 
     static func plan(cache: SceneCache, shots: [FrameRange], maxFrames: Int) -> [Chunk] {
-        let fps = cache.video.frameRate.doubleValue
-        let minChunk = max(1, Int((fps * 2).rounded()))
-        return ChunkPlanner.plan(shots: shots, minChunkFrames: minChunk, maxChunkFrames: maxFrames > 0 ? max(maxFrames, minChunk) : Int.max)
+        JobPlanner.chunks(shots: shots, maxFrames: maxFrames, frameRate: cache.video.frameRate)
     }
 
     /// Crop and scale for this request: `--crop` wins over `--autocrop`; the detection is recomputed from the

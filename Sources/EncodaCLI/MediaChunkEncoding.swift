@@ -6,7 +6,8 @@ import EncodaModel
 struct MediaChunkEncoding: ChunkEncoding {
     let input: String
     let manifest: JobManifest
-    let index: FrameIndex
+    /// The manifest's plan: the picture, the pixel format and each chunk's frame index slice.
+    let plan: JobPlan
     let threads: Int
     /// The decoder of the last chunk, standing at its end (see `cheapStart`).
     let carry = DecoderCarry()
@@ -32,15 +33,15 @@ struct MediaChunkEncoding: ChunkEncoding {
     /// One encode of `chunk` (at `crf` instead of the job's, and scored, for a probe).
     func encodeOnce(chunk: Chunk, outputPath: String, progress: @escaping @Sendable (Int) -> Void, crf: Int? = nil,
                     scoring: ProbeScoring? = nil) throws -> ChunkEncodeReport {
-        try ChunkEncoder.encode(input: input, manifest: manifest, index: index, chunk: chunk, outputPath: outputPath,
+        try ChunkEncoder.encode(input: input, manifest: manifest, plan: plan, chunk: chunk, outputPath: outputPath,
                                 threads: threads, decodeThreads: 1, carry: carry, progress: progress, crf: crf, scoring: scoring)
     }
 
     /// Where the kept decoder stands, when a chunk starting there is not on a source keyframe: seeking to it would
     /// decode the source from the keyframe before it only to throw those frames away.
     func cheapStart() -> Int? {
-        guard let next = carry.nextFrame, next > 0, next < index.frameCount else { return nil }
-        return index.keyframe(atOrBefore: next) < next ? next : nil
+        guard let next = carry.nextFrame, next > 0, next < manifest.frameCount else { return nil }
+        return plan.startsAfterKeyframe(next, chunks: manifest.chunks) == true ? next : nil
     }
 
     func releaseKeptState() { carry.drop() }

@@ -182,9 +182,9 @@ struct WorkerCommand: ParsableCommand {
         options.exitWhenIdle = exitWhenIdle
         options.pollSeconds = pollSeconds
         options.drain = drain
-        options.chunkCosts = ChunkPlanner.estimatedCosts(job.manifest.chunks, packetSizes: job.cache.index.packetSizes)
+        options.chunkCosts = job.plan.costs
         options.whenIdle = { ProcessMemoryPolicy.releaseFreeMemory() }
-        var media = MediaChunkEncoding(input: job.inputPath, manifest: job.manifest, index: job.cache.index, threads: threads)
+        var media = MediaChunkEncoding(input: job.inputPath, manifest: job.manifest, plan: job.plan, threads: threads)
         media.directory = job.directory
         let jobName = (job.directory.root as NSString).lastPathComponent
         let watching = watch
@@ -281,11 +281,12 @@ struct WorkerCommand: ParsableCommand {
     }
 }
 
-/// One job as a worker sees it: plan, scene cache, and where INPUT is on this machine.
+/// One job as a worker sees it: job.json (its plan's decisions and frame index slices), and where INPUT is on this
+/// machine. A worker never reads scenes.json.
 struct JobContext {
     let directory: WorkDirectory
     let manifest: JobManifest
-    let cache: SceneCache
+    let plan: JobPlan
     let inputPath: String
 
     static func load(_ dir: WorkDirectory, input: String?, inputRoot: String?) throws -> JobContext {
@@ -297,13 +298,9 @@ struct JobContext {
         if let why = manifest.versions.mismatch(with: .installed, encoder: manifest.settings.encoder) {
             throw EncodaError(.versionMismatch, "this worker cannot take job \(manifest.jobID): \(why). Install the same versions as the coordinator (or use the same container image)")
         }
+        let plan = try manifest.requirePlan()
         let inputPath = try resolveInput(manifest, dir, input: input, inputRoot: inputRoot)
-        let cache = try JSONCoding.read(SceneCache.self, from: dir.sceneCache, what: "scene cache")
-        try cache.validate()
-        guard cache.fingerprint == manifest.input.fingerprint, cache.index.frameCount == manifest.frameCount else {
-            throw EncodaError(.stateCorrupt, "the scene cache in TMP belongs to another input than job \(manifest.jobID); re-run the coordinator")
-        }
-        return JobContext(directory: dir, manifest: manifest, cache: cache, inputPath: inputPath)
+        return JobContext(directory: dir, manifest: manifest, plan: plan, inputPath: inputPath)
     }
 
     /// Folders directly under `root` that hold a job.json, and `root` itself if it does; sorted by name.

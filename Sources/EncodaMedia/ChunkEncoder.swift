@@ -22,13 +22,14 @@ public enum ChunkEncoder {
     ///   - progress: called with the number of packets written so far, after each one (on this thread).
     ///   - crf: encode at this CRF instead of the job's (a `--target-quality` probe).
     ///   - scoring: also score the encode against the pictures the encoder received (`ProbeScoring`).
-    public static func encode(input: String, manifest: JobManifest, index: FrameIndex, chunk: Chunk,
+    ///   - plan: `manifest`'s plan, whose picture, pixel format and `chunk`'s frame index slice the encode reads.
+    public static func encode(input: String, manifest: JobManifest, plan: JobPlan, chunk: Chunk,
                               outputPath: String, threads: Int, decodeThreads: Int = 1,
                               carry: DecoderCarry? = nil, progress: ((Int) -> Void)? = nil,
                               crf: Int? = nil, scoring: ProbeScoring? = nil) throws -> ChunkEncodeReport {
         // A decoder left in `carry` stands after this chunk only if the whole chunk was encoded and checked.
         do {
-            return try encodeChunk(input: input, manifest: manifest, index: index, chunk: chunk, outputPath: outputPath,
+            return try encodeChunk(input: input, manifest: manifest, plan: plan, chunk: chunk, outputPath: outputPath,
                                    threads: threads, decodeThreads: decodeThreads, carry: carry, progress: progress,
                                    crf: crf, scoring: scoring)
         } catch {
@@ -37,7 +38,7 @@ public enum ChunkEncoder {
         }
     }
 
-    private static func encodeChunk(input: String, manifest: JobManifest, index: FrameIndex, chunk: Chunk,
+    private static func encodeChunk(input: String, manifest: JobManifest, plan: JobPlan, chunk: Chunk,
                                     outputPath: String, threads: Int, decodeThreads: Int,
                                     carry: DecoderCarry?, progress: ((Int) -> Void)?,
                                     crf: Int?, scoring: ProbeScoring?) throws -> ChunkEncodeReport {
@@ -45,8 +46,12 @@ public enum ChunkEncoder {
         if let carry, carry.nextFrame != chunk.range.start { carry.drop() }
         ProcessMemoryPolicy.begin(.encoding(manifest.settings.encoder))
         let v = manifest.video
-        let picture = try OutputPicture.make(source: v, settings: manifest.settings)
-        let colour = ColourConversion(source: v, picture: picture, target: manifest.settings.pixelFormat)
+        guard chunk.id >= 0, chunk.id < plan.slices.count else {
+            throw EncodaError(.stateCorrupt, "chunk \(chunk.name) has no frame index slice in job.json")
+        }
+        let index = plan.slices[chunk.id]
+        let picture = plan.picture
+        let colour = ColourConversion(source: v, picture: picture, target: plan.pixelFormat)
         var settings = manifest.settings
         if let crf { settings.crf = Double(crf) }
         var config = EncoderConfiguration(settings: settings, video: colour.encoded, width: picture.width, height: picture.height,

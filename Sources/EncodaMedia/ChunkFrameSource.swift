@@ -23,7 +23,7 @@ public final class DecoderCarry: @unchecked Sendable {
 final class ChunkFrameSource {
     let input: String
     let video: VideoFacts
-    let index: FrameIndex
+    let index: any FrameLookup
     let range: FrameRange
     let threads: Int
     /// The frames are only measured (the scene pass's analysis of a span): decoded as `Decoder`'s `analysisOnly`.
@@ -31,20 +31,9 @@ final class ChunkFrameSource {
     private(set) var framesSkipped = 0
     private(set) var seekSeconds = 0.0
 
-    init(input: String, video: VideoFacts, index: FrameIndex, range: FrameRange, threads: Int, analysisOnly: Bool = false) {
+    init(input: String, video: VideoFacts, index: any FrameLookup, range: FrameRange, threads: Int, analysisOnly: Bool = false) {
         self.input = input; self.video = video; self.index = index; self.range = range; self.threads = threads
         self.analysisOnly = analysisOnly
-    }
-
-    private func position(of timestamp: Int64) -> Int? {
-        var lo = 0, hi = index.pts.count - 1
-        while lo <= hi {
-            let mid = (lo + hi) / 2
-            let v = index.pts[mid]
-            if v == timestamp { return mid }
-            if v < timestamp { lo = mid + 1 } else { hi = mid - 1 }
-        }
-        return nil
     }
 
     private struct Misaligned: Error { var detail: String }
@@ -58,7 +47,7 @@ final class ChunkFrameSource {
             try runCountingFromBytePositions(carry: carry, body)
             return
         }
-        let reliable = index.seekable && index.hasUniqueIncreasingTimestamps
+        let reliable = index.timestampsReliable
         if let carry, let reader = carry.reader, carry.next == range.start, reliable {
             carry.drop()
             do {
@@ -79,7 +68,7 @@ final class ChunkFrameSource {
             tries += 1
             do {
                 if keyframe > 0 {
-                    try demuxer.seek(stream: video.streamIndex, timestamp: index.pts[keyframe])
+                    try demuxer.seek(stream: video.streamIndex, timestamp: index.timestamp(keyframe))
                     reader.restart(toStart: false)
                 } else if tries > 1 {
                     try demuxer.seekToStart(stream: video.streamIndex)
@@ -87,7 +76,7 @@ final class ChunkFrameSource {
                 }
                 // Frames are recognised by timestamp (not counted), so unreferenced pre-roll frames need not be
                 // decoded. Only with one decoder thread: then each packet is decoded under the setting it was sent with.
-                let discard = reliable && threads == 1 && range.start > 0 ? index.pts[range.start] : nil
+                let discard = reliable && threads == 1 && range.start > 0 ? index.timestamp(range.start) : nil
                 try deliver(reader: reader, counting: !reliable, discardBefore: discard, seekStart: seekStart, body)
                 if reliable { carry?.keep(reader, next: range.end) }
                 return
@@ -124,20 +113,19 @@ final class ChunkFrameSource {
             return
         }
         carry?.drop()
-        let positions = index.keyframePositions ?? []
         var ordinal = index.keyframeOrdinal(atOrBefore: range.start)
         let seekStart = Date()
         var tries = 0
         while true {
             tries += 1
             let (demuxer, reader) = try open()
-            let keyframe = index.keyframes[ordinal]
+            let (keyframe, bytePosition) = index.keyframe(ordinal: ordinal)
             if keyframe > 0 {
-                try demuxer.seek(bytePosition: positions[ordinal])
+                try demuxer.seek(bytePosition: bytePosition)
                 reader.restart(toStart: false)
             }
             do {
-                try deliver(reader: reader, counting: true, firstFrame: keyframe, firstPosition: positions[ordinal],
+                try deliver(reader: reader, counting: true, firstFrame: keyframe, firstPosition: bytePosition,
                             seekStart: seekStart, body)
                 carry?.keep(reader, next: range.end)
                 return
@@ -177,7 +165,7 @@ final class ChunkFrameSource {
                 }
                 pos += 1
             } else {
-                guard let t = reader.timestamp, let p = position(of: t) else {
+                guard let t = reader.timestamp, let p = index.position(of: t) else {
                     if pos < 0 || pos + 1 < range.start { skipped += 1; continue } // a leading frame not in the index
                     let shown = reader.timestamp.map(String.init) ?? "none"
                     throw EncodaError(.inputDamaged, "INPUT frame after \(pos) has timestamp \(shown), which the frame index does not know; the file changed since planning")
@@ -199,8 +187,8 @@ final class ChunkFrameSource {
                     throw Misaligned(detail: "first frame is \(pos), expected \(range.start)")
                 }
             }
-            if !counting, let t = reader.timestamp, t != index.pts[pos] {
-                throw EncodaError(.inputDamaged, "INPUT frame \(pos) has timestamp \(t), the index says \(index.pts[pos]); the file changed since planning")
+            if !counting, let t = reader.timestamp, t != index.timestamp(pos) {
+                throw EncodaError(.inputDamaged, "INPUT frame \(pos) has timestamp \(t), the index says \(index.timestamp(pos)); the file changed since planning")
             }
             try body(f, delivered)
             delivered += 1

@@ -57,8 +57,9 @@ public enum Concatenator {
                 throw EncodaError(.stateCorrupt, "chunk \(piece.chunk.name) holds another codec than the job")
             }
             if muxer == nil {
-                let picture = try OutputPicture.make(source: manifest.video, settings: manifest.settings)
-                var video = ColourConversion(source: manifest.video, picture: picture, target: manifest.settings.pixelFormat).encoded
+                let plan = try manifest.requirePlan()
+                let picture = plan.picture
+                var video = ColourConversion(source: manifest.video, picture: picture, target: plan.pixelFormat).encoded
                 // Pixels turned by the chunk encoders (see `Orientation`) are shown as they are: no display matrix.
                 if picture.rotation != 0 { video.displayMatrix = nil; video.rotation = nil }
                 // A part of INPUT starts later on INPUT's timecode: its first frame's label.
@@ -68,7 +69,7 @@ public enum Concatenator {
                 }
                 muxer = try Muxer(path: temp, format: format, encoder: manifest.settings.encoder,
                                   video: video,
-                                  pixelFormat: manifest.settings.pixelFormat, extradata: reader.extradata, sides: sides)
+                                  pixelFormat: plan.pixelFormat, extradata: reader.extradata, sides: sides)
                 writeback = WritebackStarter(path: temp)
             }
             guard let packets = try? reader.packets(), packets.count == piece.chunk.range.count, packets.first?.isKey == true else {

@@ -15,7 +15,8 @@ public struct InputReference: Codable, Sendable, Hashable {
 
 /// The job plan, written once into TMP as `job.json` and never rewritten.
 public struct JobManifest: Codable, Sendable {
-    public static let formatVersion = 1
+    /// 2: the plan's decisions (`plan`) are stored; a job.json of format 1 is refused with what to do.
+    public static let formatVersion = 2
 
     public var formatVersion: Int
     public var jobID: String
@@ -36,6 +37,9 @@ public struct JobManifest: Codable, Sendable {
     public var outputs: [ClipOutput]?
     /// The profile the job was made with (`--profile`), for worker overrides to match; nil: none.
     public var profile: String?
+    /// The decisions workers, the join and the mux read (`JobPlanner`); every job.json encoda writes holds them
+    /// (`requirePlan`), fixtures of the protocol's tests need not.
+    public var plan: JobPlan?
 
     public var farmSettings: FarmSettings { farm ?? FarmSettings() }
 
@@ -60,10 +64,21 @@ public struct JobManifest: Codable, Sendable {
         self.chunks = chunks
     }
 
+    /// The plan's decisions; a job.json without them cannot be encoded from.
+    public func requirePlan() throws -> JobPlan {
+        guard let plan else {
+            throw EncodaError(.stateCorrupt, "job.json of job \(jobID) holds no plan; add --restart to plan the job again, or use a fresh TMP")
+        }
+        return plan
+    }
+
     /// Rejects a manifest that is inconsistent or could make a worker touch anything outside TMP.
     public func validate() throws {
         func bad(_ what: String) -> EncodaError {
             EncodaError(.stateCorrupt, "job.json is invalid: \(what); remove the job with `encoda clean TMP` or use a fresh TMP")
+        }
+        if formatVersion < Self.formatVersion && formatVersion >= 1 {
+            throw EncodaError(.versionMismatch, "TMP holds job \(jobID) planned by an earlier encoda (job.json format \(formatVersion), this encoda reads \(Self.formatVersion)); add --restart to discard it and plan it again, or finish it with the encoda that planned it")
         }
         guard formatVersion == Self.formatVersion else { throw bad("format version \(formatVersion), this encoda reads \(Self.formatVersion)") }
         guard jobID.count >= 8, jobID.count <= 64, jobID.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" }) else { throw bad("job id") }
@@ -109,6 +124,17 @@ public struct JobManifest: Codable, Sendable {
         guard input.absolutePath.hasPrefix("/"), !input.absolutePath.contains("\0") else { throw bad("input path") }
         guard input.size >= 0 else { throw bad("input size") }
         do { try settings.validate() } catch let e as EncodaError { throw bad(e.message) }
+        if let plan {
+            guard plan.slices.count == chunks.count, plan.costs.map({ $0.count == chunks.count }) ?? true,
+                  plan.claimOrder.sorted() == Array(chunks.indices) else { throw bad("plan does not match the chunks") }
+            for (c, s) in zip(chunks, plan.slices) {
+                guard s.first == max(0, c.range.start - 1), s.end == c.range.end, s.keyframes.count == s.keyframeTimestamps.count,
+                      s.keyframes.count == s.keyframePositions.count, s.keyframes.allSatisfy({ $0 >= 0 }) else {
+                    throw bad("chunk \(c.id)'s frame index slice")
+                }
+            }
+            guard plan.pixelFormat == settings.pixelFormat else { throw bad("plan pixel format \(plan.pixelFormat)") }
+        }
     }
 }
 

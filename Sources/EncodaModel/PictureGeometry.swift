@@ -126,7 +126,7 @@ public enum CropDetector {
 
 /// The picture the encoders get: the source after crop and scale, with the sample aspect ratio that keeps the
 /// display aspect of the cropped area.
-public struct OutputPicture: Sendable, Hashable {
+public struct OutputPicture: Codable, Sendable, Hashable {
     public var width: Int
     public var height: Int
     public var sampleAspectRatio: Rational

@@ -1,40 +1,46 @@
-import EncodaModel
 import Foundation
+
+/// The container OUTPUT is written in, named as libavformat names its muxer (the value job.json stores).
+public enum OutputContainer: String, Codable, Sendable, CaseIterable {
+    case matroska, mp4, webm, ivf, obu, mov, h264
+}
 
 /// The container OUTPUT's extension asks for, and whether it can hold the codec.
 ///
 /// `table` is the one list of extensions encoda writes: the help, the error messages and `--mux`'s checks are
 /// all made from it, so they cannot disagree.
-public struct OutputFormat: Sendable {
-    /// libavformat muxer name.
-    public var muxer: String
+public struct OutputFormat: Sendable, Hashable {
+    public var container: OutputContainer
     public var fileExtension: String
+    /// libavformat muxer name.
+    public var muxer: String { container.rawValue }
     /// The container carries a seek index (Matroska cues, an MP4/MOV sample table), so its tail can be reached
     /// without reading the file from the start.
-    public var hasIndex: Bool { ["matroska", "webm", "mp4", "mov"].contains(muxer) }
+    public var hasIndex: Bool { [.matroska, .webm, .mp4, .mov].contains(container) }
     /// The container holds streams besides the video (audio, subtitles, chapters), so `--mux` can fill it.
-    public var holdsOtherStreams: Bool { Self.table.first { $0.muxer == muxer }?.holdsOtherStreams ?? false }
+    public var holdsOtherStreams: Bool { Self.table.first { $0.container == container }?.holdsOtherStreams ?? false }
 
     /// One extension encoda writes.
     public struct Entry: Sendable {
         /// Without the dot, lower case.
         public var fileExtension: String
-        public var muxer: String
+        public var container: OutputContainer
+        public var muxer: String { container.rawValue }
         public var codecs: Set<EncoderKind>
         public var holdsOtherStreams: Bool
     }
 
     /// Every extension encoda writes, in the order they are listed to the user.
     public static let table: [Entry] = [
-        Entry(fileExtension: "mkv", muxer: "matroska", codecs: [.av1, .h264], holdsOtherStreams: true),
-        Entry(fileExtension: "mp4", muxer: "mp4", codecs: [.av1, .h264], holdsOtherStreams: true),
-        Entry(fileExtension: "m4v", muxer: "mp4", codecs: [.av1, .h264], holdsOtherStreams: true),
-        Entry(fileExtension: "webm", muxer: "webm", codecs: [.av1], holdsOtherStreams: true),
-        Entry(fileExtension: "ivf", muxer: "ivf", codecs: [.av1], holdsOtherStreams: false),
-        Entry(fileExtension: "obu", muxer: "obu", codecs: [.av1], holdsOtherStreams: false),
-        Entry(fileExtension: "mov", muxer: "mov", codecs: [.h264], holdsOtherStreams: true),
-        Entry(fileExtension: "h264", muxer: "h264", codecs: [.h264], holdsOtherStreams: false),
-        Entry(fileExtension: "264", muxer: "h264", codecs: [.h264], holdsOtherStreams: false),
+        Entry(fileExtension: "mkv", container: .matroska, codecs: [.av1, .h264], holdsOtherStreams: true),
+        Entry(fileExtension: "mp4", container: .mp4, codecs: [.av1, .h264], holdsOtherStreams: true),
+        Entry(fileExtension: "m4v", container: .mp4, codecs: [.av1, .h264], holdsOtherStreams: true),
+        Entry(fileExtension: "webm", container: .webm, codecs: [.av1], holdsOtherStreams: true),
+        Entry(fileExtension: "ivf", container: .ivf, codecs: [.av1], holdsOtherStreams: false),
+        Entry(fileExtension: "obu", container: .obu, codecs: [.av1], holdsOtherStreams: false),
+        Entry(fileExtension: "mov", container: .mov, codecs: [.h264], holdsOtherStreams: true),
+        Entry(fileExtension: "h264", container: .h264, codecs: [.h264], holdsOtherStreams: false),
+        Entry(fileExtension: "264", container: .h264, codecs: [.h264], holdsOtherStreams: false),
     ]
 
     /// ".mkv, .mp4, …" for the extensions that hold `encoder`'s video (every extension when nil), optionally only
@@ -66,6 +72,6 @@ public struct OutputFormat: Sendable {
         guard entry.codecs.contains(encoder) else {
             throw EncodaError(.outputInvalid, "OUTPUT \(path): a .\(ext) file cannot hold \(encoder == .av1 ? "AV1" : "H.264") video; use \(extensions(for: encoder)), or --encoder \(encoder == .av1 ? "h264" : "av1")")
         }
-        return OutputFormat(muxer: entry.muxer, fileExtension: ext)
+        return OutputFormat(container: entry.container, fileExtension: ext)
     }
 }
