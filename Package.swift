@@ -62,12 +62,16 @@ let package = Package(
             .embedInCode("openapi.json"),
             .embedInCode("Web/web-page.html"), .embedInCode("Web/web-page.js"), .embedInCode("Web/web-page.css"),
         ], swiftSettings: [.swiftLanguageMode(.v6)]),
-        // Command-line commands and option parsing.
+        // The composition root of a job, above Media and Jobs: the coordinator (plan, local worker pool, mux, join,
+        // cleanup) and the worker's run loop. Takes an `EncodeRequest`; reports through the front end's observer.
+        .target(name: "EncodaPipeline", dependencies: ["EncodaModel", "EncodaMedia", "EncodaJobs"],
+                swiftSettings: [.swiftLanguageMode(.v6)]),
+        // Command-line commands and option parsing: builds the request, reports.
         .target(name: "EncodaCLI", dependencies: [
-            "EncodaModel", "EncodaCodecs", "EncodaMedia", "EncodaJobs", "EncodaServer",
+            "EncodaModel", "EncodaCodecs", "EncodaMedia", "EncodaJobs", "EncodaPipeline", "EncodaServer",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
-        ]),
+        ], swiftSettings: [.swiftLanguageMode(.v6)]),
         // Entry point only.
         .executableTarget(name: "encoda", dependencies: ["EncodaCLI"]),
         .testTarget(name: "EncodaModelTests", dependencies: ["EncodaModel", .product(name: "Logging", package: "swift-log")]),
@@ -76,6 +80,8 @@ let package = Package(
         .testTarget(name: "EncodaJobsTests", dependencies: ["EncodaJobs", "EncodaModel", "EncodaSystem"], swiftSettings: [.swiftLanguageMode(.v6)]),
         // In-process tests of the Media stages on tiny clips made by ffmpeg.
         .testTarget(name: "EncodaMediaTests", dependencies: ["EncodaMedia", "EncodaModel"]),
+        // The coordinator's pure decisions (worker budget, the 2 s chunk rule), in process.
+        .testTarget(name: "EncodaPipelineTests", dependencies: ["EncodaPipeline", "EncodaModel"]),
         .testTarget(name: "EncodaEndToEndTests", dependencies: ["EncodaModel"]),
     ],
     swiftLanguageModes: [.v5]

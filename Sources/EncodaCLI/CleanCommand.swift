@@ -1,6 +1,7 @@
 import ArgumentParser
 import EncodaJobs
 import EncodaModel
+import EncodaPipeline
 import Foundation
 
 struct CleanCommand: ParsableCommand {
@@ -36,32 +37,13 @@ struct CleanCommand: ParsableCommand {
             print("nothing to clean: \(dir.root) holds no encoda job (no job.json or scenes.json, no leases, results and workers folders)")
             return
         }
-        if !force { try refuseWhileWorkersAreActive(dir) }
+        if !force { try JobCleaner.refuseWhileWorkersAreActive(dir) }
         let r = OwnFiles.remove(dir, folders: WorkDirectory.ownFolders, topLevel: OwnNames.topLevel, removeEmptyFolders: true, listForeign: true)
         print(r.files == 0 ? "nothing to clean in \(dir.root)"
                            : "removed \(r.files) file(s) encoda made in \(dir.root) (\(JobCleaner.size(r.bytes)))")
         if !r.kept.isEmpty { print("kept \(r.kept.count) item(s) encoda did not make: \(r.kept.joined(separator: ", "))") }
         if !r.failed.isEmpty {
             throw EncodaError(.workDirectory, "could not remove \(r.failed.count) file(s) in \(dir.root): \(r.failed.joined(separator: ", "))")
-        }
-    }
-
-    /// Fresh claims or worker heartbeats (by the file server's clock) mean a job is running in TMP.
-    private func refuseWhileWorkersAreActive(_ dir: WorkDirectory) throws {
-        let leases = dir.list(dir.leases).filter { OwnNames.leaseID($0) != nil }
-        let records = dir.list(dir.workers).filter { OwnNames.isOwn($0, in: "workers") }
-        guard !leases.isEmpty || !records.isEmpty else { return }
-        let lease = (try? JSONCoding.read(JobManifest.self, from: dir.manifest, what: "job manifest"))?.farmSettings.leaseSeconds
-            ?? FarmSettings.defaultLeaseSeconds
-        mkdir(dir.clock, 0o777)
-        let clock = ServerClock(directory: dir, owner: "clean-\(HostName.current)-\(getpid())-\(Token.make())")
-        let now = try clock.now()
-        clock.remove()
-        func fresh(_ path: String) -> Bool { ((try? FileTimes.mtime(path)).map { now - $0 < lease }) ?? false }
-        let claims = leases.filter { fresh(dir.leases + "/" + $0) }
-        let workers = records.filter { fresh(dir.workers + "/" + $0) }
-        if !claims.isEmpty || !workers.isEmpty {
-            throw EncodaError(.workDirectory, "workers are still active in \(dir.root) (\(claims.count) fresh claim(s), \(workers.count) live worker(s)); stop them first (SIGTERM lets them finish their chunk) or use --force")
         }
     }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import EncodaJobs
 import EncodaMedia
 import EncodaModel
+import EncodaPipeline
 import Foundation
 
 struct DetectCommand: ParsableCommand {

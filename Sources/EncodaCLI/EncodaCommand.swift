@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import EncodaMedia
 import EncodaModel
+import EncodaPipeline
 
 /// `encoda` — shot-aware split-and-stitch AV1/H.264 encoding over a shared work folder.
 public struct EncodaCommand: ParsableCommand {
@@ -18,6 +19,11 @@ public struct EncodaCommand: ParsableCommand {
     /// Runs the command line, sending every error through `Diagnostics`.
     public static func runMain() -> Never {
         do {
+            // The pipeline's notes and the scene pass's count are shown here (see `Report`).
+            Report.install(Report.Sinks(note: { Diagnostics.note($0) }, scenePass: { frames in
+                guard isatty(2) != 0 else { return }
+                StandardError.write(frames.map { "\rencoda: scene pass: \($0) frames" } ?? "\r\u{1B}[K")
+            }, warn: { Diagnostics.warn($0) }))
             var command = try parseAsRoot(try ProfileExpansion.expand(Array(CommandLine.arguments.dropFirst())))
             Diagnostics.configure(level: EncodaLog.level(quiet: (command as? QuietOption)?.quiet ?? false,
                                                          verbosity: (command as? VerboseOption)?.verbose ?? 0))
@@ -50,3 +56,18 @@ struct SceneOptions: ParsableArguments {
 extension EncoderKind: ExpressibleByArgument {}
 extension QualityMetric: ExpressibleByArgument {}
 extension ScorePooling: ExpressibleByArgument {}
+
+/// Commands with a --quiet flag: their diagnostics, and their encoder libraries, log only warnings and errors (see
+/// `EncodaLog`, `EncoderLogging`).
+protocol QuietOption {
+    var quiet: Bool { get }
+}
+extension EncodeCommand: QuietOption {}
+extension WorkerCommand: QuietOption {}
+
+/// Commands with -v/--verbose: how often it was given raises their level (`EncodaLog.level(quiet:verbosity:)`).
+protocol VerboseOption {
+    var verbose: Int { get }
+}
+extension EncodeCommand: VerboseOption {}
+extension WorkerCommand: VerboseOption {}

@@ -2,6 +2,7 @@ import ArgumentParser
 import EncodaJobs
 import EncodaMedia
 import EncodaModel
+import EncodaPipeline
 import Foundation
 
 struct EncoderOptions: ParsableArguments {
@@ -182,13 +183,48 @@ struct EncodeCommand: ParsableCommand {
         let range = try rangeOptions.request()
         if let loaded = try timelineOptions.load(pattern: output) {
             if range != nil { throw EncodaError(.usage, "\(timelineOptions.option) cuts INPUT by the timeline's clips; --start, --end and --duration apply to one OUTPUT") }
-            try TimelineStep.checkOutputs(loaded.paths, input: input, tmp: tmp, overwrite: overwrite || dryRun)
+            try TimelineOptions.checkOutputs(loaded.paths, input: input, tmp: tmp, overwrite: overwrite || dryRun)
         } else {
             try JobSetup.checkOutputLocation(output)
             try OutputGuard.check(input: input, output: output, tmp: tmp, overwrite: overwrite || dryRun)
         }
-        try checkEncoderSettings()
-        try Coordinator(command: self, scene: scene).run()
+        let request = try request(scene: scene)
+        try request.checkEncoderSettings()
+        let observer = CoordinatorObserver(
+            progress: { [quiet] dir, manifest in ProgressLine(directory: dir, manifest: manifest, quiet: quiet) },
+            written: { Diagnostics.note(ProgressLine.summary($0)) })
+        if let plan = try Coordinator(request: request, observer: observer).run() { PlanPrinter.print(plan) }
+    }
+
+    /// The options as the coordinator's request (each was checked by `run` before).
+    func request(scene: SceneSettings) throws -> EncodeRequest {
+        var picture = EncodeRequest.Picture()
+        picture.crop = try pictureOptions.parsedCrop()
+        picture.autocrop = pictureOptions.autocrop
+        picture.scale = pictureOptions.scale
+        picture.scaleFromProfile = profileOptions.scaleSource(scale: pictureOptions.scale)
+        picture.noAutorotate = pictureOptions.noAutorotate
+        let encoding = EncodeRequest.Encoding(settings: try encodeSettings(source: PixelFormat.yuv420p.layout),
+                                              requestedPixelFormat: try encoderOptions.requestedPixelFormat())
+        var r = EncodeRequest(input: input, output: output, tmp: tmp, scene: scene, encoding: encoding, picture: picture,
+                              farm: try farmOptions.settings())
+        r.inputFps = inputFps
+        r.scenesJSON = scenesJson
+        r.quality = try qualityTarget()
+        r.trim = try rangeOptions.request()
+        r.keepTimestamps = rangeOptions.keepTimestamps
+        r.timeline = try timelineOptions.load(pattern: output).map {
+            EncodeRequest.Timeline(timeline: $0.timeline, paths: $0.paths, start: try timelineOptions.start())
+        }
+        r.mux = muxOptions.mux ? try muxOptions.settings() : nil
+        r.profile = profileOptions.profile
+        r.workers = workers
+        r.threads = threads
+        r.dryRun = dryRun
+        r.restart = restart
+        r.keep = keep
+        r.quiet = quiet
+        return r
     }
 
     /// --target-quality and its options, checked (nil without it).

@@ -1,5 +1,6 @@
 import EncodaJobs
 import EncodaModel
+import EncodaPipeline
 import Foundation
 
 /// Decides, before any work, whether OUTPUT may be written: never over INPUT (by path, symlink or hard link),

@@ -1,8 +1,17 @@
 import EncodaModel
+import EncodaPipeline
 import Foundation
 
 /// `--dry-run` output: what would be encoded, how.
 enum PlanPrinter {
+    static func print(_ plan: DryRunPlan) {
+        print(input: plan.input, cache: plan.cache, settings: plan.settings, scene: plan.scene, cuts: plan.cuts, cutSource: plan.cutSource,
+              shots: plan.shots, chunks: plan.chunks, workers: plan.workers, threads: plan.threads, cropNote: plan.cropNote,
+              mux: plan.mux, conversions: plan.conversions, trim: plan.trim)
+        // A timeline's clips, one line each.
+        if let clips = plan.clips { Swift.print(clips) }
+    }
+
     static func print(input: String, cache: SceneCache, settings: EncodeSettings, scene: SceneSettings, cuts: [Int], cutSource: String,
                       shots: [FrameRange], chunks: [Chunk], workers: Int, threads: Int,
                       cropNote: String? = nil, mux: MuxPlan? = nil, conversions: [String] = [], trim: String? = nil) {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import EncodaModel
 import Foundation
+import Synchronization
 
 /// `--profile NAME` and `--profiles FILE` of `encoda INPUT OUTPUT TMP`.
 struct ProfileOptions: ParsableArguments {
@@ -27,22 +28,12 @@ struct ProfileOptions: ParsableArguments {
         Diagnostics.note("profile \(name) (\(from)): \(added)")
     }
 
-    /// Crop and scale as `JobSetup.picture` makes them, except that a `scale` the profile gave (not the command line)
-    /// is a ceiling: a picture already that small or smaller keeps its size, said in a note, where an explicit --scale
-    /// above it is refused. So `review` (1080) and `edit-proxy` (720) serve smaller sources as they are.
-    func picture(settings: EncodeSettings, options: PictureOptions, cache: SceneCache, quiet: Bool) throws -> (EncodeSettings, String?) {
-        var options = options
-        if let scale = options.scale, let applied = ProfileExpansion.applied, profile == applied.profile.name,
-           applied.arguments.contains("--scale=\(scale)") {
-            var unscaled = options
-            unscaled.scale = nil
-            let picture = try OutputPicture.make(source: cache.video, settings: try JobSetup.picture(settings: settings, options: unscaled, cache: cache).0)
-            if scale >= picture.height {
-                options.scale = nil
-                if !quiet { Diagnostics.note("profile \(applied.profile.name): the picture is \(picture.height) lines, not above its scale \(scale); encoding it at its own size (encoda does not upscale)") }
-            }
-        }
-        return try JobSetup.picture(settings: settings, options: options, cache: cache)
+    /// The profile that gave `--scale` (not the command line), whose scale is then a ceiling (see
+    /// `JobSetup.picture(settings:request:cache:quiet:)`); nil when the command line gave it or no profile did.
+    func scaleSource(scale: Int?) -> String? {
+        guard let scale, let applied = ProfileExpansion.applied, profile == applied.profile.name,
+              applied.arguments.contains("--scale=\(scale)") else { return nil }
+        return applied.profile.name
     }
 }
 
@@ -55,10 +46,9 @@ enum ProfileExpansion {
         var profile: Profile
         var arguments: [String]
     }
-    private static let lock = NSLock()
-    nonisolated(unsafe) private static var last: Applied?
+    private static let last = Mutex<Applied?>(nil)
     /// The profile the last expansion applied and the arguments it added.
-    static var applied: Applied? { lock.lock(); defer { lock.unlock() }; return last }
+    static var applied: Applied? { last.withLock { $0 } }
 
     /// `args` without the program name. Other subcommands than `encode`, and an encode without --profile, pass unchanged.
     static func expand(_ args: [String], environment: [String: String] = ProcessInfo.processInfo.environment) throws -> [String] {
@@ -75,7 +65,7 @@ enum ProfileExpansion {
         let profile = try catalog.profile(named: name)
         try check(profile)
         let added = profile.arguments(under: words.given, givenEncoder: words.values["encoder"])
-        lock.lock(); last = Applied(profile: profile, arguments: added); lock.unlock()
+        last.withLock { $0 = Applied(profile: profile, arguments: added) }
         let words_ = Array(rest)
         let cut = words.terminator ?? words_.count
         return head + words_[..<cut] + added + words_[cut...]

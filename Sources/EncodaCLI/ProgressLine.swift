@@ -1,6 +1,8 @@
 import EncodaJobs
 import EncodaModel
+import EncodaPipeline
 import Foundation
+import Synchronization
 
 /// The coordinator's progress on stderr, as Av1an and ffmpeg show it: frames and percentage, elapsed time, fps,
 /// ETA, bit rate and estimated size, counting the frames workers have encoded so far inside their chunks (from
@@ -10,21 +12,24 @@ import Foundation
 ///   frames of the chunk) when the terminal has rows enough. Notes (`Diagnostics.note`) are printed above it:
 ///   the live lines are cleared, the note printed, the lines drawn again.
 /// - Otherwise (a log file, a pipe): a plain line every 10 s, and a last one when the encode ends.
-final class ProgressLine: @unchecked Sendable { // drawing state guarded by `lock`
+final class ProgressLine: JobProgressView, Sendable {
     let directory: WorkDirectory
     let manifest: JobManifest
     let quiet: Bool
     let tty = isatty(2) != 0
-    private let lock = NSLock()
     private let clock: ServerClock
-    private var started = Date()
-    private var baseFrames = 0
-    private var lastPrint = Date.distantPast
-    private var lastState: JobState?
-    private var lastWorkers = 0
-    /// Lines of the live region on the terminal now; the cursor stands at the end of its last line.
-    private var drawn = 0
-    private var lastLines: [String] = []
+    /// What is drawn and what it was drawn from; notes arrive from other threads (`message`).
+    private struct Drawing {
+        var started = Date()
+        var baseFrames = 0
+        var lastPrint = Date.distantPast
+        var lastState: JobState?
+        var lastWorkers = 0
+        /// Lines of the live region on the terminal now; the cursor stands at the end of its last line.
+        var drawn = 0
+        var lastLines: [String] = []
+    }
+    private let drawing = Mutex(Drawing())
 
     init(directory: WorkDirectory, manifest: JobManifest, quiet: Bool) {
         self.directory = directory; self.manifest = manifest; self.quiet = quiet
@@ -34,37 +39,40 @@ final class ProgressLine: @unchecked Sendable { // drawing state guarded by `loc
     deinit { clock.remove() }
 
     func start(framesAlreadyDone: Int) {
-        lock.lock(); started = Date(); baseFrames = framesAlreadyDone; lock.unlock()
+        drawing.withLock { $0.started = Date(); $0.baseFrames = framesAlreadyDone }
         if tty && !quiet { NoteRoute.display = { [weak self] line in self?.message(line) } }
     }
 
     /// Called often (every poll); draws at most every 0.5 s on a terminal, every 10 s otherwise.
     func update(state: JobState, workers: Int) {
         guard !quiet else { return }
-        lock.lock(); defer { lock.unlock() }
-        lastState = state; lastWorkers = workers
-        let now = Date()
-        guard now.timeIntervalSince(lastPrint) >= (tty ? 0.5 : 10) else { return }
-        lastPrint = now
-        show(state, workers: workers, final: false)
+        drawing.withLock { d in
+            d.lastState = state; d.lastWorkers = workers
+            let now = Date()
+            guard now.timeIntervalSince(d.lastPrint) >= (tty ? 0.5 : 10) else { return }
+            d.lastPrint = now
+            show(&d, state, workers: workers, final: false)
+        }
     }
 
     /// Draws the last figures once more (100 % when every chunk is done) and leaves them on their own line.
     func finish() {
         NoteRoute.display = nil
         guard !quiet else { return }
-        lock.lock(); defer { lock.unlock() }
-        if let s = lastState { show(s, workers: lastWorkers, final: true) }
-        if tty && drawn > 0 { write("\n"); drawn = 0 }
+        drawing.withLock { d in
+            if let s = d.lastState { show(&d, s, workers: d.lastWorkers, final: true) }
+            if tty && d.drawn > 0 { write("\n"); d.drawn = 0 }
+        }
     }
 
     /// Prints `line` (ending in a newline) above the live lines.
     func message(_ line: String) {
-        lock.lock(); defer { lock.unlock() }
-        let region = lastLines
-        write(erase() + line)
-        drawn = 0
-        if !region.isEmpty { draw(region) }
+        drawing.withLock { d in
+            let region = d.lastLines
+            write(erase(d) + line)
+            d.drawn = 0
+            if !region.isEmpty { draw(&d, region) }
+        }
     }
 
     // MARK: figures
@@ -79,7 +87,7 @@ final class ProgressLine: @unchecked Sendable { // drawing state guarded by `loc
     }
 
     /// Frames done (finished chunks plus frames encoded so far in running ones), rate and estimates.
-    private func figures(_ state: JobState, live: [WorkerRecord.Seen]) -> Figures {
+    private func figures(_ state: JobState, live: [WorkerRecord.Seen], started: Date, baseFrames: Int) -> Figures {
         let total = manifest.outputFrameCount
         let whole = state.framesDone(manifest)
         let partial = WorkerRecord.framesInProgress(live, manifest: manifest, state: state).values.reduce(0, +)
@@ -109,10 +117,10 @@ final class ProgressLine: @unchecked Sendable { // drawing state guarded by `loc
         return "  \(who)  chunk \(Chunk.name(c))  \(w.record.framesEncoded ?? 0)/\(w.record.chunkFrames ?? 0) frames"
     }
 
-    private func show(_ state: JobState, workers: Int, final: Bool) {
+    private func show(_ d: inout Drawing, _ state: JobState, workers: Int, final: Bool) {
         let now = (try? clock.now()) ?? Date().timeIntervalSince1970
         let live = WorkerRecord.live(directory, now: now, within: manifest.farmSettings.leaseSeconds)
-        let f = figures(state, live: live)
+        let f = figures(state, live: live, started: d.started, baseFrames: d.baseFrames)
         let main = Self.mainLine(f, workers: workers)
         guard tty else {
             write("encoda: " + main + "\n")
@@ -121,24 +129,24 @@ final class ProgressLine: @unchecked Sendable { // drawing state guarded by `loc
         var lines = [main]
         let rows = Self.terminalSize().rows
         if !final && !live.isEmpty && rows >= live.count + 4 { lines += live.map(Self.workerLine) }
-        draw(lines)
+        draw(&d, lines)
     }
 
     // MARK: terminal
 
     /// Moves to the first live line and clears from there to the end of the screen.
-    private func erase() -> String {
-        guard drawn > 0 else { return "" }
-        return "\r" + (drawn > 1 ? "\u{1B}[\(drawn - 1)A" : "") + "\u{1B}[J"
+    private func erase(_ d: Drawing) -> String {
+        guard d.drawn > 0 else { return "" }
+        return "\r" + (d.drawn > 1 ? "\u{1B}[\(d.drawn - 1)A" : "") + "\u{1B}[J"
     }
 
-    private func draw(_ lines: [String]) {
+    private func draw(_ d: inout Drawing, _ lines: [String]) {
         // Lines are cut to the terminal's width: a line that wrapped would take two rows and spoil the count.
         let width = max(20, Self.terminalSize().columns - 1)
         let cut = lines.map { $0.count > width ? String($0.prefix(width)) : $0 }
-        write(erase() + cut.joined(separator: "\n"))
-        drawn = cut.count
-        lastLines = lines
+        write(erase(d) + cut.joined(separator: "\n"))
+        d.drawn = cut.count
+        d.lastLines = lines
     }
 
     private func write(_ s: String) {
@@ -157,6 +165,11 @@ final class ProgressLine: @unchecked Sendable { // drawing state guarded by `loc
     static func clock(_ s: Double) -> String {
         let t = Int(s.rounded())
         return t >= 3600 ? String(format: "%d:%02d:%02d", t / 3600, t / 60 % 60, t % 60) : String(format: "%d:%02d", t / 60, t % 60)
+    }
+
+    static func summary(_ w: WrittenOutput) -> String {
+        summary(output: w.output, frames: w.frames, bytes: w.bytes, seconds: w.seconds, frameRate: w.frameRate,
+                framesEncoded: w.framesEncoded, encodeSeconds: w.encodeSeconds, joinSeconds: w.joinSeconds)
     }
 
     /// The line that ends a job: where OUTPUT went, frames, size (MB and bytes), bit rate, the run's time and

@@ -1,6 +1,7 @@
 import ArgumentParser
 import EncodaMedia
 import EncodaModel
+import EncodaPipeline
 import Foundation
 
 /// `--target-quality` and its search settings.
@@ -21,7 +22,7 @@ struct QualityOptions: ParsableArguments {
     var vmafFFmpeg: String?
 
     /// The environment variable that hands the coordinator's --vmaf-ffmpeg to the local workers it starts.
-    static let vmafEnvironment = "ENCODA_VMAF_FFMPEG"
+    static let vmafEnvironment = VmafEnvironment.name
 
     /// Pure apart from locating the VMAF ffmpeg: the target these options ask for, or nil without
     /// --target-quality. Every usage error comes from here, before any work.

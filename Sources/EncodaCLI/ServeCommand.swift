@@ -1,8 +1,10 @@
 import ArgumentParser
 import EncodaJobs
 import EncodaModel
+import EncodaPipeline
 import EncodaServer
 import Foundation
+import Synchronization
 
 /// `encoda serve ROOT`: the HTTP job service (JSON API v1) over a shared folder; each job is coordinated by an
 /// `encoda INPUT OUTPUT ROOT/jobs/<id>` child process, and `encoda worker ROOT/jobs --watch` anywhere helps.
@@ -47,7 +49,7 @@ struct ServeCommand: ParsableCommand, QuietOption {
             listening: { h, p in
                 // Always printed (also with --quiet): a caller that asked for port 0 needs it.
                 print("encoda serve: listening on http://\(h.contains(":") ? "[\(h)]" : h):\(p)/ (ROOT \(rootPath))")
-                fflush(stdout)
+                fflush(nil) // every output stream, stdout among them (Glibc's `stdout` is a mutable global)
             })
         config.webhook = webhook
         let service = EncodaService(config: config)
@@ -65,6 +67,10 @@ struct ServeCommand: ParsableCommand, QuietOption {
 }
 
 /// Carries the server's error from its task to the waiting command.
-private final class FailureBox: @unchecked Sendable { // written once by the task before the semaphore is signalled
-    var error: Error?
+private final class FailureBox: Sendable {
+    private let stored = Mutex<Error?>(nil)
+    var error: Error? {
+        get { stored.withLock { $0 } }
+        set { stored.withLock { $0 = newValue } }
+    }
 }

@@ -3,20 +3,9 @@ import EncodaMedia
 import EncodaModel
 import Foundation
 
-/// Everything the coordinator was asked to do.
-struct EncodeRequest {
-    var input: String
-    var output: String
-    var tmp: String
-    var settings: EncodeSettings
-    var scene: SceneSettings
-    var scenesJSON: String?
-    var restart: Bool
-}
-
 /// The coordinator's planning: scene cache, cuts, chunks, manifest. Reuses what TMP already holds.
-enum JobSetup {
-    static func absolute(_ path: String) -> String {
+public enum JobSetup {
+    public static func absolute(_ path: String) -> String {
         let url = URL(fileURLWithPath: path, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
         return url.standardizedFileURL.path
     }
@@ -24,7 +13,7 @@ enum JobSetup {
     /// INPUT as the job records it: a video file's absolute path, or an image sequence's pattern (a folder becomes
     /// the pattern of the one sequence it holds, see `ImageSequence.resolve`). A sequence with a gap is refused
     /// here, before any work.
-    static func input(_ given: String) throws -> (path: String, sequence: ImageSequence?) {
+    public static func input(_ given: String) throws -> (path: String, sequence: ImageSequence?) {
         let path = absolute(given)
         guard let seq = try ImageSequence.resolve(path) else { return (path, nil) }
         try seq.checkContiguous()
@@ -33,7 +22,7 @@ enum JobSetup {
 
     /// The frame rate of an image sequence INPUT (`--input-fps`, else its images' own, else 24), said in a normal
     /// run; nil for a video file, where `--input-fps` is refused.
-    static func sequenceRate(_ sequence: ImageSequence?, inputFps: String?, quiet: Bool) throws -> Rational? {
+    public static func sequenceRate(_ sequence: ImageSequence?, inputFps: String?, quiet: Bool) throws -> Rational? {
         let requested = try inputFps.map { text in
             guard let r = FrameRateText.parse(text) else {
                 throw EncodaError(.usage, "--input-fps \(text) is not a frame rate; write e.g. 24, 25, 23.976 or 30000/1001")
@@ -47,7 +36,7 @@ enum JobSetup {
             return nil
         }
         let (rate, source) = ImageSequenceSource.frameRate(seq, requested: requested)
-        if !quiet { Diagnostics.note(ImageSequenceSource.note(seq, rate: rate, source: source)) }
+        if !quiet { Report.note(ImageSequenceSource.note(seq, rate: rate, source: source)) }
         return rate
     }
 
@@ -62,7 +51,7 @@ enum JobSetup {
         return rel.joined(separator: "/")
     }
 
-    static func checkOutputLocation(_ output: String) throws {
+    public static func checkOutputLocation(_ output: String) throws {
         var isDir: ObjCBool = false
         if FileManager.default.fileExists(atPath: output, isDirectory: &isDir), isDir.boolValue {
             throw EncodaError(.outputInvalid, "OUTPUT \(output) is a folder; give a file name such as \(output)/out.mkv")
@@ -89,7 +78,7 @@ enum JobSetup {
     /// provisional: its `changes` are not measured yet). Only those, each with the frame before, are then decoded
     /// (`ScenePass.preview`, `ScenePass.run(input:preview:spans:)`); a cache that measured them is reused. Nil: the
     /// whole of INPUT.
-    static func sceneCache(input: String, fingerprint: String, dir: WorkDirectory, scene: SceneSettings,
+    public static func sceneCache(input: String, fingerprint: String, dir: WorkDirectory, scene: SceneSettings,
                            encoder: EncoderKind, quiet: Bool, needCrop: Bool = false, frameRate: Rational? = nil,
                            ranges: ((SceneCache) throws -> [FrameRange])? = nil) throws -> SceneCache {
         var earlier: SceneCache? = nil
@@ -102,11 +91,8 @@ enum JobSetup {
             earlier = cached
         }
         let started = Date()
-        let isTTY = isatty(2) != 0
         let show: (Int) -> Void = { n in
-            if isTTY && !quiet {
-                StandardError.write("\rencoda: scene pass: \(n) frames")
-            }
+            if !quiet { Report.scenePass(frames: n) }
         }
         var pass: ScenePass.Output
         var cuts: [Int]
@@ -123,11 +109,11 @@ enum JobSetup {
             cuts = spans.flatMap { CutDetector.cuts(changes: pass.changes, settings: scene, within: $0) }
             what = "of \(preview.index.frameCount) frames measured (\(pass.framesDecoded) decoded)"
         } else {
-            if let reason, !quiet { Diagnostics.note("analysing the whole of INPUT, not only the frames to encode: \(reason)") }
+            if let reason, !quiet { Report.note("analysing the whole of INPUT, not only the frames to encode: \(reason)") }
             pass = try ScenePass.run(input: input, encoder: encoder, frameRate: frameRate, progress: show)
             cuts = CutDetector.cuts(changes: pass.changes, settings: scene)
         }
-        if isTTY && !quiet { StandardError.write("\r\u{1B}[K") }
+        if !quiet { Report.scenePass(frames: nil) }
         var cache = SceneCache(fingerprint: fingerprint, video: pass.video, index: pass.index, changes: pass.changes,
                                settings: scene, cuts: cuts, crop: pass.crop)
         cache.analysed = pass.analysed
@@ -136,9 +122,9 @@ enum JobSetup {
         if !quiet {
             let secs = Date().timeIntervalSince(started)
             let measured = pass.analysed.map { $0.reduce(0) { $0 + $1.count } } ?? pass.index.frameCount
-            Diagnostics.note(String(format: "scene pass: %d %@ in %.1f s (%.0f fps), %d cuts", measured, what, secs,
+            Report.note(String(format: "scene pass: %d %@ in %.1f s (%.0f fps), %d cuts", measured, what, secs,
                                     Double(pass.framesDecoded) / max(secs, 0.001), cuts.count))
-            for note in pass.notes { Diagnostics.note(note) }
+            for note in pass.notes { Report.note(note) }
         }
         return cache
     }
@@ -148,7 +134,7 @@ enum JobSetup {
     /// `within`: the frames a trim or a timeline encodes; cuts are then detected inside each range alone, its start
     /// taken as the previous cut (`CutDetector.cuts(changes:settings:within:)`), so they do not depend on frames
     /// outside it, which a partial analysis never measured.
-    static func cuts(cache: SceneCache, scene: SceneSettings, scenesJSON: String?, quiet: Bool,
+    public static func cuts(cache: SceneCache, scene: SceneSettings, scenesJSON: String?, quiet: Bool,
                      within ranges: [FrameRange]? = nil) throws -> (cuts: [Int], source: String) {
         if let file = scenesJSON {
             guard let data = FileManager.default.contents(atPath: file) else {
@@ -161,7 +147,7 @@ enum JobSetup {
             let cuts = try scenes.cuts(frameCount: cache.index.frameCount)
             let zoned = scenes.scenesWithZoneOverrides
             if zoned > 0 && !quiet {
-                Diagnostics.note("\(zoned) \(zoned == 1 ? "scene carries" : "scenes carry") Av1an zone overrides; encoda ignores them and encodes every scene with the same settings")
+                Report.note("\(zoned) \(zoned == 1 ? "scene carries" : "scenes carry") Av1an zone overrides; encoda ignores them and encodes every scene with the same settings")
             }
             return (cuts, "scenes-json")
         }
@@ -172,7 +158,7 @@ enum JobSetup {
     /// Shots of `range` (a trim; nil: every frame): the cuts inside it, long shots split, every shot within it.
     /// A shot that starts before the range starts at its first frame, which a worker reaches by decoding on from the
     /// keyframe before it.
-    static func shots(cache: SceneCache, cuts: [Int], scene: SceneSettings, range: FrameRange? = nil) -> (shots: [FrameRange], maxFrames: Int) {
+    public static func shots(cache: SceneCache, cuts: [Int], scene: SceneSettings, range: FrameRange? = nil) -> (shots: [FrameRange], maxFrames: Int) {
         let fps = cache.video.frameRate.doubleValue
         let maxFrames = scene.maxSceneSeconds > 0 ? max(1, Int((scene.maxSceneSeconds * fps).rounded())) : 0
         let r = range ?? FrameRange(0, cache.index.frameCount)
@@ -190,10 +176,10 @@ enum JobSetup {
 
     /// Crop and scale for this request: `--crop` wins over `--autocrop`; the detection is recomputed from the
     /// cached measurements. Returns the settings with crop/scale filled in and a line explaining the crop.
-    static func picture(settings: EncodeSettings, options: PictureOptions, cache: SceneCache) throws -> (EncodeSettings, String?) {
+    static func picture(settings: EncodeSettings, options: EncodeRequest.Picture, cache: SceneCache) throws -> (EncodeSettings, String?) {
         var s = settings
         var explanation: String? = nil
-        if let explicit = try options.parsedCrop() {
+        if let explicit = options.crop {
             s.crop = explicit.isFullFrame(width: cache.video.width, height: cache.video.height) ? nil : explicit
             explanation = "crop \(explicit) (W:H:X:Y) from --crop"
         } else if options.autocrop {

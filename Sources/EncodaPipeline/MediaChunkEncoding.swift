@@ -48,7 +48,7 @@ struct MediaChunkEncoding: ChunkEncoding {
 }
 
 extension EncoderVersions {
-    static var installed: EncoderVersions {
+    public static var installed: EncoderVersions {
         let v = ChunkEncoder.libraryVersions
         return EncoderVersions(encoda: EncodaVersion.current, svtav1: v.svtav1, x264: v.x264, libavcodec: v.libavcodec)
     }

@@ -1,9 +1,10 @@
 import EncodaJobs
 import EncodaModel
 import Foundation
+import Synchronization
 
 /// Keeps the coordinator's local worker processes running until every chunk is done or quarantined,
-/// and shows one progress line for the whole job (including chunks done by remote workers).
+/// and feeds one progress view for the whole job (including chunks done by remote workers).
 ///
 /// Signals (SIGINT from the terminal, SIGTERM): the first is forwarded to every local worker as a drain (finish
 /// and publish the current chunk, claim nothing new), the progress keeps moving, and once they have left the
@@ -15,7 +16,8 @@ final class WorkerSupervisor {
     let manifest: JobManifest
     let workers: Int
     let threads: Int
-    let quiet: Bool
+    /// Makes the progress view of one run of the workers.
+    private let makeProgress: () -> JobProgressView
     private let pool = LocalWorkerPool()
     private var slots: [Process?] = []
     private var respawns = 0
@@ -27,8 +29,8 @@ final class WorkerSupervisor {
     private let results: ResultView
     private let identity = WorkerIdentity(host: HostName.current, pid: getpid(), token: "coordinator\(getpid())", locality: ProcessLiveness.currentLocality)
 
-    init(directory: WorkDirectory, manifest: JobManifest, workers: Int, threads: Int, quiet: Bool) {
-        self.directory = directory; self.manifest = manifest; self.workers = workers; self.threads = threads; self.quiet = quiet
+    init(directory: WorkDirectory, manifest: JobManifest, workers: Int, threads: Int, progress: @escaping () -> JobProgressView) {
+        self.directory = directory; self.manifest = manifest; self.workers = workers; self.threads = threads; self.makeProgress = progress
         clock = ServerClock(directory: directory, owner: "coordinator-\(HostName.current)-\(getpid())")
         results = ResultView(directory: directory, manifest: manifest, readsRecords: true)
     }
@@ -71,15 +73,15 @@ final class WorkerSupervisor {
             signals.set(n)
             // Forwarded at once, from the signal queue, so no worker claims a chunk after the signal.
             pool.signalAll(SIGTERM)
-            if n == 1 { Diagnostics.warn("interrupted: workers finish their current chunk, then stop (Ctrl-C again to stop now)") }
-            else if n == 2 { Diagnostics.warn("stopping now: workers give up their chunks") }
+            if n == 1 { Report.warn("interrupted: workers finish their current chunk, then stop (Ctrl-C again to stop now)") }
+            else if n == 2 { Report.warn("stopping now: workers give up their chunks") }
         }
         let startState = scan()
         // A finished job (a re-run after the last chunk was published) goes straight to the join.
         if manifest.chunks.allSatisfy({ startState.isFinished($0.id) }) { return startState }
         if signals.value > 0 { throw interrupted(startState) }
         for slot in 0..<workers { slots.append(try spawn(slot)); crashesInARow.append(0); notBefore.append(.distantPast) }
-        let progress = ProgressLine(directory: directory, manifest: manifest, quiet: quiet)
+        let progress = makeProgress()
         progress.start(framesAlreadyDone: startState.framesDone(manifest))
         defer { progress.finish() }
         var stopDeadline: Date? = nil
@@ -182,7 +184,7 @@ final class WorkerSupervisor {
             let time = (try? clock.now()) ?? Date().timeIntervalSince1970
             try? ledger.record(id, error: "worker pid \(p.processIdentifier) crashed (signal \(sig)) while encoding it", by: owner, at: time)
             ledger.quarantineIfNeeded(id, by: identity, at: time)
-            Diagnostics.warn("a worker crashed (signal \(sig)) on chunk \(Chunk.name(id)); counted as a failed attempt")
+            Report.warn("a worker crashed (signal \(sig)) on chunk \(Chunk.name(id)); counted as a failed attempt")
         }
     }
 
@@ -223,9 +225,9 @@ final class WorkerSupervisor {
     }
 }
 
-final class SignalWatcherFlag: @unchecked Sendable { // guarded by lock
-    private let lock = NSLock()
-    private var n = 0
-    func set(_ v: Int) { lock.lock(); n = v; lock.unlock() }
-    var value: Int { lock.lock(); defer { lock.unlock() }; return n }
+/// The last signal count seen, set from the signal queue and read by the polling loop.
+final class SignalWatcherFlag: Sendable {
+    private let n = Atomic<Int>(0)
+    func set(_ v: Int) { n.store(v, ordering: .sequentiallyConsistent) }
+    var value: Int { n.load(ordering: .sequentiallyConsistent) }
 }

@@ -16,7 +16,7 @@ enum GrainStep {
         }
         if !quiet {
             let levels = measured.map { String($0.filmGrain ?? 0) }.joined(separator: " ")
-            Diagnostics.note("--auto-grain: film grain level per chunk \(levels) (0 = clean, no grain synthesis; when any chunk has grain, clean ones get 1, so the whole file carries the film grain flag)")
+            Report.note("--auto-grain: film grain level per chunk \(levels) (0 = clean, no grain synthesis; when any chunk has grain, clean ones get 1, so the whole file carries the film grain flag)")
         }
         return measured
     }

@@ -1,65 +1,11 @@
-import ArgumentParser
 import EncodaJobs
 import EncodaMedia
 import EncodaModel
 import Foundation
 
-/// `--otio`, `--edl`, `--track`, `--timeline-start`: one output per clip of an editorial timeline, INPUT being a
-/// render of that timeline.
-struct TimelineOptions: ParsableArguments {
-    @Option(name: .long, help: "An OpenTimelineIO timeline (.otio) INPUT is a render of: one output per clip of its first video track. OUTPUT is then a pattern with {clip} (the clip's name) and/or {index} (1-based, zero-padded), e.g. reviews/{index}_{clip}.mp4.")
-    var otio: String?
-    @Option(name: .long, help: "A CMX 3600 EDL INPUT is a render of: one output per video event, as with --otio.")
-    var edl: String?
-    @Option(name: .long, help: "With --otio: the track whose clips to cut (default: the first video track).")
-    var track: String?
-    @Option(name: .long, help: "With --otio or --edl: the record timecode of INPUT's first frame, e.g. 01:00:00:00 (default: the timeline's start; an EDL's first event).")
-    var timelineStart: String?
-
-    var given: Bool { otio != nil || edl != nil }
-    var option: String { otio != nil ? "--otio" : "--edl" }
-
-    /// The timeline read from its file, nil without --otio/--edl; usage errors for what is wrong without INPUT.
-    func timeline() throws -> EditorialTimeline? {
-        if otio != nil && edl != nil { throw EncodaError(.usage, "--otio and --edl exclude each other; give one timeline") }
-        guard given else {
-            let stray = [(track, "--track"), (timelineStart, "--timeline-start")].filter { $0.0 != nil }.map(\.1)
-            if let first = stray.first { throw EncodaError(.usage, "\(first) applies to a timeline; add --otio TIMELINE or --edl FILE") }
-            return nil
-        }
-        if edl != nil && track != nil { throw EncodaError(.usage, "--track applies to --otio; an EDL holds one video track") }
-        _ = try start()
-        let file = otio ?? edl!
-        guard let data = FileManager.default.contents(atPath: file) else {
-            throw EncodaError(.usage, "\(option) \(file) cannot be read; check the path")
-        }
-        if otio != nil { return try OTIOReader.read(data, file: file, track: track) }
-        guard let text = String(data: data, encoding: .utf8) ?? String(data: data, encoding: .isoLatin1) else {
-            throw EncodaError(.usage, "--edl \(file) is not a text file")
-        }
-        return try EDLReader.read(text, file: file)
-    }
-
-    func start() throws -> SMPTETimecode? {
-        guard let t = timelineStart else { return nil }
-        guard let tc = SMPTETimecode(parsing: t) else {
-            throw EncodaError(.usage, "--timeline-start \(t) is not a timecode; write e.g. 01:00:00:00 (01:00:00;00 drop-frame)")
-        }
-        return tc
-    }
-
-    /// The timeline and the file of each of its clips (OUTPUT's pattern filled in), nil without a timeline.
-    func load(pattern: String) throws -> (timeline: EditorialTimeline, paths: [String])? {
-        guard let t = try timeline() else { return nil }
-        try ClipOutputNames.check(pattern: pattern, option: option)
-        let paths = ClipOutputNames.paths(pattern: pattern, clipNames: t.clips.map(\.name)).map(JobSetup.absolute)
-        return (t, paths)
-    }
-}
-
 /// Which outputs of a timeline job are written: TMP/joined.json, so a re-run neither joins them again nor refuses
 /// them as existing files.
-struct JoinedOutputs: Codable {
+public struct JoinedOutputs: Codable {
     var jobID: String
     /// Path → bytes written; -1 while it is being joined (written before the join begins, so a run killed between
     /// the join's rename and this record still knows the file is its own).
@@ -68,7 +14,7 @@ struct JoinedOutputs: Codable {
     static func path(_ dir: WorkDirectory) -> String { dir.root + "/joined.json" }
 
     /// The outputs job `jobID` wrote and that are still as it wrote them (read only: for `status`).
-    static func written(_ dir: WorkDirectory, jobID: String) -> Set<String> {
+    public static func written(_ dir: WorkDirectory, jobID: String) -> Set<String> {
         guard let r = try? JSONCoding.read(JoinedOutputs.self, from: path(dir), what: "joined outputs"), r.jobID == jobID else { return [] }
         return Set(r.outputs.filter { p, bytes in
             bytes >= 0 && ((try? FileManager.default.attributesOfItem(atPath: p)[.size] as? Int64) ?? -1) == bytes
@@ -76,7 +22,7 @@ struct JoinedOutputs: Codable {
     }
 
     /// The outputs the job in TMP wrote (or was writing) and that are still as it wrote them.
-    static func intact(tmp: String) -> Set<String> {
+    public static func intact(tmp: String) -> Set<String> {
         let dir = WorkDirectory(JobSetup.absolute(tmp))
         guard let r = try? JSONCoding.read(JoinedOutputs.self, from: path(dir), what: "joined outputs"),
               let m = try? JSONCoding.read(JobManifest.self, from: dir.manifest, what: "job manifest"), m.jobID == r.jobID else { return [] }
@@ -87,20 +33,10 @@ struct JoinedOutputs: Codable {
 }
 
 enum TimelineStep {
-    /// Every clip's output checked before any work: its folder is writable, it is not INPUT, and an existing file
-    /// is replaced only with -y, unless this job in TMP wrote it (a re-run resumes).
-    static func checkOutputs(_ paths: [String], input: String, tmp: String, overwrite: Bool) throws {
-        let joined = JoinedOutputs.intact(tmp: tmp)
-        for p in paths {
-            try JobSetup.checkOutputLocation(p)
-            try OutputGuard.check(input: input, output: p, tmp: tmp, overwrite: overwrite || joined.contains(p))
-        }
-    }
-
     /// The timeline's clips as frames of INPUT with their files; errors name the clip.
-    static func outputs(_ loaded: (timeline: EditorialTimeline, paths: [String]), options: TimelineOptions, cache: SceneCache) throws -> [ClipOutput] {
+    static func outputs(_ loaded: EncodeRequest.Timeline, cache: SceneCache) throws -> [ClipOutput] {
         let ranges = try loaded.timeline.resolve(inputRate: cache.video.frameRate, inputFrames: cache.index.frameCount,
-                                                 timelineStart: try options.start())
+                                                 timelineStart: loaded.start)
         return zip(ranges, loaded.paths).map { ClipOutput(clip: $0.name, path: $1, range: $0.range) }
     }
 
@@ -144,7 +80,7 @@ final class ClipJoiner {
         r.outputs = r.outputs.filter { p, bytes in ((try? FileManager.default.attributesOfItem(atPath: p)[.size] as? Int64) ?? -1) == bytes }
         record = r
         if !quiet && !r.outputs.isEmpty {
-            Diagnostics.note("\(r.outputs.count) of \(outputs.count) clips already written; they are kept")
+            Report.note("\(r.outputs.count) of \(outputs.count) clips already written; they are kept")
         }
     }
 
@@ -170,7 +106,7 @@ final class ClipJoiner {
             try AtomicFile.writeJSON(record, to: JoinedOutputs.path(dir), staging: dir.staging)
             audio?.discard(i)
             if !quiet {
-                Diagnostics.note("clip \(i + 1)/\(outputs.count) \"\(o.clip)\": \(o.range.count) frames, \(JobCleaner.size(size)) -> \(o.path)")
+                Report.note("clip \(i + 1)/\(outputs.count) \"\(o.clip)\": \(o.range.count) frames, \(JobCleaner.size(size)) -> \(o.path)")
             }
         }
     }
@@ -179,7 +115,7 @@ final class ClipJoiner {
     /// workers still running encode it again; `forget` tells the supervisor). Never stops the job.
     func poll(_ state: JobState, forget: (Int) -> Void) -> Error? {
         do { try joinReady(state) } catch let mismatch as ChunkMismatch {
-            Diagnostics.warn("chunk \(Chunk.name(mismatch.chunk)) does not match its result record; re-encoding it")
+            Report.warn("chunk \(Chunk.name(mismatch.chunk)) does not match its result record; re-encoding it")
             rename(dir.result(mismatch.chunk), dir.result(mismatch.chunk) + ".invalid-\(Token.make())")
             forget(mismatch.chunk)
         } catch {

@@ -1,5 +1,6 @@
 import EncodaModel
 import Foundation
+import Synchronization
 
 /// Worker processes started on this machine by a coordinator or by a `worker --workers N` parent.
 ///
@@ -8,9 +9,9 @@ import Foundation
 /// after a `kill -9`. Children run without Swift's crash backtracer (unless SWIFT_BACKTRACE is set), which would
 /// otherwise stay behind as an orphan for many minutes after a crash. No wait here can hang: children are
 /// waited for with a deadline, then killed.
-final class LocalWorkerPool: @unchecked Sendable { // `children` guarded by `lock`; read from the signal queue
-    private let lock = NSLock()
-    private var children: [Process] = []
+final class LocalWorkerPool: Sendable {
+    /// Read from the signal queue too.
+    private let children = Mutex<[Process]>([])
     /// Signalled whenever a child exits.
     let exited = DispatchSemaphore(value: 0)
 
@@ -30,16 +31,16 @@ final class LocalWorkerPool: @unchecked Sendable { // `children` guarded by `loc
         do { try p.run() } catch {
             throw EncodaError(.internalError, "cannot start a worker process (\(SelfExecutable.path)): \(error)")
         }
-        lock.lock(); children.append(p); lock.unlock()
+        children.withLock { $0.append(p) }
         return p
     }
 
-    var processes: [Process] { lock.lock(); defer { lock.unlock() }; return children }
+    var processes: [Process] { children.withLock { $0 } }
     var running: [Process] { processes.filter(\.isRunning) }
     var runningPIDs: Set<Int32> { Set(running.map(\.processIdentifier)) }
 
     /// Forgets a child that has exited (after its exit was handled).
-    func remove(_ p: Process) { lock.lock(); children.removeAll { $0 === p }; lock.unlock() }
+    func remove(_ p: Process) { children.withLock { $0.removeAll { $0 === p } } }
 
     /// Sends `sig` to every running child.
     func signalAll(_ sig: Int32) {
@@ -63,7 +64,7 @@ final class LocalWorkerPool: @unchecked Sendable { // `children` guarded by `loc
         let pids = runningPIDs
         signalAll(SIGKILL)
         if !waitAll(timeout: 5) {
-            Diagnostics.warn("worker process(es) \(runningPIDs.sorted().map(String.init).joined(separator: ", ")) did not exit after SIGKILL")
+            Report.warn("worker process(es) \(runningPIDs.sorted().map(String.init).joined(separator: ", ")) did not exit after SIGKILL")
         }
         return pids
     }

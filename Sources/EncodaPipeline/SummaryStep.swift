@@ -5,18 +5,18 @@ import Foundation
 /// The table at the end of a `--target-quality` job: each chunk's frames, CRF, score and kb/s, shown and written
 /// as TMP/summary.json (kept by the cleanup, read by `encoda status`). Chunks whose target lay outside the CRF
 /// range are named in one more line; the job does not fail for them.
-enum SummaryStep {
+public enum SummaryStep {
     static func write(_ dir: WorkDirectory, manifest: JobManifest, state: JobState, quiet: Bool) {
         guard manifest.settings.quality != nil else { return }
         let summary = JobSummary(manifest: manifest, results: state.done)
         do { try AtomicFile.writeJSON(summary, to: path(dir), staging: dir.staging) } catch {
-            Diagnostics.warn("could not write \(path(dir)): \((error as? EncodaError)?.message ?? "\(error)")")
+            Report.warn("could not write \(path(dir)): \((error as? EncodaError)?.message ?? "\(error)")")
         }
         guard !quiet else { return }
-        summary.lines.forEach(Diagnostics.note)
+        summary.lines.forEach(Report.note)
         let outside = summary.outsideRange
         if !outside.isEmpty, let q = manifest.settings.quality {
-            Diagnostics.note("\(outside.count) chunk(s) could not be brought to \(q.metric.rawValue) \(QualityTarget.describe(q.target)) inside --crf-range \(q.crfLow):\(q.crfHigh) and were encoded at its end: " +
+            Report.note("\(outside.count) chunk(s) could not be brought to \(q.metric.rawValue) \(QualityTarget.describe(q.target)) inside --crf-range \(q.crfLow):\(q.crfHigh) and were encoded at its end: " +
                              outside.map { "\(Chunk.name($0.chunk)) (crf \(Int($0.crf)), \(String(format: "%.2f", $0.score ?? .nan)))" }.joined(separator: ", "))
         }
     }
@@ -24,7 +24,7 @@ enum SummaryStep {
     static func path(_ dir: WorkDirectory) -> String { dir.root + "/summary.json" }
 
     /// The summary of the last finished `--target-quality` job in TMP, if any.
-    static func read(_ dir: WorkDirectory) -> JobSummary? {
+    public static func read(_ dir: WorkDirectory) -> JobSummary? {
         try? JSONCoding.read(JobSummary.self, from: path(dir), what: "job summary")
     }
 }

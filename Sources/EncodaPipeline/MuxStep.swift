@@ -2,18 +2,19 @@ import EncodaJobs
 import EncodaMedia
 import EncodaModel
 import Foundation
+import Synchronization
 
 /// The coordinator's `--mux` step: plan what INPUT's other streams become, prepare the audio in TMP in the
 /// background while the video is encoded, and hand the result to the concatenator.
 enum MuxStep {
-    static func plan(command c: EncodeCommand, inputPath: String, cache: SceneCache, trim: Trim? = nil) throws -> MuxPlan {
-        try MuxPlanner.plan(input: inputPath, output: c.output, encoder: c.encoderOptions.encoder, video: cache.video,
+    static func plan(request c: EncodeRequest, inputPath: String, cache: SceneCache, trim: Trim? = nil) throws -> MuxPlan {
+        try MuxPlanner.plan(input: inputPath, output: c.output, encoder: c.encoding.settings.encoder, video: cache.video,
                             index: videoIndex(cache, trim), audio: try audioSettings(c, trim))
     }
 
     /// The audio settings asked for; a part of INPUT (`--start`/`--end`) cuts every track to it.
-    static func audioSettings(_ c: EncodeCommand, _ trim: Trim?) throws -> AudioSettings {
-        var s = try c.muxOptions.settings()
+    static func audioSettings(_ c: EncodeRequest, _ trim: Trim?) throws -> AudioSettings {
+        var s = c.mux ?? AudioSettings()
         if trim != nil { s.cutToVideo = true; s.trimmed = true }
         return s
     }
@@ -25,41 +26,46 @@ enum MuxStep {
 
     /// Says what OUTPUT leaves out of INPUT, one note per kind (see `MuxPlan.leftOutNotes`): with `--mux` what
     /// the plan drops, without it what INPUT holds besides the video. Unless `--quiet`.
-    static func noteWhatIsLeftOut(command c: EncodeCommand, inputPath: String, cache: SceneCache, plan: MuxPlan?) throws {
+    static func noteWhatIsLeftOut(request c: EncodeRequest, inputPath: String, cache: SceneCache, plan: MuxPlan?) throws {
         guard !c.quiet else { return }
-        let encoder = c.encoderOptions.encoder
+        let encoder = c.encoding.settings.encoder
         let format = try OutputFormat.forPath(c.output, encoder: encoder)
         let streams = try plan ?? MuxPlanner.inventory(input: inputPath, output: c.output, encoder: encoder, video: cache.video)
         for line in streams.leftOutNotes(muxed: plan != nil, outputExtension: format.fileExtension, holdsOtherStreams: format.holdsOtherStreams) {
-            Diagnostics.note(line)
+            Report.note(line)
         }
     }
 }
 
 /// The audio preparation running beside the video work.
-final class AudioJob: @unchecked Sendable { // result/failure guarded by `lock`; written once by the worker thread
-    private let lock = NSCondition()
-    private var result: PreparedAudio?
-    private var failure: Error?
-    private var finished = false
+final class AudioJob: Sendable {
+    private struct Outcome {
+        var result: PreparedAudio?
+        var failure: Error?
+    }
+    /// Written once by the preparing thread.
+    private let outcome = Mutex<Outcome?>(nil)
+    /// Signalled once the outcome is written; `wait` signals it again for the next waiter.
+    private let finished = DispatchSemaphore(value: 0)
     let folder: String
 
     init(folder: String) { self.folder = folder }
 
     func complete(_ r: PreparedAudio?, _ e: Error?) {
-        lock.lock(); result = r; failure = e; finished = true; lock.broadcast(); lock.unlock()
+        outcome.withLock { $0 = Outcome(result: r, failure: e) }
+        finished.signal()
     }
 
     /// The failure, if the preparation already failed.
-    var failed: Error? { lock.lock(); defer { lock.unlock() }; return failure }
+    var failed: Error? { outcome.withLock { $0?.failure } }
 
     /// Waits for the preparation and returns its record, or throws its error.
     func wait() throws -> PreparedAudio {
-        lock.lock()
-        while !finished { lock.wait() }
-        defer { lock.unlock() }
-        if let failure { throw failure }
-        return result!
+        finished.wait()
+        finished.signal()
+        let o = outcome.withLock { $0 }!
+        if let failure = o.failure { throw failure }
+        return o.result!
     }
 }
 
@@ -67,7 +73,7 @@ extension MuxStep {
     /// Checks the audio configuration now (before any video work), then prepares the audio on a thread of its
     /// own. A failure is reported at once; the supervisor sees it (`AudioJob.failed`) and stops the workers after
     /// their current chunk. If the video finishes first, the failure is thrown when the audio is collected for the join.
-    static func start(command c: EncodeCommand, inputPath: String, fingerprint: String, cache: SceneCache, plan: MuxPlan,
+    static func start(request c: EncodeRequest, inputPath: String, fingerprint: String, cache: SceneCache, plan: MuxPlan,
                       dir: WorkDirectory, trim: Trim? = nil) throws -> AudioJob {
         let settings = try audioSettings(c, trim)
         let index = videoIndex(cache, trim)
@@ -81,14 +87,14 @@ extension MuxStep {
                                                   video: video, index: index, folder: job.folder)
                 if !quiet {
                     let what = plan.audio.map { $0.summary }.joined(separator: "; ")
-                    Diagnostics.note(String(format: "audio ready in %.1f s: %@", Date().timeIntervalSince(started), what.isEmpty ? "no audio" : what))
-                    for n in r.notes { Diagnostics.note(n) }
+                    Report.note(String(format: "audio ready in %.1f s: %@", Date().timeIntervalSince(started), what.isEmpty ? "no audio" : what))
+                    for n in r.notes { Report.note(n) }
                 }
                 job.complete(r, nil)
             } catch {
                 job.complete(nil, error)
-                Diagnostics.warn("audio problem: \((error as? EncodaError)?.description ?? "\(error)")")
-                Diagnostics.warn("stopping the video work; finished chunks stay in TMP for the next run")
+                Report.warn("audio problem: \((error as? EncodaError)?.description ?? "\(error)")")
+                Report.warn("stopping the video work; finished chunks stay in TMP for the next run")
             }
         }
         thread.start()
@@ -108,7 +114,7 @@ extension MuxStep {
 /// record) and removed once the clip is written: a long timeline never holds more than one clip's audio in TMP,
 /// and a clip joined early never waits for the audio of the others.
 final class ClipAudio {
-    let command: EncodeCommand
+    let request: EncodeRequest
     let inputPath: String
     let fingerprint: String
     let cache: SceneCache
@@ -117,13 +123,13 @@ final class ClipAudio {
     private var plans: [Int: MuxPlan] = [:]
 
     /// Plans every clip's streams and checks its audio configuration now, before any video work.
-    init(command: EncodeCommand, inputPath: String, fingerprint: String, cache: SceneCache, dir: WorkDirectory, outputs: [ClipOutput]) throws {
-        self.command = command; self.inputPath = inputPath; self.fingerprint = fingerprint; self.cache = cache; self.dir = dir
+    init(request: EncodeRequest, inputPath: String, fingerprint: String, cache: SceneCache, dir: WorkDirectory, outputs: [ClipOutput]) throws {
+        self.request = request; self.inputPath = inputPath; self.fingerprint = fingerprint; self.cache = cache; self.dir = dir
         self.outputs = outputs
         for i in outputs.indices {
             let trim = Self.trim(outputs[i])
-            let plan = try MuxStep.plan(command: command, inputPath: inputPath, cache: cache, trim: trim)
-            try AudioPreparer.preflight(input: inputPath, plan: plan, settings: try MuxStep.audioSettings(command, trim),
+            let plan = try MuxStep.plan(request: request, inputPath: inputPath, cache: cache, trim: trim)
+            try AudioPreparer.preflight(input: inputPath, plan: plan, settings: try MuxStep.audioSettings(request, trim),
                                         video: cache.video, index: MuxStep.videoIndex(cache, trim))
             plans[i] = plan
         }
@@ -141,18 +147,18 @@ final class ClipAudio {
         let record: PreparedAudio
         do {
             record = try AudioPreparer.prepare(input: inputPath, fingerprint: fingerprint, plan: plan,
-                                               settings: try MuxStep.audioSettings(command, trim), video: cache.video,
+                                               settings: try MuxStep.audioSettings(request, trim), video: cache.video,
                                                index: MuxStep.videoIndex(cache, trim), folder: folder)
         } catch {
-            Diagnostics.warn("audio problem in clip \(i + 1)/\(outputs.count) \"\(outputs[i].clip)\": \((error as? EncodaError)?.description ?? "\(error)")")
-            Diagnostics.warn("stopping the video work; finished chunks and written clips stay for the next run")
+            Report.warn("audio problem in clip \(i + 1)/\(outputs.count) \"\(outputs[i].clip)\": \((error as? EncodaError)?.description ?? "\(error)")")
+            Report.warn("stopping the video work; finished chunks and written clips stay for the next run")
             throw error
         }
-        if !command.quiet {
+        if !request.quiet {
             let what = plan.audio.map { $0.summary }.joined(separator: "; ")
-            Diagnostics.note(String(format: "clip %d/%d audio ready in %.1f s: %@", i + 1, outputs.count, Date().timeIntervalSince(started),
+            Report.note(String(format: "clip %d/%d audio ready in %.1f s: %@", i + 1, outputs.count, Date().timeIntervalSince(started),
                                     what.isEmpty ? "no audio" : what))
-            for n in record.notes { Diagnostics.note("clip \(i + 1): \(n)") }
+            for n in record.notes { Report.note("clip \(i + 1): \(n)") }
         }
         return try SideStreams(input: inputPath, record: record, folder: folder, video: cache.video,
                                index: MuxStep.videoIndex(cache, trim), shiftTimestamps: true)

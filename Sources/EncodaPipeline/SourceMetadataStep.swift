@@ -6,16 +6,16 @@ import EncodaModel
 enum SourceMetadataStep {
     /// Settings with the pixel rotation for this OUTPUT (see `Orientation.decide`), after one note per property
     /// that is converted or dropped, unless `--quiet`.
-    static func orient(settings: EncodeSettings, command c: EncodeCommand, video: VideoFacts) throws -> EncodeSettings {
-        let format = try OutputFormat.forPath(c.output, encoder: settings.encoder)
+    static func orient(settings: EncodeSettings, output: String, noAutorotate: Bool, quiet: Bool, video: VideoFacts) throws -> EncodeSettings {
+        let format = try OutputFormat.forPath(output, encoder: settings.encoder)
         let (turn, note) = Orientation.decide(video: video, muxer: format.muxer, fileExtension: format.fileExtension,
-                                              noAutorotate: c.pictureOptions.noAutorotate)
+                                              noAutorotate: noAutorotate)
         var s = settings
         s.pixelRotation = turn
         _ = try OutputPicture.make(source: video, settings: s) // --scale against the turned picture fails here
-        guard !c.quiet else { return s }
-        if let note { Diagnostics.note(note) }
-        for line in notes(video: video, format: format) { Diagnostics.note(line) }
+        guard !quiet else { return s }
+        if let note { Report.note(note) }
+        for line in notes(video: video, format: format) { Report.note(line) }
         return s
     }
 

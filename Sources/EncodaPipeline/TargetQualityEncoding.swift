@@ -60,7 +60,7 @@ struct TargetQualityEncoding {
     }
 
     private var vmafPath: String? {
-        target.metric == .vmaf ? try? VmafFFmpeg.locate(explicit: ProcessInfo.processInfo.environment[QualityOptions.vmafEnvironment]) : nil
+        target.metric == .vmaf ? try? VmafFFmpeg.locate(explicit: ProcessInfo.processInfo.environment[VmafEnvironment.name]) : nil
     }
 
     /// The chosen probe's file becomes the chunk file (a hard link: the same bytes, no copy); the other probes'
@@ -89,4 +89,10 @@ struct TargetQualityEncoding {
     static func describe(_ records: [ProbeRecord]) -> String {
         records.map { "crf \($0.crf) → \(String(format: "%.2f", $0.score))" }.joined(separator: ", ")
     }
+}
+
+/// The variable naming the ffmpeg with libvmaf that `--metric vmaf` scores with (`--vmaf-ffmpeg`), so the worker
+/// processes this one starts find it too.
+public enum VmafEnvironment {
+    public static let name = "ENCODA_VMAF_FFMPEG"
 }
