@@ -64,11 +64,10 @@ public enum ChunkPlanner {
     }
 
     /// Relative encode cost of each chunk (indexed by chunk id), from the size of the source packets its frames
-    /// come from: a frame costs a fixed part plus a part that grows with its packet. Measured with SVT-AV1
-    /// preset 8 on the synthetic clip's shots (bench/), seconds per frame ran from 0.035 for a near-static shot
-    /// to 0.16 for the busiest, close to 0.033 + 0.0037 per KB of source packet at 17 KB a frame on average;
-    /// so the fixed part is taken as half the source's mean packet size. Frame count alone put a 155-frame chunk
-    /// that took 26 s behind 225-frame chunks that took 8 s. Nil without packet sizes for every frame.
+    /// come from: a frame costs a fixed part plus a part that grows with its packet, the fixed part taken as half
+    /// the source's mean packet size (fitted on SVT-AV1's seconds per frame across shots: bench/README.md,
+    /// "Measurements behind the code"). Frame count alone orders a short busy chunk behind long calm ones that
+    /// take a third of its time. Nil without packet sizes for every frame.
     public static func estimatedCosts(_ chunks: [Chunk], packetSizes: [Int32]?) -> [Double]? {
         guard let sizes = packetSizes, !sizes.isEmpty,
               chunks.allSatisfy({ $0.range.start >= 0 && $0.range.end <= sizes.count }) else { return nil }

@@ -19,13 +19,12 @@ public enum ProcessMemoryPolicy {
 
     /// For a process of `role`, before it starts any thread.
     ///
-    /// A worker: each encoder's threads make many small allocations; with one malloc arena per thread they landed
-    /// in fresh arena memory for every chunk, and the page faults of touching it again cost ~0.1 s of system time
-    /// per chunk. One shared arena that keeps its free memory (trim threshold 1 GB) serves the next chunk's encoder
-    /// from memory already mapped: on the synthetic clip's 12 chunks, 1.26 M → 0.78 M page faults and 3.7 → 2.3 s of
-    /// system time, with the same peak (bench/, 385 vs 388 MB). SVT-AV1's large buffers keep their own mappings
-    /// (`largeAllocationThreshold`), so the peak does not grow with the number of chunks; `releaseFreeMemory` hands
-    /// the kept memory back while a worker waits.
+    /// A worker: each encoder's threads make many small allocations; with one malloc arena per thread they land in
+    /// fresh arena memory for every chunk, whose page faults cost system time on every chunk. One shared arena that
+    /// keeps its free memory (trim threshold 1 GB) serves the next chunk's encoder from memory already mapped, at the
+    /// same peak. SVT-AV1's large buffers keep their own mappings (`largeAllocationThreshold`), so the peak does not
+    /// grow with the number of chunks; `releaseFreeMemory` hands the kept memory back while a worker waits.
+    /// The measurements: bench/README.md, "Measurements behind the code".
     public static func apply(_ role: Role) {
         switch role {
         case .worker:
@@ -40,10 +39,9 @@ public enum ProcessMemoryPolicy {
     ///   own (`largeAllocationThreshold`).
     /// - `joining`: the Matroska muxer builds each cluster (up to 5 MB) in a growing buffer that it frees when the
     ///   cluster is written. With glibc's defaults those buffers are fresh mappings, and every cluster of a long job
-    ///   faulted in and zeroed new pages: in `perf` the kernel's page zeroing was 11 % of a join, half of it under the
-    ///   muxer's buffers (the other half under chunk buffers that grew chunk by chunk, now sized once). Buffers up to
-    ///   64 MB now come from the heap, which keeps up to 128 MB of freed memory for the next cluster. The
-    ///   coordinator holds no frames, so this costs it only the join's own working set.
+    ///   would fault in and zero new pages. Buffers up to 64 MB come from the heap, which keeps up to 128 MB of freed
+    ///   memory for the next cluster. The coordinator holds no frames, so this costs it only the join's own working
+    ///   set. (Measured: bench/README.md.)
     public static func begin(_ stage: Stage) {
         switch stage {
         case .encoding(let encoder):
@@ -62,14 +60,12 @@ public enum ProcessMemoryPolicy {
     /// A worker opens one encoder per chunk, and each allocates and frees its picture buffers; glibc puts
     /// allocations from this size up in their own mappings, which are returned to the system when freed.
     /// - SVT-AV1 allocates a few hundred MB per encoder. Kept in the heap from chunk to chunk (glibc's own rising
-    ///   threshold), they grew a worker's peak by ~90 MB over a few chunks (bench/memory.sh); in their own
-    ///   mappings, the peak stays that of one encoder. Raising the threshold to 1 MB (above SVT-AV1's ~770 KB
-    ///   per-frame buffers) halved the page faults but not the time: calloc then clears in user space what the
-    ///   kernel cleared before (paired runs, 45.6/42.0 CPU-s against 44.5/41.4).
+    ///   threshold), they grow a worker's peak chunk after chunk; in their own mappings, the peak stays that of one
+    ///   encoder. A higher threshold (above its per-frame buffers) trades the kernel's page clearing for calloc's
+    ///   and gains nothing.
     /// - x264 holds far less, and faulting its buffers in afresh for every chunk was most of its workers' system
-    ///   time. Kept in the heap, they are reused by the next chunk's encoder: whole encodes of the synthetic
-    ///   clip (12 chunks), run side by side with the old setting: 2.3/1.7 → 1.2/0.8 s of system time, 52.9/49.8 →
-    ///   51.6/49.1 CPU-s; one worker's peak on the 26 s clip 240 → 281 MB (ffmpeg's x264 alone: 246 MB).
+    ///   time: kept in the heap, they are reused by the next chunk's encoder.
+    /// The measurements behind both: bench/README.md, "Measurements behind the code".
     static func largeAllocationThreshold(for encoder: EncoderKind) -> Int32 {
         encoder == .av1 ? 256 * 1024 : 64 << 20
     }
