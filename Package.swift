@@ -19,6 +19,12 @@ let package = Package(
         // libavformat/libavcodec/libavutil/libswscale/libswresample through pkg-config, with a small C shim for macros.
         .systemLibrary(name: "CFFmpeg", pkgConfig: "libavformat libavcodec libavutil libswscale libswresample",
                        providers: [.apt(["libavformat-dev", "libavcodec-dev", "libavutil-dev", "libswscale-dev", "libswresample-dev"])]),
+        // The scene pass's pixel kernels (plane difference, luma downscale, picture bounds, plane rotation): plain C
+        // loops, optimised in debug builds too, or the scene pass of a debug build would be bound by them.
+        .target(name: "CSceneKernels", cSettings: [.unsafeFlags(["-O2"], .when(configuration: .debug))]),
+        // The FFmpeg overlay: the only importer of CFFmpeg. Each libav object has one Swift owner and one release
+        // path; borrowed C memory is lent inside closures; failures are `LibavError` (code and function).
+        .target(name: "EncodaFFmpeg", dependencies: ["CFFmpeg"], swiftSettings: [.swiftLanguageMode(.v6)]),
         // The SVT-AV1 encoder C API.
         .systemLibrary(name: "CSvtAv1", pkgConfig: "SvtAv1Enc", providers: [.apt(["libsvtav1enc-dev"])]),
         // The x264 C API (its open function is a versioned macro, wrapped in the shim).
@@ -29,8 +35,9 @@ let package = Package(
         // Optimised in debug builds too: unoptimised, the SSIMULACRA 2 kernels (SIMD) run about 100 times slower,
         // and the tests and the debug binary score real frames with them.
         .target(name: "EncodaModel", dependencies: ["CZlib", .product(name: "Yams", package: "Yams")], swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
-        // Everything that touches pixels: libav overlay, scene pass, encoders, chunk encode, concat.
-        .target(name: "EncodaMedia", dependencies: ["EncodaModel", "CFFmpeg", "CSvtAv1", "CX264"]),
+        // Everything that touches pixels: scene pass, encoders, chunk encode, concat (libav through EncodaFFmpeg; the
+        // muxing, audio and metadata files still reach CFFmpeg directly).
+        .target(name: "EncodaMedia", dependencies: ["EncodaModel", "EncodaFFmpeg", "CSceneKernels", "CFFmpeg", "CSvtAv1", "CX264"]),
         // The shared-directory protocol: layout, atomic files, leases, worker loop, coordinator. No codec code.
         .target(name: "EncodaJobs", dependencies: ["EncodaModel"]),
         // The HTTP job service (`encoda serve`): JSON API v1, job queue, auth, path safety, the web page at /, /metrics,
@@ -56,7 +63,7 @@ let package = Package(
         .testTarget(name: "EncodaModelTests", dependencies: ["EncodaModel"]),
         .testTarget(name: "EncodaJobsTests", dependencies: ["EncodaJobs", "EncodaModel"]),
         // In-process tests of the Media stages on tiny clips made by ffmpeg.
-        .testTarget(name: "EncodaMediaTests", dependencies: ["EncodaMedia", "EncodaModel"]),
+        .testTarget(name: "EncodaMediaTests", dependencies: ["EncodaMedia", "EncodaFFmpeg", "EncodaModel"]),
         .testTarget(name: "EncodaEndToEndTests", dependencies: ["EncodaModel"]),
     ],
     swiftLanguageModes: [.v5]

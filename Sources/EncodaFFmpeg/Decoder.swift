@@ -1,12 +1,13 @@
-import CFFmpeg
-import EncodaModel
+internal import CFFmpeg
 
 /// What the decoder had to offer.
-enum ReceiveResult { case frame, needsInput, endOfStream }
+public enum ReceiveResult: Sendable { case frame, needsInput, endOfStream }
 
-/// A video decoder for one stream. The corresponding C type is `AVCodecContext` (avcodec_open2).
-final class Decoder {
-    let context: UnsafeMutablePointer<AVCodecContext>
+/// A decoder for one stream of a `Demuxer`. The corresponding C type is `AVCodecContext` (avcodec_open2); the
+/// context is a `CodecContext`, freed once whether `init` fails half-way or the decoder goes away.
+public final class Decoder {
+    private let codec: CodecContext
+    var context: UnsafeMutablePointer<AVCodecContext> { codec.pointer }
 
     /// - Parameters:
     ///   - threads: 0 lets libav choose; frame threading is used where the codec has it.
@@ -14,15 +15,17 @@ final class Decoder {
     ///     allow non-conforming speed-ups. Every frame is still decoded with its exact timestamp; its pixels
     ///     drift slightly from the true ones (invisible on a downscaled plane), which is why this is off for
     ///     anything that feeds an encoder.
-    init(stream: UnsafeMutablePointer<AVStream>, threads: Int, path: String, analysisOnly: Bool = false) throws {
+    /// - Throws: `avcodec_find_decoder` (`LibavError.decoderNotFound`: this libav has no decoder for the codec),
+    ///   `avcodec_parameters_to_context` or `avcodec_open2`.
+    public init(demuxer: Demuxer, stream index: Int, threads: Int, analysisOnly: Bool = false) throws(LibavError) {
+        let stream = demuxer.avStream(index)
         let par = stream.pointee.codecpar!
-        guard let codec = avcodec_find_decoder(par.pointee.codec_id) else {
-            let name = String(cString: avcodec_get_name(par.pointee.codec_id))
-            throw EncodaError(.inputUnsupported, "INPUT \(path) has video in \(name), which this libav cannot decode; convert it first")
+        guard let found = avcodec_find_decoder(par.pointee.codec_id) else {
+            throw LibavError(code: LibavError.decoderNotFound, function: "avcodec_find_decoder")
         }
-        guard let ctx = avcodec_alloc_context3(codec) else { fatalError("avcodec_alloc_context3: out of memory") }
-        context = ctx
-        try check(avcodec_parameters_to_context(ctx, par), .inputUnsupported, "INPUT video parameters are not usable")
+        codec = CodecContext(found)
+        let ctx = codec.pointer
+        try libavCall(avcodec_parameters_to_context(ctx, par), "avcodec_parameters_to_context")
         ctx.pointee.pkt_timebase = stream.pointee.time_base
         ctx.pointee.thread_count = Int32(threads)
         ctx.pointee.thread_type = FF_THREAD_FRAME | FF_THREAD_SLICE
@@ -30,111 +33,61 @@ final class Decoder {
             ctx.pointee.skip_loop_filter = AVDISCARD_ALL
             ctx.pointee.flags2 |= AV_CODEC_FLAG2_FAST
         }
-        try check(avcodec_open2(ctx, codec, nil), .inputUnsupported, "the decoder for INPUT could not be opened")
+        try libavCall(avcodec_open2(ctx, found, nil), "avcodec_open2")
     }
 
-    deinit { var c: UnsafeMutablePointer<AVCodecContext>? = context; avcodec_free_context(&c) }
+    /// A single-threaded decoder of AV1 (`preferring` a decoder by name when this libav has it, e.g. "libdav1d") or
+    /// H.264 for a stream of packets that come from elsewhere (an encoder's), with the codec's `extradata`.
+    /// - Throws: as `init(demuxer:stream:threads:analysisOnly:)`.
+    public init(codec name: String, preferring preferred: String? = nil, extradata: [UInt8]) throws(LibavError) {
+        let id = name == "av1" ? AV_CODEC_ID_AV1 : name == "h264" ? AV_CODEC_ID_H264 : avcodec_descriptor_get_by_name(name)?.pointee.id ?? AV_CODEC_ID_NONE
+        guard let found = preferred.flatMap({ avcodec_find_decoder_by_name($0) }) ?? avcodec_find_decoder(id) else {
+            throw LibavError(code: LibavError.decoderNotFound, function: "avcodec_find_decoder")
+        }
+        codec = CodecContext(found)
+        let ctx = codec.pointer
+        if !extradata.isEmpty {
+            guard let mem = av_mallocz(extradata.count + Int(AV_INPUT_BUFFER_PADDING_SIZE)) else { fatalError("av_mallocz: out of memory") }
+            let buf = mem.assumingMemoryBound(to: UInt8.self)
+            buf.update(from: extradata, count: extradata.count)
+            ctx.pointee.extradata = buf
+            ctx.pointee.extradata_size = Int32(extradata.count)
+        }
+        ctx.pointee.thread_count = 1
+        try libavCall(avcodec_open2(ctx, found, nil), "avcodec_open2")
+    }
 
-    /// Sends a packet, or nil to drain. Returns false when the decoder is full (receive first).
+    /// Sends a packet, or nil to drain. Returns false when the decoder is full (receive first). A damaged packet
+    /// (`AVERROR_INVALIDDATA`) is skipped unless `skippingDamaged` is false: frame counts tell what was lost.
     /// The corresponding C function is `avcodec_send_packet`.
-    func send(_ packet: Packet?) throws -> Bool {
-        let ret = avcodec_send_packet(context, packet?.pointer)
-        if ret == averrorEAGAIN { return false }
-        if ret == averrorEOF { return true }
-        if ret == encoda_averror_invaliddata() { return true } // a damaged packet: skip it, frame counts will tell
-        try check(ret, .inputDamaged, "decoding INPUT failed")
+    public func send(_ packet: Packet?, skippingDamaged: Bool = true) throws(LibavError) -> Bool {
+        let ret = avcodec_send_packet(context, packet?.object)
+        if ret == LibavError.again { return false }
+        if ret == LibavError.endOfFile { return true }
+        if ret == LibavError.invalidData && skippingDamaged { return true }
+        try libavCall(ret, "avcodec_send_packet")
         return true
     }
 
     /// The corresponding C function is `avcodec_receive_frame`.
-    func receive(into frame: Frame) throws -> ReceiveResult {
+    public func receive(into frame: Frame) throws(LibavError) -> ReceiveResult {
         frame.unref()
-        let ret = avcodec_receive_frame(context, frame.pointer)
-        if ret == averrorEAGAIN { return .needsInput }
-        if ret == averrorEOF { return .endOfStream }
-        try check(ret, .inputDamaged, "decoding INPUT failed")
+        let ret = avcodec_receive_frame(context, frame.object)
+        if ret == LibavError.again { return .needsInput }
+        if ret == LibavError.endOfFile { return .endOfStream }
+        try libavCall(ret, "avcodec_receive_frame")
         return .frame
     }
 
     /// Drops all buffered state, after a seek. The corresponding C function is `avcodec_flush_buffers`.
-    func flush() { avcodec_flush_buffers(context) }
-}
+    public func flush() { avcodec_flush_buffers(context) }
 
-/// Decodes the frames of one stream in presentation order, calling `body` for each; `body` returns false to stop.
-final class FrameReader {
-    let demuxer: Demuxer
-    let decoder: Decoder
-    let streamIndex: Int
-    private let packet = Packet()
-    let frame = Frame()
-    private var draining = false
-    private var finished = false
-    private var clock: FrameClock
-    /// The timestamp of `frame` by the rule the scene pass and the workers share (`FrameClock`); nil when it
-    /// has none and its predecessor was not decoded (right after a seek).
-    private(set) var timestamp: Int64?
-    /// Packets of the stream read with `AV_PKT_FLAG_DISCARD`: frames an edit list hides. libavcodec decodes them
-    /// (later frames may refer to them) but returns no frame for them, as in ffmpeg; the header's frame count
-    /// includes them.
-    private(set) var hiddenFrames = 0
-    /// While set, packets shown before this timestamp that no other frame refers to are not decoded at all
-    /// (pre-roll after a seek: such frames could only be thrown away). Reference frames are always decoded, so the
-    /// frames from this timestamp on are bit-exact. Clear it once the first wanted frame has come out.
-    var discardUnreferencedBefore: Int64? {
-        didSet {
-            if discardUnreferencedBefore == nil { decoder.context.pointee.skip_frame = AVDISCARD_DEFAULT }
-        }
+    /// When set, packets that no other frame refers to are not decoded (`AVDISCARD_NONREF`); otherwise every
+    /// packet is (`AVDISCARD_DEFAULT`). Takes effect from the next packet sent.
+    public func skipUnreferenced(_ skip: Bool) {
+        context.pointee.skip_frame = skip ? AVDISCARD_NONREF : AVDISCARD_DEFAULT
     }
 
-    /// - Parameter frameStep: one frame in the stream's time base (`FrameClock.frameStep`), for frames without
-    ///   a timestamp.
-    init(demuxer: Demuxer, streamIndex: Int, threads: Int, frameStep: Int64, analysisOnly: Bool = false) throws {
-        self.demuxer = demuxer
-        self.streamIndex = streamIndex
-        clock = FrameClock(frameStep: frameStep)
-        decoder = try Decoder(stream: demuxer.stream(streamIndex), threads: threads, path: demuxer.path, analysisOnly: analysisOnly)
-    }
-
-    /// Next decoded frame into `frame`; false at the end of the stream.
-    func next() throws -> Bool {
-        if finished { return false }
-        while true {
-            switch try decoder.receive(into: frame) {
-            case .frame:
-                timestamp = clock.timestamp(of: frame)
-                return true
-            case .endOfStream: finished = true; return false
-            case .needsInput:
-                if draining { finished = true; return false }
-                var gotPacket = false
-                while try demuxer.read(into: packet) {
-                    if Int(packet.pointer.pointee.stream_index) == streamIndex {
-                        if packet.pointer.pointee.flags & AV_PKT_FLAG_DISCARD != 0 { hiddenFrames += 1 }
-                        gotPacket = true
-                        break
-                    }
-                }
-                if gotPacket {
-                    if let limit = discardUnreferencedBefore {
-                        let pts = packet.pointer.pointee.pts
-                        decoder.context.pointee.skip_frame = pts != noPTS && pts < limit ? AVDISCARD_NONREF : AVDISCARD_DEFAULT
-                    }
-                    _ = try decoder.send(packet)
-                } else {
-                    draining = true
-                    _ = try decoder.send(nil)
-                }
-            }
-        }
-    }
-
-    /// After a demuxer seek: forget decoder state and start reading again. `toStart`: the seek went to the
-    /// start of the stream (a first frame without timestamp then has 0, as in the scene pass).
-    func restart(toStart: Bool) {
-        decoder.flush()
-        clock.reset(toStart: toStart)
-        timestamp = nil
-        draining = false
-        finished = false
-    }
+    /// The frame rate the decoder found in the bitstream (`AVCodecContext.framerate`; 0/1 when none).
+    public var frameRate: LibavRational { LibavRational(context.pointee.framerate) }
 }

@@ -1,47 +1,47 @@
-import CFFmpeg
+internal import CFFmpeg
 
-/// An owned AVPacket. A final class because the demuxer refills one packet in place across reads.
-/// The corresponding C type is `AVPacket`.
-final class Packet {
-    let pointer: UnsafeMutablePointer<AVPacket>
-    init() {
+/// An owned AVPacket. A final class because the demuxer refills one packet in place across reads; `deinit` is its
+/// only release path. The corresponding C type is `AVPacket`.
+public final class Packet {
+    let object: UnsafeMutablePointer<AVPacket>
+
+    public init() {
         guard let p = av_packet_alloc() else { fatalError("av_packet_alloc: out of memory") }
-        pointer = p
+        object = p
     }
-    deinit { var p: UnsafeMutablePointer<AVPacket>? = pointer; av_packet_free(&p) }
-    func unref() { av_packet_unref(pointer) }
-}
+    deinit { var p: UnsafeMutablePointer<AVPacket>? = object; av_packet_free(&p) }
 
-/// An owned AVFrame, reused by the decoder for every frame. The corresponding C type is `AVFrame`.
-final class Frame {
-    let pointer: UnsafeMutablePointer<AVFrame>
-    init() {
-        guard let p = av_frame_alloc() else { fatalError("av_frame_alloc: out of memory") }
-        pointer = p
-    }
-    deinit { var p: UnsafeMutablePointer<AVFrame>? = pointer; av_frame_free(&p) }
-    func unref() { av_frame_unref(pointer) }
+    /// Drops the packet's data and resets its fields. The corresponding C function is `av_packet_unref`.
+    public func unref() { av_packet_unref(object) }
 
-    var width: Int { Int(pointer.pointee.width) }
-    var height: Int { Int(pointer.pointee.height) }
-    var format: AVPixelFormat { AVPixelFormat(rawValue: pointer.pointee.format) }
-    /// The decoder's best guess of the presentation timestamp (pts, else reordered dts).
-    var timestamp: Int64 { pointer.pointee.best_effort_timestamp }
-    var isKeyframe: Bool { pointer.pointee.key_frame != 0 }
-    var duration: Int64 { pointer.pointee.pkt_duration }
-    /// Byte position in the file of the packet the frame was decoded from, -1 when unknown. The corresponding
-    /// C field is `AVFrame.pkt_pos`.
-    var packetPosition: Int64 { pointer.pointee.pkt_pos }
-    /// Size of the packet the frame was decoded from (0 when unknown).
-    var packetSize: Int { max(0, Int(pointer.pointee.pkt_size)) }
-    /// The picture holds two interlaced fields (the decoder's per-frame flag).
-    var isInterlaced: Bool { pointer.pointee.interlaced_frame != 0 }
-    /// For an interlaced picture: the top field is shown first.
-    var topFieldFirst: Bool { pointer.pointee.top_field_first != 0 }
-    func plane(_ i: Int) -> UnsafeMutablePointer<UInt8>? {
-        withUnsafePointer(to: pointer.pointee.data) { $0.withMemoryRebound(to: UnsafeMutablePointer<UInt8>?.self, capacity: 8) { $0[i] } }
+    public var streamIndex: Int { Int(object.pointee.stream_index) }
+    /// Presentation timestamp in the stream's time base; `noPTS` when it has none.
+    public var pts: Int64 { object.pointee.pts }
+    /// Decoding timestamp in the stream's time base; `noPTS` when it has none.
+    public var dts: Int64 { object.pointee.dts }
+    public var duration: Int64 { object.pointee.duration }
+    public var isKeyframe: Bool { object.pointee.flags & AV_PKT_FLAG_KEY != 0 }
+    /// A frame an edit list hides: decoded (later frames may refer to it) but never shown (`AV_PKT_FLAG_DISCARD`).
+    public var isDiscarded: Bool { object.pointee.flags & AV_PKT_FLAG_DISCARD != 0 }
+    public var size: Int32 { object.pointee.size }
+    /// Byte position in the file, -1 when unknown.
+    public var position: Int64 { object.pointee.pos }
+
+    /// Lends the packet's bytes for the duration of `body`.
+    public func withBytes<T>(_ body: (UnsafeRawBufferPointer) throws -> T) rethrows -> T {
+        try body(UnsafeRawBufferPointer(start: object.pointee.data, count: Int(object.pointee.size)))
     }
-    func stride(_ i: Int) -> Int {
-        withUnsafePointer(to: pointer.pointee.linesize) { $0.withMemoryRebound(to: Int32.self, capacity: 8) { Int($0[i]) } }
+
+    /// Makes the packet an owned copy of `bytes` with these timestamps (in the time base of whoever reads it).
+    /// The corresponding C function is `av_new_packet`.
+    public func fill(copying bytes: UnsafeRawBufferPointer, pts: Int64, dts: Int64, isKeyframe: Bool) throws(LibavError) {
+        unref()
+        try libavCall(av_new_packet(object, Int32(bytes.count)), "av_new_packet")
+        if let base = bytes.baseAddress, bytes.count > 0 {
+            object.pointee.data.update(from: base.assumingMemoryBound(to: UInt8.self), count: bytes.count)
+        }
+        object.pointee.pts = pts
+        object.pointee.dts = dts
+        if isKeyframe { object.pointee.flags |= AV_PKT_FLAG_KEY }
     }
 }
