@@ -26,7 +26,7 @@ public enum LibavLog {
         var handler: Handler?
         var printPrefix: Int32 = 1
     }
-    private static let route = Mutex(Route())
+    private static let state = Mutex(Route())
 
     /// Nothing is logged (`av_log_set_level(AV_LOG_QUIET)`): the default for every stage.
     public static func quiet() { av_log_set_level(AV_LOG_QUIET) }
@@ -34,7 +34,7 @@ public enum LibavLog {
     /// Lines at `level` or more severe go to `handler`, one complete line (without its newline) at a time.
     /// The corresponding C functions are `av_log_set_callback` and `av_log_format_line2`.
     public static func route(level: Level, _ handler: @escaping Handler) {
-        route.withLock { $0.handler = handler }
+        state.withLock { $0.handler = handler }
         av_log_set_callback { object, level, format, arguments in LibavLog.forward(object, level, format, arguments) }
         av_log_set_level(level.rawValue)
     }
@@ -44,7 +44,7 @@ public enum LibavLog {
     private static func forward(_ object: UnsafeMutableRawPointer?, _ level: Int32, _ format: UnsafePointer<CChar>?,
                                 _ arguments: CVaListPointer?) {
         guard level <= av_log_get_level(), let format, let arguments else { return }
-        let message: (Handler, String)? = route.withLock { state in
+        let message: (Handler, String)? = state.withLock { state in
             guard let handler = state.handler else { return nil }
             var line = [CChar](repeating: 0, count: 1024)
             var prefix = state.printPrefix
