@@ -21,6 +21,12 @@ let package = Package(
         // libavformat/libavcodec/libavutil/libswscale/libswresample through pkg-config, with a small C shim for macros.
         .systemLibrary(name: "CFFmpeg", pkgConfig: "libavformat libavcodec libavutil libswscale libswresample",
                        providers: [.apt(["libavformat-dev", "libavcodec-dev", "libavutil-dev", "libswscale-dev", "libswresample-dev"])]),
+        // The scene pass's pixel kernels (plane difference, luma downscale, picture bounds, plane rotation): plain C
+        // loops, optimised in debug builds too, or the scene pass of a debug build would be bound by them.
+        .target(name: "CSceneKernels", cSettings: [.unsafeFlags(["-O2"], .when(configuration: .debug))]),
+        // The FFmpeg overlay: the only importer of CFFmpeg. Each libav object has one Swift owner and one release
+        // path; borrowed C memory is lent inside closures; failures are `LibavError` (code and function).
+        .target(name: "EncodaFFmpeg", dependencies: ["CFFmpeg"], swiftSettings: [.swiftLanguageMode(.v6)]),
         // The SVT-AV1 encoder C API.
         .systemLibrary(name: "CSvtAv1", pkgConfig: "SvtAv1Enc", providers: [.apt(["libsvtav1enc-dev"])]),
         // The x264 C API (its open function is a versioned macro, wrapped in the shim).
@@ -45,8 +51,9 @@ let package = Package(
         // the libraries' logging through swift-log.
         .target(name: "EncodaCodecs", dependencies: ["EncodaModel", "CSvtAv1", "CX264", .product(name: "Logging", package: "swift-log")],
                 swiftSettings: [.swiftLanguageMode(.v6)]),
-        // Everything that touches pixels: libav overlay, scene pass, chunk encode, concat.
-        .target(name: "EncodaMedia", dependencies: ["EncodaModel", "EncodaSystem", "EncodaCodecs", "CFFmpeg"]),
+        // Everything that touches pixels: scene pass, chunk encode (through EncodaCodecs), concat (libav through
+        // EncodaFFmpeg; the muxing, audio and metadata files still reach CFFmpeg directly).
+        .target(name: "EncodaMedia", dependencies: ["EncodaModel", "EncodaSystem", "EncodaCodecs", "EncodaFFmpeg", "CSceneKernels", "CFFmpeg"]),
         // The shared-directory protocol: layout, leases, worker loop, coordinator. No codec code.
         .target(name: "EncodaJobs", dependencies: ["EncodaModel", "EncodaSystem"], swiftSettings: [.swiftLanguageMode(.v6)]),
         // The HTTP job service (`encoda serve`): JSON API v1, job queue, auth, path safety, the web page at /, /metrics,
@@ -79,7 +86,7 @@ let package = Package(
         .testTarget(name: "EncodaSystemTests", dependencies: ["EncodaSystem", "EncodaModel"]),
         .testTarget(name: "EncodaJobsTests", dependencies: ["EncodaJobs", "EncodaModel", "EncodaSystem"], swiftSettings: [.swiftLanguageMode(.v6)]),
         // In-process tests of the Media stages on tiny clips made by ffmpeg.
-        .testTarget(name: "EncodaMediaTests", dependencies: ["EncodaMedia", "EncodaModel"]),
+        .testTarget(name: "EncodaMediaTests", dependencies: ["EncodaMedia", "EncodaFFmpeg", "EncodaModel"]),
         // The coordinator's pure decisions (worker budget, the 2 s chunk rule), in process.
         .testTarget(name: "EncodaPipelineTests", dependencies: ["EncodaPipeline", "EncodaModel"]),
         .testTarget(name: "EncodaEndToEndTests", dependencies: ["EncodaModel"]),

@@ -1,4 +1,5 @@
 import CFFmpeg
+import EncodaFFmpeg
 import EncodaModel
 import EncodaSystem
 import Foundation
@@ -11,11 +12,11 @@ public enum AudioPreparer {
     /// (codec, channel layout, bit rate, options) surface before any video work starts.
     public static func preflight(input: String, plan: MuxPlan, settings: AudioSettings, video: VideoFacts, index: FrameIndex) throws {
         LibavLogging.quiet()
-        let d = try Demuxer(path: input)
+        let d = try Demuxer.input(input)
         let (start, end) = span(video: video, index: index)
         for s in plan.audio {
             if case let .transcode(codec, bitrate) = s.action {
-                _ = try AudioTranscoder(stream: d.stream(s.index), index: s.index, codec: codec, bitrate: bitrate,
+                _ = try AudioTranscoder(demuxer: d, index: s.index, codec: codec, bitrate: bitrate,
                                         params: settings.params, start: start, end: end, cut: settings.cutToVideo)
             }
         }
@@ -45,7 +46,7 @@ public enum AudioPreparer {
         try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let (start, end) = span(video: video, index: index)
         let halfFrame = 0.5 / max(video.frameRate.doubleValue, 1)
-        let d = try Demuxer(path: input)
+        let d = try Demuxer.input(input)
         var transcoders: [Int: AudioTranscoder] = [:]
         var checkers: [Int: Decoder] = [:]
         var copyErrors: [Int: Int] = [:]
@@ -57,11 +58,11 @@ public enum AudioPreparer {
         for s in plan.audio {
             switch s.action {
             case let .transcode(codec, bitrate):
-                transcoders[s.index] = try AudioTranscoder(stream: d.stream(s.index), index: s.index, codec: codec, bitrate: bitrate,
+                transcoders[s.index] = try AudioTranscoder(demuxer: d, index: s.index, codec: codec, bitrate: bitrate,
                                                            params: settings.params, start: start, end: end, cut: settings.cutToVideo)
             case .copy:
                 if avcodec_find_decoder(d.stream(s.index).pointee.codecpar.pointee.codec_id) != nil {
-                    checkers[s.index] = try Decoder(stream: d.stream(s.index), threads: 1, path: input)
+                    checkers[s.index] = try Decoder.input(d, stream: s.index, threads: 1)
                 }
             case .drop: break
             }
@@ -76,7 +77,7 @@ public enum AudioPreparer {
         let frame = Frame()
         while true {
             let more: Bool
-            do { more = try d.read(into: packet) } catch {
+            do { more = try d.readInput(into: packet) } catch {
                 throw EncodaError(.inputDamaged, "reading INPUT's audio failed: the file is damaged or truncated; re-run with --no-audio to leave audio out", cause: "\(error)")
             }
             if !more { break }
@@ -101,11 +102,11 @@ public enum AudioPreparer {
                     if copyFirst[si] == nil { copyFirst[si] = s0 }
                     copyLast[si] = max(copyLast[si] ?? s1, s1)
                 }
-                let ret = avcodec_send_packet(c.context, packet.pointer)
+                let ret = avcodec_send_packet(c.codecContext, packet.pointer)
                 if ret < 0 && ret != averrorEAGAIN { copyErrors[si, default: 0] += 1; continue }
                 while true {
                     frame.unref()
-                    let r = avcodec_receive_frame(c.context, frame.pointer)
+                    let r = avcodec_receive_frame(c.codecContext, frame.pointer)
                     if r == averrorEAGAIN || r == averrorEOF { break }
                     if r < 0 { copyErrors[si, default: 0] += 1; break }
                 }

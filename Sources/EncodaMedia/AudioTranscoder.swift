@@ -1,4 +1,5 @@
 import CFFmpeg
+import EncodaFFmpeg
 import EncodaModel
 import Foundation
 
@@ -17,8 +18,8 @@ final class AudioTranscoder {
     let sourceIndex: Int
     private let decoder: CodecContext
     private let encoder: CodecContext
-    private var dec: UnsafeMutablePointer<AVCodecContext> { decoder.pointer }
-    private var enc: UnsafeMutablePointer<AVCodecContext> { encoder.pointer }
+    private var dec: UnsafeMutablePointer<AVCodecContext> { decoder.context }
+    private var enc: UnsafeMutablePointer<AVCodecContext> { encoder.context }
     private var swr: OpaquePointer?
     /// `swr` is initialised (set up on the first decoded frame; a refused one is kept only to be freed).
     private var swrReady = false
@@ -51,8 +52,10 @@ final class AudioTranscoder {
 
     /// - Parameters: start/end: the video's first instant and its end, in seconds on INPUT's clock; the track is cut
     ///   and padded to them when `cut` is true (`--cut-audio-to-video`), and kept whole otherwise.
-    init(stream: UnsafeMutablePointer<AVStream>, index: Int, codec: String, bitrate: Int?, params: String,
+    /// A transcoder of stream `index` of `demuxer`.
+    init(demuxer: Demuxer, index: Int, codec: String, bitrate: Int?, params: String,
          start: Double, end: Double, cut: Bool) throws {
+        let stream = demuxer.stream(index)
         sourceIndex = index
         codecName = codec
         let par = stream.pointee.codecpar!
@@ -63,8 +66,8 @@ final class AudioTranscoder {
         guard let dcodec = avcodec_find_decoder(par.pointee.codec_id) else {
             throw EncodaError(.inputUnsupported, "audio track #\(index) of INPUT cannot be decoded by this libav; use --no-audio")
         }
-        decoder = CodecContext(dcodec)
-        let d = decoder.pointer
+        decoder = CodecContext(codec: dcodec)
+        let d = decoder.context
         try check(avcodec_parameters_to_context(d, par), .inputUnsupported, "audio track #\(index) of INPUT has unusable parameters")
         d.pointee.pkt_timebase = stream.pointee.time_base
         try check(avcodec_open2(d, dcodec, nil), .inputUnsupported, "the decoder for audio track #\(index) could not be opened")
@@ -72,8 +75,8 @@ final class AudioTranscoder {
         guard let ecodec = MuxPlanner.encoderFor(codec) else {
             throw EncodaError(.usage, "this libavcodec has no \(codec) encoder; choose another --audio-codec")
         }
-        encoder = CodecContext(ecodec)
-        let e = encoder.pointer
+        encoder = CodecContext(codec: ecodec)
+        let e = encoder.context
         // Sample rate: the source's when the encoder takes it, else the nearest it offers (opus: 48 kHz).
         var rate = Int(d.pointee.sample_rate)
         if let rates = ecodec.pointee.supported_samplerates {

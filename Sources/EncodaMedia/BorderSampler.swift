@@ -1,4 +1,5 @@
-import CFFmpeg
+import CSceneKernels
+import EncodaFFmpeg
 import EncodaModel
 
 /// Measures the non-black area of frames the scene pass decodes anyway, on every `step`-th frame, so that
@@ -13,7 +14,7 @@ final class BorderSampler {
     let width: Int
     let height: Int
     let step: Int
-    private lazy var scaler = Scaler(width: width, height: height, format: AV_PIX_FMT_GRAY8, flags: SWS_POINT)
+    private lazy var scaler = Scaler(width: width, height: height, format: .gray8, flags: .point)
     /// Grey copy for formats without a plain 8-bit luma plane; allocated on first use.
     private var plane: [UInt8] = []
     private(set) var frames: [Int] = []
@@ -30,11 +31,11 @@ final class BorderSampler {
     func offer(_ f: Frame, number n: Int) throws {
         guard n % step == 0 else { return }
         guard f.width == width, f.height == height else { return } // a size change mid-stream: not measured
-        if ScenePass.hasPlainLuma(f.format), let luma = f.plane(0) {
+        if ScenePass.hasPlainLuma(f.pixelFormat), let luma = f.plane(0) {
             // The decoder's luma plane is already the grey picture to scan: no conversion.
             var bounds = [Int32](repeating: 0, count: 4)
             // Same threshold as on libswscale's grey, which stretches limited-range luma: 32 there is 43 here.
-            let level = ScenePass.isFullRangeLuma(f.format) ? Self.blackLevel : Int32((16 + Double(Self.blackLevel) * 219 / 255).rounded(.down))
+            let level = ScenePass.isFullRangeLuma(f.pixelFormat) ? Self.blackLevel : Int32((16 + Double(Self.blackLevel) * 219 / 255).rounded(.down))
             let found = encoda_picture_bounds(luma, Int32(f.stride(0)), Int32(width), Int32(height), level, &bounds)
             record(n, found: found, bounds)
             return

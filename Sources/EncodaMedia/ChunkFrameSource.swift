@@ -1,18 +1,31 @@
-import CFFmpeg
+import EncodaFFmpeg
 import EncodaModel
 import Foundation
+import Synchronization
 
 /// A decoder kept open right after the last frame of a chunk. The chunk that starts at that frame can be decoded
 /// on from there: no seek, and none of the source GOP before it decoded again only to be thrown away. Used by one
-/// worker thread at a time; `drop()` releases the decoder (and its reference frames).
-public final class DecoderCarry: @unchecked Sendable {
-    fileprivate var reader: FrameReader?
-    fileprivate var next = -1
+/// worker thread at a time (the lock makes handing it between threads safe); `drop()` releases the decoder (and its
+/// reference frames).
+public final class DecoderCarry: Sendable {
+    private struct Kept {
+        var reader: FrameReader
+        var next: Int
+    }
+    private let kept = Mutex<Kept?>(nil)
     public init() {}
     /// The frame number the kept decoder would deliver next, if a decoder is kept.
-    public var nextFrame: Int? { reader == nil ? nil : next }
-    public func drop() { reader = nil; next = -1 }
-    fileprivate func keep(_ r: FrameReader, next n: Int) { reader = r; next = n }
+    public var nextFrame: Int? { kept.withLock { $0?.next } }
+    public func drop() { kept.withLock { $0 = nil } }
+    /// The kept decoder when it stands at frame `n`; the carry is empty afterwards either way.
+    fileprivate func take(at n: Int) -> FrameReader? {
+        kept.withLock { k in
+            let reader = k?.next == n ? k?.reader : nil
+            k = nil
+            return reader
+        }
+    }
+    fileprivate func keep(_ r: FrameReader, next n: Int) { kept.withLock { $0 = Kept(reader: r, next: n) } }
 }
 
 /// Delivers exactly the frames of one chunk, in order, by seeking to the nearest keyframe before it and
@@ -48,8 +61,7 @@ final class ChunkFrameSource {
             return
         }
         let reliable = index.timestampsReliable
-        if let carry, let reader = carry.reader, carry.next == range.start, reliable {
-            carry.drop()
+        if reliable, let carry, let reader = carry.take(at: range.start) {
             do {
                 // The frames still to come all follow the previous chunk's last one: nothing to discard.
                 try deliver(reader: reader, counting: false, discardBefore: nil, seekStart: Date(), body)
@@ -68,10 +80,10 @@ final class ChunkFrameSource {
             tries += 1
             do {
                 if keyframe > 0 {
-                    try demuxer.seek(stream: video.streamIndex, timestamp: index.timestamp(keyframe))
+                    try demuxer.seekInput(stream: video.streamIndex, timestamp: index.timestamp(keyframe))
                     reader.restart(toStart: false)
                 } else if tries > 1 {
-                    try demuxer.seekToStart(stream: video.streamIndex)
+                    try demuxer.rewindInput(stream: video.streamIndex)
                     reader.restart(toStart: true)
                 }
                 // Frames are recognised by timestamp (not counted), so unreferenced pre-roll frames need not be
@@ -106,8 +118,7 @@ final class ChunkFrameSource {
     /// opened afresh for frame 0, as the scene pass read it), check that the first frame decoded is that keyframe's
     /// (its packet position), and count from it. A kept decoder standing at the chunk start counts on.
     private func runCountingFromBytePositions(carry: DecoderCarry?, _ body: (Frame, Int) throws -> Void) throws {
-        if let carry, let reader = carry.reader, carry.next == range.start {
-            carry.drop()
+        if let carry, let reader = carry.take(at: range.start) {
             try deliver(reader: reader, counting: true, firstFrame: range.start, seekStart: Date(), body)
             carry.keep(reader, next: range.end)
             return
@@ -121,7 +132,7 @@ final class ChunkFrameSource {
             let (demuxer, reader) = try open()
             let (keyframe, bytePosition) = index.keyframe(ordinal: ordinal)
             if keyframe > 0 {
-                try demuxer.seek(bytePosition: bytePosition)
+                try demuxer.seekInput(bytePosition: bytePosition)
                 reader.restart(toStart: false)
             }
             do {

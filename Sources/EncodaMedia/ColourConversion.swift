@@ -1,4 +1,4 @@
-import CFFmpeg
+import EncodaFFmpeg
 import EncodaModel
 
 /// The colour of the pictures the encoder receives, and how the output is tagged.
@@ -25,24 +25,23 @@ struct ColourConversion: Sendable {
     let encoded: VideoFacts
 
     /// The (deprecated) JPEG pixel formats: YUV whose range is full by definition, whatever the stream's tag says.
-    static let fullRangeYUVFormats = [AV_PIX_FMT_YUVJ420P, AV_PIX_FMT_YUVJ422P, AV_PIX_FMT_YUVJ444P, AV_PIX_FMT_YUVJ440P,
-                                      AV_PIX_FMT_YUVJ411P]
+    static let fullRangeYUVFormats: [LibavPixelFormat] = [.yuvj420p, .yuvj422p, .yuvj444p, .yuvj440p, .yuvj411p]
 
     /// - Parameter target: the encoder's pixel format.
     init(source: VideoFacts, picture: OutputPicture, target: PixelFormat) {
-        let format = av_get_pix_fmt(source.pixelFormat)
-        let flags = av_pix_fmt_desc_get(format)?.pointee.flags ?? 0
-        sourceFullRange = ColourConversion.fullRangeYUVFormats.contains(format) || source.colorRange == Int(AVCOL_RANGE_JPEG.rawValue)
+        let format = LibavPixelFormat(name: source.pixelFormat) ?? .none
+        let isRGB = format.descriptor?.isRGB ?? false
+        sourceFullRange = ColourConversion.fullRangeYUVFormats.contains(format) || source.colorRange == Self.fullRange
         sourceMatrix = source.colorMatrix
         if target.isRGB {
-            matrix = Int(AVCOL_SPC_RGB.rawValue)
-            range = Int(AVCOL_RANGE_JPEG.rawValue)
-        } else if flags & UInt64(AV_PIX_FMT_FLAG_RGB) != 0 {
-            matrix = Int(picture.height > 576 ? AVCOL_SPC_BT709.rawValue : AVCOL_SPC_SMPTE170M.rawValue)
-            range = Int(AVCOL_RANGE_MPEG.rawValue)
+            matrix = Self.rgbMatrix
+            range = Self.fullRange
+        } else if isRGB {
+            matrix = picture.height > 576 ? Self.bt709 : Self.smpte170m
+            range = Self.limitedRange
         } else {
             matrix = source.colorMatrix
-            range = sourceFullRange ? Int(AVCOL_RANGE_JPEG.rawValue) : source.colorRange
+            range = sourceFullRange ? Self.fullRange : source.colorRange
         }
         var v = source
         v.width = picture.width; v.height = picture.height; v.sampleAspectRatio = picture.sampleAspectRatio
@@ -51,12 +50,13 @@ struct ColourConversion: Sendable {
         encoded = v
     }
 
-    /// Sets libswscale's matrices and ranges for this conversion on `context`.
-    /// The corresponding C function is `sws_setColorspaceDetails`.
-    func configure(_ context: OpaquePointer) {
-        let inverse = sws_getCoefficients(Int32(sourceMatrix))
-        let table = sws_getCoefficients(Int32(matrix))
-        _ = sws_setColorspaceDetails(context, inverse, sourceFullRange ? 1 : 0, table,
-                                     range == Int(AVCOL_RANGE_JPEG.rawValue) ? 1 : 0, 0, 1 << 16, 1 << 16)
+    /// libswscale's matrices and ranges for this conversion (`sws_setColorspaceDetails`).
+    var scalerColour: ScalerColour {
+        ScalerColour(sourceMatrix: Int32(sourceMatrix), sourceFullRange: sourceFullRange, matrix: Int32(matrix),
+                     fullRange: range == Self.fullRange)
     }
+
+    // AVColorSpace and AVColorRange numbers (ISO/IEC 23091-4 code points for the matrices).
+    static let rgbMatrix = 0, bt709 = 1, smpte170m = 6
+    static let limitedRange = 1, fullRange = 2
 }

@@ -1,4 +1,5 @@
 import CFFmpeg
+import EncodaFFmpeg
 import EncodaModel
 import EncodaSystem
 import Foundation
@@ -127,7 +128,7 @@ public enum Concatenator {
     static func verifyOutput(_ path: String, format: OutputFormat, manifest: JobManifest, index: FrameIndex) throws {
         func open() throws -> (Demuxer, Int) {
             let d: Demuxer
-            do { d = try Demuxer(path: path) } catch {
+            do { d = try Demuxer.input(path) } catch {
                 throw EncodaError(.outputInvalid, "the joined file cannot be read back (\(error)); OUTPUT was not written")
             }
             guard let vi = d.videoStreamIndex() else {
@@ -143,7 +144,7 @@ public enum Concatenator {
         }
         let p = Packet()
         var n = 0
-        while try d.read(into: p) { if Int(p.pointer.pointee.stream_index) == vi { n += 1 } }
+        while try d.readInput(into: p) { if Int(p.pointer.pointee.stream_index) == vi { n += 1 } }
         guard n == manifest.outputFrameCount else {
             throw EncodaError(.outputInvalid, "the joined file holds \(n) frames, the plan has \(manifest.outputFrameCount); OUTPUT was not written")
         }
@@ -161,11 +162,11 @@ public enum Concatenator {
         let lastPTS = av_rescale_q(index.pts[chunk.range.end - 1] - shift, source, tb)
         // Frames before the chunk lie at least one (rescaled) frame duration earlier; half of it absorbs rounding.
         let slack = max(0, av_rescale_q(index.durations[max(0, chunk.range.start - 1)], source, tb) / 2)
-        try d.seek(stream: vi, timestamp: start)
+        try d.seekInput(stream: vi, timestamp: start)
         let p = Packet()
         var n = 0
         var maxPTS = Int64.min
-        while try d.read(into: p) {
+        while try d.readInput(into: p) {
             guard Int(p.pointer.pointee.stream_index) == vi else { continue }
             let pts = p.pointer.pointee.pts
             guard pts != encoda_nopts() else { return false }

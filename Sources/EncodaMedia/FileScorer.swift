@@ -1,4 +1,4 @@
-import CFFmpeg
+import EncodaFFmpeg
 import EncodaModel
 import Foundation
 
@@ -82,9 +82,8 @@ public enum FileScorer {
             return n
         }
         let packet = Packet()
-        while try r.demuxer.read(into: packet) {
-            let p = packet.pointer.pointee
-            if Int(p.stream_index) == r.streamIndex && p.flags & AV_PKT_FLAG_DISCARD == 0 { n += 1 }
+        while try r.demuxer.readInput(into: packet) {
+            if packet.streamIndex == r.streamIndex && !packet.isDiscarded { n += 1 }
         }
         return n
     }
@@ -94,7 +93,7 @@ public enum FileScorer {
             throw EncodaError(.inputUnreadable, "\(role) \(path) does not exist; check the path")
         }
         let demuxer: Demuxer
-        do { demuxer = try Demuxer(path: path) } catch let e as EncodaError {
+        do { demuxer = try Demuxer.input(path) } catch let e as EncodaError {
             throw EncodaError(e.code, e.message.replacingOccurrences(of: "INPUT", with: role), cause: e.cause)
         }
         guard let stream = demuxer.videoStreamIndex() else {

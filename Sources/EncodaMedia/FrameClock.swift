@@ -1,4 +1,4 @@
-import CFFmpeg
+import EncodaFFmpeg
 import EncodaModel
 
 /// The one rule that gives every decoded frame its timestamp, shared by the scene pass (which writes the frame

@@ -1,4 +1,4 @@
-import CFFmpeg
+import EncodaFFmpeg
 import EncodaModel
 import Foundation
 
@@ -8,7 +8,7 @@ import Foundation
 /// stream to fit the rest) and one field order (x264 codes the whole stream with one, and a container holds one).
 final class FrameConsistency {
     private let input: String
-    private var first: (width: Int, height: Int, format: AVPixelFormat)?
+    private var first: (width: Int, height: Int, format: LibavPixelFormat)?
     /// Frames flagged interlaced in each order, and the first of each (number, seconds).
     private(set) var topFirstFrames = 0
     private(set) var bottomFirstFrames = 0
@@ -19,12 +19,12 @@ final class FrameConsistency {
     /// `seconds`: the frame's time from the first frame, as ffmpeg's `-ss`/`-t` count it.
     func offer(_ f: Frame, number n: Int, seconds: Double) throws {
         if let s = first {
-            if f.width != s.width || f.height != s.height || f.format != s.format {
-                throw changeError(frame: n, seconds: seconds, what: "its picture changes from \(Self.describe(s.width, s.height, s.format)) to \(Self.describe(f.width, f.height, f.format))",
+            if f.width != s.width || f.height != s.height || f.pixelFormat != s.format {
+                throw changeError(frame: n, seconds: seconds, what: "its picture changes from \(Self.describe(s.width, s.height, s.format)) to \(Self.describe(f.width, f.height, f.pixelFormat))",
                                   why: "encoda encodes one picture size and pixel format per job and never scales a part of the stream to fit")
             }
         } else {
-            first = (f.width, f.height, f.format)
+            first = (f.width, f.height, f.pixelFormat)
         }
         guard f.isInterlaced else { return }
         let top = f.topFieldFirst
@@ -42,13 +42,13 @@ final class FrameConsistency {
     }
 
     /// The job's interlacing (see `Interlacing.decide`), once every frame was offered.
-    func interlacing(containerFieldOrder: AVFieldOrder) -> Interlacing? {
+    func interlacing(containerFieldOrder: StreamParameters.FieldOrder) -> Interlacing? {
         let container: Bool?
         switch containerFieldOrder {
         // libavformat's TB/BT ("coded first" differs from "displayed first") is what ffmpeg itself writes for
         // interlaced pictures coded as frames, top field first as TB: the field coded first is the earlier one.
-        case AV_FIELD_TT, AV_FIELD_TB: container = true
-        case AV_FIELD_BB, AV_FIELD_BT: container = false
+        case .topFirst, .topCodedBottomShown: container = true
+        case .bottomFirst, .bottomCodedTopShown: container = false
         default: container = nil
         }
         return Interlacing.decide(tffFrames: topFirstFrames, bffFrames: bottomFirstFrames, containerTopFirst: container)
@@ -61,9 +61,8 @@ final class FrameConsistency {
             "INPUT \(input) changes at frame \(n) (\(Self.time(seconds))): \(what); \(why). Split it there and encode each part: ffmpeg -i \(input) -t \(t) -c copy part1\(ext) and ffmpeg -i \(input) -ss \(t) -c copy part2\(ext)")
     }
 
-    static func describe(_ w: Int, _ h: Int, _ format: AVPixelFormat) -> String {
-        let name = av_get_pix_fmt_name(format).map { String(cString: $0) } ?? "format \(format.rawValue)"
-        return "\(w)x\(h) \(name)"
+    static func describe(_ w: Int, _ h: Int, _ format: LibavPixelFormat) -> String {
+        "\(w)x\(h) \(format)"
     }
 
     static func time(_ seconds: Double) -> String { String(format: "%.3f s", seconds) }

@@ -1,6 +1,7 @@
-import CFFmpeg
+import EncodaFFmpeg
 import EncodaModel
 import Foundation
+import Synchronization
 
 /// Scores distorted frames against their reference frames, pair by pair, with one quality metric: SSIMULACRA 2
 /// in-process (the pairs are scored on all cores while the caller decodes the next ones), or VMAF by an ffmpeg with
@@ -70,11 +71,11 @@ final class FramePairScorer {
     private func addVmaf(reference: Frame, distorted: Frame) throws {
         let w = distorted.width, h = distorted.height
         if vmaf == nil {
-            let deep = [reference, distorted].contains { (av_pix_fmt_desc_get($0.format)?.pointee.comp.0.depth ?? 8) > 8 }
-            let format = deep ? AV_PIX_FMT_YUV420P10LE : AV_PIX_FMT_YUV420P
-            vmafScalers = (Scaler(width: w, height: h, format: format, flags: SWS_BICUBIC | SWS_ACCURATE_RND),
-                           Scaler(width: w, height: h, format: format, flags: SWS_BICUBIC | SWS_ACCURATE_RND))
-            let bytes = Int(av_image_get_buffer_size(format, Int32(w), Int32(h), 1))
+            let deep = [reference, distorted].contains { ($0.pixelFormat.descriptor?.depth ?? 8) > 8 }
+            let format: LibavPixelFormat = deep ? .yuv420p10le : .yuv420p
+            vmafScalers = (Scaler(width: w, height: h, format: format, flags: [.bicubic, .accurateRounding]),
+                           Scaler(width: w, height: h, format: format, flags: [.bicubic, .accurateRounding]))
+            let bytes = format.bufferSize(width: w, height: h)
             vmafBuffers = ([UInt8](repeating: 0, count: bytes), [UInt8](repeating: 0, count: bytes))
             vmaf = try VmafProcess(ffmpeg: vmafFFmpeg!, width: w, height: h, pixelFormat: deep ? "yuv420p10le" : "yuv420p")
         }
@@ -88,23 +89,17 @@ final class FramePairScorer {
 
     /// Converts `frame` into `buffer` laid out as a raw picture (planes one after the other, no padding).
     private static func convert(_ frame: Frame, with scaler: Scaler, into buffer: inout [UInt8]) throws {
-        var data: [UnsafeMutablePointer<UInt8>?] = [nil, nil, nil, nil]
-        var lines: [Int32] = [0, 0, 0, 0]
-        let ok = buffer.withUnsafeMutableBufferPointer { b -> Bool in
-            guard av_image_fill_arrays(&data, &lines, b.baseAddress, scaler.format, Int32(scaler.width), Int32(scaler.height), 1) >= 0 else { return false }
-            return scaler.scale(frame, into: data, strides: lines)
-        }
+        let ok = buffer.withUnsafeMutableBytes { scaler.scale(frame, intoPacked: $0) }
         guard ok else {
-            let name = av_get_pix_fmt_name(frame.format).map { String(cString: $0) } ?? "unknown"
+            let name = frame.pixelFormat.name ?? "unknown"
             throw EncodaError(.inputUnsupported, "frames in pixel format \(name) cannot be converted for VMAF; convert the file first")
         }
     }
 }
 
 /// Scores by frame index, written from several threads.
-private final class ScoreList: @unchecked Sendable { // every access holds `lock`
-    private let lock = NSLock()
-    private var scores: [Int: Double] = [:]
-    func set(_ i: Int, _ v: Double) { lock.lock(); scores[i] = v; lock.unlock() }
-    func values(_ n: Int) -> [Double] { lock.lock(); defer { lock.unlock() }; return (0..<n).map { scores[$0] ?? .nan } }
+private final class ScoreList: Sendable {
+    private let scores = Mutex<[Int: Double]>([:])
+    func set(_ i: Int, _ v: Double) { scores.withLock { $0[i] = v } }
+    func values(_ n: Int) -> [Double] { scores.withLock { s in (0..<n).map { s[$0] ?? .nan } } }
 }

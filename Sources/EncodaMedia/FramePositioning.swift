@@ -1,4 +1,4 @@
-import CFFmpeg
+import EncodaFFmpeg
 import EncodaModel
 import Foundation
 
@@ -57,7 +57,7 @@ extension ScenePass {
         let (trial, _) = try InputProbe.open(input)
         let reader = try FrameReader(demuxer: trial, streamIndex: facts.streamIndex, threads: 1, frameStep: FrameClock.frameStep(facts))
         do {
-            try trial.seek(bytePosition: position)
+            try trial.seekInput(bytePosition: position)
             reader.restart(toStart: false)
             guard try reader.next() else { throw refuse("nothing decodes after a seek to keyframe \(frameNumber)") }
         } catch let e as EncodaError where e.code == .inputDamaged {

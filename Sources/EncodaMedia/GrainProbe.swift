@@ -1,4 +1,4 @@
-import CFFmpeg
+import EncodaFFmpeg
 import EncodaModel
 
 /// `--auto-grain`'s measurement while planning: the noise of each chunk's middle frame (`GrainLevel.noise`), decoded
@@ -24,16 +24,16 @@ public enum GrainProbe {
         guard w > 0, h > 0 else { return nil }
         var luma = [UInt8](repeating: 0, count: w * h)
         var gain = 1.0
-        if ScenePass.hasPlainLuma(f.format), let plane = f.plane(0) {
+        if ScenePass.hasPlainLuma(f.pixelFormat), let plane = f.plane(0) {
             let stride = f.stride(0)
             luma.withUnsafeMutableBufferPointer { dst in
                 for y in 0..<h { (dst.baseAddress! + y * w).update(from: plane + y * stride, count: w) }
             }
         } else {
-            let scaler = Scaler(width: w, height: h, format: AV_PIX_FMT_GRAY8, flags: SWS_POINT)
+            let scaler = Scaler(width: w, height: h, format: .gray8, flags: .point)
             let converted = luma.withUnsafeMutableBufferPointer { scaler.scale(f, intoPlane: $0.baseAddress!) }
             guard converted else { return nil }
-            gain = ScenePass.lumaGain(f.format)
+            gain = ScenePass.lumaGain(f.pixelFormat)
         }
         return GrainLevel.noise(luma: luma, width: w, height: h).map { $0 / gain }
     }

@@ -1,4 +1,4 @@
-import CFFmpeg
+import EncodaFFmpeg
 import EncodaModel
 import Foundation
 
@@ -23,17 +23,17 @@ public enum ImageSequenceSource {
     /// The frame rate the first image's decoder reports after decoding it, or nil (PNG and TIFF carry none).
     static func headerFrameRate(_ seq: ImageSequence) -> Rational? {
         LibavLogging.quiet()
-        guard let demuxer = try? Demuxer(path: seq.files[0], format: "image2", options: [("pattern_type", "none")]), let vi = demuxer.videoStreamIndex(),
+        guard let demuxer = try? Demuxer.input(seq.files[0], format: "image2", options: [("pattern_type", "none")]), let vi = demuxer.videoStreamIndex(),
               let reader = try? FrameReader(demuxer: demuxer, streamIndex: vi, threads: 1, frameStep: 1),
               (try? reader.next()) == true else { return nil }
-        let r = reader.decoder.context.pointee.framerate
+        let r = reader.decoder.frameRate
         guard r.num > 0, r.den > 0, Double(r.num) / Double(r.den) <= 1000 else { return nil }
-        return Rational(Int(r.num), Int(r.den))
+        return Rational(r.num, r.den)
     }
 
     /// The image2 demuxer on `seq`, starting at its first number, at `rate`.
     static func open(_ seq: ImageSequence, rate: Rational) throws -> Demuxer {
-        try Demuxer(path: seq.pattern, format: "image2", options: [
+        try Demuxer.input(seq.pattern, format: "image2", options: [
             ("pattern_type", "sequence"), ("start_number", String(seq.first)), ("framerate", "\(rate.num)/\(rate.den)"),
         ])
     }

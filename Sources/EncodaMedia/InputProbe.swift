@@ -1,4 +1,4 @@
-import CFFmpeg
+import EncodaFFmpeg
 import EncodaModel
 import Foundation
 
@@ -15,7 +15,7 @@ enum InputProbe {
             demuxer = try ImageSequenceSource.open(seq, rate: rate)
             sequenceRate = rate
         } else {
-            demuxer = try Demuxer(path: path)
+            demuxer = try Demuxer.input(path)
         }
         guard let vi = demuxer.videoStreamIndex() else {
             if demuxer.hasAudio() {
@@ -23,33 +23,31 @@ enum InputProbe {
             }
             throw EncodaError(.inputUnsupported, "INPUT \(path) has no video stream; give a video file")
         }
-        let st = demuxer.stream(vi)
-        let par = st.pointee.codecpar.pointee
-        let fmt = AVPixelFormat(rawValue: par.format)
+        let par = demuxer.parameters(of: vi)
         var bitDepth = 8
         var fmtName = "unknown"
-        if let desc = av_pix_fmt_desc_get(fmt) {
-            bitDepth = Int(desc.pointee.comp.0.depth)
-            fmtName = String(cString: desc.pointee.name)
+        if let desc = par.pixelFormat.descriptor {
+            bitDepth = desc.depth
+            fmtName = desc.name
         }
-        var rate = st.pointee.avg_frame_rate
+        var rate = par.averageFrameRate
         // A raw stream has no container frame rate: its average rate is measured on timestamps libav made up.
         // Its own (r_frame_rate: the bitstream's timing information, else libav's default) is the one it was made
         // from; `rawStreamNote` says which was assumed.
-        if rate.num <= 0 || rate.den <= 0 || demuxer.isRawElementaryStream { rate = st.pointee.r_frame_rate }
-        if rate.num <= 0 || rate.den <= 0 { rate = AVRational(num: 25, den: 1) }
-        if let r = sequenceRate { rate = AVRational(num: Int32(r.num), den: Int32(r.den)) }
-        var sar = st.pointee.sample_aspect_ratio
-        if sar.num <= 0 || sar.den <= 0 { sar = par.sample_aspect_ratio }
-        if sar.num <= 0 || sar.den <= 0 { sar = AVRational(num: 1, den: 1) }
+        if rate.num <= 0 || rate.den <= 0 || demuxer.isRawElementaryStream { rate = par.realFrameRate }
+        if rate.num <= 0 || rate.den <= 0 { rate = LibavRational(25, 1) }
+        if let r = sequenceRate { rate = LibavRational(Int(Int32(r.num)), Int(Int32(r.den))) }
+        var sar = par.sampleAspectRatio
+        if sar.num <= 0 || sar.den <= 0 { sar = par.codecSampleAspectRatio }
+        if sar.num <= 0 || sar.den <= 0 { sar = LibavRational(1, 1) }
         var facts = VideoFacts(
-            width: Int(par.width), height: Int(par.height), pixelFormat: fmtName, bitDepth: bitDepth,
-            timeBase: st.pointee.time_base.rational, frameRate: rate.rational, sampleAspectRatio: sar.rational,
-            colorPrimaries: Int(par.color_primaries.rawValue), colorTransfer: Int(par.color_trc.rawValue),
-            colorMatrix: Int(par.color_space.rawValue), colorRange: Int(par.color_range.rawValue),
-            chromaLocation: Int(par.chroma_location.rawValue),
-            codecName: String(cString: avcodec_get_name(par.codec_id)), streamIndex: vi)
-        SourceMetadataIO.readStream(st, format: demuxer.context, into: &facts)
+            width: par.width, height: par.height, pixelFormat: fmtName, bitDepth: bitDepth,
+            timeBase: par.timeBase.rational, frameRate: rate.rational, sampleAspectRatio: sar.rational,
+            colorPrimaries: par.colorPrimaries, colorTransfer: par.colorTransfer,
+            colorMatrix: par.colorMatrix, colorRange: par.colorRange,
+            chromaLocation: par.chromaLocation,
+            codecName: par.codecName, streamIndex: vi)
+        SourceMetadataIO.readStream(of: demuxer, stream: vi, into: &facts)
         guard facts.width > 0, facts.height > 0 else {
             throw EncodaError(.inputUnsupported, "INPUT \(path) has a video stream without a picture size; the file may be damaged")
         }
@@ -94,12 +92,12 @@ enum InputProbe {
     static func estimatedFrameCount(_ demuxer: Demuxer, facts: VideoFacts) -> Int {
         let promised = promisedFrameCount(demuxer, stream: facts.streamIndex)
         if promised > 0 { return promised }
-        let st = demuxer.stream(facts.streamIndex)
+        let duration = demuxer.parameters(of: facts.streamIndex).duration
         var seconds = 0.0
-        if st.pointee.duration > 0 && st.pointee.duration != noPTS {
-            seconds = Double(st.pointee.duration) * facts.timeBase.doubleValue
-        } else if demuxer.context.pointee.duration > 0 {
-            seconds = Double(demuxer.context.pointee.duration) / Double(AV_TIME_BASE)
+        if duration > 0 && duration != noPTS {
+            seconds = Double(duration) * facts.timeBase.doubleValue
+        } else if demuxer.duration > 0 {
+            seconds = Double(demuxer.duration) / Double(Demuxer.durationTimeBase)
         }
         return seconds > 0 ? Int(seconds * facts.frameRate.doubleValue) : 0
     }
@@ -107,11 +105,11 @@ enum InputProbe {
     /// Frame count the container promises, or 0 when unknown.
     /// An image sequence promises one frame per image (image2 gives that count as the stream's duration).
     static func promisedFrameCount(_ demuxer: Demuxer, stream: Int) -> Int {
-        if isImageSequence(demuxer) { return Int(max(0, demuxer.stream(stream).pointee.duration)) }
-        return Int(demuxer.stream(stream).pointee.nb_frames)
+        if isImageSequence(demuxer) { return Int(max(0, demuxer.parameters(of: stream).duration)) }
+        return Int(demuxer.parameters(of: stream).frameCount)
     }
 
     static func isImageSequence(_ demuxer: Demuxer) -> Bool {
-        String(cString: demuxer.context.pointee.iformat.pointee.name) == "image2"
+        demuxer.formatName == "image2"
     }
 }

@@ -1,4 +1,5 @@
-import CFFmpeg
+import CSceneKernels
+import EncodaFFmpeg
 import EncodaModel
 
 /// The scene pass's measurement of one frame: its luma downscaled to the analysis plane (`ScenePass.analysisWidth`)
@@ -15,7 +16,7 @@ final class LumaChangeMeter {
         width = ScenePass.analysisWidth
         height = max(2, Int((Double(sourceHeight) * Double(width) / Double(sourceWidth)).rounded()) & ~1)
         planes = [[UInt8]](repeating: [UInt8](repeating: 0, count: width * height), count: 2)
-        scaler = Scaler(width: width, height: height, format: AV_PIX_FMT_GRAY8, flags: SWS_AREA)
+        scaler = Scaler(width: width, height: height, format: .gray8, flags: .area)
     }
 
     /// Forgets the frame before: the next frame measured starts afresh (a span of frames not next to the last).
@@ -27,8 +28,8 @@ final class LumaChangeMeter {
         // there is one (no conversion, no copy), through libswscale for anything else.
         var gain = 1.0
         let aw = width, ah = height
-        if ScenePass.hasPlainLuma(f.format), let luma = f.plane(0) {
-            gain = ScenePass.lumaGain(f.format)
+        if ScenePass.hasPlainLuma(f.pixelFormat), let luma = f.plane(0) {
+            gain = ScenePass.lumaGain(f.pixelFormat)
             if colsum.count < f.width { colsum = [UInt32](repeating: 0, count: f.width) }
             planes[current].withUnsafeMutableBufferPointer { dst in
                 colsum.withUnsafeMutableBufferPointer { scratch in
@@ -38,7 +39,7 @@ final class LumaChangeMeter {
         } else {
             let converted = planes[current].withUnsafeMutableBufferPointer { scaler.scale(f, intoPlane: $0.baseAddress!) }
             guard converted else {
-                throw EncodaError(.inputUnsupported, "INPUT frames in pixel format \(f.format.rawValue) cannot be converted for analysis")
+                throw EncodaError(.inputUnsupported, "INPUT frames in pixel format \(f.pixelFormat.rawValue) cannot be converted for analysis")
             }
         }
         var change = 0.0

@@ -1,4 +1,5 @@
 import CFFmpeg
+import EncodaFFmpeg
 import EncodaModel
 import Foundation
 
@@ -15,7 +16,7 @@ public enum MuxPlanner {
         guard let ofmt = av_guess_format(format.muxer, nil, nil) else {
             throw EncodaError(.internalError, "libavformat has no \(format.muxer) muxer")
         }
-        let d = try Demuxer(path: input)
+        let d = try Demuxer.input(input)
         let t0 = Double(index.pts[0]) * video.timeBase.doubleValue
         let halfFrame = 0.5 / max(video.frameRate.doubleValue, 1)
         var streams: [MuxStream] = []
@@ -75,7 +76,7 @@ public enum MuxPlanner {
                 streams.append(dataStream(i, codec: codec))
             }
         }
-        let chapters = Int(d.context.pointee.nb_chapters)
+        let chapters = Int(d.formatContext.pointee.nb_chapters)
         // Matroska, MP4, MOV and WebM all hold chapters (WebM keeps Matroska's Chapters element).
         return MuxPlan(streams: streams, chapters: chapters, muxer: format.muxer)
     }
@@ -85,7 +86,7 @@ public enum MuxPlanner {
     public static func inventory(input: String, output: String, encoder: EncoderKind, video: VideoFacts) throws -> MuxPlan {
         LibavLogging.quiet()
         let format = try OutputFormat.forPath(output, encoder: encoder)
-        let d = try Demuxer(path: input)
+        let d = try Demuxer.input(input)
         var streams: [MuxStream] = []
         for i in 0..<d.streamCount where i != video.streamIndex {
             let st = d.stream(i)
@@ -107,7 +108,7 @@ public enum MuxPlanner {
                 streams.append(dataStream(i, codec: codec))
             }
         }
-        return MuxPlan(streams: streams, chapters: Int(d.context.pointee.nb_chapters), muxer: format.muxer)
+        return MuxPlan(streams: streams, chapters: Int(d.formatContext.pointee.nb_chapters), muxer: format.muxer)
     }
 
     /// A video stream other than the one encoda encodes: a second video stream or a cover picture. Never carried.

@@ -1,4 +1,5 @@
 import CFFmpeg
+import EncodaFFmpeg
 import EncodaModel
 import Foundation
 

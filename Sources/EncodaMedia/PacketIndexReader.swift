@@ -1,4 +1,4 @@
-import CFFmpeg
+import EncodaFFmpeg
 import EncodaModel
 import Foundation
 
@@ -25,18 +25,18 @@ public enum PacketIndexReader {
         let (demuxer, facts) = try InputProbe.open(input)
         if demuxer.isRawElementaryStream { return (nil, "INPUT is a raw stream without timestamps") }
         let si = facts.streamIndex
-        for i in 0..<demuxer.streamCount where i != si { demuxer.stream(i).pointee.discard = AVDISCARD_ALL }
+        for i in 0..<demuxer.streamCount where i != si { demuxer.discard(stream: i) }
         var packets: [PacketIndex.Packet] = []
         packets.reserveCapacity(max(0, InputProbe.estimatedFrameCount(demuxer, facts: facts)) + 16)
         let packet = Packet()
         do {
-            while try demuxer.read(into: packet) {
-                let p = packet.pointer.pointee
-                guard Int(p.stream_index) == si else { continue }
+            while try demuxer.readInput(into: packet) {
+                let p = packet
+                guard p.streamIndex == si else { continue }
                 packets.append(PacketIndex.Packet(
                     pts: p.pts == noPTS ? nil : p.pts, dts: p.dts == noPTS ? nil : p.dts, duration: max(0, p.duration),
-                    isKeyframe: p.flags & AV_PKT_FLAG_KEY != 0, isDiscarded: p.flags & AV_PKT_FLAG_DISCARD != 0,
-                    size: p.size, position: p.pos))
+                    isKeyframe: p.isKeyframe, isDiscarded: p.isDiscarded,
+                    size: p.size, position: p.position))
             }
         } catch let e as EncodaError where e.code == .inputDamaged {
             return (nil, "INPUT cannot be read to its end")

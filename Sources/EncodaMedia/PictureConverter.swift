@@ -1,5 +1,6 @@
-import CFFmpeg
+import CSceneKernels
 import EncodaCodecs
+import EncodaFFmpeg
 import EncodaModel
 
 /// Hands decoded frames to the encoder in its pixel format and picture size: the decoder's own planes when the
@@ -8,7 +9,7 @@ import EncodaModel
 /// G, B, R: the order of H.264's GBR coding (Y = G, Cb = B, Cr = R).
 final class PictureConverter {
     private let format: PixelFormat
-    private let target: AVPixelFormat
+    private let target: LibavPixelFormat
     private let scaler: Scaler
     private let buffer = Frame()
     private let width: Int
@@ -36,8 +37,8 @@ final class PictureConverter {
         let quarter = rotation == 90 || rotation == 270
         storedWidth = quarter ? height : width
         storedHeight = quarter ? width : height
-        scaler = Scaler(width: storedWidth, height: storedHeight, format: target, flags: SWS_BICUBIC | SWS_ACCURATE_RND | SWS_FULL_CHR_H_INT,
-                        colour: colour)
+        scaler = Scaler(width: storedWidth, height: storedHeight, format: target, flags: [.bicubic, .accurateRounding, .fullChroma],
+                        colour: colour?.scalerColour)
     }
 
     /// Narrows the frame to the crop area by moving its plane pointers (exact, unaligned offsets).
@@ -48,12 +49,9 @@ final class PictureConverter {
         guard c.right <= fw, c.bottom <= fh else {
             throw EncodaError(.inputUnsupported, "a decoded frame is \(fw)x\(fh), too small for the crop \(c) (W:H:X:Y); the input changes size")
         }
-        f.pointer.pointee.crop_left = Int(c.x)
-        f.pointer.pointee.crop_top = Int(c.y)
-        f.pointer.pointee.crop_right = Int(fw - c.right)
-        f.pointer.pointee.crop_bottom = Int(fh - c.bottom)
-        try check(av_frame_apply_cropping(f.pointer, Int32(AV_FRAME_CROP_UNALIGNED)), .inputUnsupported,
-                  "cropping a decoded frame to \(c) failed")
+        try check(.inputUnsupported, "cropping a decoded frame to \(c) failed") {
+            try f.crop(x: c.x, y: c.y, width: c.width, height: c.height)
+        }
         guard f.width == c.width, f.height == c.height else {
             throw EncodaError(.internalError, "cropping gave \(f.width)x\(f.height), expected \(c.width)x\(c.height)")
         }
@@ -61,7 +59,7 @@ final class PictureConverter {
 
     private func directlyUsable(_ f: Frame) -> Bool {
         guard f.width == storedWidth, f.height == storedHeight else { return false }
-        return f.format == target || f.format == format.fullRangeTwin
+        return f.pixelFormat == target || f.pixelFormat == format.fullRangeTwin
     }
 
     func withPicture<T>(_ f: Frame, _ body: (PictureRef) throws -> T) throws -> T {
@@ -73,11 +71,10 @@ final class PictureConverter {
         try applyCrop(f)
         var src = f
         if !directlyUsable(f) {
-            if buffer.pointer.pointee.data.0 == nil {
-                buffer.pointer.pointee.format = target.rawValue
-                buffer.pointer.pointee.width = Int32(storedWidth)
-                buffer.pointer.pointee.height = Int32(storedHeight)
-                try check(av_frame_get_buffer(buffer.pointer, 0), .internalError, "allocating a conversion frame failed")
+            if !buffer.hasBuffers {
+                try check(.internalError, "allocating a conversion frame failed") {
+                    try buffer.allocate(format: target, width: storedWidth, height: storedHeight)
+                }
             }
             guard scaler.scale(f, into: buffer) else {
                 throw EncodaError(.inputUnsupported, "cannot convert INPUT's pixel format for the encoder")
@@ -95,18 +92,17 @@ final class PictureConverter {
     /// autorotate (transpose=clock, transpose=cclock, hflip+vflip) gives, so a lossless encode of a rotated source
     /// matches `ffmpeg -i INPUT -f framemd5`.
     private func turn(_ f: Frame) throws -> Frame {
-        guard let desc = av_pix_fmt_desc_get(target) else { throw EncodaError(.internalError, "unknown encoder pixel format") }
-        let sw = Int(desc.pointee.log2_chroma_w), sh = Int(desc.pointee.log2_chroma_h)
+        guard let desc = target.descriptor else { throw EncodaError(.internalError, "unknown encoder pixel format") }
+        let sw = desc.log2ChromaWidth, sh = desc.log2ChromaHeight
         guard rotation == 180 || sw == sh else {
-            throw EncodaError(.inputUnsupported, "a quarter turn of \(String(cString: desc.pointee.name)) pictures is not possible (unequal chroma subsampling); give --no-autorotate")
+            throw EncodaError(.inputUnsupported, "a quarter turn of \(desc.name) pictures is not possible (unequal chroma subsampling); give --no-autorotate")
         }
-        if turned.pointer.pointee.data.0 == nil {
-            turned.pointer.pointee.format = target.rawValue
-            turned.pointer.pointee.width = Int32(width)
-            turned.pointer.pointee.height = Int32(height)
-            try check(av_frame_get_buffer(turned.pointer, 0), .internalError, "allocating a rotation frame failed")
+        if !turned.hasBuffers {
+            try check(.internalError, "allocating a rotation frame failed") {
+                try turned.allocate(format: target, width: width, height: height)
+            }
         }
-        let bytes = Int(desc.pointee.comp.0.step)
+        let bytes = desc.step
         for plane in 0..<3 {
             let w = plane == 0 ? f.width : (f.width + (1 << sw) - 1) >> sw
             let h = plane == 0 ? f.height : (f.height + (1 << sh) - 1) >> sh

@@ -1,27 +1,27 @@
-import CFFmpeg
+import EncodaFFmpeg
 import EncodaModel
 
 extension PixelFormat {
     /// libav's number for this format.
-    var av: AVPixelFormat {
+    var av: LibavPixelFormat {
         switch self {
-        case .yuv420p: return AV_PIX_FMT_YUV420P
-        case .yuv422p: return AV_PIX_FMT_YUV422P
-        case .yuv444p: return AV_PIX_FMT_YUV444P
-        case .yuv420p10le: return AV_PIX_FMT_YUV420P10LE
-        case .yuv422p10le: return AV_PIX_FMT_YUV422P10LE
-        case .yuv444p10le: return AV_PIX_FMT_YUV444P10LE
-        case .gbrp: return AV_PIX_FMT_GBRP
-        case .gbrp10le: return AV_PIX_FMT_GBRP10LE
+        case .yuv420p: return .yuv420p
+        case .yuv422p: return .yuv422p
+        case .yuv444p: return .yuv444p
+        case .yuv420p10le: return .yuv420p10le
+        case .yuv422p10le: return .yuv422p10le
+        case .yuv444p10le: return .yuv444p10le
+        case .gbrp: return .gbrp
+        case .gbrp10le: return .gbrp10le
         }
     }
 
     /// The deprecated full-range ("JPEG") twin with the same planes, whose frames are handed over as they are.
-    var fullRangeTwin: AVPixelFormat? {
+    var fullRangeTwin: LibavPixelFormat? {
         switch self {
-        case .yuv420p: return AV_PIX_FMT_YUVJ420P
-        case .yuv422p: return AV_PIX_FMT_YUVJ422P
-        case .yuv444p: return AV_PIX_FMT_YUVJ444P
+        case .yuv420p: return .yuvj420p
+        case .yuv422p: return .yuvj422p
+        case .yuv444p: return .yuvj444p
         default: return nil
         }
     }
@@ -30,15 +30,13 @@ extension PixelFormat {
 extension PixelLayout {
     /// The facts of libav's format `name`, from its descriptor; nil for a name libav does not know.
     public init?(libavName name: String) {
-        let format = av_get_pix_fmt(name)
-        guard format != AV_PIX_FMT_NONE, let d = av_pix_fmt_desc_get(format)?.pointee else { return nil }
-        let flags = d.flags
-        let rgb = flags & UInt64(AV_PIX_FMT_FLAG_RGB) != 0 || flags & UInt64(AV_PIX_FMT_FLAG_PAL) != 0
-        let alpha = flags & UInt64(AV_PIX_FMT_FLAG_ALPHA) != 0
+        guard let d = LibavPixelFormat(name: name)?.descriptor else { return nil }
+        let rgb = d.isRGB || d.isPalette
+        let alpha = d.hasAlpha
         // Greyscale: one colour component (two with alpha), and not a palette.
-        let colours = Int(d.nb_components) - (alpha ? 1 : 0)
-        let chroma = colours >= 3 || rgb ? ChromaSampling(shiftX: Int(d.log2_chroma_w), shiftY: Int(d.log2_chroma_h)) : nil
-        self.init(name: name, chroma: chroma, bitDepth: Int(d.comp.0.depth), isRGB: rgb, hasAlpha: alpha)
+        let colours = d.components - (alpha ? 1 : 0)
+        let chroma = colours >= 3 || rgb ? ChromaSampling(shiftX: d.log2ChromaWidth, shiftY: d.log2ChromaHeight) : nil
+        self.init(name: name, chroma: chroma, bitDepth: d.depth, isRGB: rgb, hasAlpha: alpha)
     }
 }
 

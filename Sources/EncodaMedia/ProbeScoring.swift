@@ -1,5 +1,5 @@
-import CFFmpeg
 import EncodaCodecs
+import EncodaFFmpeg
 import EncodaModel
 import Foundation
 
@@ -18,7 +18,7 @@ public struct ProbeScoring: Sendable {
 /// still holds (its lookahead and reordering) are kept, so memory does not grow with the chunk.
 final class ProbeMeasurement {
     private let scoring: ProbeScoring
-    private let context: UnsafeMutablePointer<AVCodecContext>
+    private let decoder: Decoder
     private let scorer: FramePairScorer
     private var references: [(Int, Frame)] = []
     private var decoded = 0
@@ -29,45 +29,34 @@ final class ProbeMeasurement {
     init(scoring: ProbeScoring, encoder: EncoderKind, extradata: [UInt8]) throws {
         self.scoring = scoring
         // dav1d where libavcodec has it: its native AV1 decoder needs a hardware accelerator.
-        let codec = encoder == .av1 ? (avcodec_find_decoder_by_name("libdav1d") ?? avcodec_find_decoder(AV_CODEC_ID_AV1))
-                                    : avcodec_find_decoder(AV_CODEC_ID_H264)
-        guard let codec else { throw EncodaError(.inputUnsupported, "this libavcodec cannot decode \(encoder.rawValue), which --target-quality needs to score its probes") }
-        guard let ctx = avcodec_alloc_context3(codec) else { fatalError("avcodec_alloc_context3: out of memory") }
-        context = ctx
-        if !extradata.isEmpty {
-            let buf = av_mallocz(extradata.count + Int(AV_INPUT_BUFFER_PADDING_SIZE))!.assumingMemoryBound(to: UInt8.self)
-            extradata.withUnsafeBufferPointer { buf.update(from: $0.baseAddress!, count: extradata.count) }
-            ctx.pointee.extradata = buf
-            ctx.pointee.extradata_size = Int32(extradata.count)
+        do throws(LibavError) {
+            decoder = try encoder == .av1 ? Decoder(codec: "av1", preferring: "libdav1d", extradata: extradata)
+                                          : Decoder(codec: "h264", extradata: extradata)
+        } catch where error.code == LibavError.decoderNotFound {
+            throw EncodaError(.inputUnsupported, "this libavcodec cannot decode \(encoder.rawValue), which --target-quality needs to score its probes")
+        } catch {
+            throw EncodaError(.internalError, "the decoder for scoring probes could not be opened", cause: error.text)
         }
-        ctx.pointee.thread_count = 1
-        try check(avcodec_open2(ctx, codec, nil), .internalError, "the decoder for scoring probes could not be opened")
         scorer = try FramePairScorer(metric: scoring.metric, vmafFFmpeg: scoring.vmafFFmpeg)
     }
-
-    deinit { var c: UnsafeMutablePointer<AVCodecContext>? = context; avcodec_free_context(&c) }
 
     /// The picture the encoder receives as frame `n` of the chunk; kept (copied) when it is to be scored.
     func reference(_ f: Frame, n: Int) throws {
         guard n % scoring.rate == 0 else { return }
         let copy = Frame()
-        copy.pointer.pointee.format = f.pointer.pointee.format
-        copy.pointer.pointee.width = f.pointer.pointee.width
-        copy.pointer.pointee.height = f.pointer.pointee.height
-        try check(av_frame_get_buffer(copy.pointer, 0), .internalError, "allocating a picture to score failed")
-        try check(av_frame_copy(copy.pointer, f.pointer), .internalError, "copying a picture to score failed")
+        do throws(LibavError) { try copy.copyPicture(of: f) } catch {
+            let what = error.function == "av_frame_copy" ? "copying" : "allocating"
+            throw EncodaError(.internalError, "\(what) a picture to score failed", cause: error.text)
+        }
         references.append((n, copy))
     }
 
     /// An encoded packet, as written to the chunk file.
     func packet(_ p: EncodedPacket) throws {
-        packet.unref()
-        try check(av_new_packet(packet.pointer, Int32(p.data.count)), .internalError, "allocating a packet to score failed")
-        if p.data.count > 0 { packet.pointer.pointee.data.update(from: p.data.baseAddress!.assumingMemoryBound(to: UInt8.self), count: p.data.count) }
-        packet.pointer.pointee.pts = p.pts
-        packet.pointer.pointee.dts = p.dts
-        if p.isKey { packet.pointer.pointee.flags |= AV_PKT_FLAG_KEY }
-        try send(packet.pointer)
+        try check(.internalError, "allocating a packet to score failed") {
+            try packet.fill(copying: p.data, pts: p.pts, dts: p.dts, isKeyframe: p.isKey)
+        }
+        try send(packet)
     }
 
     /// Drains the decoder; returns the per-frame scores, in frame order. `frames`: the chunk's frame count.
@@ -79,24 +68,18 @@ final class ProbeMeasurement {
         return try scorer.finish()
     }
 
-    private func send(_ p: UnsafeMutablePointer<AVPacket>?) throws {
+    private func send(_ p: Packet?) throws {
         while true {
-            let ret = avcodec_send_packet(context, p)
-            if ret != averrorEAGAIN {
-                if ret != averrorEOF { try check(ret, .encoder, "decoding a probe encode to score it failed") }
-                try receive()
-                return
-            }
+            let accepted = try check(.encoder, "decoding a probe encode to score it failed") { try decoder.send(p, skippingDamaged: false) }
             try receive()
+            if accepted { return }
         }
     }
 
     private func receive() throws {
         while true {
-            picture.unref()
-            let ret = avcodec_receive_frame(context, picture.pointer)
-            if ret == averrorEAGAIN || ret == averrorEOF { return }
-            try check(ret, .encoder, "decoding a probe encode to score it failed")
+            let got = try check(.encoder, "decoding a probe encode to score it failed") { try decoder.receive(into: picture) }
+            guard got == .frame else { return }
             let n = decoded
             decoded += 1
             guard n % scoring.rate == 0 else { continue }
@@ -108,8 +91,7 @@ final class ProbeMeasurement {
             // encoded stream says it is, so both pictures of the pair go to RGB with the stream's matrix and range.
             // (Left untagged, the reference was read as BT.601 beside a BT.709 probe: a colour shift that scored
             // HD test patterns below 10 at any CRF.)
-            first.1.pointer.pointee.colorspace = picture.pointer.pointee.colorspace
-            first.1.pointer.pointee.color_range = picture.pointer.pointee.color_range
+            first.1.copyColourTags(from: picture)
             try scorer.add(reference: first.1, distorted: picture)
         }
     }

@@ -1,4 +1,4 @@
-import CFFmpeg
+import EncodaFFmpeg
 import EncodaModel
 import Foundation
 
@@ -72,7 +72,7 @@ extension ScenePass {
             decoded += source.framesSkipped + span.count
         }
         let (probe, _) = try InputProbe.open(input)
-        video.interlacing = consistency.interlacing(containerFieldOrder: probe.stream(video.streamIndex).pointee.codecpar.pointee.field_order)
+        video.interlacing = consistency.interlacing(containerFieldOrder: probe.parameters(of: video.streamIndex).fieldOrder)
         return Output(video: video, index: index, changes: changes, crop: borders.analysis, notes: [],
                       analysed: spans, framesDecoded: decoded)
     }

@@ -1,4 +1,4 @@
-import CFFmpeg
+import EncodaFFmpeg
 import EncodaModel
 import Foundation
 
@@ -25,22 +25,21 @@ public enum ScenePass {
 
     /// True when plane 0 of `format` is plain 8-bit luma (one byte per sample, no packing, not RGB or palette):
     /// every 8-bit planar or semi-planar YUV format and grey.
-    static func hasPlainLuma(_ format: AVPixelFormat) -> Bool {
-        guard let d = av_pix_fmt_desc_get(format) else { return false }
-        let c = d.pointee.comp.0
-        let excluded = UInt64(AV_PIX_FMT_FLAG_RGB) | UInt64(AV_PIX_FMT_FLAG_PAL) | UInt64(AV_PIX_FMT_FLAG_BITSTREAM) | UInt64(AV_PIX_FMT_FLAG_HWACCEL)
-        return c.plane == 0 && c.step == 1 && c.offset == 0 && c.shift == 0 && c.depth == 8 && (d.pointee.flags & excluded) == 0
+    static func hasPlainLuma(_ format: LibavPixelFormat) -> Bool {
+        guard let d = format.descriptor else { return false }
+        let excluded = d.isRGB || d.isPalette || d.isBitstream || d.isHardware
+        return d.plane == 0 && d.step == 1 && d.offset == 0 && d.shift == 0 && d.depth == 8 && !excluded
     }
 
     /// libswscale stretches limited-range luma (16…235) to full range when it makes grey, and earlier analysis
     /// versions measured on that grey plane. Measurements on the raw luma plane are multiplied by this so that
     /// thresholds keep their meaning. Full range for the JPEG formats and grey, as libswscale decides it.
-    static func lumaGain(_ format: AVPixelFormat) -> Double {
+    static func lumaGain(_ format: LibavPixelFormat) -> Double {
         isFullRangeLuma(format) ? 1 : 255.0 / 219.0
     }
 
-    static func isFullRangeLuma(_ format: AVPixelFormat) -> Bool {
-        format == AV_PIX_FMT_GRAY8 || ColourConversion.fullRangeYUVFormats.contains(format)
+    static func isFullRangeLuma(_ format: LibavPixelFormat) -> Bool {
+        format == .gray8 || ColourConversion.fullRangeYUVFormats.contains(format)
     }
 
     /// Throws a clear error when frames of this size cannot be encoded by `encoder`.
@@ -123,7 +122,7 @@ public enum ScenePass {
         }
         let durations = FrameIndex.durations(for: pts, lastDuration: lastDuration)
         var video = facts
-        video.interlacing = consistency.interlacing(containerFieldOrder: demuxer.stream(si).pointee.codecpar.pointee.field_order)
+        video.interlacing = consistency.interlacing(containerFieldOrder: demuxer.parameters(of: si).fieldOrder)
         let index = FrameIndex(pts: pts, durations: durations, keyframes: keyframes, seekable: !brokenTimestamps,
                                packetSizes: packetSizes, keyframePositions: keyframePositions,
                                positionedByByte: demuxer.isRawElementaryStream)

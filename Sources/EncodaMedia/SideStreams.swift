@@ -1,4 +1,5 @@
 import CFFmpeg
+import EncodaFFmpeg
 import EncodaModel
 import Foundation
 
@@ -41,7 +42,7 @@ public final class SideStreams {
         spanStart = index.pts[0]
         spanEnd = index.pts[index.pts.count - 1] + index.durations[index.pts.count - 1]
         shift = shiftTimestamps ? index.pts[0] : 0
-        demuxer = try Demuxer(path: input)
+        demuxer = try Demuxer.input(input)
         (start, end) = AudioPreparer.span(video: video, index: index)
         halfFrame = 0.5 / max(video.frameRate.doubleValue, 1)
         if !record.file.isEmpty {
@@ -55,7 +56,7 @@ public final class SideStreams {
         let vsrc = demuxer.stream(Int(videoSourceIndex))
         copyMetadata(from: vsrc.pointee.metadata, to: &video.pointee.metadata)
         video.pointee.disposition = vsrc.pointee.disposition & ~AV_DISPOSITION_ATTACHED_PIC
-        copyMetadata(from: demuxer.context.pointee.metadata, to: &ctx.pointee.metadata)
+        copyMetadata(from: demuxer.formatContext.pointee.metadata, to: &ctx.pointee.metadata)
         for s in record.plan.streams where !s.isDropped {
             let src = demuxer.stream(s.index)
             guard let st = avformat_new_stream(ctx, nil) else { throw EncodaError(.internalError, "avformat_new_stream failed") }
@@ -116,8 +117,8 @@ public final class SideStreams {
     }
 
     private func copyChapters(to ctx: UnsafeMutablePointer<AVFormatContext>) throws {
-        let n = Int(demuxer.context.pointee.nb_chapters)
-        guard n > 0, let src = demuxer.context.pointee.chapters else { return }
+        let n = Int(demuxer.formatContext.pointee.nb_chapters)
+        guard n > 0, let src = demuxer.formatContext.pointee.chapters else { return }
         guard let arr = av_calloc(n, MemoryLayout<UnsafeMutablePointer<AVChapter>?>.size) else { fatalError("out of memory") }
         let list = arr.assumingMemoryBound(to: UnsafeMutablePointer<AVChapter>?.self)
         var kept = 0
@@ -151,7 +152,7 @@ public final class SideStreams {
     /// Time of the next packet from INPUT (reading ahead one), nil at the end.
     private func nextInputTime() throws -> Double? {
         while !peeked && !inputDone {
-            guard try demuxer.read(into: peek) else { inputDone = true; break }
+            guard try demuxer.readInput(into: peek) else { inputDone = true; break }
             let si = Int(peek.pointer.pointee.stream_index)
             guard outIndex[si] != nil else { continue }
             let tb = demuxer.stream(si).pointee.time_base

@@ -1,4 +1,5 @@
 import CFFmpeg
+import EncodaFFmpeg
 import EncodaModel
 import Foundation
 
@@ -7,6 +8,11 @@ import Foundation
 /// See `SourceMetadata.swift` for the values and `Orientation` for where a rotation goes.
 enum SourceMetadataIO {
     // MARK: Reading
+
+    /// From stream `index` of `demuxer`, as `readStream(_:format:into:)`.
+    static func readStream(of demuxer: Demuxer, stream index: Int, into facts: inout VideoFacts) {
+        readStream(demuxer.stream(index), format: demuxer.formatContext, into: &facts)
+    }
 
     /// From the stream's side data and the stream's or file's "timecode" tag (MOV/MP4 tmcd tracks, MXF, and
     /// whatever else libavformat exposes so). The corresponding C function is `av_stream_get_side_data`.

@@ -1,5 +1,6 @@
 import EncodaModel
 import Foundation
+import Synchronization
 
 /// Finds an ffmpeg built with libvmaf, which VMAF scores need (Debian 12's ffmpeg has none).
 public enum VmafFFmpeg {
@@ -9,15 +10,15 @@ public enum VmafFFmpeg {
     /// The answer is remembered for the process, so that a scorer made per chunk or per probe does not start
     /// ffmpeg and python again each time.
     public static func locate(explicit: String?) throws -> String {
-        lock.lock(); defer { lock.unlock() }
-        if let known = found[explicit ?? ""] { return known }
-        let path = try search(explicit: explicit)
-        found[explicit ?? ""] = path
-        return path
+        try found.withLock { known in
+            if let path = known[explicit ?? ""] { return path }
+            let path = try search(explicit: explicit)
+            known[explicit ?? ""] = path
+            return path
+        }
     }
 
-    private static let lock = NSLock()
-    nonisolated(unsafe) private static var found: [String: String] = [:] // guarded by `lock`
+    private static let found = Mutex<[String: String]>([:])
 
     private static func search(explicit: String?) throws -> String {
         if let explicit {

@@ -1,5 +1,6 @@
 import EncodaModel
 import Foundation
+import Synchronization
 
 /// An ffmpeg with libvmaf fed raw pictures through two pipes, the distorted stream on its fd 3 and the reference on
 /// fd 4 (`-i pipe:3 -i pipe:4`), no temporary files. libvmaf writes its JSON log to ffmpeg's standard output, read
@@ -133,17 +134,17 @@ final class VmafProcess {
 }
 
 /// Reads a pipe to its end on a thread of its own.
-private final class PipeReader: @unchecked Sendable { // data is written by the thread and read only after `done`
-    private var data: [UInt8] = []
+private final class PipeReader: Sendable {
+    private let data = Mutex<[UInt8]>([])
+    /// Signalled once the pipe is at its end; every `wait` signals it again for the next.
     private let done = DispatchSemaphore(value: 0)
-    private var finished = false
 
     func start(_ fd: Int32) {
         Thread.detachNewThread { [self] in
             var chunk = [UInt8](repeating: 0, count: 65536)
             while true {
                 let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-                if n > 0 { data.append(contentsOf: chunk[0..<n]); continue }
+                if n > 0 { data.withLock { $0.append(contentsOf: chunk[0..<n]) }; continue }
                 if n < 0 && errno == EINTR { continue }
                 break
             }
@@ -154,7 +155,8 @@ private final class PipeReader: @unchecked Sendable { // data is written by the 
 
     /// Everything the pipe carried; waits for its end the first time.
     func wait() -> [UInt8] {
-        if !finished { done.wait(); finished = true }
-        return data
+        done.wait()
+        done.signal()
+        return data.withLock { $0 }
     }
 }

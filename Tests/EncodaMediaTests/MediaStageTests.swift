@@ -1,4 +1,4 @@
-import CFFmpeg
+import EncodaFFmpeg
 @testable import EncodaMedia
 import EncodaModel
 import Foundation
@@ -25,12 +25,12 @@ final class MediaStageTests: XCTestCase {
         let full = try make("full.ts", ["-f", "lavfi", "-i", "testsrc=size=160x120:rate=25:duration=2",
                                         "-c:v", "libx264", "-preset", "ultrafast", "-g", "10"])
         let probeOnly = try cut(full, bytes: 376, to: "tables.ts")
-        let error = try XCTUnwrap(thrownEncodaError { _ = try Demuxer(path: probeOnly) })
+        let error = try XCTUnwrap(thrownEncodaError { _ = try Demuxer.input(probeOnly) })
         XCTAssertEqual(error.code, .inputUnreadable)
         XCTAssertTrue(error.message.contains("could not be probed"), error.message)
 
         let half = try cut(full, bytes: fileSize(full) / 2, to: "half.ts")
-        let d = try Demuxer(path: half)
+        let d = try Demuxer.input(half)
         let packets = try readAll(d)
         XCTAssertGreaterThan(packets, 0)
         let decodable = try ffprobeFrames(half)
@@ -47,11 +47,11 @@ final class MediaStageTests: XCTestCase {
         let source = ["-f", "lavfi", "-i", "testsrc=size=160x120:rate=25:duration=2", "-c:v", "libx264", "-preset", "ultrafast"]
         let indexLast = try make("last.mp4", source)
         let cutLast = try cut(indexLast, bytes: fileSize(indexLast) / 2, to: "last-half.mp4")
-        XCTAssertEqual(try XCTUnwrap(thrownEncodaError { _ = try Demuxer(path: cutLast) }).code, .inputUnreadable)
+        XCTAssertEqual(try XCTUnwrap(thrownEncodaError { _ = try Demuxer.input(cutLast) }).code, .inputUnreadable)
 
         let indexFirst = try make("first.mp4", source + ["-movflags", "+faststart"])
         let cutFirst = try cut(indexFirst, bytes: fileSize(indexFirst) / 2, to: "first-half.mp4")
-        let d = try Demuxer(path: cutFirst)
+        let d = try Demuxer.input(cutFirst)
         XCTAssertNotNil(d.videoStreamIndex())
         let error = try XCTUnwrap(thrownEncodaError { _ = try ScenePass.run(input: cutFirst, encoder: .h264, threads: 1) })
         XCTAssertEqual(error.code, .inputDamaged)
@@ -64,7 +64,7 @@ final class MediaStageTests: XCTestCase {
         let empty = try make("empty.y4m", ["-f", "lavfi", "-i", "testsrc=size=160x120:rate=25", "-frames:v", "0",
                                            "-pix_fmt", "yuv420p", "-f", "yuv4mpegpipe"])
         XCTAssertEqual(try ffprobeFrames(empty), 0)
-        let d = try Demuxer(path: empty)
+        let d = try Demuxer.input(empty)
         XCTAssertNotNil(d.videoStreamIndex())
         XCTAssertEqual(try readAll(d), 0)
         let error = try XCTUnwrap(thrownEncodaError { _ = try ScenePass.run(input: empty, encoder: .h264, threads: 1) })
@@ -78,10 +78,10 @@ final class MediaStageTests: XCTestCase {
     /// freed once, by `CodecContext` (see the report of the valgrind run). A good setting still transcodes.
     func testAudioEncoderRefusingItsSettingsFailsCleanly() throws {
         let wav = try make("tone.wav", ["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000:duration=1", "-ac", "2"])
-        let d = try Demuxer(path: wav)
-        let si = try XCTUnwrap((0..<d.streamCount).first { d.stream($0).pointee.codecpar.pointee.codec_type == AVMEDIA_TYPE_AUDIO })
+        let d = try Demuxer.input(wav)
+        let si = try XCTUnwrap((0..<d.streamCount).first { d.parameters(of: $0).mediaType == .audio })
         func transcoder(_ params: String) throws -> AudioTranscoder {
-            try AudioTranscoder(stream: d.stream(si), index: si, codec: "flac", bitrate: nil, params: params,
+            try AudioTranscoder(demuxer: d, index: si, codec: "flac", bitrate: nil, params: params,
                                 start: 0, end: 1, cut: true)
         }
         let refused = try XCTUnwrap(thrownEncodaError { _ = try transcoder("compression_level=99") })
@@ -95,7 +95,7 @@ final class MediaStageTests: XCTestCase {
         var packets = 0
         let p = Packet()
         while try d.read(into: p) {
-            if Int(p.pointer.pointee.stream_index) == si { try good.feed(p) { _ in packets += 1 } }
+            if p.streamIndex == si { try good.feed(p) { _ in packets += 1 } }
         }
         try good.finish { _ in packets += 1 }
         XCTAssertEqual(good.parameters(packets: packets).samples, 48000)
@@ -122,16 +122,13 @@ final class MediaStageTests: XCTestCase {
     /// Copies `source`'s video packets into `path` through `Muxer`, finishing it or dropping it unfinished.
     private func remux(_ source: String, to path: String, finish: Bool) throws {
         let (d, facts) = try InputProbe.open(source)
-        let par = d.stream(facts.streamIndex).pointee.codecpar.pointee
-        let extradata = par.extradata.map { Array(UnsafeBufferPointer(start: $0, count: Int(par.extradata_size))) } ?? []
+        let extradata = d.parameters(of: facts.streamIndex).extradata
         var muxer: Muxer? = try Muxer(path: path, format: OutputFormat.forPath(path, encoder: .h264), encoder: .h264, video: facts,
                                       pixelFormat: .yuv420p, extradata: extradata)
         let p = Packet()
         while try d.read(into: p) {
-            let pk = p.pointer.pointee
-            guard Int(pk.stream_index) == facts.streamIndex else { continue }
-            try muxer!.write(data: UnsafeRawBufferPointer(start: pk.data, count: Int(pk.size)), pts: pk.pts, dts: pk.dts,
-                             duration: pk.duration, isKey: pk.flags & AV_PKT_FLAG_KEY != 0)
+            guard p.streamIndex == facts.streamIndex else { continue }
+            try p.withBytes { try muxer!.write(data: $0, pts: p.pts, dts: p.dts, duration: p.duration, isKey: p.isKeyframe) }
         }
         if finish { try muxer!.finish() }
         muxer = nil

@@ -1,0 +1,26 @@
+import EncodaFFmpeg
+import EncodaModel
+
+/// Throws `code`'s error with `message` when a libav call returned a negative value (libav's text is the cause).
+@discardableResult
+func check(_ ret: Int32, _ errorCode: EncodaError.Code, _ message: @autoclosure () -> String) throws -> Int32 {
+    if ret < 0 { throw EncodaError(errorCode, message(), cause: libavErrorString(ret)) }
+    return ret
+}
+
+/// Runs an overlay call; its `LibavError` becomes `code`'s error with `message`, libav's text as the cause.
+func check<T>(_ errorCode: EncodaError.Code, _ message: @autoclosure () -> String, _ body: () throws -> T) throws -> T {
+    do { return try body() } catch let e as LibavError { throw EncodaError(errorCode, message(), cause: e.text) }
+}
+
+let averrorEOF = LibavError.endOfFile
+let averrorEAGAIN = LibavError.again
+
+/// libav logs to stderr by default; encoda reports errors itself (see `LibavLog`).
+public enum LibavLogging {
+    public static func quiet() { LibavLog.quiet() }
+}
+
+extension LibavRational {
+    var rational: Rational { Rational(num, den) }
+}
