@@ -11,7 +11,7 @@ public enum AudioPreparer {
     /// Opens every decoder and encoder the plan needs, without reading the file: configuration problems
     /// (codec, channel layout, bit rate, options) surface before any video work starts.
     public static func preflight(input: String, plan: MuxPlan, settings: AudioSettings, video: VideoFacts, index: FrameIndex) throws {
-        LibavLogging.quiet()
+        LibavLogging.configure()
         let d = try Demuxer.input(input)
         let (start, end) = span(video: video, index: index)
         for s in plan.audio {
@@ -32,7 +32,7 @@ public enum AudioPreparer {
     /// Runs the pass (or reuses a matching record) and returns the record. `folder` is TMP/audio.
     public static func prepare(input: String, fingerprint: String, plan: MuxPlan, settings: AudioSettings,
                                video: VideoFacts, index: FrameIndex, folder: String) throws -> PreparedAudio {
-        LibavLogging.quiet()
+        LibavLogging.configure()
         let recordPath = folder + "/audio.json"
         let videoStart = index.pts[0]
         let videoEnd = index.pts[index.pts.count - 1] + index.durations[index.pts.count - 1]

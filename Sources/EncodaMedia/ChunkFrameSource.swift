@@ -55,7 +55,7 @@ final class ChunkFrameSource {
     /// it holds that stands at `range.start` is decoded on instead of opening and seeking INPUT, and the decoder
     /// is left in `carry` afterwards (standing at `range.end`); any other decoder in it is dropped.
     func run(carry: DecoderCarry? = nil, _ body: (Frame, Int) throws -> Void) throws {
-        LibavLogging.quiet()
+        LibavLogging.configure()
         if index.seeksByByte {
             try runCountingFromBytePositions(carry: carry, body)
             return

@@ -28,7 +28,7 @@ public enum Concatenator {
     /// - Parameter sides: INPUT's audio, subtitles, attachments and chapters with `--mux`.
     public static func run(manifest: JobManifest, index: FrameIndex, pieces: [ChunkPiece], output: String,
                            sides: SideStreams? = nil, progress: ((Int) -> Void)? = nil) throws {
-        LibavLogging.quiet()
+        LibavLogging.configure()
         let format = try OutputFormat.forPath(output, encoder: manifest.settings.encoder)
         let dir = (output as NSString).deletingLastPathComponent
         let temp = (dir.isEmpty ? "" : dir + "/") + PartialOutput.name(output: output, host: PartialOutput.host, pid: getpid(), format: format)

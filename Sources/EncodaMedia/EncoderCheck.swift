@@ -11,7 +11,7 @@ public enum EncoderCheck {
     /// `settings` makes the settings for the source's pixel format (yuv420p when INPUT cannot be probed); what it
     /// throws for INPUT's pixel format (e.g. `--lossless` of 12-bit video) stops the run here, before the scene pass.
     public static func run(input: String, settings: (_ source: PixelLayout) throws -> EncodeSettings) throws {
-        LibavLogging.quiet()
+        LibavLogging.configure()
         var video = VideoFacts(width: 64, height: 64, pixelFormat: "yuv420p", bitDepth: 8, timeBase: Rational(1, 25),
                                frameRate: Rational(25, 1), sampleAspectRatio: Rational(1, 1), colorPrimaries: 2,
                                colorTransfer: 2, colorMatrix: 2, colorRange: 0, chromaLocation: 0, codecName: "none",

@@ -7,7 +7,7 @@ import EncodaModel
 public enum GrainProbe {
     /// The noise σ of each chunk (nil where it cannot be measured).
     public static func noise(input: String, video: VideoFacts, index: FrameIndex, chunks: [Chunk]) throws -> [Double?] {
-        LibavLogging.quiet()
+        LibavLogging.configure()
         return try chunks.map { c in
             let middle = c.range.start + c.range.count / 2
             let source = ChunkFrameSource(input: input, video: video, index: index, range: FrameRange(middle, middle + 1), threads: 1)

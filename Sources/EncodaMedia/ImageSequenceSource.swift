@@ -22,7 +22,7 @@ public enum ImageSequenceSource {
 
     /// The frame rate the first image's decoder reports after decoding it, or nil (PNG and TIFF carry none).
     static func headerFrameRate(_ seq: ImageSequence) -> Rational? {
-        LibavLogging.quiet()
+        LibavLogging.configure()
         guard let demuxer = try? Demuxer.input(seq.files[0], format: "image2", options: [("pattern_type", "none")]), let vi = demuxer.videoStreamIndex(),
               let reader = try? FrameReader(demuxer: demuxer, streamIndex: vi, threads: 1, frameStep: 1),
               (try? reader.next()) == true else { return nil }

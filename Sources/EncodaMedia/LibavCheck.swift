@@ -16,9 +16,15 @@ func check<T>(_ errorCode: EncodaError.Code, _ message: @autoclosure () -> Strin
 let averrorEOF = LibavError.endOfFile
 let averrorEAGAIN = LibavError.again
 
-/// libav logs to stderr by default; encoda reports errors itself (see `LibavLog`).
+/// libav logs to stderr by default; encoda reports libav's failures itself, so each stage sets libav's log before it
+/// opens anything: silent at the default level and with --quiet, and with -v (-vv) libav's warnings and errors (its
+/// information too) passed on through swift-log at the process's level (`EncodaLog`, the `encoda.libav` label).
 public enum LibavLogging {
-    public static func quiet() { LibavLog.quiet() }
+    public static func configure() {
+        let threshold = EncodaLog.libavThreshold(for: EncodaLog.level)
+        guard threshold >= 0, let level = LibavLog.Level(rawValue: threshold) else { LibavLog.quiet(); return }
+        LibavLog.route(level: level) { lineLevel, line in EncodaLog.libavLine(level: lineLevel.rawValue, line) }
+    }
 }
 
 extension LibavRational {

@@ -8,7 +8,7 @@ import Foundation
 public enum MuxPlanner {
     public static func plan(input: String, output: String, encoder: EncoderKind, video: VideoFacts, index: FrameIndex,
                             audio: AudioSettings) throws -> MuxPlan {
-        LibavLogging.quiet()
+        LibavLogging.configure()
         let format = try OutputFormat.forPath(output, encoder: encoder)
         guard format.holdsOtherStreams else {
             throw EncodaError(.usage, "--mux needs an OUTPUT container that holds audio and subtitles (\(OutputFormat.extensions(for: encoder, otherStreams: true, last: " or "))); .\(format.fileExtension) holds only the video stream")
@@ -84,7 +84,7 @@ public enum MuxPlanner {
     /// INPUT's streams besides the encoded video when `--mux` is not given, every one left out, for the notes that
     /// say so (`MuxPlan.leftOutNotes`).
     public static func inventory(input: String, output: String, encoder: EncoderKind, video: VideoFacts) throws -> MuxPlan {
-        LibavLogging.quiet()
+        LibavLogging.configure()
         let format = try OutputFormat.forPath(output, encoder: encoder)
         let d = try Demuxer.input(input)
         var streams: [MuxStream] = []

@@ -20,7 +20,7 @@ public enum PacketIndexReader {
     /// all: image sequences (each image is checked by decoding it), raw elementary streams (libav makes their
     /// timestamps up while reading), and a file that cannot be read to its end (the full pass then says what is wrong).
     public static func read(input: String) throws -> (output: Output?, reason: String?) {
-        LibavLogging.quiet()
+        LibavLogging.configure()
         if try ImageSequence.resolve(input) != nil { return (nil, "INPUT is an image sequence") }
         let (demuxer, facts) = try InputProbe.open(input)
         if demuxer.isRawElementaryStream { return (nil, "INPUT is a raw stream without timestamps") }

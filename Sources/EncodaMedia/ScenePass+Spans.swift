@@ -47,7 +47,7 @@ extension ScenePass {
     /// does not match the decoder's frames stops here. `progress` is called with frames measured so far.
     public static func run(input: String, preview: Preview, spans: [FrameRange], threads: Int = 0,
                            progress: ((Int) -> Void)? = nil) throws -> Output {
-        LibavLogging.quiet()
+        LibavLogging.configure()
         let index = preview.index
         var video = preview.video
         let decodeThreads = threads > 0 ? threads : max(1, ProcessInfo.processInfo.activeProcessorCount)

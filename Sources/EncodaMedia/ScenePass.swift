@@ -51,7 +51,7 @@ public enum ScenePass {
     /// `frameRate`: the rate of an image sequence INPUT (--input-fps; see `InputProbe.open`).
     public static func run(input: String, encoder: EncoderKind, threads: Int = 0, frameRate: Rational? = nil,
                            progress: ((Int) -> Void)? = nil) throws -> Output {
-        LibavLogging.quiet()
+        LibavLogging.configure()
         var (demuxer, facts) = try InputProbe.open(input, frameRate: frameRate)
         try InputProbe.checkEncodable(facts, encoder: encoder)
         let si = facts.streamIndex
