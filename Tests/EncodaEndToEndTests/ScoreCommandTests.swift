@@ -66,9 +66,12 @@ final class ScoreCommandTests: XCTestCase {
                                       "-lavfi", "[0:v][1:v]libvmaf=log_fmt=json:log_path=\(log)", "-f", "null", "-"])
             let direct = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: log))) as? [String: Any])
             let expected = ((direct["frames"] as? [[String: Any]]) ?? []).compactMap { ($0["metrics"] as? [String: Any])?["vmaf"] as? Double }
-            // Found on PATH this time, not given.
-            let r = try Tool.run(Tool.encoda, ["score", dist, ref, "--json"],
-                                 environment: ["PATH": (ffmpeg as NSString).deletingLastPathComponent + ":/usr/bin:/bin"])
+            // Found on PATH this time, not given: a folder whose `ffmpeg` is the wheel's (which names its binary
+            // by version), ahead of Debian's, which has no libvmaf.
+            let bin = s.file("bin-\(format)")
+            try FileManager.default.createDirectory(atPath: bin, withIntermediateDirectories: true)
+            try FileManager.default.createSymbolicLink(atPath: bin + "/ffmpeg", withDestinationPath: ffmpeg)
+            let r = try Tool.run(Tool.encoda, ["score", dist, ref, "--json"], environment: ["PATH": bin + ":/usr/bin:/bin"])
             let ours = perFrame(try report(r))
             XCTAssertEqual(ours.count, 50, format)
             XCTAssertEqual(expected.count, 50, format)
