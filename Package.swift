@@ -26,7 +26,7 @@ let package = Package(
         .target(name: "CSceneKernels", cSettings: [.unsafeFlags(["-O2"], .when(configuration: .debug))]),
         // The FFmpeg overlay: the only importer of CFFmpeg. Each libav object has one Swift owner and one release
         // path; borrowed C memory is lent inside closures; failures are `LibavError` (code and function).
-        .target(name: "EncodaFFmpeg", dependencies: ["CFFmpeg"], swiftSettings: [.swiftLanguageMode(.v6)]),
+        .target(name: "EncodaFFmpeg", dependencies: ["CFFmpeg"]),
         // The SVT-AV1 encoder C API.
         .systemLibrary(name: "CSvtAv1", pkgConfig: "SvtAv1Enc", providers: [.apt(["libsvtav1enc-dev"])]),
         // The x264 C API (its open function is a versioned macro, wrapped in the shim).
@@ -38,7 +38,7 @@ let package = Package(
         // and the tests and the debug binary score real frames with them.
         // swift-log's levels and labels are set here (`EncodaLog`), so every target logs through the same threshold.
         .target(name: "EncodaModel", dependencies: ["CZlib", .product(name: "Yams", package: "Yams"), .product(name: "Logging", package: "swift-log")],
-                swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug)), .swiftLanguageMode(.v6)]),
+                swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         // Process-level platform calls Swift's Glibc module does not reach (mallopt, sync_file_range). Used only by
         // EncodaSystem.
         .target(name: "CPlatform"),
@@ -46,16 +46,15 @@ let package = Package(
         // atomic files and JSON coding, and the process-memory policy. Used by Media and Jobs alike.
         .target(name: "EncodaSystem", dependencies: [
             "EncodaModel", "CPlatform", .product(name: "SystemPackage", package: "swift-system"),
-        ], swiftSettings: [.swiftLanguageMode(.v6)]),
+        ]),
         // The SVT-AV1 and x264 overlays: the only importer of CSvtAv1 and CX264. Encoder, configuration, named errors,
         // the libraries' logging through swift-log.
-        .target(name: "EncodaCodecs", dependencies: ["EncodaModel", "CSvtAv1", "CX264", .product(name: "Logging", package: "swift-log")],
-                swiftSettings: [.swiftLanguageMode(.v6)]),
+        .target(name: "EncodaCodecs", dependencies: ["EncodaModel", "CSvtAv1", "CX264", .product(name: "Logging", package: "swift-log")]),
         // Everything that touches pixels: scene pass, chunk encode (through EncodaCodecs), concat (libav through
         // EncodaFFmpeg; the muxing, audio and metadata files still reach CFFmpeg directly).
         .target(name: "EncodaMedia", dependencies: ["EncodaModel", "EncodaSystem", "EncodaCodecs", "EncodaFFmpeg", "CSceneKernels", "CFFmpeg"]),
         // The shared-directory protocol: layout, leases, worker loop, coordinator. No codec code.
-        .target(name: "EncodaJobs", dependencies: ["EncodaModel", "EncodaSystem"], swiftSettings: [.swiftLanguageMode(.v6)]),
+        .target(name: "EncodaJobs", dependencies: ["EncodaModel", "EncodaSystem"]),
         // The HTTP job service (`encoda serve`): JSON API v1, job queue, auth, path safety, the web page at /, /metrics,
         // webhooks. Runs each job as an `encoda` child process; no codec code. The OpenAPI document (docs/openapi.json)
         // and the web page (Web/) are compiled in.
@@ -68,28 +67,27 @@ let package = Package(
         ], resources: [
             .embedInCode("openapi.json"),
             .embedInCode("Web/web-page.html"), .embedInCode("Web/web-page.js"), .embedInCode("Web/web-page.css"),
-        ], swiftSettings: [.swiftLanguageMode(.v6)]),
+        ]),
         // The composition root of a job, above Media and Jobs: the coordinator (plan, local worker pool, mux, join,
         // cleanup) and the worker's run loop. Takes an `EncodeRequest`; reports through the front end's observer.
-        .target(name: "EncodaPipeline", dependencies: ["EncodaModel", "EncodaMedia", "EncodaJobs"],
-                swiftSettings: [.swiftLanguageMode(.v6)]),
+        .target(name: "EncodaPipeline", dependencies: ["EncodaModel", "EncodaMedia", "EncodaJobs"]),
         // Command-line commands and option parsing: builds the request, reports.
         .target(name: "EncodaCLI", dependencies: [
             "EncodaModel", "EncodaCodecs", "EncodaMedia", "EncodaJobs", "EncodaPipeline", "EncodaServer",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
-        ], swiftSettings: [.swiftLanguageMode(.v6)]),
+        ]),
         // Entry point only.
         .executableTarget(name: "encoda", dependencies: ["EncodaCLI"]),
         .testTarget(name: "EncodaModelTests", dependencies: ["EncodaModel", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "EncodaCodecsTests", dependencies: ["EncodaCodecs", "EncodaModel"]),
         .testTarget(name: "EncodaSystemTests", dependencies: ["EncodaSystem", "EncodaModel"]),
-        .testTarget(name: "EncodaJobsTests", dependencies: ["EncodaJobs", "EncodaModel", "EncodaSystem"], swiftSettings: [.swiftLanguageMode(.v6)]),
+        .testTarget(name: "EncodaJobsTests", dependencies: ["EncodaJobs", "EncodaModel", "EncodaSystem"]),
         // In-process tests of the Media stages on tiny clips made by ffmpeg.
         .testTarget(name: "EncodaMediaTests", dependencies: ["EncodaMedia", "EncodaFFmpeg", "EncodaModel"]),
         // The coordinator's pure decisions (worker budget, the 2 s chunk rule), in process.
         .testTarget(name: "EncodaPipelineTests", dependencies: ["EncodaPipeline", "EncodaModel"]),
         .testTarget(name: "EncodaEndToEndTests", dependencies: ["EncodaModel"]),
     ],
-    swiftLanguageModes: [.v5]
+    swiftLanguageModes: [.v6]
 )

@@ -5,6 +5,12 @@ import Foundation
 /// being muxed: reading and checksumming are a third to a half of a join, and the muxer leaves a core free.
 /// Two buffers take turns, so chunk `i` stays untouched while chunk `i + 1` is read. The first two chunks are
 /// read at the same time, so the second is ready when the first is muxed.
+///
+/// Why `@unchecked Sendable` holds (one of the package's two): the reads run on `queue` and touch only `paths`
+/// (immutable), `loaded` (under `lock`) and buffer `i % 2`; `start`, `take` and `groups` belong to the one thread
+/// that joins. Buffer `i % 2` is handed to the read of chunk `i` only after chunk `i - 2`, its last user, was taken
+/// and muxed (the precondition of `start`), and `take` returns chunk `i` only after its read's group is done, so no
+/// buffer is ever used by two threads at once; `deinit` waits for any read still running.
 final class ChunkPrefetcher: @unchecked Sendable {
     /// A chunk file in memory and its CRC-32, or nil when it could not be read (the caller treats it as a chunk
     /// that does not match its record).
@@ -35,9 +41,8 @@ final class ChunkPrefetcher: @unchecked Sendable {
         guard i < paths.count, groups[i] == nil else { return }
         let group = DispatchGroup()
         groups[i] = group
-        let path = paths[i], buffer = buffers[i % 2]
         queue.async(group: group) { [self] in
-            let reader = try? ChunkReader(path: path, buffer: buffer)
+            let reader = try? ChunkReader(path: paths[i], buffer: buffers[i % 2])
             let result = Loaded(reader: reader, crc: reader?.crc ?? 0)
             lock.lock(); loaded[i] = result; lock.unlock()
         }

@@ -1,7 +1,13 @@
 import EncodaFFmpeg
 
 /// Decodes the frames of one stream in presentation order, calling `body` for each; `body` returns false to stop.
-final class FrameReader {
+///
+/// Why `@unchecked Sendable` holds (one of the package's two): a reader owns a demuxer and a decoder, which are not
+/// thread-safe, and it is only ever used by one thread at a time. The only hand-over between threads is
+/// `DecoderCarry`, which keeps a reader under its lock after a chunk and gives it to the next chunk's thread by
+/// `take(at:)`, which empties the carry: the thread that kept it no longer holds it, so two threads never decode
+/// with one reader.
+final class FrameReader: @unchecked Sendable {
     let demuxer: Demuxer
     let decoder: Decoder
     let streamIndex: Int

@@ -69,15 +69,17 @@ final class VmafProcess {
 
     /// Writes one picture of each stream, both at once.
     func write(distorted d: UnsafeRawBufferPointer, reference r: UnsafeRawBufferPointer) throws {
-        var failures = [Int32](repeating: 0, count: 2)
+        let failures = Mutex([Int32](repeating: 0, count: 2))
         let fds = [distorted, reference]
-        let buffers = [d, r]
-        failures.withUnsafeMutableBufferPointer { failures in
-            DispatchQueue.concurrentPerform(iterations: 2) { i in
-                failures[i] = VmafProcess.writeAll(fds[i], buffers[i])
-            }
+        // The two pictures by address: concurrentPerform returns only when both writes are done, so the borrowed
+        // bytes outlive every use.
+        let starts = [UInt(bitPattern: d.baseAddress), UInt(bitPattern: r.baseAddress)], counts = [d.count, r.count]
+        DispatchQueue.concurrentPerform(iterations: 2) { i in
+            let bytes = UnsafeRawBufferPointer(start: UnsafeRawPointer(bitPattern: starts[i]), count: counts[i])
+            let e = VmafProcess.writeAll(fds[i], bytes)
+            failures.withLock { $0[i] = e }
         }
-        if let e = failures.first(where: { $0 != 0 }) {
+        if let e = failures.withLock({ $0 }).first(where: { $0 != 0 }) {
             throw EncodaError(.encoder, "the VMAF ffmpeg \(executable) stopped reading pictures: \(errorSummary(default: String(cString: strerror(e))))")
         }
         written += 1

@@ -7,7 +7,7 @@ import XCTest
 /// above it), resumes from recorded probes, and ends at the range's end when the target lies outside the range.
 final class CRFSearchTests: XCTestCase {
     /// Fake metrics: score at a CRF, falling as the CRF rises.
-    static let curves: [(name: String, score: (Int) -> Double)] = [
+    static let curves: [(name: String, score: @Sendable (Int) -> Double)] = [
         ("linear", { 100 - 1.2 * Double($0) }),
         ("convex", { 100 - 0.03 * Double($0 * $0) }),
         ("logistic", { 100 / (1 + exp((Double($0) - 38) / 5)) }),

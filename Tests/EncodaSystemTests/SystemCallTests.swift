@@ -1,5 +1,6 @@
 import EncodaSystem
 import Foundation
+import Synchronization
 import SystemPackage
 import XCTest
 
@@ -82,43 +83,44 @@ final class SystemCallTests: XCTestCase {
         XCTAssertEqual(pipe(&fds), 0)
         defer { close(fds[0]); close(fds[1]) }
 
-        final class Reader { // every field is read and written under `lock`
-            let lock = NSCondition()
+        struct ReaderState {
             var thread: pthread_t?
             var calls = 0
             var result: Result<[UInt8], any Error>?
         }
+        final class Reader: Sendable { let state = Mutex(ReaderState()) }
         let r = Reader()
         let readFD = fds[0]
         let t = Thread {
-            r.lock.lock(); r.thread = pthread_self(); r.lock.unlock()
+            r.state.withLock { $0.thread = pthread_self() }
             var buffer = [UInt8](repeating: 0, count: 16)
             let outcome = Result { () throws -> [UInt8] in
                 let n = try buffer.withUnsafeMutableBytes { raw in
                     try SystemCall.retrying(.descriptor) { () -> Int in
-                        r.lock.lock(); r.calls += 1; r.lock.unlock()
+                        r.state.withLock { $0.calls += 1 }
                         return read(readFD, raw.baseAddress, raw.count)
                     }.mapError { FileSystemError(.read, "pipe", errno: $0) }.get()
                 }
                 return Array(buffer[0..<n])
             }
-            r.lock.lock(); r.result = outcome; r.lock.broadcast(); r.lock.unlock()
+            r.state.withLock { $0.result = outcome }
         }
         t.start()
         // Signal the reader until it has made the call a second time: it was interrupted and retried.
         var interrupted = false
         for _ in 0..<2000 {
-            r.lock.lock(); let thread = r.thread, calls = r.calls; r.lock.unlock()
+            let (thread, calls) = r.state.withLock { ($0.thread, $0.calls) }
             if calls >= 2 { interrupted = true; break }
             if let thread { pthread_kill(thread, SIGUSR2) }
             usleep(5_000)
         }
         XCTAssertTrue(interrupted, "the read was never interrupted")
         XCTAssertEqual(write(fds[1], "hello", 5), 5)
-        r.lock.lock()
-        while r.result == nil { r.lock.wait() }
-        let result = r.result
-        r.lock.unlock()
+        var result: Result<[UInt8], any Error>?
+        for _ in 0..<20_000 where result == nil {   // a bound on a hung read, not a timing claim
+            result = r.state.withLock { $0.result }
+            if result == nil { usleep(1_000) }
+        }
         XCTAssertEqual(try result?.get(), Array("hello".utf8))
     }
 }
