@@ -44,7 +44,7 @@ struct ServeCommand: ParsableCommand, QuietOption {
         var config = ServerConfiguration(
             root: rootPath, host: host, port: port, maxJobs: maxJobs, workers: workers,
             encoda: Bundle.main.executablePath ?? CommandLine.arguments[0], token: token.token,
-            statusReport: { tmp in (try? StatusCommand.report(WorkDirectory(tmp))).flatMap { try? JSONCoding.encode($0) } },
+            statusReport: { tmp in (try? JobStatus.report(WorkDirectory(tmp))).flatMap { try? JSONCoding.encode($0) } },
             note: note,
             listening: { h, p in
                 // Always printed (also with --quiet): a caller that asked for port 0 needs it.
