@@ -20,6 +20,7 @@ public struct StreamParameters: Sendable {
     public var mediaType: MediaType
     /// Cover art: a picture attached to the file, not a video track (`AV_DISPOSITION_ATTACHED_PIC`).
     public var isAttachedPicture: Bool
+    public var codecID: LibavCodecID
     /// libavcodec's name of the codec ("h264", "prores", "pcm_s16le").
     public var codecName: String
     public var width: Int
@@ -43,6 +44,8 @@ public struct StreamParameters: Sendable {
     public var frameCount: Int64
     /// The stream's duration in its time base; `noPTS` or 0 when unknown.
     public var duration: Int64
+    /// The first timestamp in the stream's time base; `noPTS` when unknown.
+    public var startTime: Int64
     /// Audio: channels and sample rate.
     public var channels: Int
     public var sampleRate: Int
@@ -62,6 +65,7 @@ public struct StreamParameters: Sendable {
         default: mediaType = .unknown
         }
         isAttachedPicture = s.disposition & AV_DISPOSITION_ATTACHED_PIC != 0
+        codecID = LibavCodecID(par.codec_id)
         codecName = String(cString: avcodec_get_name(par.codec_id))
         width = Int(par.width)
         height = Int(par.height)
@@ -86,6 +90,7 @@ public struct StreamParameters: Sendable {
         }
         frameCount = s.nb_frames
         duration = s.duration
+        startTime = s.start_time
         channels = Int(par.ch_layout.nb_channels)
         sampleRate = Int(par.sample_rate)
         extradata = par.extradata.map { Array(UnsafeBufferPointer(start: $0, count: Int(par.extradata_size))) } ?? []

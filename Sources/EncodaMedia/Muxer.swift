@@ -62,7 +62,10 @@ final class Muxer {
         st.pointee.r_frame_rate = video.frameRate.av
         st.pointee.sample_aspect_ratio = video.sampleAspectRatio.av
         // Rotation, HDR10 static metadata and start timecode, where the container holds them.
-        try SourceMetadataIO.write(video, to: st)
+        do { try SourceMetadataIO.sideData(of: video).add(toStream: st) } catch {
+            throw EncodaError(.internalError, "av_stream_new_side_data failed (out of memory)")
+        }
+        if let tc = video.timecode { av_dict_set(&st.pointee.metadata, "timecode", tc, 0) }
 
         try sides?.addStreams(to: ctx!, video: st)
         if (ctx!.pointee.oformat.pointee.flags & AVFMT_NOFILE) == 0 {
