@@ -34,11 +34,6 @@ extension LibavRational {
     package var av: AVRational { AVRational(num: Int32(num), den: Int32(den)) }
 }
 
-extension LibavSideData {
-    /// For the Muxer, which still owns its output streams in EncodaMedia.
-    package func add(toStream st: UnsafeMutablePointer<AVStream>) throws(LibavError) { try add(to: st) }
-}
-
 extension Decoder {
     package var codecContext: UnsafeMutablePointer<AVCodecContext> { context }
 }

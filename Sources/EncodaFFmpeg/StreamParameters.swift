@@ -9,6 +9,12 @@ public struct LibavRational: Sendable, Equatable {
     public var isValid: Bool { num > 0 && den > 0 }
 }
 
+extension LibavRational {
+    /// `value` in time base `from` expressed in time base `to`, rounded to nearest. The corresponding C function is
+    /// `av_rescale_q`.
+    public static func rescale(_ value: Int64, from: LibavRational, to: LibavRational) -> Int64 { av_rescale_q(value, from.av, to.av) }
+}
+
 /// A stream as the container and its codec parameters describe it (`AVStream`, `AVCodecParameters`): a copy, so it
 /// outlives nothing it points into.
 public struct StreamParameters: Sendable {

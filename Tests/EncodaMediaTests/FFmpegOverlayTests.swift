@@ -88,7 +88,7 @@ final class FFmpegOverlayTests: XCTestCase {
         let (d, facts) = try InputProbe.open(source)
         let before = try openDescriptors()
         do {
-            let muxer = try Muxer(path: "/dev/full", format: OutputFormat.forPath("out.mkv", encoder: .h264), encoder: .h264,
+            let muxer = try OutputMuxer(path: "/dev/full", format: OutputFormat.forPath("out.mkv", encoder: .h264), encoder: .h264,
                                   video: facts, pixelFormat: .yuv420p, extradata: d.parameters(of: facts.streamIndex).extradata)
             let p = Packet()
             while try d.read(into: p) {
