@@ -13,6 +13,9 @@ extension LibavRational {
     /// `value` in time base `from` expressed in time base `to`, rounded to nearest. The corresponding C function is
     /// `av_rescale_q`.
     public static func rescale(_ value: Int64, from: LibavRational, to: LibavRational) -> Int64 { av_rescale_q(value, from.av, to.av) }
+
+    init(_ r: AVRational) { self.init(Int(r.num), Int(r.den)) }
+    var av: AVRational { AVRational(num: Int32(num), den: Int32(den)) }
 }
 
 /// A stream as the container and its codec parameters describe it (`AVStream`, `AVCodecParameters`): a copy, so it
