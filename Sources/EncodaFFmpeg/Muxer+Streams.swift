@@ -8,6 +8,10 @@ public struct LibavChapter: Sendable {
     public var end: Int64
     /// Its tags in the order the container gave them.
     public var tags: [LibavTag]
+
+    public init(id: Int64, timeBase: LibavRational, start: Int64, end: Int64, tags: [LibavTag]) {
+        self.id = id; self.timeBase = timeBase; self.start = start; self.end = end; self.tags = tags
+    }
 }
 
 /// One metadata entry (`AVDictionaryEntry`): key and value as the container spells them.
