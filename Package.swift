@@ -51,7 +51,7 @@ let package = Package(
         // the libraries' logging through swift-log.
         .target(name: "EncodaCodecs", dependencies: ["EncodaModel", "CSvtAv1", "CX264", .product(name: "Logging", package: "swift-log")]),
         // Everything that touches pixels: scene pass, chunk encode (through EncodaCodecs), concat (libav through
-        // EncodaFFmpeg; the muxing, audio and metadata files still reach CFFmpeg directly).
+        // EncodaFFmpeg; only AudioTranscoder still reaches CFFmpeg directly).
         .target(name: "EncodaMedia", dependencies: ["EncodaModel", "EncodaSystem", "EncodaCodecs", "EncodaFFmpeg", "CSceneKernels", "CFFmpeg"]),
         // The shared-directory protocol: layout, leases, worker loop, coordinator. No codec code.
         .target(name: "EncodaJobs", dependencies: ["EncodaModel", "EncodaSystem"]),

@@ -33,6 +33,9 @@ public final class Demuxer {
     public var streamCount: Int { Int(context.pointee.nb_streams) }
     func avStream(_ i: Int) -> UnsafeMutablePointer<AVStream> { context.pointee.streams[i]! }
 
+    /// Stream `i`'s time base (cheaper than its `parameters(of:)`, for every packet).
+    public func timeBase(of i: Int) -> LibavRational { LibavRational(avStream(i).pointee.time_base) }
+
     /// What the container and the codec parameters say about stream `i`.
     public func parameters(of i: Int) -> StreamParameters { StreamParameters(avStream(i)) }
 

@@ -5,6 +5,8 @@ public struct LibavPixelFormat: Hashable, Sendable, CustomStringConvertible {
     public let rawValue: Int32
 
     public init(rawValue: Int32) { self.rawValue = rawValue }
+    init(_ format: AVPixelFormat) { self.init(rawValue: format.rawValue) }
+    var av: AVPixelFormat { AVPixelFormat(rawValue: rawValue) }
 
     /// The format libav calls `name`; nil for a name it does not know. The corresponding C function is `av_get_pix_fmt`.
     public init?(name: String) {

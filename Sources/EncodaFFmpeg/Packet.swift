@@ -14,18 +14,42 @@ public final class Packet {
     /// Drops the packet's data and resets its fields. The corresponding C function is `av_packet_unref`.
     public func unref() { av_packet_unref(object) }
 
-    public var streamIndex: Int { Int(object.pointee.stream_index) }
+    public var streamIndex: Int {
+        get { Int(object.pointee.stream_index) }
+        set { object.pointee.stream_index = Int32(newValue) }
+    }
     /// Presentation timestamp in the stream's time base; `noPTS` when it has none.
-    public var pts: Int64 { object.pointee.pts }
+    public var pts: Int64 {
+        get { object.pointee.pts }
+        set { object.pointee.pts = newValue }
+    }
     /// Decoding timestamp in the stream's time base; `noPTS` when it has none.
-    public var dts: Int64 { object.pointee.dts }
-    public var duration: Int64 { object.pointee.duration }
+    public var dts: Int64 {
+        get { object.pointee.dts }
+        set { object.pointee.dts = newValue }
+    }
+    public var duration: Int64 {
+        get { object.pointee.duration }
+        set { object.pointee.duration = newValue }
+    }
+    /// The `AV_PKT_FLAG_*` bits, as a packet store keeps them.
+    public var flags: Int32 {
+        get { object.pointee.flags }
+        set { object.pointee.flags = newValue }
+    }
     public var isKeyframe: Bool { object.pointee.flags & AV_PKT_FLAG_KEY != 0 }
     /// A frame an edit list hides: decoded (later frames may refer to it) but never shown (`AV_PKT_FLAG_DISCARD`).
     public var isDiscarded: Bool { object.pointee.flags & AV_PKT_FLAG_DISCARD != 0 }
     public var size: Int32 { object.pointee.size }
     /// Byte position in the file, -1 when unknown.
-    public var position: Int64 { object.pointee.pos }
+    public var position: Int64 {
+        get { object.pointee.pos }
+        set { object.pointee.pos = newValue }
+    }
+
+    /// Converts pts, dts and duration from time base `from` to `to` (rounding to nearest). The corresponding C
+    /// function is `av_packet_rescale_ts`.
+    public func rescaleTimestamps(from: LibavRational, to: LibavRational) { av_packet_rescale_ts(object, from.av, to.av) }
 
     /// Lends the packet's bytes for the duration of `body`.
     public func withBytes<T>(_ body: (UnsafeRawBufferPointer) throws -> T) rethrows -> T {

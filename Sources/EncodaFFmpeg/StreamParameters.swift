@@ -9,6 +9,15 @@ public struct LibavRational: Sendable, Equatable {
     public var isValid: Bool { num > 0 && den > 0 }
 }
 
+extension LibavRational {
+    /// `value` in time base `from` expressed in time base `to`, rounded to nearest. The corresponding C function is
+    /// `av_rescale_q`.
+    public static func rescale(_ value: Int64, from: LibavRational, to: LibavRational) -> Int64 { av_rescale_q(value, from.av, to.av) }
+
+    init(_ r: AVRational) { self.init(Int(r.num), Int(r.den)) }
+    var av: AVRational { AVRational(num: Int32(num), den: Int32(den)) }
+}
+
 /// A stream as the container and its codec parameters describe it (`AVStream`, `AVCodecParameters`): a copy, so it
 /// outlives nothing it points into.
 public struct StreamParameters: Sendable {
@@ -20,6 +29,7 @@ public struct StreamParameters: Sendable {
     public var mediaType: MediaType
     /// Cover art: a picture attached to the file, not a video track (`AV_DISPOSITION_ATTACHED_PIC`).
     public var isAttachedPicture: Bool
+    public var codecID: LibavCodecID
     /// libavcodec's name of the codec ("h264", "prores", "pcm_s16le").
     public var codecName: String
     public var width: Int
@@ -43,6 +53,8 @@ public struct StreamParameters: Sendable {
     public var frameCount: Int64
     /// The stream's duration in its time base; `noPTS` or 0 when unknown.
     public var duration: Int64
+    /// The first timestamp in the stream's time base; `noPTS` when unknown.
+    public var startTime: Int64
     /// Audio: channels and sample rate.
     public var channels: Int
     public var sampleRate: Int
@@ -62,6 +74,7 @@ public struct StreamParameters: Sendable {
         default: mediaType = .unknown
         }
         isAttachedPicture = s.disposition & AV_DISPOSITION_ATTACHED_PIC != 0
+        codecID = LibavCodecID(par.codec_id)
         codecName = String(cString: avcodec_get_name(par.codec_id))
         width = Int(par.width)
         height = Int(par.height)
@@ -86,6 +99,7 @@ public struct StreamParameters: Sendable {
         }
         frameCount = s.nb_frames
         duration = s.duration
+        startTime = s.start_time
         channels = Int(par.ch_layout.nb_channels)
         sampleRate = Int(par.sample_rate)
         extradata = par.extradata.map { Array(UnsafeBufferPointer(start: $0, count: Int(par.extradata_size))) } ?? []

@@ -1,4 +1,3 @@
-import CFFmpeg
 import EncodaFFmpeg
 import EncodaModel
 import EncodaSystem
@@ -61,14 +60,14 @@ public enum AudioPreparer {
                 transcoders[s.index] = try AudioTranscoder(demuxer: d, index: s.index, codec: codec, bitrate: bitrate,
                                                            params: settings.params, start: start, end: end, cut: settings.cutToVideo)
             case .copy:
-                if avcodec_find_decoder(d.stream(s.index).pointee.codecpar.pointee.codec_id) != nil {
+                if d.parameters(of: s.index).codecID.hasDecoder {
                     checkers[s.index] = try Decoder.input(d, stream: s.index, threads: 1)
                 }
             case .drop: break
             }
         }
         for i in 0..<d.streamCount where transcoders[i] == nil && checkers[i] == nil {
-            d.stream(i).pointee.discard = AVDISCARD_ALL
+            d.discard(stream: i)
         }
         let needsFile = !transcoders.isEmpty
         let name = needsFile ? "audio-\(Int(Date().timeIntervalSince1970))-\(getpid()).packets" : ""
@@ -81,9 +80,9 @@ public enum AudioPreparer {
                 throw EncodaError(.inputDamaged, "reading INPUT's audio failed: the file is damaged or truncated; re-run with --no-audio to leave audio out", cause: "\(error)")
             }
             if !more { break }
-            let si = Int(packet.pointer.pointee.stream_index)
-            let tb = d.stream(si).pointee.time_base
-            let p = packet.pointer.pointee
+            let si = packet.streamIndex
+            let tb = d.timeBase(of: si)
+            let p = packet
             if p.pts != noPTS {
                 let s0 = Double(p.pts) * Double(tb.num) / Double(tb.den)
                 if s0 < trackFirst[si] ?? .infinity {
@@ -102,13 +101,12 @@ public enum AudioPreparer {
                     if copyFirst[si] == nil { copyFirst[si] = s0 }
                     copyLast[si] = max(copyLast[si] ?? s1, s1)
                 }
-                let ret = avcodec_send_packet(c.codecContext, packet.pointer)
-                if ret < 0 && ret != averrorEAGAIN { copyErrors[si, default: 0] += 1; continue }
-                while true {
-                    frame.unref()
-                    let r = avcodec_receive_frame(c.codecContext, frame.pointer)
-                    if r == averrorEAGAIN || r == averrorEOF { break }
-                    if r < 0 { copyErrors[si, default: 0] += 1; break }
+                // Every packet that does not decode counts (a full decoder is drained below, not an error).
+                do { _ = try c.send(packet, skippingDamaged: false) } catch { copyErrors[si, default: 0] += 1; continue }
+                receiving: while true {
+                    do {
+                        guard try c.receive(into: frame) == .frame else { break receiving }
+                    } catch { copyErrors[si, default: 0] += 1; break receiving }
                 }
             }
         }
@@ -200,9 +198,9 @@ public enum AudioPreparer {
     static func negativeLeadIn(_ d: Demuxer, plan: MuxPlan) -> (track: Int, start: Double)? {
         var earliest: (track: Int, start: Double)? = nil
         for s in plan.audio {
-            let st = d.stream(s.index)
-            guard st.pointee.start_time != noPTS else { continue }
-            let t = Double(st.pointee.start_time) * Double(st.pointee.time_base.num) / Double(st.pointee.time_base.den)
+            let st = d.parameters(of: s.index)
+            guard st.startTime != noPTS else { continue }
+            let t = Double(st.startTime) * Double(st.timeBase.num) / Double(st.timeBase.den)
             if t < -0.001 && t < (earliest?.start ?? 0) { earliest = (s.index, t) }
         }
         return earliest
@@ -242,10 +240,9 @@ final class PacketStoreWriter {
     private func i64(_ v: Int64) throws { var x = v.littleEndian; try withUnsafeBytes(of: &x) { try raw($0) } }
 
     func write(track: Int, _ p: Packet) throws {
-        let pk = p.pointer.pointee
-        try u32(UInt32(track)); try u32(UInt32(pk.size)); try i64(pk.pts); try i64(pk.dts); try i64(pk.duration)
-        try u32(UInt32(bitPattern: pk.flags))
-        if pk.size > 0 { try raw(UnsafeRawBufferPointer(start: pk.data, count: Int(pk.size))) }
+        try u32(UInt32(track)); try u32(UInt32(p.size)); try i64(p.pts); try i64(p.dts); try i64(p.duration)
+        try u32(UInt32(bitPattern: p.flags))
+        if p.size > 0 { try p.withBytes { try raw($0) } }
         count += 1
     }
 

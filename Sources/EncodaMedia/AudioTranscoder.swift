@@ -72,7 +72,7 @@ final class AudioTranscoder {
         d.pointee.pkt_timebase = stream.pointee.time_base
         try check(avcodec_open2(d, dcodec, nil), .inputUnsupported, "the decoder for audio track #\(index) could not be opened")
 
-        guard let ecodec = MuxPlanner.encoderFor(codec) else {
+        guard let ecodec = MuxPlanner.encoderName(codec).flatMap({ avcodec_find_encoder_by_name($0) }) else {
             throw EncodaError(.usage, "this libavcodec has no \(codec) encoder; choose another --audio-codec")
         }
         encoder = CodecContext(codec: ecodec)

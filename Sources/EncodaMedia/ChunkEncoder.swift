@@ -1,4 +1,4 @@
-import CFFmpeg
+import EncodaFFmpeg
 import EncodaCodecs
 import EncodaModel
 import EncodaSystem
@@ -169,8 +169,7 @@ public enum ChunkEncoder {
     }
 
     public static var libraryVersions: (svtav1: String, x264: String, libavcodec: String) {
-        let v = avcodec_version()
         let encoders = EncoderFactory.libraryVersions
-        return (encoders.svtav1, encoders.x264, "\(v >> 16).\((v >> 8) & 0xff).\(v & 0xff)")
+        return (encoders.svtav1, encoders.x264, LibavVersions.libavcodec)
     }
 }

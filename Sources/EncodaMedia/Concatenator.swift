@@ -1,4 +1,3 @@
-import CFFmpeg
 import EncodaFFmpeg
 import EncodaModel
 import EncodaSystem
@@ -32,7 +31,7 @@ public enum Concatenator {
         let format = try OutputFormat.forPath(output, encoder: manifest.settings.encoder)
         let dir = (output as NSString).deletingLastPathComponent
         let temp = (dir.isEmpty ? "" : dir + "/") + PartialOutput.name(output: output, host: PartialOutput.host, pid: getpid(), format: format)
-        var muxer: Muxer? = nil
+        var muxer: OutputMuxer? = nil
         var ok = false
         defer {
             muxer = nil
@@ -68,9 +67,9 @@ public enum Concatenator {
                    let f = try? tc.frameNumber(rate: manifest.video.frameRate, option: "timecode") {
                     video.timecode = SMPTETimecode.label(frame: f + t.range.start, rate: manifest.video.frameRate, dropFrame: tc.dropFrame).description
                 }
-                muxer = try Muxer(path: temp, format: format, encoder: manifest.settings.encoder,
-                                  video: video,
-                                  pixelFormat: plan.pixelFormat, extradata: reader.extradata, sides: sides)
+                muxer = try OutputMuxer(path: temp, format: format, encoder: manifest.settings.encoder,
+                                        video: video,
+                                        pixelFormat: plan.pixelFormat, extradata: reader.extradata, sides: sides)
                 writeback = WritebackStarter(path: temp)
             }
             guard let packets = try? reader.packets(), packets.count == piece.chunk.range.count, packets.first?.isKey == true else {
@@ -144,7 +143,7 @@ public enum Concatenator {
         }
         let p = Packet()
         var n = 0
-        while try d.readInput(into: p) { if Int(p.pointer.pointee.stream_index) == vi { n += 1 } }
+        while try d.readInput(into: p) { if p.streamIndex == vi { n += 1 } }
         guard n == manifest.outputFrameCount else {
             throw EncodaError(.outputInvalid, "the joined file holds \(n) frames, the plan has \(manifest.outputFrameCount); OUTPUT was not written")
         }
@@ -153,23 +152,23 @@ public enum Concatenator {
     /// True when the file's sample table (if it has one) counts every frame and the packets from the last
     /// chunk's keyframe to the end are exactly that chunk's frames, the last at the source's last timestamp.
     private static func tailMatches(_ d: Demuxer, stream vi: Int, chunk: Chunk, manifest: JobManifest, index: FrameIndex) throws -> Bool {
-        let st = d.stream(vi)
-        if st.pointee.nb_frames > 0, st.pointee.nb_frames != Int64(manifest.outputFrameCount) { return false }
-        let source = manifest.video.timeBase.av
-        let tb = st.pointee.time_base
+        let st = d.parameters(of: vi)
+        if st.frameCount > 0, st.frameCount != Int64(manifest.outputFrameCount) { return false }
+        let source = manifest.video.timeBase.libav
+        let tb = st.timeBase
         let shift = manifest.trim?.timestampShift(index) ?? 0
-        let start = av_rescale_q(index.pts[chunk.range.start] - shift, source, tb)
-        let lastPTS = av_rescale_q(index.pts[chunk.range.end - 1] - shift, source, tb)
+        let start = LibavRational.rescale(index.pts[chunk.range.start] - shift, from: source, to: tb)
+        let lastPTS = LibavRational.rescale(index.pts[chunk.range.end - 1] - shift, from: source, to: tb)
         // Frames before the chunk lie at least one (rescaled) frame duration earlier; half of it absorbs rounding.
-        let slack = max(0, av_rescale_q(index.durations[max(0, chunk.range.start - 1)], source, tb) / 2)
+        let slack = max(0, LibavRational.rescale(index.durations[max(0, chunk.range.start - 1)], from: source, to: tb) / 2)
         try d.seekInput(stream: vi, timestamp: start)
         let p = Packet()
         var n = 0
         var maxPTS = Int64.min
         while try d.readInput(into: p) {
-            guard Int(p.pointer.pointee.stream_index) == vi else { continue }
-            let pts = p.pointer.pointee.pts
-            guard pts != encoda_nopts() else { return false }
+            guard p.streamIndex == vi else { continue }
+            let pts = p.pts
+            guard pts != noPTS else { return false }
             if pts >= start - slack { n += 1; maxPTS = max(maxPTS, pts) }
         }
         return n == chunk.range.count && abs(maxPTS - lastPTS) <= slack

@@ -30,3 +30,7 @@ public enum LibavLogging {
 extension LibavRational {
     var rational: Rational { Rational(num, den) }
 }
+
+extension Rational {
+    var libav: LibavRational { LibavRational(num, den) }
+}

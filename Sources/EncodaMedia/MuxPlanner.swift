@@ -1,4 +1,3 @@
-import CFFmpeg
 import EncodaFFmpeg
 import EncodaModel
 import Foundation
@@ -13,7 +12,7 @@ public enum MuxPlanner {
         guard format.holdsOtherStreams else {
             throw EncodaError(.usage, "--mux needs an OUTPUT container that holds audio and subtitles (\(OutputFormat.extensions(for: encoder, otherStreams: true, last: " or "))); .\(format.fileExtension) holds only the video stream")
         }
-        guard let ofmt = av_guess_format(format.muxer, nil, nil) else {
+        guard let ofmt = LibavOutputFormat(muxer: format.muxer) else {
             throw EncodaError(.internalError, "libavformat has no \(format.muxer) muxer")
         }
         let d = try Demuxer.input(input)
@@ -21,22 +20,20 @@ public enum MuxPlanner {
         let halfFrame = 0.5 / max(video.frameRate.doubleValue, 1)
         var streams: [MuxStream] = []
         for i in 0..<d.streamCount where i != video.streamIndex {
-            let st = d.stream(i)
-            let par = st.pointee.codecpar.pointee
-            let meta = StreamMetadata(st.pointee.metadata)
-            let codec = String(cString: avcodec_get_name(par.codec_id))
-            func supported(_ id: AVCodecID) -> Bool { avformat_query_codec(ofmt, id, FF_COMPLIANCE_NORMAL) == 1 }
-            switch par.codec_type {
-            case AVMEDIA_TYPE_AUDIO:
-                var layout = par.ch_layout
-                let detail = "\(channelDescription(&layout)) \(par.sample_rate) Hz"
+            let par = d.parameters(of: i)
+            let meta = StreamMetadata(d, stream: i)
+            let codec = par.codecName
+            func supported(_ id: LibavCodecID) -> Bool { ofmt.canHold(id) }
+            switch par.mediaType {
+            case .audio:
+                let detail = "\(d.channelLayoutDescription(of: i)) \(par.sampleRate) Hz"
                 var action: StreamAction
                 if !audio.include {
                     action = .drop(reason: "--no-audio")
                 } else {
-                    let start = st.pointee.start_time == noPTS ? t0 : Double(st.pointee.start_time) * st.pointee.time_base.rational.doubleValue
+                    let start = par.startTime == noPTS ? t0 : Double(par.startTime) * par.timeBase.rational.doubleValue
                     let startsLate = start > t0 + halfFrame
-                    let copyable = supported(par.codec_id)
+                    let copyable = supported(par.codecID)
                     switch audio.codec {
                     case .copy:
                         guard copyable else {
@@ -47,36 +44,36 @@ public enum MuxPlanner {
                         if copyable && !(startsLate && audio.cutToVideo) {   // a late start is padded only when cutting
                             action = .copy
                         } else {
-                            action = .transcode(codec: defaultCodec(format.muxer), bitrate: defaultBitrate(defaultCodec(format.muxer), channels: Int(par.ch_layout.nb_channels), requested: audio.bitrate))
+                            action = .transcode(codec: defaultCodec(format.muxer), bitrate: defaultBitrate(defaultCodec(format.muxer), channels: par.channels, requested: audio.bitrate))
                         }
                     case .opus, .aac, .flac:
                         let name = audio.codec.rawValue
-                        guard let id = encoderFor(name)?.pointee.id, supported(id) else {
+                        guard let id = encoderName(name).flatMap(LibavCodecID.init(encoderNamed:)), supported(id) else {
                             throw EncodaError(.usage, "--audio-codec \(name): a .\(format.fileExtension) file cannot hold \(name) audio; choose \(defaultCodec(format.muxer)) or another OUTPUT container")
                         }
-                        action = .transcode(codec: name, bitrate: defaultBitrate(name, channels: Int(par.ch_layout.nb_channels), requested: audio.bitrate))
+                        action = .transcode(codec: name, bitrate: defaultBitrate(name, channels: par.channels, requested: audio.bitrate))
                     }
-                    if case .transcode = action, avcodec_find_decoder(par.codec_id) == nil {
+                    if case .transcode = action, !par.codecID.hasDecoder {
                         throw EncodaError(.inputUnsupported, "audio track #\(i) of INPUT is \(codec), which this libav cannot decode, so it cannot be converted for .\(format.fileExtension); use a .mkv OUTPUT (copies it as is) or --no-audio")
                     }
                 }
                 streams.append(MuxStream(index: i, kind: .audio, codec: codec, language: meta.language, title: meta.title, detail: detail, action: action))
-            case AVMEDIA_TYPE_SUBTITLE:
-                let action: StreamAction = supported(par.codec_id) ? .copy
+            case .subtitle:
+                let action: StreamAction = supported(par.codecID) ? .copy
                     : .drop(reason: "a .\(format.fileExtension) file cannot hold \(codec) subtitles; use .mkv")
                 streams.append(MuxStream(index: i, kind: .subtitle, codec: codec, language: meta.language, title: meta.title, detail: "", action: action))
-            case AVMEDIA_TYPE_ATTACHMENT:
+            case .attachment:
                 let name = meta.value("filename") ?? "attachment"
                 let action: StreamAction = format.muxer == "matroska" ? .copy
                     : .drop(reason: "only .mkv holds attachments")
                 streams.append(MuxStream(index: i, kind: .attachment, codec: codec, language: nil, title: meta.title, detail: name, action: action))
-            case AVMEDIA_TYPE_VIDEO:
-                streams.append(otherVideo(i, st, codec: codec, meta: meta))
+            case .video:
+                streams.append(otherVideo(i, par, codec: codec, meta: meta))
             default:
                 streams.append(dataStream(i, codec: codec))
             }
         }
-        let chapters = Int(d.formatContext.pointee.nb_chapters)
+        let chapters = d.chapterCount
         // Matroska, MP4, MOV and WebM all hold chapters (WebM keeps Matroska's Chapters element).
         return MuxPlan(streams: streams, chapters: chapters, muxer: format.muxer)
     }
@@ -89,31 +86,30 @@ public enum MuxPlanner {
         let d = try Demuxer.input(input)
         var streams: [MuxStream] = []
         for i in 0..<d.streamCount where i != video.streamIndex {
-            let st = d.stream(i)
-            let par = st.pointee.codecpar.pointee
-            let meta = StreamMetadata(st.pointee.metadata)
-            let codec = String(cString: avcodec_get_name(par.codec_id))
+            let par = d.parameters(of: i)
+            let meta = StreamMetadata(d, stream: i)
+            let codec = par.codecName
             let notMuxed = StreamAction.drop(reason: "no --mux")
-            switch par.codec_type {
-            case AVMEDIA_TYPE_AUDIO:
+            switch par.mediaType {
+            case .audio:
                 streams.append(MuxStream(index: i, kind: .audio, codec: codec, language: meta.language, title: meta.title, detail: "", action: notMuxed))
-            case AVMEDIA_TYPE_SUBTITLE:
+            case .subtitle:
                 streams.append(MuxStream(index: i, kind: .subtitle, codec: codec, language: meta.language, title: meta.title, detail: "", action: notMuxed))
-            case AVMEDIA_TYPE_ATTACHMENT:
+            case .attachment:
                 streams.append(MuxStream(index: i, kind: .attachment, codec: codec, language: nil, title: meta.title,
                                          detail: meta.value("filename") ?? "attachment", action: notMuxed))
-            case AVMEDIA_TYPE_VIDEO:
-                streams.append(otherVideo(i, st, codec: codec, meta: meta))
+            case .video:
+                streams.append(otherVideo(i, par, codec: codec, meta: meta))
             default:
                 streams.append(dataStream(i, codec: codec))
             }
         }
-        return MuxPlan(streams: streams, chapters: Int(d.formatContext.pointee.nb_chapters), muxer: format.muxer)
+        return MuxPlan(streams: streams, chapters: d.chapterCount, muxer: format.muxer)
     }
 
     /// A video stream other than the one encoda encodes: a second video stream or a cover picture. Never carried.
-    static func otherVideo(_ i: Int, _ st: UnsafeMutablePointer<AVStream>, codec: String, meta: StreamMetadata) -> MuxStream {
-        let what = (st.pointee.disposition & AV_DISPOSITION_ATTACHED_PIC) != 0 ? "cover picture" : "second video stream"
+    static func otherVideo(_ i: Int, _ par: StreamParameters, codec: String, meta: StreamMetadata) -> MuxStream {
+        let what = par.isAttachedPicture ? "cover picture" : "second video stream"
         return MuxStream(index: i, kind: .video, codec: codec, language: meta.language, title: meta.title, detail: what,
                          action: .drop(reason: "encoda writes one video stream"))
     }
@@ -131,31 +127,25 @@ public enum MuxPlanner {
         return (codec == "opus" ? 64_000 : 80_000) * max(1, channels)
     }
 
-    /// The libavcodec encoder for a codec choice (libopus for opus: the native one is experimental).
-    static func encoderFor(_ name: String) -> UnsafePointer<AVCodec>? {
+    /// The libavcodec encoder's name for a codec choice (libopus for opus: the native one is experimental).
+    static func encoderName(_ name: String) -> String? {
         switch name {
-        case "opus": return avcodec_find_encoder_by_name("libopus")
-        case "aac": return avcodec_find_encoder_by_name("aac")
-        case "flac": return avcodec_find_encoder_by_name("flac")
+        case "opus": return "libopus"
+        case "aac": return "aac"
+        case "flac": return "flac"
         default: return nil
         }
     }
-
-    static func channelDescription(_ layout: inout AVChannelLayout) -> String {
-        var buf = [CChar](repeating: 0, count: 64)
-        if av_channel_layout_describe(&layout, &buf, buf.count) < 0 { return "\(layout.nb_channels) channels" }
-        return String(cString: buf)
-    }
 }
 
-/// Language and title of a stream, read from its metadata dictionary. The corresponding C type is `AVDictionary`.
+/// Language and title of a stream, read from its metadata (an empty tag counts as none).
 struct StreamMetadata {
-    let dict: OpaquePointer?
-    init(_ dict: OpaquePointer?) { self.dict = dict }
+    let demuxer: Demuxer
+    let stream: Int
+    init(_ demuxer: Demuxer, stream: Int) { self.demuxer = demuxer; self.stream = stream }
     func value(_ key: String) -> String? {
-        guard let e = av_dict_get(dict, key, nil, 0), let v = e.pointee.value else { return nil }
-        let s = String(cString: v)
-        return s.isEmpty ? nil : s
+        guard let s = demuxer.metadata(of: stream, key), !s.isEmpty else { return nil }
+        return s
     }
     var language: String? { value("language") }
     var title: String? { value("title") }

@@ -88,7 +88,7 @@ final class FFmpegOverlayTests: XCTestCase {
         let (d, facts) = try InputProbe.open(source)
         let before = try openDescriptors()
         do {
-            let muxer = try Muxer(path: "/dev/full", format: OutputFormat.forPath("out.mkv", encoder: .h264), encoder: .h264,
+            let muxer = try OutputMuxer(path: "/dev/full", format: OutputFormat.forPath("out.mkv", encoder: .h264), encoder: .h264,
                                   video: facts, pixelFormat: .yuv420p, extradata: d.parameters(of: facts.streamIndex).extradata)
             let p = Packet()
             while try d.read(into: p) {
@@ -100,6 +100,48 @@ final class FFmpegOverlayTests: XCTestCase {
             XCTAssertEqual(failed.cause, libavErrorString(-ENOSPC), failed.description)
         }
         XCTAssertEqual(try openDescriptors(), before, "the muxer left /dev/full open")
+    }
+
+    /// Tags, chapters and a display matrix go through the overlay's Muxer into a file and come back through its
+    /// Demuxer as they were written (tags in order, chapters with their tags and times, the rotation).
+    func testMuxerWritesTagsChaptersAndDisplayMatrixTheDemuxerReadsBack() throws {
+        let source = try clips.make("tagged.mkv", ["-f", "lavfi", "-i", "testsrc=size=160x120:rate=25", "-frames:v", "3",
+                                                   "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"])
+        let d = try Demuxer(path: source)
+        let vi = try XCTUnwrap(d.videoStreamIndex())
+        let par = d.parameters(of: vi)
+        var side = LibavSideData()
+        let quarterTurn: [Int32] = [0, 65536, 0, -65536, 0, 0, 0, 0, 1 << 30]
+        side.displayMatrix = quarterTurn
+        let out = clips.dir + "/out.mp4"
+        let muxer = try Muxer(path: out, muxer: "mp4", video: OutputVideoParameters(
+            codec: .h264, width: par.width, height: par.height, pixelFormat: par.pixelFormat, profile: nil,
+            sampleAspectRatio: LibavRational(1, 1), colorPrimaries: 2, colorTransfer: 2, colorMatrix: 2, colorRange: 0, chromaLocation: 0,
+            fieldOrder: .progressive, extradata: par.extradata, timeBase: par.timeBase, frameRate: LibavRational(25, 1),
+            sideData: side, tags: [("language", "fra")]))
+        muxer.addFileTags([LibavTag(key: "ARTIST", value: "Someone")])
+        muxer.setChapters([LibavChapter(id: 1, timeBase: LibavRational(1, 1000), start: 0, end: 40, tags: [LibavTag(key: "title", value: "First")]),
+                           LibavChapter(id: 2, timeBase: LibavRational(1, 1000), start: 40, end: 120, tags: [LibavTag(key: "title", value: "Second")])])
+        try muxer.start(options: [])
+        let p = Packet()
+        while try d.read(into: p) {
+            guard p.streamIndex == vi else { continue }
+            try p.withBytes { try muxer.writeVideo($0, pts: p.pts, dts: p.dts, duration: p.duration, isKeyframe: p.isKeyframe, interleaved: false) }
+        }
+        try muxer.finish()
+
+        let back = try Demuxer(path: out)
+        let bv = try XCTUnwrap(back.videoStreamIndex())
+        XCTAssertEqual(back.metadata(of: bv, "LANGUAGE"), "fra", "tags are looked up case-insensitively")
+        XCTAssertEqual(back.fileMetadata("artist"), "Someone")
+        XCTAssertEqual(back.chapterCount, 2)
+        let chapters = back.chapters
+        XCTAssertEqual(chapters.map { $0.tags.first { $0.key.lowercased() == "title" }?.value }, ["First", "Second"])
+        XCTAssertEqual(chapters.map { LibavRational.rescale($0.start, from: $0.timeBase, to: LibavRational(1, 1000)) }, [0, 40])
+        let matrix = try XCTUnwrap(back.sideData(of: bv).displayMatrix)
+        let turn = LibavSideData.rotation(ofDisplayMatrix: quarterTurn)
+        XCTAssertEqual(abs(turn), 90, accuracy: 0.01)
+        XCTAssertEqual(LibavSideData.rotation(ofDisplayMatrix: matrix), turn, accuracy: 0.01)
     }
 
     /// libav's log goes to the routed closure, line by line at the level asked for, and `quiet()` stops it.

@@ -119,11 +119,11 @@ final class MediaStageTests: XCTestCase {
 
     // MARK: helpers
 
-    /// Copies `source`'s video packets into `path` through `Muxer`, finishing it or dropping it unfinished.
+    /// Copies `source`'s video packets into `path` through `OutputMuxer`, finishing it or dropping it unfinished.
     private func remux(_ source: String, to path: String, finish: Bool) throws {
         let (d, facts) = try InputProbe.open(source)
         let extradata = d.parameters(of: facts.streamIndex).extradata
-        var muxer: Muxer? = try Muxer(path: path, format: OutputFormat.forPath(path, encoder: .h264), encoder: .h264, video: facts,
+        var muxer: OutputMuxer? = try OutputMuxer(path: path, format: OutputFormat.forPath(path, encoder: .h264), encoder: .h264, video: facts,
                                       pixelFormat: .yuv420p, extradata: extradata)
         let p = Packet()
         while try d.read(into: p) {
