@@ -76,8 +76,11 @@ final class ClipJoiner {
         self.dir = dir; self.manifest = manifest; self.outputs = manifest.outputs ?? []; self.cache = cache; self.quiet = quiet
         var r = (try? JSONCoding.read(JoinedOutputs.self, from: JoinedOutputs.path(dir), what: "joined outputs")) ?? JoinedOutputs(jobID: manifest.jobID, outputs: [:])
         if r.jobID != manifest.jobID { r = JoinedOutputs(jobID: manifest.jobID, outputs: [:]) }
-        // An output changed or removed since it was written is written again.
-        r.outputs = r.outputs.filter { p, bytes in ((try? FileManager.default.attributesOfItem(atPath: p)[.size] as? Int64) ?? -1) == bytes }
+        // An output changed or removed since it was written is written again, and so is one whose join was cut short
+        // (-1: a missing file's size reads as -1 too, which kept such a clip as "written" and lost it).
+        r.outputs = r.outputs.filter { p, bytes in
+            bytes >= 0 && ((try? FileManager.default.attributesOfItem(atPath: p)[.size] as? Int64) ?? -1) == bytes
+        }
         record = r
         if !quiet && !r.outputs.isEmpty {
             Report.note("\(r.outputs.count) of \(outputs.count) clips already written; they are kept")

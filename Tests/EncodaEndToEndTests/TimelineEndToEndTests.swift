@@ -56,6 +56,30 @@ final class TimelineEndToEndTests: XCTestCase {
         return path
     }
 
+    /// A run killed while it joined a clip leaves that clip's record at -1 ("being joined") and no file; the next run
+    /// joins it again (it used to read the missing file's size as -1 too, count the clip as written, and lose it).
+    func testAClipWhoseJoinWasCutShortIsJoinedAgain() throws {
+        let src = try render(), tl = try otioFile()
+        let pattern = work + "/{index}_{clip}.mkv", tmp = work + "/tmp"
+        try Tool.mustRun(Tool.encoda, [src, pattern, tmp, "--otio", tl, "--keep", "--quiet"] + common)
+        let first = work + "/1_Shot_1.mkv", second = work + "/2_Shot_1_2.mkv"
+        let stamp = try FileManager.default.attributesOfItem(atPath: first)[.modificationDate] as? Date
+        // As a kill during the second clip's join leaves TMP: its record -1, its file not renamed into place.
+        let recordPath = tmp + "/joined.json"
+        var record = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: recordPath))) as? [String: Any])
+        var outputs = try XCTUnwrap(record["outputs"] as? [String: Any])
+        XCTAssertNotNil(outputs[second], "\(outputs)")
+        outputs[second] = -1
+        record["outputs"] = outputs
+        try JSONSerialization.data(withJSONObject: record).write(to: URL(fileURLWithPath: recordPath))
+        try FileManager.default.removeItem(atPath: second)
+        let r = try Tool.mustRun(Tool.encoda, [src, pattern, tmp, "--otio", tl, "--keep"] + common)
+        XCTAssertTrue(r.stderr.contains("2 of 3 clips already written; they are kept"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("-> " + second), r.stderr)
+        try checkSlice(second, of: src, 40, 62)
+        XCTAssertEqual(try FileManager.default.attributesOfItem(atPath: first)[.modificationDate] as? Date, stamp, "the first clip was written again")
+    }
+
     func testOTIOTimelineGivesOneFrameExactOutputPerClip() throws {
         let src = try render(), tl = try otioFile()
         try FileManager.default.createDirectory(atPath: work + "/reviews", withIntermediateDirectories: true)
