@@ -26,6 +26,16 @@ public enum SystemCall {
     /// The pause before attempt `n + 1` (0-based `n`) after an ESTALE.
     static func stalePause(after attempt: Int) -> useconds_t { useconds_t(20_000 * (attempt + 1)) }
 
+    /// The policy itself: whether a call that failed with `e` is made again. EINTR always; ESTALE for a call by path
+    /// while attempts remain (counted in `stale`, after the pause).
+    private static func retries(_ e: Errno, _ target: Target, stale: inout Int) -> Bool {
+        if e == .interrupted { return true }
+        guard e == .staleNFSFileHandle && target == .path && stale + 1 < staleAttempts else { return false }
+        usleep(stalePause(after: stale))
+        stale += 1
+        return true
+    }
+
     /// Makes `call` (a C call returning a negative value and setting errno on failure) until it succeeds or fails for
     /// good under the policy above. Returns its result or its errno.
     public static func retrying<R: BinaryInteger>(_ target: Target, _ call: () -> R) -> Result<R, Errno> {
@@ -34,13 +44,7 @@ public enum SystemCall {
             let r = call()
             if r >= 0 { return .success(r) }
             let e = Errno(rawValue: errno)
-            if e == .interrupted { continue }
-            if e == .staleNFSFileHandle && target == .path && stale + 1 < staleAttempts {
-                usleep(stalePause(after: stale))
-                stale += 1
-                continue
-            }
-            return .failure(e)
+            if !retries(e, target, stale: &stale) { return .failure(e) }
         }
     }
 
@@ -50,13 +54,7 @@ public enum SystemCall {
         while true {
             if let p = call() { return .success(p) }
             let e = Errno(rawValue: errno)
-            if e == .interrupted { continue }
-            if e == .staleNFSFileHandle && target == .path && stale + 1 < staleAttempts {
-                usleep(stalePause(after: stale))
-                stale += 1
-                continue
-            }
-            return .failure(e)
+            if !retries(e, target, stale: &stale) { return .failure(e) }
         }
     }
 

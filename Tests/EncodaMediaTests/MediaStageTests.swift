@@ -112,7 +112,7 @@ final class MediaStageTests: XCTestCase {
         XCTAssertEqual(try ffprobeFrames(finished), 12)
         try remux(source, to: dropped, finish: false)
         XCTAssertGreaterThan(try fileSize(dropped), 0, "the packets were written")
-        let probe = try run("ffprobe", ["-v", "error", "-show_entries", "stream=codec_name", dropped])
+        let probe = try Clips.run("ffprobe", ["-v", "error", "-show_entries", "stream=codec_name", dropped])
         XCTAssertNotEqual(probe.status, 0, "an unfinished MP4 must have no trailer: \(probe.output)")
         XCTAssertTrue(probe.output.contains("moov atom not found"), probe.output)
     }
@@ -136,7 +136,7 @@ final class MediaStageTests: XCTestCase {
 
     private func make(_ name: String, _ args: [String]) throws -> String {
         let path = dir + "/" + name
-        let r = try run("ffmpeg", ["-hide_banner", "-loglevel", "error", "-nostdin", "-y"] + args + [path])
+        let r = try Clips.run("ffmpeg", ["-hide_banner", "-loglevel", "error", "-nostdin", "-y"] + args + [path])
         guard r.status == 0 else { throw NSError(domain: "ffmpeg", code: Int(r.status), userInfo: [NSLocalizedDescriptionKey: r.output]) }
         return path
     }
@@ -155,7 +155,7 @@ final class MediaStageTests: XCTestCase {
     /// Frames of the first video stream that ffprobe decodes (an MPEG-TS lists its stream twice: under its program
     /// and alone; the first line is taken).
     private func ffprobeFrames(_ path: String) throws -> Int {
-        let r = try run("ffprobe", ["-v", "quiet", "-select_streams", "v:0", "-count_frames", "-show_entries", "stream=nb_read_frames",
+        let r = try Clips.run("ffprobe", ["-v", "quiet", "-select_streams", "v:0", "-count_frames", "-show_entries", "stream=nb_read_frames",
                                     "-of", "default=nw=1:nk=1", path])
         return r.output.split(separator: "\n").first.flatMap { Int($0.trimmingCharacters(in: .whitespaces)) } ?? 0
     }
@@ -173,17 +173,4 @@ final class MediaStageTests: XCTestCase {
         return nil
     }
 
-    private func run(_ tool: String, _ args: [String]) throws -> (status: Int32, output: String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/" + tool)
-        p.arguments = args
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        p.standardError = pipe
-        p.standardInput = FileHandle.nullDevice
-        try p.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
-    }
 }
