@@ -84,7 +84,7 @@ let package = Package(
         .testTarget(name: "EncodaSystemTests", dependencies: ["EncodaSystem", "EncodaModel"]),
         .testTarget(name: "EncodaJobsTests", dependencies: ["EncodaJobs", "EncodaModel", "EncodaSystem"]),
         // In-process tests of the Media stages on tiny clips made by ffmpeg.
-        .testTarget(name: "EncodaMediaTests", dependencies: ["EncodaMedia", "EncodaFFmpeg", "EncodaModel"]),
+        .testTarget(name: "EncodaMediaTests", dependencies: ["EncodaMedia", "EncodaFFmpeg", "EncodaModel", "EncodaPipeline"]),
         // The coordinator's pure decisions (worker budget, the 2 s chunk rule), in process.
         .testTarget(name: "EncodaPipelineTests", dependencies: ["EncodaPipeline", "EncodaModel"]),
         .testTarget(name: "EncodaEndToEndTests", dependencies: ["EncodaModel"]),
