@@ -21,8 +21,10 @@
 ///   that joins a short tail to the chunk before can only touch a chunk ending within G of the end, which is then
 ///   held to the end.
 /// So a chunk ending before the last frame is returned once the prefix is `lookAhead` = max(1, G - 1, M + m)
-/// frames past its end (M + m only with M > 0), a fixed bound; the last chunk once every frame is fed. A chunk's
-/// start is not bounded: with M = 0 a shot, and so its chunk, is as long as the source makes it.
+/// frames past its end (M + m only with M > 0), a fixed bound; the last chunk once every frame is fed. A chunk
+/// ending at a cut typically comes 1 frame past its end; the bound is reached when a group shorter than G is
+/// followed by a long shot, which joins it only if short enough, known once that shot's split is (M + m).
+/// A chunk's start is not bounded: with M = 0 a shot, and so its chunk, is as long as the source makes it.
 ///
 /// Some plans cannot stream: `obstacle` says which, and the caller then plans once from the whole analysis.
 public struct StreamingPlanner: Sendable {
