@@ -82,6 +82,16 @@ final class SegmentedAnalysisTests: XCTestCase {
         XCTAssertEqual(r.segmentings[0].segments.count, 5)
     }
 
+    /// Open GOPs (x264 open-gop): B-frames after a recovery-point I-frame refer to the GOP before, so a segment
+    /// start needs the decode from the keyframe before its frame before, exactly as planned.
+    func testOpenGOPH264() throws {
+        let clip = try clips.make("open.mkv", ["-f", "lavfi", "-i", "testsrc2=s=320x240:r=25", "-frames:v", "180",
+                                               "-c:v", "libx264", "-preset", "veryfast", "-bf", "3", "-g", "30", "-keyint_min", "30",
+                                               "-sc_threshold", "0", "-x264-params", "open-gop=1", "-pix_fmt", "yuv420p"])
+        let r = try assertEquivalent(clip)
+        XCTAssertGreaterThan(r.preview.index.keyframes.count, 3)
+    }
+
     /// Shots with cuts at known frames, a GOP of 25: the cut at 50 falls exactly on a segment's first frame (in the
     /// one-GOP and the grouped segmentings), and the shot 50…199 spans several segments.
     func testCutsOnASegmentStartAndAShotAcrossSegments() throws {
