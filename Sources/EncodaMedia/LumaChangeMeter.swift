@@ -11,6 +11,8 @@ final class LumaChangeMeter {
     private var hasPrevious = false
     private let scaler: Scaler
     private var colsum: [UInt32] = []
+    /// The gain of the last frame measured (see `ScenePass.lumaGain`).
+    private(set) var lastGain = 1.0
 
     init(sourceWidth: Int, sourceHeight: Int) {
         width = ScenePass.analysisWidth
@@ -44,16 +46,26 @@ final class LumaChangeMeter {
         }
         var change = 0.0
         if hasPrevious {
-            let other = 1 - current
-            let mad = planes[current].withUnsafeBufferPointer { a in
-                planes[other].withUnsafeBufferPointer { b in
-                    encoda_plane_mad(a.baseAddress, Int32(aw), b.baseAddress, Int32(aw), Int32(aw), Int32(ah))
-                }
-            }
-            change = mad * gain * 100.0 / 255.0
+            change = Self.change(from: planes[1 - current], to: planes[current], width: aw, height: ah, gain: gain)
         }
+        lastGain = gain
         current = 1 - current
         hasPrevious = true
         return change
+    }
+
+    /// The analysis plane of the frame measured last (`width` x `height`, 8-bit).
+    var lastPlane: [UInt8] { planes[1 - current] }
+
+    /// The change from the analysis plane `before` to `after` (both `width` x `height`), in percent of full scale,
+    /// with `after`'s gain: what `measure` returns for a frame whose predecessor's plane was `before`. It lets the
+    /// change at a boundary between two separately decoded pieces of INPUT be computed from their edge planes.
+    static func change(from before: [UInt8], to after: [UInt8], width: Int, height: Int, gain: Double) -> Double {
+        let mad = after.withUnsafeBufferPointer { a in
+            before.withUnsafeBufferPointer { b in
+                encoda_plane_mad(a.baseAddress, Int32(width), b.baseAddress, Int32(width), Int32(width), Int32(height))
+            }
+        }
+        return mad * gain * 100.0 / 255.0
     }
 }

@@ -6,11 +6,11 @@ import Foundation
 /// path, the stream's facts and the segment's slice of the frame index (`AnalysisSegment.indexSlice`), never the
 /// whole index.
 ///
-/// It decodes from the keyframe before the frame before the segment (`ChunkFrameSource`, which recognises every frame
-/// by its timestamp in the slice and refuses one the index does not know), measures that frame only to throw its
-/// change away, and then every frame of the segment as the whole pass does (`LumaChangeMeter`, same plane, same
-/// decode settings), so the change of the segment's first frame is against its real predecessor and every value is
-/// the whole pass's, bit for bit. Beside the changes it records what the whole pass checks on each frame
+/// It decodes the segment from its keyframe (`ChunkFrameSource`, which recognises every frame by its timestamp in the
+/// slice and refuses one the index does not know) and measures every frame as the whole pass does (`LumaChangeMeter`,
+/// same plane, same decode settings), so every value is the whole pass's, bit for bit; the change of its first frame
+/// is left to `SegmentAssembly`, from the analysis planes at the boundary (`SegmentEdges`), so the frames of the
+/// segment before are not decoded again. Beside the changes it records what the whole pass checks on each frame
 /// (`SegmentFrameFacts`); judging those across segments is `SegmentAssembly`'s.
 public enum SegmentAnalyser {
     /// Measures `segment`'s frames of `input`. `video`: the stream's facts as planned (`ScenePass.Preview.video`);
@@ -27,18 +27,18 @@ public enum SegmentAnalyser {
         guard range.count > 0, index.first <= range.start, index.end >= range.end else {
             throw EncodaError(.stateCorrupt, "segment \(segment.name) (frames \(segment.frames)) is not covered by its frame index slice (frames \(index.first)..<\(index.end))")
         }
-        let before = segment.frames.start - range.start // the frame before the segment: 1, or 0 for the first segment
         let frameStep = FrameClock.frameStep(video)
         let meter = LumaChangeMeter(sourceWidth: video.width, sourceHeight: video.height)
         var changes: [Double] = [], pts: [Int64] = [], durations: [Int64] = []
         changes.reserveCapacity(segment.frames.count); pts.reserveCapacity(segment.frames.count)
         durations.reserveCapacity(segment.frames.count)
         var facts: SegmentFrameFacts?
+        var firstPlane: [UInt8] = [], firstGain = 1.0
         let source = ChunkFrameSource(input: input, video: video, index: index, range: range,
                                       threads: threads > 0 ? threads : CPUGrant.current.cpus, analysisOnly: true)
         try source.run { f, i in
             let change = try meter.measure(f)
-            guard i >= before else { return }
+            if i == 0 { firstPlane = meter.lastPlane; firstGain = meter.lastGain }
             let n = range.start + i
             changes.append(change)
             // ChunkFrameSource has proved the decoded timestamp equal to the index's.
@@ -49,7 +49,9 @@ public enum SegmentAnalyser {
             if facts == nil { facts = SegmentFrameFacts(picture: picture) }
             facts?.offer(number: n, picture: picture, interlaced: f.isInterlaced, topFieldFirst: f.topFieldFirst)
         }
+        let edges = SegmentEdges(width: meter.width, height: meter.height, first: Data(firstPlane), last: Data(meter.lastPlane),
+                                 firstGain: firstGain)
         return SegmentMeasurements(frames: segment.frames, changes: changes, pts: pts, durations: durations,
-                                   framesDecoded: source.framesSkipped + range.count, frameFacts: facts)
+                                   framesDecoded: source.framesSkipped + range.count, frameFacts: facts, edges: edges)
     }
 }

@@ -21,6 +21,7 @@ public enum SegmentAssembly {
         changes.reserveCapacity(n)
         var next = 0
         var decoded = preview.framesDecoded
+        var before: SegmentEdges? = nil
         for s in ordered {
             let r = s.frames
             guard r.count > 0, s.changes.count == r.count, s.pts.count == r.count, s.durations.count == r.count else {
@@ -38,7 +39,18 @@ public enum SegmentAssembly {
             for (i, t) in s.pts.enumerated() where t != index.pts[r.start + i] {
                 throw EncodaError(.inputDamaged, "INPUT frame \(r.start + i) decoded with timestamp \(t) where the packet index says \(index.pts[r.start + i]); the file changed since it was indexed or is damaged")
             }
-            changes += s.changes
+            var measured = s.changes
+            if r.start > 0 {
+                // The change of the segment's first frame, from the planes either side of the boundary.
+                guard let a = before, let b = s.edges, a.width == b.width, a.height == b.height,
+                      a.last.count == a.width * a.height, b.first.count == b.width * b.height else {
+                    throw EncodaError(.stateCorrupt, "the analysis of frames \(r) lacks the analysis planes at its boundary; analyse that segment again")
+                }
+                measured[0] = LumaChangeMeter.change(from: [UInt8](a.last), to: [UInt8](b.first), width: b.width, height: b.height,
+                                                     gain: b.firstGain)
+            }
+            before = s.edges
+            changes += measured
             decoded += s.framesDecoded
             next = r.end
         }

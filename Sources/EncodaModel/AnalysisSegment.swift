@@ -1,8 +1,10 @@
 import Foundation
 
-/// One piece of INPUT's analysis, leased to a worker like a chunk: the frames `frames` are measured, decoding from the
-/// source keyframe at or before the frame before them (`frames.start - 1`), so that the change of `frames.start` is
-/// measured against its real predecessor and every frame's score equals a whole-file pass's.
+/// One piece of INPUT's analysis, leased to a worker like a chunk: the frames `frames` are decoded and measured,
+/// from the source keyframe that starts them. The change of `frames.start` (against the frame before, which belongs
+/// to the segment before) is computed when the segments are put together, from the two analysis planes at the
+/// boundary that each record carries (`SegmentEdges`), so no frame is decoded twice and every frame's score equals
+/// a whole-file pass's.
 public struct AnalysisSegment: Codable, Sendable, Hashable {
     /// 0-based, in frame order.
     public var id: Int
@@ -11,9 +13,9 @@ public struct AnalysisSegment: Codable, Sendable, Hashable {
     public init(id: Int, frames: FrameRange) { self.id = id; self.frames = frames }
     public var name: String { String(format: "%05d", id) }
 
-    /// The frames a worker decodes and delivers for this segment: the frame before it (measured only to be the
-    /// predecessor of `frames.start`) and its own.
-    public var decoded: FrameRange { FrameRange(max(0, frames.start - 1), frames.end) }
+    /// The frames a worker decodes and delivers for this segment: its own (the boundary change comes from the
+    /// neighbours' `SegmentEdges`).
+    public var decoded: FrameRange { frames }
 
     /// The part of `index` a worker needs to analyse this segment (`SegmentAnalyser`), as a chunk's slice is all it
     /// needs to encode: the timestamps of `decoded` and the keyframes a seek to it may try. `reliable`:
@@ -26,23 +28,41 @@ public struct AnalysisSegment: Codable, Sendable, Hashable {
 /// What the analysis of one segment measured: the values a whole-file scene pass records for these frames.
 public struct SegmentMeasurements: Codable, Sendable, Hashable {
     public var frames: FrameRange
-    /// `changes[i]` belongs to frame `frames.start + i` (the same measurement as `SceneCache.changes`).
+    /// `changes[i]` belongs to frame `frames.start + i` (the same measurement as `SceneCache.changes`), except
+    /// `changes[0]`, which is 0 here: the assembly computes it from the edges of this segment and the one before.
     public var changes: [Double]
     /// The decoded frames' timestamps and durations, in the stream's time base, as the decoder returned them; the
     /// analyser has checked them against the packet index.
     public var pts: [Int64]
     public var durations: [Int64]
-    /// Frames the decoder returned (those measured, the frame before, and those from the keyframe before).
+    /// Frames the decoder returned (those measured, and any from the keyframe before when a segment does not start
+    /// on one).
     public var framesDecoded: Int
     /// What the whole pass checks on every frame besides its pixels (picture and field order), so that the segments
     /// together give the whole pass's `VideoFacts.interlacing` and refuse what it refuses. Nil only in a record made
     /// without it, which `SegmentAssembly` does not take.
     public var frameFacts: SegmentFrameFacts?
+    /// The analysis planes of the first and last frame, for the changes across the segment's boundaries.
+    public var edges: SegmentEdges?
 
     public init(frames: FrameRange, changes: [Double], pts: [Int64], durations: [Int64], framesDecoded: Int,
-                frameFacts: SegmentFrameFacts? = nil) {
+                frameFacts: SegmentFrameFacts? = nil, edges: SegmentEdges? = nil) {
         self.frames = frames; self.changes = changes; self.pts = pts; self.durations = durations; self.framesDecoded = framesDecoded
-        self.frameFacts = frameFacts
+        self.frameFacts = frameFacts; self.edges = edges
+    }
+}
+
+/// The small luma planes the scene pass measures changes on (`ScenePass.analysisWidth` wide), of a segment's first
+/// and last frame, and the gain of its first frame's pixel format: enough to compute the change across a boundary
+/// bit for bit as a pass over both frames would.
+public struct SegmentEdges: Codable, Sendable, Hashable {
+    public var width: Int
+    public var height: Int
+    public var first: Data
+    public var last: Data
+    public var firstGain: Double
+    public init(width: Int, height: Int, first: Data, last: Data, firstGain: Double) {
+        self.width = width; self.height = height; self.first = first; self.last = last; self.firstGain = firstGain
     }
 }
 
