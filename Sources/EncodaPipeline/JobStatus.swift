@@ -129,6 +129,12 @@ public enum JobStatus {
             r.jobID = a.jobID
             if r.input == nil { r.input = a.input.absolutePath }
             r.analysis = analysis(dir, manifest: a, now: now)
+            if manifest == nil { // before the plan: the workers analysing
+                let live = WorkerRecord.live(dir, now: now, within: a.farmSettings.leaseSeconds)
+                r.workersAlive = live.count
+                r.workers = live.map { .init(host: $0.record.host, pid: $0.record.pid, task: $0.record.task, heartbeatAgeSeconds: $0.heartbeatAgeSeconds) }
+                r.leaseSeconds = a.farmSettings.leaseSeconds; r.maxAttempts = a.farmSettings.maxAttempts
+            }
         }
         var state: JobState? = nil
         var allFinished = false

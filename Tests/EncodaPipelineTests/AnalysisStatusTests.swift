@@ -53,8 +53,12 @@ final class AnalysisStatusTests: XCTestCase {
         XCTAssertEqual(try a.run(), [0, 1, 2, 3])
         XCTAssertEqual(try b.run(), [])
 
+        // A worker analysing now (its record's heartbeat is fresh) is listed before any job.json exists.
+        try AtomicFile.writeJSON(WorkerRecord(identity: WorkerIdentity(host: "host-c", pid: 77, token: "tokc"), jobID: m.jobID),
+                                 to: dir.workers + "/tokc.json", staging: dir.staging)
         let r = try JobStatus.report(dir)
         XCTAssertEqual(r.state, "analysing")
+        XCTAssertEqual(r.workers.map(\.host), ["host-c"])
         XCTAssertEqual(r.jobID, m.jobID)
         let s = try XCTUnwrap(r.analysis)
         XCTAssertEqual(s.segments, 6)
