@@ -20,8 +20,8 @@ final class FrameConsistency {
     func offer(_ f: Frame, number n: Int, seconds: Double) throws {
         if let s = first {
             if f.width != s.width || f.height != s.height || f.pixelFormat != s.format {
-                throw changeError(frame: n, seconds: seconds, what: "its picture changes from \(Self.describe(s.width, s.height, s.format)) to \(Self.describe(f.width, f.height, f.pixelFormat))",
-                                  why: "encoda encodes one picture size and pixel format per job and never scales a part of the stream to fit")
+                throw Self.pictureChangeError(input: input, frame: n, seconds: seconds, from: Self.describe(s.width, s.height, s.format),
+                                              to: Self.describe(f.width, f.height, f.pixelFormat))
             }
         } else {
             first = (f.width, f.height, f.pixelFormat)
@@ -34,27 +34,41 @@ final class FrameConsistency {
             return
         }
         if i.topFirst != top {
-            let order = { (t: Bool) in t ? "top field first" : "bottom field first" }
-            throw changeError(frame: n, seconds: seconds,
-                              what: "it mixes field orders: frame \(i.number) (\(Self.time(i.seconds))) is interlaced \(order(i.topFirst)), frame \(n) \(order(top))",
-                              why: "encoda encodes one field order per job")
+            throw Self.fieldOrderError(input: input, frame: n, seconds: seconds, first: i.number, firstSeconds: i.seconds, firstTopFirst: i.topFirst)
         }
+    }
+
+    /// The refusal of a picture that changes at frame `n` (also `SegmentAssembly`'s, so both say the same).
+    static func pictureChangeError(input: String, frame n: Int, seconds: Double, from: String, to: String) -> EncodaError {
+        changeError(input: input, frame: n, seconds: seconds, what: "its picture changes from \(from) to \(to)",
+                    why: "encoda encodes one picture size and pixel format per job and never scales a part of the stream to fit")
+    }
+
+    /// The refusal of frame `n`, interlaced in the other order than frame `first`, the first interlaced one.
+    static func fieldOrderError(input: String, frame n: Int, seconds: Double, first: Int, firstSeconds: Double, firstTopFirst: Bool) -> EncodaError {
+        let order = { (t: Bool) in t ? "top field first" : "bottom field first" }
+        return changeError(input: input, frame: n, seconds: seconds,
+                           what: "it mixes field orders: frame \(first) (\(Self.time(firstSeconds))) is interlaced \(order(firstTopFirst)), frame \(n) \(order(!firstTopFirst))",
+                           why: "encoda encodes one field order per job")
     }
 
     /// The job's interlacing (see `Interlacing.decide`), once every frame was offered.
     func interlacing(containerFieldOrder: StreamParameters.FieldOrder) -> Interlacing? {
-        let container: Bool?
-        switch containerFieldOrder {
-        // libavformat's TB/BT ("coded first" differs from "displayed first") is what ffmpeg itself writes for
-        // interlaced pictures coded as frames, top field first as TB: the field coded first is the earlier one.
-        case .topFirst, .topCodedBottomShown: container = true
-        case .bottomFirst, .bottomCodedTopShown: container = false
-        default: container = nil
-        }
-        return Interlacing.decide(tffFrames: topFirstFrames, bffFrames: bottomFirstFrames, containerTopFirst: container)
+        Interlacing.decide(tffFrames: topFirstFrames, bffFrames: bottomFirstFrames, containerTopFirst: Self.containerTopFirst(containerFieldOrder))
     }
 
-    private func changeError(frame n: Int, seconds: Double, what: String, why: String) -> EncodaError {
+    /// The container's field order as `Interlacing.decide` takes it: nil when it says progressive or nothing.
+    static func containerTopFirst(_ order: StreamParameters.FieldOrder) -> Bool? {
+        switch order {
+        // libavformat's TB/BT ("coded first" differs from "displayed first") is what ffmpeg itself writes for
+        // interlaced pictures coded as frames, top field first as TB: the field coded first is the earlier one.
+        case .topFirst, .topCodedBottomShown: return true
+        case .bottomFirst, .bottomCodedTopShown: return false
+        default: return nil
+        }
+    }
+
+    private static func changeError(input: String, frame n: Int, seconds: Double, what: String, why: String) -> EncodaError {
         let t = String(format: "%.3f", seconds)
         let ext = (input as NSString).pathExtension.isEmpty ? "" : "." + (input as NSString).pathExtension
         return EncodaError(.inputUnsupported,

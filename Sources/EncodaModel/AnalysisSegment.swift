@@ -10,6 +10,17 @@ public struct AnalysisSegment: Codable, Sendable, Hashable {
     public var frames: FrameRange
     public init(id: Int, frames: FrameRange) { self.id = id; self.frames = frames }
     public var name: String { String(format: "%05d", id) }
+
+    /// The frames a worker decodes and delivers for this segment: the frame before it (measured only to be the
+    /// predecessor of `frames.start`) and its own.
+    public var decoded: FrameRange { FrameRange(max(0, frames.start - 1), frames.end) }
+
+    /// The part of `index` a worker needs to analyse this segment (`SegmentAnalyser`), as a chunk's slice is all it
+    /// needs to encode: the timestamps of `decoded` and the keyframes a seek to it may try. `reliable`:
+    /// `index.timestampsReliable`, passed in so that planning many segments checks the timestamps once.
+    public func indexSlice(of index: FrameIndex, reliable: Bool) -> FrameIndexSlice {
+        FrameIndexSlice.of(index, range: decoded, reliable: reliable)
+    }
 }
 
 /// What the analysis of one segment measured: the values a whole-file scene pass records for these frames.
@@ -23,8 +34,61 @@ public struct SegmentMeasurements: Codable, Sendable, Hashable {
     public var durations: [Int64]
     /// Frames the decoder returned (those measured, the frame before, and those from the keyframe before).
     public var framesDecoded: Int
-    public init(frames: FrameRange, changes: [Double], pts: [Int64], durations: [Int64], framesDecoded: Int) {
+    /// What the whole pass checks on every frame besides its pixels (picture and field order), so that the segments
+    /// together give the whole pass's `VideoFacts.interlacing` and refuse what it refuses. Nil only in a record made
+    /// without it, which `SegmentAssembly` does not take.
+    public var frameFacts: SegmentFrameFacts?
+
+    public init(frames: FrameRange, changes: [Double], pts: [Int64], durations: [Int64], framesDecoded: Int,
+                frameFacts: SegmentFrameFacts? = nil) {
         self.frames = frames; self.changes = changes; self.pts = pts; self.durations = durations; self.framesDecoded = framesDecoded
+        self.frameFacts = frameFacts
+    }
+}
+
+/// A decoded frame's picture: its size and libav pixel format name (e.g. "yuv420p").
+public struct DecodedPicture: Codable, Sendable, Hashable {
+    public var width: Int
+    public var height: Int
+    public var pixelFormat: String
+    public init(width: Int, height: Int, pixelFormat: String) { self.width = width; self.height = height; self.pixelFormat = pixelFormat }
+}
+
+/// The per-frame facts of one segment's frames that the whole pass gathers beside the measurements: the picture
+/// (one size and pixel format per job) and the interlace flags (one field order per job, and the counts
+/// `Interlacing.decide` weighs). Kept as counts and first occurrences, so that segments combine in frame order into
+/// exactly what one pass over every frame finds, including the frame at which it refuses INPUT.
+public struct SegmentFrameFacts: Codable, Sendable, Hashable {
+    /// The picture of the segment's first frame.
+    public var picture: DecodedPicture
+    /// The first frame of the segment whose picture differs from `picture`, and that picture; nil when none does.
+    public var pictureChangeFrame: Int?
+    public var changedPicture: DecodedPicture?
+    /// Frames flagged interlaced, top field first and bottom field first.
+    public var topFirstFrames: Int
+    public var bottomFirstFrames: Int
+    /// The first frame flagged interlaced in each order.
+    public var firstTopFirst: Int?
+    public var firstBottomFirst: Int?
+
+    public init(picture: DecodedPicture, pictureChangeFrame: Int? = nil, changedPicture: DecodedPicture? = nil,
+                topFirstFrames: Int = 0, bottomFirstFrames: Int = 0, firstTopFirst: Int? = nil, firstBottomFirst: Int? = nil) {
+        self.picture = picture; self.pictureChangeFrame = pictureChangeFrame; self.changedPicture = changedPicture
+        self.topFirstFrames = topFirstFrames; self.bottomFirstFrames = bottomFirstFrames
+        self.firstTopFirst = firstTopFirst; self.firstBottomFirst = firstBottomFirst
+    }
+
+    /// Counts frame `n` with this picture and interlace flags (frames offered in order, `picture` the first's).
+    public mutating func offer(number n: Int, picture p: DecodedPicture, interlaced: Bool, topFieldFirst: Bool) {
+        if pictureChangeFrame == nil && p != picture { pictureChangeFrame = n; changedPicture = p }
+        guard interlaced else { return }
+        if topFieldFirst {
+            topFirstFrames += 1
+            if firstTopFirst == nil { firstTopFirst = n }
+        } else {
+            bottomFirstFrames += 1
+            if firstBottomFirst == nil { firstBottomFirst = n }
+        }
     }
 }
 
