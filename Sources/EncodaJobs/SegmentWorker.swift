@@ -75,6 +75,7 @@ public final class SegmentWorker: Sendable {
     /// `stopWaiting` says there is other work: job.json has appeared). Returns the segments this worker published.
     @discardableResult
     public func run(stopWaiting: @escaping @Sendable () -> Bool = { false }) throws -> [Int] {
+        try directory.prepare()
         try directory.prepareAnalysis()
         try AtomicFile.writeJSON(WorkerRecord(identity: identity, jobID: manifest.jobID), to: workerRecord, staging: directory.staging)
         startHeartbeat()

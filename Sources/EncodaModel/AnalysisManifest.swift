@@ -40,9 +40,7 @@ public struct AnalysisManifest: Codable, Sendable {
     public init(jobID: String, createdAt: Double, input: InputReference, video: VideoFacts, index: FrameIndex,
                 farm: FarmSettings?, segments: [AnalysisSegment]) {
         let reliable = index.timestampsReliable
-        let entries = segments.map { s in
-            Entry(segment: s, index: FrameIndexSlice.of(index, range: FrameRange(max(0, s.frames.start - 1), s.frames.end), reliable: reliable))
-        }
+        let entries = segments.map { Entry(segment: $0, index: $0.indexSlice(of: index, reliable: reliable)) }
         self.init(jobID: jobID, createdAt: createdAt, input: input, video: video, frameCount: index.pts.count, farm: farm, segments: entries)
     }
 
@@ -65,7 +63,7 @@ public struct AnalysisManifest: Codable, Sendable {
             guard s.frames.start >= end, s.frames.end > s.frames.start, s.frames.end <= frameCount else {
                 throw bad("segment \(i) frames \(s.frames) (after frame \(end) of \(frameCount))")
             }
-            let decoded = max(0, s.frames.start - 1)
+            let decoded = s.decoded.start
             guard x.first == max(0, decoded - 1), x.end == s.frames.end, x.keyframes.count == x.keyframeTimestamps.count,
                   x.keyframes.count == x.keyframePositions.count, x.keyframes.allSatisfy({ $0 >= 0 && $0 <= decoded }) else {
                 throw bad("segment \(i)'s frame index slice")
