@@ -125,8 +125,8 @@ public enum JobStatus {
                 if r.outputExists == true { r.outputBytes = Int64(st.st_size) }
             }
         }
-        if let a = analysisManifest, r.jobID == nil || r.jobID == a.jobID {
-            r.jobID = a.jobID
+        if let a = analysisManifest { // the analysis that this TMP's job is planned from (it has an id of its own)
+            if r.jobID == nil { r.jobID = a.jobID }
             if r.input == nil { r.input = a.input.absolutePath }
             r.analysis = analysis(dir, manifest: a, now: now)
             if manifest == nil { // before the plan: the workers analysing
