@@ -58,6 +58,8 @@ public struct StreamParameters: Sendable {
     /// Audio: channels and sample rate.
     public var channels: Int
     public var sampleRate: Int
+    /// Bits of each sample that carry the signal (24 for 24-bit PCM in 32-bit words), 0 when unknown.
+    public var bitsPerRawSample: Int
     /// The codec's global header (`extradata`: an avcC record, a sequence header), empty when it has none.
     public var extradata: [UInt8]
 
@@ -102,6 +104,7 @@ public struct StreamParameters: Sendable {
         startTime = s.start_time
         channels = Int(par.ch_layout.nb_channels)
         sampleRate = Int(par.sample_rate)
+        bitsPerRawSample = Int(par.bits_per_raw_sample)
         extradata = par.extradata.map { Array(UnsafeBufferPointer(start: $0, count: Int(par.extradata_size))) } ?? []
     }
 }

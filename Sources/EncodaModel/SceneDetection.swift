@@ -77,27 +77,32 @@ public enum CutDetector {
             var start = bounds[k]
             let end = bounds[k + 1]
             while end - start > maxFrames {
-                // Piece lengths: the split point p gives [start,p) and [p,end).
-                let lo = start + max(minFrames, maxFrames / 2, 1)
-                let hi = min(start + maxFrames, end - max(minFrames, 1))
-                var p: Int
-                if lo > hi {
-                    p = start + min(maxFrames, max(1, (end - start) / 2))
-                } else {
-                    let window = lo...hi
-                    let candidates = keyframes.filter { window.contains($0) }
-                    p = lo
-                    var best = Double.infinity
-                    for f in candidates.isEmpty ? Array(window) : candidates {
-                        let c = f < changes.count ? changes[f] : 0
-                        if c < best { best = c; p = f }
-                    }
-                }
+                let p = splitPoint(start: start, end: end, changes: changes, maxFrames: maxFrames, minFrames: minFrames,
+                                   keyframes: keyframes)
                 added.append(p)
                 start = p
             }
         }
         return added
+    }
+
+    /// Where `splits` cuts a shot [start, end) longer than `maxFrames` (> 0): the first piece [start, p).
+    /// Reads only the changes of frames up to `start + maxFrames`, and `end` only while `end - start` is below
+    /// `maxFrames + max(minFrames, 1)`: past that, every `end` gives the same point (`StreamingPlanner` relies on it).
+    static func splitPoint(start: Int, end: Int, changes: [Double], maxFrames: Int, minFrames: Int, keyframes: [Int]) -> Int {
+        // Piece lengths: the split point p gives [start,p) and [p,end).
+        let lo = start + max(minFrames, maxFrames / 2, 1)
+        let hi = min(start + maxFrames, end - max(minFrames, 1))
+        if lo > hi { return start + min(maxFrames, max(1, (end - start) / 2)) }
+        let window = lo...hi
+        let candidates = keyframes.filter { window.contains($0) }
+        var p = lo
+        var best = Double.infinity
+        for f in candidates.isEmpty ? Array(window) : candidates {
+            let c = f < changes.count ? changes[f] : 0
+            if c < best { best = c; p = f }
+        }
+        return p
     }
 
     /// Shots as frame ranges from sorted boundaries, from frame `from` (a trim's start) to `frameCount` (its end).

@@ -82,6 +82,16 @@ final class SegmentedAnalysisTests: XCTestCase {
         XCTAssertEqual(r.segmentings[0].segments.count, 5)
     }
 
+    /// Open GOPs (x264 open-gop): B-frames after a recovery-point I-frame refer to the GOP before, so a segment
+    /// start needs the decode from the keyframe before its frame before, exactly as planned.
+    func testOpenGOPH264() throws {
+        let clip = try clips.make("open.mkv", ["-f", "lavfi", "-i", "testsrc2=s=320x240:r=25", "-frames:v", "180",
+                                               "-c:v", "libx264", "-preset", "veryfast", "-bf", "3", "-g", "30", "-keyint_min", "30",
+                                               "-sc_threshold", "0", "-x264-params", "open-gop=1", "-pix_fmt", "yuv420p"])
+        let r = try assertEquivalent(clip)
+        XCTAssertGreaterThan(r.preview.index.keyframes.count, 3)
+    }
+
     /// Shots with cuts at known frames, a GOP of 25: the cut at 50 falls exactly on a segment's first frame (in the
     /// one-GOP and the grouped segmentings), and the shot 50…199 spans several segments.
     func testCutsOnASegmentStartAndAShotAcrossSegments() throws {
@@ -164,29 +174,53 @@ final class SegmentedAnalysisTests: XCTestCase {
         XCTAssertTrue(try XCTUnwrap(refusal(short)).message.contains("it is damaged"))
     }
 
-    /// A picture that changes between two segments is refused by the assembly with the whole pass's message.
-    func testPictureChangeAcrossSegmentsIsRefusedAsByAWholePass() throws {
-        // The second part's timestamps follow the first's, so that the packets number the frames.
-        let args = { (size: String, offset: String) in ["-f", "lavfi", "-i", "testsrc2=s=\(size):r=25", "-frames:v", "50", "-c:v", "libx264",
-                                                        "-preset", "ultrafast", "-g", "25", "-pix_fmt", "yuv420p", "-output_ts_offset", offset, "-f", "mpegts"] }
-        let a = try clips.make("a.ts", args("320x180", "0")), b = try clips.make("b.ts", args("480x360", "2"))
-        let joined = clips.dir + "/joined.ts"
+    /// Two TS files made by `args(part, timestamp offset)` joined byte for byte; the second part's timestamps follow
+    /// the first's (`offset` seconds later), so that the packets number the frames.
+    private func joined(offset: String = "2", _ args: (Int, String) -> [String]) throws -> String {
+        let a = try clips.make("a.ts", args(0, "0")), b = try clips.make("b.ts", args(1, offset))
+        let path = clips.dir + "/joined.ts"
         var data = try Data(contentsOf: URL(fileURLWithPath: a))
         data.append(try Data(contentsOf: URL(fileURLWithPath: b)))
-        try data.write(to: URL(fileURLWithPath: joined))
+        try data.write(to: URL(fileURLWithPath: path))
+        return path
+    }
+
+    /// The whole pass refuses `clip` with a message containing `expected`; the assembly of its one-GOP segments refuses
+    /// it with the same error.
+    private func assertRefusedAsByAWholePass(_ clip: String, _ expected: String, file: StaticString = #filePath, line: UInt = #line) throws {
         var wholeError: EncodaError?
-        do { _ = try ScenePass.run(input: joined, encoder: .h264, threads: 1) } catch let e as EncodaError { wholeError = e }
-        let expected = try XCTUnwrap(wholeError, "the whole pass refuses it")
-        XCTAssertTrue(expected.message.contains("changes at frame 50"), expected.message)
-        let (found, reason) = try ScenePass.preview(input: joined, encoder: .h264)
-        let preview = try XCTUnwrap(found, "no packet index: \(reason ?? "")")
-        let measured = try measure(joined, preview, AnalysisSegmentPlanner.segments(index: preview.index, workers: 100), threads: 1)
+        do { _ = try ScenePass.run(input: clip, encoder: .h264, threads: 1) } catch let e as EncodaError { wholeError = e }
+        let refusal = try XCTUnwrap(wholeError, "the whole pass refuses it", file: file, line: line)
+        XCTAssertTrue(refusal.message.contains(expected), refusal.message, file: file, line: line)
+        let (found, reason) = try ScenePass.preview(input: clip, encoder: .h264)
+        let preview = try XCTUnwrap(found, "no packet index: \(reason ?? "")", file: file, line: line)
+        let measured = try measure(clip, preview, AnalysisSegmentPlanner.segments(index: preview.index, workers: 100), threads: 1)
         var assemblyError: EncodaError?
         do {
-            _ = try SegmentAssembly.cache(input: joined, preview: preview, segments: measured, fingerprint: "f", settings: settings)
+            _ = try SegmentAssembly.cache(input: clip, preview: preview, segments: measured, fingerprint: "f", settings: settings)
         } catch let e as EncodaError { assemblyError = e }
-        XCTAssertEqual(assemblyError?.code, expected.code)
-        XCTAssertEqual(assemblyError?.message, expected.message)
+        XCTAssertEqual(assemblyError?.code, refusal.code, file: file, line: line)
+        XCTAssertEqual(assemblyError?.message, refusal.message, file: file, line: line)
+    }
+
+    /// A picture that changes between two segments is refused by the assembly with the whole pass's message.
+    func testPictureChangeAcrossSegmentsIsRefusedAsByAWholePass() throws {
+        let clip = try joined { part, offset in
+            ["-f", "lavfi", "-i", "testsrc2=s=\(part == 0 ? "320x180" : "480x360"):r=25", "-frames:v", "50", "-c:v", "libx264",
+             "-preset", "ultrafast", "-g", "25", "-pix_fmt", "yuv420p", "-output_ts_offset", offset, "-f", "mpegts"]
+        }
+        try assertRefusedAsByAWholePass(clip, "changes at frame 50 (2.000 s): its picture changes from 320x180 yuv420p to 480x360 yuv420p")
+    }
+
+    /// Top field first, then bottom field first in a later segment: refused at the first bottom-first frame, naming
+    /// the first interlaced one, as the whole pass does.
+    func testFieldOrderChangeAcrossSegmentsIsRefusedAsByAWholePass() throws {
+        let clip = try joined(offset: "3") { part, offset in
+            ["-f", "lavfi", "-i", "testsrc2=s=320x240:r=50", "-vf", "interlace=scan=\(part == 0 ? "tff" : "bff"),format=yuv420p",
+             "-frames:v", "50", "-flags", "+ildct+ilme", "-c:v", "mpeg2video", "-q:v", "3", "-top", part == 0 ? "1" : "0",
+             "-g", "10", "-bf", "0", "-output_ts_offset", offset, "-f", "mpegts"]
+        }
+        try assertRefusedAsByAWholePass(clip, "it mixes field orders: frame 0 (0.000 s) is interlaced top field first, frame 50 bottom field first")
     }
 
     /// A rough measure, run only with ENCODA_SEGMENT_BENCH=1 (it makes a 1080p clip): wall time of the whole pass
