@@ -30,4 +30,35 @@ final class SegmentedAnalysisEndToEndTests: XCTestCase {
         XCTAssertEqual(analysis["segmentsDone"] as? Int, count)
         XCTAssertEqual((analysis["byWorker"] as? [[String: Any]])?.compactMap { $0["segments"] as? Int }.reduce(0, +), count)
     }
+
+    /// Killed during the analysis (some segments published, no scenes.json or plan yet), then run again: the published
+    /// segments are reused as they are, only the missing one is analysed, and OUTPUT is frame for frame the same.
+    func testARerunAfterAKillDuringTheAnalysisReusesThePublishedSegments() throws {
+        let s = Scratch()
+        let clip = try Clips.cuts()
+        let tmp = s.file("tmp")
+        let common = ["--encoder", "h264", "--preset", "ultrafast", "--crf", "30", "--workers", "2", "--segmented-analysis", "--keep", "--quiet"]
+        try Tool.mustRun(Tool.encoda, [clip, s.file("first.mkv"), tmp] + common)
+        let results = tmp + "/analysis/results"
+        let names = try FileManager.default.contentsOfDirectory(atPath: results).filter { $0.hasSuffix(".json") }.sorted()
+        XCTAssertGreaterThan(names.count, 2)
+        func record(_ name: String) throws -> Data { try Data(contentsOf: URL(fileURLWithPath: results + "/" + name)) }
+        let before = try Dictionary(uniqueKeysWithValues: names.map { ($0, try record($0)) })
+        // The state a kill during the analysis leaves: analysis.json and the segments published so far, no plan.
+        let fm = FileManager.default
+        for f in ["scenes.json", "job.json", "coordinator.json"] { try fm.removeItem(atPath: tmp + "/" + f) }
+        for d in ["results", "chunks", "journal"] {
+            for f in try fm.contentsOfDirectory(atPath: tmp + "/" + d) { try fm.removeItem(atPath: tmp + "/" + d + "/" + f) }
+        }
+        let missing = names[1]
+        try fm.removeItem(atPath: results + "/" + missing)
+
+        try Tool.mustRun(Tool.encoda, [clip, s.file("second.mkv"), tmp] + common)
+        for name in names where name != missing {
+            XCTAssertEqual(try record(name), before[name], "segment \(name) was published before the kill: reused, not analysed again")
+        }
+        XCTAssertNotEqual(try record(missing), before[missing], "the missing segment was analysed again (its record says when)")
+        XCTAssertEqual(try Tool.frameHashes(s.file("second.mkv")), try Tool.frameHashes(s.file("first.mkv")))
+        XCTAssertEqual(try Tool.frameTimes(s.file("second.mkv")), try Tool.frameTimes(s.file("first.mkv")))
+    }
 }
