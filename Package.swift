@@ -85,8 +85,8 @@ let package = Package(
         .testTarget(name: "EncodaJobsTests", dependencies: ["EncodaJobs", "EncodaModel", "EncodaSystem"]),
         // In-process tests of the Media stages on tiny clips made by ffmpeg.
         .testTarget(name: "EncodaMediaTests", dependencies: ["EncodaMedia", "EncodaFFmpeg", "EncodaModel", "EncodaPipeline"]),
-        // The coordinator's pure decisions (worker budget, the 2 s chunk rule), in process.
-        .testTarget(name: "EncodaPipelineTests", dependencies: ["EncodaPipeline", "EncodaModel"]),
+        // The coordinator's pure decisions (worker budget, the 2 s chunk rule) and JobStatus on a TMP made by the protocol code, in process.
+        .testTarget(name: "EncodaPipelineTests", dependencies: ["EncodaPipeline", "EncodaJobs", "EncodaModel"]),
         .testTarget(name: "EncodaEndToEndTests", dependencies: ["EncodaModel"]),
     ],
     swiftLanguageModes: [.v6]

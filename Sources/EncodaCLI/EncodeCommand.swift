@@ -220,6 +220,7 @@ struct EncodeCommand: ParsableCommand {
         r.profile = profileOptions.profile
         r.workers = workers
         r.threads = threads
+        r.segmentedAnalysis = farmOptions.segmentedAnalysis
         r.dryRun = dryRun
         r.restart = restart
         r.keep = keep

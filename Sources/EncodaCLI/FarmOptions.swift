@@ -7,6 +7,8 @@ struct FarmOptions: ParsableArguments {
     var leaseSeconds: Double = FarmSettings.defaultLeaseSeconds
     @Option(name: .long, help: "Failed attempts after which a chunk is quarantined instead of retried (1…100).")
     var maxAttempts: Int = FarmSettings.defaultMaxAttempts
+    @Flag(name: .long, help: "Analyse INPUT as segments that local and remote workers (`encoda worker TMP`) share by lease, instead of in one pass here.")
+    var segmentedAnalysis = false
 
     func validate() throws {
         do { _ = try settings() } catch let e as EncodaError { throw ValidationError(e.message) }

@@ -52,6 +52,15 @@ struct StatusCommand: ParsableCommand {
             let state = c.written ? "written" : "\(c.framesDone)/\(c.frames) frames, \(c.chunksDone)/\(c.chunks) chunks done"
             print("  clip \(i + 1)/\(r.clips!.count)    \"\(c.clip)\": \(state) -> \(c.path)")
         }
+        if let a = r.analysis {
+            let by = a.byWorker.map { "\($0.host) \($0.segments)" }.joined(separator: ", ")
+            print("  analysis    \(a.segmentsDone)/\(a.segments) segments, \(a.framesDone)/\(a.frames) frames" + (by.isEmpty ? "" : " (by \(by))"))
+            for x in a.running {
+                print(String(format: "  analysing   segment %@ on %@ pid %d (heartbeat %.0f s ago%@)", Chunk.name(x.segment), x.host, x.pid,
+                             x.heartbeatAgeSeconds, x.stale ? ", stale: another worker will take it over" : ""))
+            }
+            for q in a.quarantined { print("  quarantined segment \(Chunk.name(q.segment)): \(q.error)") }
+        }
         for x in r.running {
             let since = x.runningSeconds.map { String(format: " for %.0f s", $0) } ?? ""
             let got = x.framesEncoded.map { ", \($0)/\(x.frames) frames" } ?? ""

@@ -8,11 +8,22 @@ import SystemPackage
 /// its input could not be decoded, its output failed a check. A lease taken over from a worker that was
 /// killed, frozen or cut off from the share is not the chunk's fault and is never recorded here, so killing
 /// workers cannot quarantine a healthy chunk.
+///
+/// Analysis segments keep the same ledger in TMP/analysis (`WorkDirectory.analysis`), numbered by segment.
 public struct FailureLedger: Sendable {
     public let directory: WorkDirectory
-    public let manifest: JobManifest
+    public let jobID: String
+    public let maxAttempts: Int
+    /// How many chunks (or segments) the job has: numbers at or above it are not the job's.
+    public let units: Int
 
-    public init(directory: WorkDirectory, manifest: JobManifest) { self.directory = directory; self.manifest = manifest }
+    public init(directory: WorkDirectory, jobID: String, maxAttempts: Int, units: Int) {
+        self.directory = directory; self.jobID = jobID; self.maxAttempts = maxAttempts; self.units = units
+    }
+
+    public init(directory: WorkDirectory, manifest: JobManifest) {
+        self.init(directory: directory, jobID: manifest.jobID, maxAttempts: manifest.farmSettings.maxAttempts, units: manifest.chunks.count)
+    }
 
     /// The failure records (by name) counting against `chunk`.
     public func records(_ chunk: Int) -> [String] {
@@ -24,7 +35,7 @@ public struct FailureLedger: Sendable {
     /// Records one failed attempt. Throws when the record cannot be written (a full TMP): a failure that cannot
     /// be counted must stop the worker, not send it round the same chunk again.
     public func record(_ chunk: Int, error: String, by who: WorkerIdentity, at time: Double) throws {
-        let f = ChunkFailure(jobID: manifest.jobID, chunk: chunk, worker: who, at: time, error: error)
+        let f = ChunkFailure(jobID: jobID, chunk: chunk, worker: who, at: time, error: error)
         let path = directory.failures + "/\(Chunk.name(chunk))-\(who.token)-\(UInt32.random(in: 0...UInt32.max)).json"
         try AtomicFile.writeJSON(f, to: path, staging: directory.staging)
     }
@@ -43,10 +54,10 @@ public struct FailureLedger: Sendable {
     /// As `quarantineIfNeeded`, returning the failed attempts counted when this call quarantined it, else nil.
     public func quarantine(_ chunk: Int, by who: WorkerIdentity, at time: Double) -> Int? {
         let names = records(chunk)
-        guard names.count >= manifest.farmSettings.maxAttempts else { return nil }
+        guard names.count >= maxAttempts else { return nil }
         let failures = names.compactMap { try? JSONCoding.read(ChunkFailure.self, from: directory.failures + "/" + $0, what: "failure record") }
         let lastError = failures.max(by: { $0.at < $1.at })?.error ?? "unknown error"
-        let q = ChunkFailure(jobID: manifest.jobID, chunk: chunk, worker: who, at: time,
+        let q = ChunkFailure(jobID: jobID, chunk: chunk, worker: who, at: time,
                              error: "failed \(names.count) times; last error: \(lastError)")
         return (try? AtomicFile.publishJSONExclusive(q, to: directory.quarantineRecord(chunk), staging: directory.staging)) == true
             ? names.count : nil
@@ -57,8 +68,8 @@ public struct FailureLedger: Sendable {
     /// attempt is left before the limit. Returns the chunks released, with their last error.
     public func releaseQuarantine() -> [(chunk: Int, error: String)] {
         var released: [(Int, String)] = []
-        let limit = manifest.farmSettings.maxAttempts
-        for id in directory.chunkIDs(in: directory.quarantine, suffix: ".json").sorted() where id < manifest.chunks.count {
+        let limit = maxAttempts
+        for id in directory.chunkIDs(in: directory.quarantine, suffix: ".json").sorted() where id < units {
             let path = directory.quarantineRecord(id)
             let q = try? JSONCoding.read(ChunkFailure.self, from: path, what: "quarantine record")
             guard unlink(path) == 0 else { continue }

@@ -13,8 +13,9 @@ extension WorkDirectory {
     /// The record a coordinator may keep about its run.
     public var coordinatorRecord: String { root + "/coordinator.json" }
 
-    /// Every folder encoda makes in TMP: the protocol's folders and `audio`.
-    public static let ownFolders = subdirectories + ["audio", "probes"]
+    /// Every folder encoda makes in TMP: the protocol's folders, `audio` and `analysis` (whose folders are named as
+    /// TMP's and hold the same names).
+    public static let ownFolders = subdirectories + ["audio", "probes", "analysis"]
 }
 
 /// The names encoda gives its files in TMP, folder by folder. Removing TMP's contents (`clean`, `--restart`, the
@@ -23,7 +24,7 @@ extension WorkDirectory {
 public enum OwnNames {
     /// Files encoda writes at the top of TMP (joined.json: the clips a timeline job has written; summary.json: the
     /// per-chunk table of the last finished job, kept after its cleanup).
-    public static let topLevel: Set<String> = ["job.json", "scenes.json", "coordinator.json", "joined.json", "summary.json"]
+    public static let topLevel: Set<String> = ["job.json", "scenes.json", "coordinator.json", "joined.json", "summary.json", "analysis.json"]
 
     /// True when `name` in the folder `folder` (one of `WorkDirectory.ownFolders`) is a name encoda makes there.
     public static func isOwn(_ name: String, in folder: String) -> Bool {
@@ -155,6 +156,14 @@ public enum OwnFiles {
         }
         for folder in folders where WorkDirectory.ownFolders.contains(folder) {
             let path = dir.root + "/" + folder
+            if folder == "analysis" {
+                let a = remove(dir.analysis, folders: WorkDirectory.analysisSubdirectories, topLevel: [],
+                               removeEmptyFolders: removeEmptyFolders, listForeign: true)
+                r.files += a.files; r.bytes += a.bytes
+                r.kept += a.kept.map { folder + "/" + $0 }; r.failed += a.failed.map { folder + "/" + $0 }
+                if removeEmptyFolders { rmdir(path) }
+                continue
+            }
             for name in dir.list(path).sorted() {
                 if folder == "audio" && OwnNames.isClipAudioFolder(name) && isFolder(path + "/" + name) {
                     removeClipAudio(dir, path + "/" + name, shown: folder + "/" + name, into: &r)

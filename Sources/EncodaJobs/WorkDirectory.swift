@@ -16,6 +16,9 @@ import Foundation
 ///     clock/                probe files whose mtime reads the file server's clock
 ///     staging/              temporary names for write-then-rename
 ///     logs/                 worker logs
+///     analysis.json         the analysis segments (`AnalysisManifest`, written once before job.json)
+///     analysis/             the segments' leases, records (results/NNNNN.json: `SegmentRecord`), journals, failures
+///                           and quarantine, laid out as TMP itself (`WorkDirectory.analysis`)
 public struct WorkDirectory: Sendable {
     public let root: String
 

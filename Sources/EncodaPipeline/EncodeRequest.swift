@@ -24,6 +24,9 @@ public struct EncodeRequest {
     /// `--mux` and its audio options; nil without --mux.
     public var mux: AudioSettings?
     public var farm: FarmSettings
+    /// INPUT's analysis as leased segments (analysis.json) that local and remote workers share, instead of one decode
+    /// here (`SegmentedAnalysisStep`); the whole pass where INPUT's packets cannot number its frames.
+    public var segmentedAnalysis = false
     /// `--profile`, recorded in the job for the workers' overrides.
     public var profile: String?
     public var workers: Int?

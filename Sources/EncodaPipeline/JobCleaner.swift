@@ -9,15 +9,15 @@ public enum JobCleaner {
     /// `--restart`: removes the job manifest and all work state. The scene cache stays: it is keyed by the input's
     /// fingerprint and saves a decode on the next job of the same input. The folders stay for the new job.
     static func discardJob(_ dir: WorkDirectory, quiet: Bool) throws {
-        let r = OwnFiles.remove(dir, folders: WorkDirectory.ownFolders, topLevel: ["job.json"], removeEmptyFolders: false, listForeign: false)
+        let r = OwnFiles.remove(dir, folders: WorkDirectory.ownFolders, topLevel: ["job.json", "analysis.json"], removeEmptyFolders: false, listForeign: false)
         if !r.failed.isEmpty {
             throw EncodaError(.workDirectory, "--restart cannot remove the previous job's files in \(dir.root): \(r.failed.joined(separator: ", "))")
         }
         if !quiet && !r.kept.isEmpty { Report.note("--restart kept what encoda did not make in TMP: \(r.kept.joined(separator: ", "))") }
     }
 
-    /// After OUTPUT is written and verified: removes the chunks and every record of the job, the plan (job.json)
-    /// included, so that TMP holds no second copy of the video and a re-run plans a new job from the analysis
+    /// After OUTPUT is written and verified: removes the chunks and every record of the job, the plan (job.json and
+    /// analysis.json) included, so that TMP holds no second copy of the video and a re-run plans a new job from the analysis
     /// cache (scenes.json) instead of "resuming" a job with no chunks. The worker logs stay.
     ///
     /// Workers on other machines leave once they see every chunk published; one still in its work loop would take
@@ -25,7 +25,7 @@ public enum JobCleaner {
     /// the chunks wait until no worker's heartbeat is fresh, for at most one lease time (a worker that stops
     /// renewing counts as gone after it, as everywhere in the protocol).
     static func removeChunkData(_ dir: WorkDirectory, manifest: JobManifest, quiet: Bool) {
-        var r = OwnFiles.remove(dir, folders: [], topLevel: ["job.json"], removeEmptyFolders: false, listForeign: false)
+        var r = OwnFiles.remove(dir, folders: [], topLevel: ["job.json", "analysis.json"], removeEmptyFolders: false, listForeign: false)
         let me = WorkerIdentity(host: HostName.current, pid: getpid(), token: "coordinator", locality: ProcessLiveness.currentLocality)
         let clock = ServerClock(directory: dir, owner: "coordinator-\(HostName.current)-\(getpid())-finish")
         let debris = Debris(directory: dir, leaseSeconds: manifest.farmSettings.leaseSeconds, judge: me, clock: clock)

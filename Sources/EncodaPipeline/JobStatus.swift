@@ -45,6 +45,8 @@ public enum JobStatus {
         public var clips: [Clip]?
         /// `--target-quality`: each chunk's frames, CRF, score and kb/s (the chunks done so far while it runs).
         public var summary: JobSummary?
+        /// INPUT's analysis as leased segments, when the job has one (analysis.json).
+        public var analysis: Analysis? = nil
 
         public struct Coordinator: Codable {
             public var host: String; public var pid: Int32; public var phase: String
@@ -92,7 +94,8 @@ public enum JobStatus {
             try m.validate()
             manifest = m
         }
-        guard coord != nil || manifest != nil else {
+        let analysisManifest = names.contains("analysis.json") ? try dir.readAnalysisManifest() : nil
+        guard coord != nil || manifest != nil || analysisManifest != nil else {
             throw EncodaError(.workDirectory, "TMP \(dir.root) holds no job (neither coordinator.json nor job.json); start one with `encoda INPUT OUTPUT TMP`")
         }
         // The file server's clock needs a probe file written (and removed again) in TMP/clock; a read-only or
@@ -120,6 +123,17 @@ public enum JobStatus {
                 var st = stat()
                 r.outputExists = stat(c.output, &st) == 0
                 if r.outputExists == true { r.outputBytes = Int64(st.st_size) }
+            }
+        }
+        if let a = analysisManifest { // the analysis that this TMP's job is planned from (it has an id of its own)
+            if r.jobID == nil { r.jobID = a.jobID }
+            if r.input == nil { r.input = a.input.absolutePath }
+            r.analysis = analysis(dir, manifest: a, now: now)
+            if manifest == nil { // before the plan: the workers analysing
+                let live = WorkerRecord.live(dir, now: now, within: a.farmSettings.leaseSeconds)
+                r.workersAlive = live.count
+                r.workers = live.map { .init(host: $0.record.host, pid: $0.record.pid, task: $0.record.task, heartbeatAgeSeconds: $0.heartbeatAgeSeconds) }
+                r.leaseSeconds = a.farmSettings.leaseSeconds; r.maxAttempts = a.farmSettings.maxAttempts
             }
         }
         var state: JobState? = nil
@@ -196,9 +210,10 @@ public enum JobStatus {
                 }
             }
         } else {
-            // No coordinator record (a job planned by an older encoda): judged by the chunks alone. Whether a
+            // No coordinator record (a job planned by an older encoda, or a TMP holding only an analysis so far):
+            // judged by the chunks alone. Whether a
             // coordinator joined them cannot be told, so a job with every chunk done is reported as joining.
-            r.state = allFinished ? (quarantinedAny ? "failed" : "joining") : "encoding"
+            r.state = manifest == nil ? "analysing" : allFinished ? (quarantinedAny ? "failed" : "joining") : "encoding"
         }
 
         // Rates and estimates.

@@ -54,8 +54,8 @@ public struct WorkerRun: Sendable {
         if budget.workers > 1 {
             // Problems with the job (another version, INPUT not found) are found here, once, not by every child.
             if !watch {
-                guard waitForJob(WorkDirectory(root), log: log, drain: drain) else { return }
-                _ = try JobContext.load(WorkDirectory(root), input: input, inputRoot: inputRoot)
+                guard waitForJobOrAnalysis(WorkDirectory(root), log: log, drain: drain) else { return }
+                if WorkDirectory(root).list(root).contains("job.json") { _ = try JobContext.load(WorkDirectory(root), input: input, inputRoot: inputRoot) }
             }
             return try runPool(budget, log: log)
         }
@@ -65,6 +65,7 @@ public struct WorkerRun: Sendable {
             } else {
                 log.line("stopping now; the current chunk's claim is released")
                 current.get()?.abandon()
+                current.analysing()?.abandon()
                 Foundation.exit(130)
             }
         }
@@ -78,7 +79,7 @@ public struct WorkerRun: Sendable {
             try serveFolder(root, drain: drain, current: current, log: log, threads: budget.threads, machine: machine, nice: nice)
             return
         }
-        guard waitForJob(WorkDirectory(root), log: log, drain: drain) else { return }
+        guard try waitForJobAnalysing(WorkDirectory(root), log: log, drain: drain, current: current, threads: budget.threads) else { return }
         let job = try JobContext.load(WorkDirectory(root), input: input, inputRoot: inputRoot)
         local = machine.resolve(profile: job.manifest.profile)
         let threads = self.threads ?? local.threads ?? budget.threads
@@ -316,6 +317,12 @@ struct JobContext {
 
     /// Finds INPUT on this machine and proves it is the same file the job was planned for.
     static func resolveInput(_ m: JobManifest, _ dir: WorkDirectory, input: String?, inputRoot: String?) throws -> String {
+        try resolveInput(m.input, jobID: m.jobID, dir, input: input, inputRoot: inputRoot)
+    }
+
+    /// Where job `jobID`'s INPUT (`reference`, from job.json or analysis.json) is on this machine.
+    static func resolveInput(_ reference: InputReference, jobID: String, _ dir: WorkDirectory, input: String?, inputRoot: String?) throws -> String {
+        let m = (input: reference, jobID: jobID)
         var candidates: [String] = []
         if let input { candidates.append(JobSetup.absolute(input)) }
         else {
@@ -379,8 +386,11 @@ final class NiceLevel {
 /// The worker being run now, for the second signal to release its claim.
 final class CurrentWorker: Sendable {
     private let worker = Mutex<Worker?>(nil)
+    private let segments = Mutex<SegmentWorker?>(nil)
     func set(_ w: Worker?) { worker.withLock { $0 = w } }
     func get() -> Worker? { worker.withLock { $0 } }
+    func set(analysing w: SegmentWorker?) { segments.withLock { $0 = w } }
+    func analysing() -> SegmentWorker? { segments.withLock { $0 } }
 }
 
 /// Worker log lines for stderr (or stdout), prefixed with host and pid, and the scheduler task when there is one

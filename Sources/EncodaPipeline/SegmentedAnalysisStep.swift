@@ -1,0 +1,105 @@
+import EncodaJobs
+import EncodaMedia
+import EncodaModel
+import Foundation
+import Synchronization
+
+/// `--segmented-analysis`: INPUT's analysis as leased segments instead of one decode in the coordinator. The packet
+/// index (`ScenePass.preview`) cuts INPUT into segments (`AnalysisSegmentPlanner`), written once as analysis.json;
+/// the coordinator's local workers, threads of this process here, and any `encoda worker TMP` on other hosts claim
+/// them (`SegmentWorker`); once every segment is published, the records are put together into the scene cache a
+/// whole pass stores (`SegmentAssembly`), and the job is planned from it as today. A re-run reuses every published
+/// segment.
+enum SegmentedAnalysisStep {
+    /// The scene cache, or nil when INPUT needs the whole pass (its packets cannot number its frames, or their
+    /// timestamps cannot identify them): the caller then runs it.
+    static func sceneCache(input: String, fingerprint: String, dir: WorkDirectory, scene: SceneSettings, encoder: EncoderKind,
+                           farm: FarmSettings, workers: Int?, threads: Int?, quiet: Bool) throws -> SceneCache? {
+        if let cached = try? JSONCoding.read(SceneCache.self, from: dir.sceneCache, what: "scene cache"),
+           cached.fingerprint == fingerprint, cached.analysisVersion == SceneCache.analysisVersion, cached.analysed == nil,
+           (try? cached.validate()) != nil {
+            return cached
+        }
+        let (found, reason) = try ScenePass.preview(input: input, encoder: encoder)
+        guard let preview = found, preview.index.timestampsReliable, !preview.index.seeksByByte else {
+            if !quiet { Report.note("--segmented-analysis: analysing INPUT in one pass: \(reason ?? "its timestamps do not identify its frames")") }
+            return nil
+        }
+        let budget = WorkerBudget.choose(requestedWorkers: workers, requestedThreads: threads, video: preview.video)
+        let count = budget.workers // 0 (--workers 0): only coordinate; workers elsewhere analyse
+        let size = (try? FileManager.default.attributesOfItem(atPath: input)[.size] as? NSNumber)?.int64Value ?? 0
+        let planned = AnalysisManifest(
+            jobID: "analysis-" + Token.make(), createdAt: Date().timeIntervalSince1970,
+            input: InputReference(absolutePath: input,
+                                  pathRelativeToWorkDirectory: JobSetup.relativePath(from: dir.root, to: input).flatMap { PathSafety.isInputPathInSharedFolder($0) ? $0 : nil },
+                                  size: size, fingerprint: fingerprint),
+            video: preview.video, index: preview.index, farm: farm,
+            segments: AnalysisSegmentPlanner.segments(index: preview.index, workers: max(1, count)))
+        try planned.validate()
+        try dir.prepare()
+        let manifest = try dir.publishAnalysisManifest(planned)
+        guard manifest.input.fingerprint == fingerprint, manifest.frameCount == preview.index.frameCount else {
+            throw EncodaError(.workDirectory, "TMP \(dir.root) holds the analysis of another input (\(manifest.input.absolutePath)); use --restart to discard it, or choose another TMP")
+        }
+        let started = Date()
+        let analysed = try analyse(manifest, input: input, dir: dir, workers: count, threads: max(1, budget.threads))
+        var records: [SegmentMeasurements] = []
+        for e in manifest.segments {
+            let r = try JSONCoding.read(SegmentRecord.self, from: dir.analysis.result(e.segment.id), what: "segment record")
+            guard manifest.accepts(r, for: e.segment.id) else {
+                throw EncodaError(.stateCorrupt, "the record of analysis segment \(e.segment.name) does not match its segment; remove TMP/analysis/results/\(e.segment.name).json and re-run")
+            }
+            records.append(r.measurements)
+        }
+        let cache = try SegmentAssembly.cache(input: input, preview: preview, segments: records, fingerprint: fingerprint, settings: scene)
+        try AtomicFile.writeJSON(cache, to: dir.sceneCache, staging: dir.staging)
+        if !quiet {
+            Report.note(String(format: "segmented analysis: %d segments (%d analysed here) in %.1f s, %d cuts", manifest.segments.count, analysed,
+                               Date().timeIntervalSince(started), cache.cuts.count))
+        }
+        return cache
+    }
+
+    /// Runs `workers` segment workers in this process until every segment is published; throws if one is quarantined.
+    private static func analyse(_ manifest: AnalysisManifest, input: String, dir: WorkDirectory, workers: Int, threads: Int) throws -> Int {
+        let analyser = MediaSegmentAnalysing(input: input, video: manifest.video, threads: threads)
+        var options = WorkerOptions()
+        options.farm = manifest.farmSettings
+        options.pollSeconds = 0.2
+        if workers == 0 { Report.note("waiting for workers to analyse \(manifest.segments.count) segments (--workers 0)") }
+        let segmentWorkers = (0..<workers).map { _ in
+            SegmentWorker(directory: dir, manifest: manifest, analyser: analyser,
+                          identity: WorkerIdentity(host: HostName.current, pid: getpid(), token: Token.make(), locality: ProcessLiveness.currentLocality),
+                          options: options)
+        }
+        let errors = ErrorBox()
+        let group = DispatchGroup()
+        for w in segmentWorkers {
+            group.enter()
+            Thread {
+                do { try w.run() } catch { errors.set(error) }
+                group.leave()
+            }.start()
+        }
+        group.wait()
+        if let e = errors.first { throw e }
+        let all = Set(manifest.segments.map(\.segment.id))
+        while workers == 0, dir.analysis.chunkIDs(in: dir.analysis.quarantine, suffix: ".json").isEmpty,
+              !all.isSubset(of: dir.analysis.chunkIDs(in: dir.analysis.results, suffix: ".json")) {
+            Thread.sleep(forTimeInterval: 0.5)
+        }
+        let quarantined = dir.analysis.chunkIDs(in: dir.analysis.quarantine, suffix: ".json").sorted()
+        if let q = quarantined.first {
+            let why = (try? JSONCoding.read(ChunkFailure.self, from: dir.analysis.quarantineRecord(q), what: "quarantine record"))?.error ?? "failed too often"
+            throw EncodaError(.inputDamaged, "INPUT cannot be analysed: segment \(Chunk.name(q)) \(why)")
+        }
+        return segmentWorkers.reduce(0) { $0 + $1.analysed.count }
+    }
+}
+
+/// The first error of several threads.
+private final class ErrorBox: Sendable {
+    private let value = Mutex<(any Error)?>(nil)
+    func set(_ e: any Error) { value.withLock { if $0 == nil { $0 = e } } }
+    var first: (any Error)? { value.withLock { $0 } }
+}

@@ -1,0 +1,64 @@
+import Foundation
+import XCTest
+
+/// `--segmented-analysis`: the coordinator's analysis as leased segments gives the same job as the whole pass.
+final class SegmentedAnalysisEndToEndTests: XCTestCase {
+    func testSegmentedAnalysisGivesTheSameOutputAndStatusShowsItsSegments() throws {
+        let s = Scratch()
+        let clip = try Clips.cuts()
+        let common = ["--encoder", "h264", "--preset", "ultrafast", "--crf", "30", "--workers", "2", "--quiet"]
+        try Tool.mustRun(Tool.encoda, [clip, s.file("whole.mkv"), s.file("tmp-whole")] + common)
+        try Tool.mustRun(Tool.encoda, [clip, s.file("segmented.mkv"), s.file("tmp-seg"), "--segmented-analysis", "--keep"] + common)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: s.file("tmp-seg/analysis.json")), "the analysis was leased work")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: s.file("tmp-whole/analysis.json")))
+
+        XCTAssertEqual(try Tool.frameHashes(s.file("segmented.mkv")), try Tool.frameHashes(s.file("whole.mkv")), "frame for frame the same OUTPUT")
+        XCTAssertEqual(try Tool.frameTimes(s.file("segmented.mkv")), try Tool.frameTimes(s.file("whole.mkv")))
+        func scenes(_ tmp: String) throws -> [String: Any] {
+            try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: s.file(tmp + "/scenes.json")))) as? [String: Any])
+        }
+        let whole = try scenes("tmp-whole"), segmented = try scenes("tmp-seg")
+        XCTAssertEqual(whole["changes"] as? [Double], segmented["changes"] as? [Double], "the whole pass's measurements")
+        XCTAssertEqual(whole["cuts"] as? [Int], segmented["cuts"] as? [Int])
+
+        let status = try Tool.mustRun(Tool.encoda, ["status", s.file("tmp-seg"), "--json"])
+        let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any])
+        XCTAssertEqual(json["state"] as? String, "finished")
+        let analysis = try XCTUnwrap(json["analysis"] as? [String: Any], status.stdout)
+        let count = try XCTUnwrap(analysis["segments"] as? Int)
+        XCTAssertGreaterThan(count, 1)
+        XCTAssertEqual(analysis["segmentsDone"] as? Int, count)
+        XCTAssertEqual((analysis["byWorker"] as? [[String: Any]])?.compactMap { $0["segments"] as? Int }.reduce(0, +), count)
+    }
+
+    /// Killed during the analysis (some segments published, no scenes.json or plan yet), then run again: the published
+    /// segments are reused as they are, only the missing one is analysed, and OUTPUT is frame for frame the same.
+    func testARerunAfterAKillDuringTheAnalysisReusesThePublishedSegments() throws {
+        let s = Scratch()
+        let clip = try Clips.cuts()
+        let tmp = s.file("tmp")
+        let common = ["--encoder", "h264", "--preset", "ultrafast", "--crf", "30", "--workers", "2", "--segmented-analysis", "--keep", "--quiet"]
+        try Tool.mustRun(Tool.encoda, [clip, s.file("first.mkv"), tmp] + common)
+        let results = tmp + "/analysis/results"
+        let names = try FileManager.default.contentsOfDirectory(atPath: results).filter { $0.hasSuffix(".json") }.sorted()
+        XCTAssertGreaterThan(names.count, 2)
+        func record(_ name: String) throws -> Data { try Data(contentsOf: URL(fileURLWithPath: results + "/" + name)) }
+        let before = try Dictionary(uniqueKeysWithValues: names.map { ($0, try record($0)) })
+        // The state a kill during the analysis leaves: analysis.json and the segments published so far, no plan.
+        let fm = FileManager.default
+        for f in ["scenes.json", "job.json", "coordinator.json"] { try fm.removeItem(atPath: tmp + "/" + f) }
+        for d in ["results", "chunks", "journal"] {
+            for f in try fm.contentsOfDirectory(atPath: tmp + "/" + d) { try fm.removeItem(atPath: tmp + "/" + d + "/" + f) }
+        }
+        let missing = names[1]
+        try fm.removeItem(atPath: results + "/" + missing)
+
+        try Tool.mustRun(Tool.encoda, [clip, s.file("second.mkv"), tmp] + common)
+        for name in names where name != missing {
+            XCTAssertEqual(try record(name), before[name], "segment \(name) was published before the kill: reused, not analysed again")
+        }
+        XCTAssertNotEqual(try record(missing), before[missing], "the missing segment was analysed again (its record says when)")
+        XCTAssertEqual(try Tool.frameHashes(s.file("second.mkv")), try Tool.frameHashes(s.file("first.mkv")))
+        XCTAssertEqual(try Tool.frameTimes(s.file("second.mkv")), try Tool.frameTimes(s.file("first.mkv")))
+    }
+}
