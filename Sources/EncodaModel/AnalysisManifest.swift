@@ -5,9 +5,9 @@ import Foundation
 public struct AnalysisManifest: Codable, Sendable {
     public static let formatVersion = 1
 
-    /// One segment and the part of the frame index its decode reads: the slice a chunk of the frames it decodes (the
-    /// frame before it and its own) would get in job.json (`FrameIndexSlice`: those frames' timestamps, the one before
-    /// them, and the keyframes a seek to them may try).
+    /// One segment and the part of the frame index its decode reads: the slice a chunk of the same frames would get in
+    /// job.json (`FrameIndexSlice`: those frames' timestamps, the one before them, and the keyframes a seek to them may
+    /// try).
     public struct Entry: Codable, Sendable, Hashable {
         public var segment: AnalysisSegment
         public var index: FrameIndexSlice

@@ -15,7 +15,7 @@ struct TestAnalysis {
         let job = TestJob.manifest(chunks: segments, framesPerChunk: framesPerSegment)
         let entries = (0..<segments).map { i -> AnalysisManifest.Entry in
             let frames = FrameRange(i * framesPerSegment, (i + 1) * framesPerSegment)
-            let first = max(0, frames.start - 2) // the slice of the decoded frames [start - 1, end), as job.json gives a chunk's
+            let first = max(0, frames.start - 1) // the slice of the decoded frames [start, end), as job.json gives a chunk's
             let slice = FrameIndexSlice(first: first, pts: (first..<frames.end).map { Int64($0) }, keyframes: [0], keyframeTimestamps: [0],
                                         keyframePositions: [-1], timestampsReliable: true, seeksByByte: false)
             return .init(segment: AnalysisSegment(id: i, frames: frames), index: slice)

@@ -148,7 +148,7 @@ final class SegmentWorkerTests: XCTestCase {
         bad.segments[1].segment.frames = FrameRange(5, 20)
         XCTAssertThrowsError(try bad.validate(), "overlapping segments")
         bad = a.manifest
-        bad.segments[1].index.first = 9
+        bad.segments[1].index.first = 7
         XCTAssertThrowsError(try bad.validate(), "a slice that does not start at the frame before")
     }
 }
