@@ -1,6 +1,7 @@
 import EncodaJobs
 import EncodaMedia
 import EncodaModel
+import EncodaSystem
 import Foundation
 
 /// Removing a job's state from TMP, always by the names encoda gives its files (`OwnNames`): a file a user put

@@ -1,6 +1,7 @@
 import EncodaJobs
 import EncodaMedia
 import EncodaModel
+import EncodaSystem
 import Foundation
 
 /// The coordinator's planning: scene cache, cuts, chunks, manifest. Reuses what TMP already holds.

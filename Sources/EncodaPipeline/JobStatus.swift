@@ -1,5 +1,6 @@
 import EncodaJobs
 import EncodaModel
+import EncodaSystem
 import Foundation
 
 /// What a job's TMP says of it, read without changing anything in it: `encoda status` prints it, `encoda serve`
