@@ -59,7 +59,7 @@ let package = Package(
         // webhooks. Runs each job as an `encoda` child process; no codec code. The OpenAPI document (docs/openapi.json)
         // and the web page (Web/) are compiled in.
         .target(name: "EncodaServer", dependencies: [
-            "EncodaModel", "EncodaJobs",
+            "EncodaModel", "EncodaSystem", "EncodaJobs",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -70,10 +70,10 @@ let package = Package(
         ]),
         // The composition root of a job, above Media and Jobs: the coordinator (plan, local worker pool, mux, join,
         // cleanup) and the worker's run loop. Takes an `EncodeRequest`; reports through the front end's observer.
-        .target(name: "EncodaPipeline", dependencies: ["EncodaModel", "EncodaMedia", "EncodaJobs"]),
+        .target(name: "EncodaPipeline", dependencies: ["EncodaModel", "EncodaSystem", "EncodaMedia", "EncodaJobs"]),
         // Command-line commands and option parsing: builds the request, reports.
         .target(name: "EncodaCLI", dependencies: [
-            "EncodaModel", "EncodaCodecs", "EncodaMedia", "EncodaJobs", "EncodaPipeline", "EncodaServer",
+            "EncodaModel", "EncodaSystem", "EncodaCodecs", "EncodaMedia", "EncodaJobs", "EncodaPipeline", "EncodaServer",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -86,7 +86,7 @@ let package = Package(
         // In-process tests of the Media stages on tiny clips made by ffmpeg.
         .testTarget(name: "EncodaMediaTests", dependencies: ["EncodaMedia", "EncodaFFmpeg", "EncodaModel", "EncodaPipeline"]),
         // The coordinator's pure decisions (worker budget, the 2 s chunk rule) and JobStatus on a TMP made by the protocol code, in process.
-        .testTarget(name: "EncodaPipelineTests", dependencies: ["EncodaPipeline", "EncodaJobs", "EncodaModel"]),
+        .testTarget(name: "EncodaPipelineTests", dependencies: ["EncodaPipeline", "EncodaJobs", "EncodaSystem", "EncodaModel"]),
         .testTarget(name: "EncodaEndToEndTests", dependencies: ["EncodaModel"]),
     ],
     swiftLanguageModes: [.v6]

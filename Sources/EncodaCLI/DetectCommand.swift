@@ -3,6 +3,7 @@ import EncodaJobs
 import EncodaMedia
 import EncodaModel
 import EncodaPipeline
+import EncodaSystem
 import Foundation
 
 struct DetectCommand: ParsableCommand {

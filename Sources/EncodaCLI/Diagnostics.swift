@@ -13,7 +13,7 @@ public enum Diagnostics {
         EncodaLog.level = level
         LoggingSystem.bootstrap { label -> any LogHandler in
             // Other labels (the HTTP server's) keep swift-log's own handler, as before.
-            if label == EncodaLog.encoda || EncodaLog.isLibrary(label) { return LineLogHandler(label: label) }
+            if label == EncodaLog.encoda || EncodaLog.isVerbatim(label) { return LineLogHandler(label: label) }
             return StreamLogHandler.standardError(label: label)
         }
         EncoderLogging.configure(level: level)
@@ -33,7 +33,8 @@ public enum Diagnostics {
 }
 
 /// Writes each record as one line on stderr, the way encoda always wrote them: its own messages as "encoda: …",
-/// the libraries' lines as they wrote them ("x264 [warning]: …"); through `NoteRoute` while a progress display is up.
+/// the libraries' and a worker's lines as they are ("x264 [warning]: …", "encoda worker HOST:PID: …"); through
+/// `NoteRoute` while a progress display is up; a worker's on stdout when it was asked to (`EncodaLog.workerStdout`).
 struct LineLogHandler: LogHandler {
     let label: String
     var logLevel: Logger.Level = EncodaLog.level
@@ -47,7 +48,8 @@ struct LineLogHandler: LogHandler {
     }
 
     func log(event: LogEvent) {
-        let text = (EncodaLog.isLibrary(label) ? "" : "encoda: ") + event.message.description + "\n"
+        let text = (EncodaLog.isVerbatim(label) ? "" : "encoda: ") + event.message.description + "\n"
+        if label == EncodaLog.workerStdout { StandardError.write(text, fd: 1); return }
         if let display = NoteRoute.display { display(text) } else { StandardError.write(text) }
     }
 }

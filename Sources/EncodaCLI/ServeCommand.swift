@@ -3,6 +3,7 @@ import EncodaJobs
 import EncodaModel
 import EncodaPipeline
 import EncodaServer
+import EncodaSystem
 import Foundation
 import Synchronization
 

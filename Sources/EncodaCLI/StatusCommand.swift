@@ -2,6 +2,7 @@ import ArgumentParser
 import EncodaJobs
 import EncodaModel
 import EncodaPipeline
+import EncodaSystem
 import Foundation
 
 struct StatusCommand: ParsableCommand {

@@ -44,7 +44,7 @@ struct WorkerCommand: ParsableCommand {
 
     func run() throws {
         if let vmafFFmpeg { setenv(QualityOptions.vmafEnvironment, vmafFFmpeg, 1) }
-        var w = WorkerRun(tmp: tmp, write: { StandardError.write($0, fd: $1) })
+        var w = WorkerRun(tmp: tmp)
         w.watch = watch; w.workers = workers; w.threads = threads; w.input = input; w.inputRoot = inputRoot
         w.exitWhenIdle = exitWhenIdle; w.pollSeconds = pollSeconds; w.quiet = quiet; w.verbose = verbose; w.logStdout = logStdout
         w.supervisedBy = supervisedBy; w.overrides = overrides; w.noOverrides = noOverrides; w.poolSlot = poolSlot

@@ -95,12 +95,12 @@ public struct LeaseBook: Sendable {
             : ((try? age(aside)) ?? .infinity) > leaseSeconds
         if taken?.worker != expected || !stillStale {
             // What we moved was renewed, or replaced by a newer claim, after we judged it: put it back. If a
-            // new lease exists already the link fails and the moved one is garbage either way.
-            _ = link(aside, path)
-            unlink(aside)
+            // new lease exists already the link fails (EEXIST) and the moved one is garbage either way.
+            _ = try? FileSystem.linkUnlessTaken(aside, to: path)
+            try? FileSystem.unlink(aside)
             return .heldByOther
         }
-        unlink(aside)
+        try? FileSystem.unlink(aside)
         if try create(path, chunk) {
             return .stolen(previous: taken?.worker ?? WorkerIdentity(host: "unknown", pid: 0, token: "torn-lease"))
         }
@@ -133,9 +133,9 @@ public struct LeaseBook: Sendable {
         let aside = directory.leases + "/\(Chunk.name(chunk)).release-\(me.token)"
         guard (try? FileSystem.rename(path, to: aside)) != nil else { return }
         if let o = try? readOwner(aside), o.worker != owner {
-            _ = link(aside, path)
+            _ = try? FileSystem.linkUnlessTaken(aside, to: path)
         }
-        unlink(aside)
+        try? FileSystem.unlink(aside)
     }
 }
 

@@ -1,4 +1,5 @@
 import EncodaModel
+import EncodaSystem
 import Foundation
 
 /// What the coordinator is doing, written as `TMP/coordinator.json` at every phase change (temp file, fsync,

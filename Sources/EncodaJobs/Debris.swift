@@ -154,16 +154,15 @@ public struct Debris: Sendable {
             ? moved.map { ProcessLiveness.isProvablyDead($0.worker, judgedBy: judge) } ?? false
             : ((try? FileTimes.mtime(aside)).map { now - $0 > leaseSeconds } ?? true)
         if moved?.worker != owner || !stillStale {
-            _ = link(aside, path) // renewed or replaced since it was judged: put it back
-            unlink(aside)
+            _ = try? FileSystem.linkUnlessTaken(aside, to: path) // renewed or replaced since it was judged: put it back
+            try? FileSystem.unlink(aside)
             return false
         }
         return remove(aside, &bytes)
     }
 
     private func remove(_ path: String, _ bytes: inout Int64) -> Bool {
-        var st = stat()
-        guard lstat(path, &st) == 0, (st.st_mode & S_IFMT) != S_IFDIR, unlink(path) == 0 else { return false }
+        guard let st = try? FileSystem.unlinkEntry(path, if: { !$0.isFolder }) else { return false }
         bytes += Int64(st.st_size)
         return true
     }

@@ -72,14 +72,14 @@ public struct FailureLedger: Sendable {
         for id in directory.chunkIDs(in: directory.quarantine, suffix: ".json").sorted() where id < units {
             let path = directory.quarantineRecord(id)
             let q = try? JSONCoding.read(ChunkFailure.self, from: path, what: "quarantine record")
-            guard unlink(path) == 0 else { continue }
+            guard (try? FileSystem.unlink(path)) != nil else { continue }
             let failures = records(id).compactMap { name -> (String, Double)? in
                 let f = try? JSONCoding.read(ChunkFailure.self, from: directory.failures + "/" + name, what: "failure record")
                 return (name, f?.at ?? 0)
             }.sorted { $0.1 < $1.1 }
             for (name, _) in failures.prefix(max(0, failures.count - (limit - 1))) {
                 let p = directory.failures + "/" + name
-                rename(p, p + ".retired")
+                try? FileSystem.rename(p, to: p + ".retired")
             }
             released.append((id, q?.error ?? "failed too often"))
         }
@@ -94,7 +94,7 @@ public enum StorageExhaustion {
     /// True if `message` carries the text of ENOSPC/EDQUOT (libav and encoda's own errors quote strerror), or a
     /// fresh probe write of 1 MiB into TMP fails with one of them.
     public static func isExhausted(_ directory: WorkDirectory, message: String) -> Bool {
-        for e in errnos where message.contains(String(cString: strerror(e))) { return true }
+        for e in errnos where message.contains(FileSystemError.reason(Errno(rawValue: e))) { return true }
         return probeFails(directory)
     }
 

@@ -173,7 +173,7 @@ public enum OwnFiles {
                     r.kept.append(folder + "/" + name + (isFolder(path + "/" + name) ? "/" : ""))
                 }
             }
-            if removeEmptyFolders { rmdir(path) } // fails, as it should, on a folder that still holds something
+            if removeEmptyFolders { try? FileSystem.rmdir(path) } // fails, as it should, on a folder that still holds something
         }
         if listForeign {
             for name in dir.list(dir.root).sorted() where !OwnNames.topLevel.contains(name) && !WorkDirectory.ownFolders.contains(name) {
@@ -194,12 +194,11 @@ public enum OwnFiles {
                 r.kept.append(shown + "/" + name + (isFolder(path + "/" + name) ? "/" : ""))
             }
         }
-        rmdir(path)
+        try? FileSystem.rmdir(path)
     }
 
     private static func isFolder(_ path: String) -> Bool {
-        var st = stat()
-        return lstat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+        (try? FileSystem.stat(path, followLink: false))?.isFolder ?? false
     }
 
     /// Unlinks one file (never a folder; a symbolic link itself, not what it points to) and counts its size.

@@ -1,4 +1,5 @@
 import EncodaModel
+import EncodaSystem
 import Foundation
 import Synchronization
 
@@ -62,7 +63,7 @@ public final class Worker: Sendable {
     public func abandon() {
         heartbeat.stop()
         if let c = currentChunk { leases.release(c) }
-        unlink(workerRecord)
+        try? FileSystem.unlink(workerRecord)
         leases.clock.remove()
     }
 
@@ -80,7 +81,7 @@ public final class Worker: Sendable {
         defer {
             encoder.releaseKeptState()
             heartbeat.stop()
-            unlink(workerRecord)
+            try? FileSystem.unlink(workerRecord)
             leases.clock.remove()
         }
         pruneDebris()
@@ -204,7 +205,7 @@ public final class Worker: Sendable {
             }
             // Fencing: publish only while the lease still names us.
             guard leases.stillHeld(chunk.id) else {
-                unlink(path)
+                try? FileSystem.unlink(path)
                 shared.withLock { $0.tally.discarded += 1 }
                 log("chunk \(chunk.name): lost the lease while encoding; result discarded")
                 return true
@@ -220,7 +221,7 @@ public final class Worker: Sendable {
                 do { try journal.append(chunk.id) } catch { log("chunk \(chunk.name): \(error)") }
                 log("chunk \(chunk.name): published (\(out.frames) frames, \(out.bytes) bytes, \(String(format: "%.1f", Date().timeIntervalSince1970 - started)) s)")
             } else {
-                unlink(path)
+                try? FileSystem.unlink(path)
                 shared.withLock { $0.tally.discarded += 1 }
                 log("chunk \(chunk.name): another worker published it first; ours discarded")
             }
@@ -230,12 +231,12 @@ public final class Worker: Sendable {
             let message = (error as? EncodaError)?.description ?? "\(error)"
             // Judge the space before the partial chunk file is removed: removing it may free just enough.
             if StorageExhaustion.isExhausted(directory, message: message) {
-                unlink(path)
+                try? FileSystem.unlink(path)
                 giveBack(chunk.id)
                 log("chunk \(chunk.name): stopped: TMP is full (\(message))")
                 throw StorageExhaustion.fullError(directory)
             }
-            unlink(path)
+            try? FileSystem.unlink(path)
             shared.withLock { $0.tally.failed += 1 }
             log("chunk \(chunk.name): failed: \(message)")
             do {

@@ -1,4 +1,5 @@
 import EncodaModel
+import EncodaSystem
 import Foundation
 import Synchronization
 

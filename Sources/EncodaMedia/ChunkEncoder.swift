@@ -164,7 +164,7 @@ public enum ChunkEncoder {
         let path: String
         init(chunkPath: String) { path = chunkPath + ".x264stats" }
         func remove() {
-            for name in [path, path + ".temp", path + ".mbtree", path + ".mbtree.temp"] { unlink(name) }
+            for name in [path, path + ".temp", path + ".mbtree", path + ".mbtree.temp"] { try? FileSystem.unlinkIfPresent(name) }
         }
     }
 

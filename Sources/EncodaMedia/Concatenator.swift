@@ -205,8 +205,7 @@ public enum PartialOutput {
             guard digits.count <= 10, digits.allSatisfy({ $0.isASCII && $0.isNumber }), let pid = pid_t(digits), pid > 1,
                   pid != getpid(), kill(pid, 0) == -1, errno == ESRCH else { continue }
             let path = (dir.isEmpty ? "" : dir + "/") + name
-            var st = stat()
-            guard lstat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, unlink(path) == 0 else { continue }
+            guard (try? FileSystem.unlinkEntry(path, if: { $0.isRegularFile })) != nil else { continue }
             removed.append(name)
         }
         return removed.sorted()

@@ -15,9 +15,16 @@ public enum EncodaLog {
     public static let x264 = "encoda.x264"
     public static let svtAv1 = "encoda.svtav1"
     public static let libav = "encoda.libav"
+    /// A worker's lines ("encoda worker HOST:PID: …"), which carry their own prefix: written as they are, on stderr,
+    /// or on stdout under `workerStdout` (`--log-stdout`: where a scheduler collects a task's log).
+    public static let worker = "encoda.worker"
+    public static let workerStdout = "encoda.worker.stdout"
 
     /// Whether a label carries a library's own lines (written as they are) rather than encoda's.
     public static func isLibrary(_ label: String) -> Bool { label == x264 || label == svtAv1 || label == libav }
+
+    /// Whether a label's lines are written as they are, without encoda's "encoda: " prefix.
+    public static func isVerbatim(_ label: String) -> Bool { isLibrary(label) || label == worker || label == workerStdout }
 
     private static let threshold = Mutex<Logger.Level>(.notice)
 
@@ -44,6 +51,12 @@ public enum EncodaLog {
         case 2: return .debug
         default: return .trace
         }
+    }
+
+    /// Passes on one of a worker's lines, its prefix included, at `.notice`: shown as encode's notes are (hidden by
+    /// --quiet, kept by -v).
+    public static func workerLine(_ line: String, stdout: Bool) {
+        logger(stdout ? workerStdout : worker).notice("\(line)")
     }
 
     // MARK: libav

@@ -1,5 +1,6 @@
 import EncodaJobs
 import EncodaModel
+import EncodaSystem
 import Foundation
 
 extension JobStatus.Report {

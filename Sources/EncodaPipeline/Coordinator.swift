@@ -1,6 +1,7 @@
 import EncodaJobs
 import EncodaMedia
 import EncodaModel
+import EncodaSystem
 import Foundation
 
 /// The coordinator: plans the job into TMP, keeps local workers running, joins the chunks. What it has to say goes

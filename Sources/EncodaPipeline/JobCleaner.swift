@@ -1,6 +1,7 @@
 import EncodaJobs
 import EncodaMedia
 import EncodaModel
+import EncodaSystem
 import Foundation
 
 /// Removing a job's state from TMP, always by the names encoda gives its files (`OwnNames`): a file a user put
@@ -64,7 +65,7 @@ public enum JobCleaner {
         guard !leases.isEmpty || !records.isEmpty else { return }
         let lease = (try? JSONCoding.read(JobManifest.self, from: dir.manifest, what: "job manifest"))?.farmSettings.leaseSeconds
             ?? FarmSettings.defaultLeaseSeconds
-        mkdir(dir.clock, 0o777)
+        try? FileSystem.mkdir(dir.clock)
         let clock = ServerClock(directory: dir, owner: "clean-\(HostName.current)-\(getpid())-\(Token.make())")
         let now = try clock.now()
         clock.remove()

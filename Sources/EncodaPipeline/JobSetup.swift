@@ -1,6 +1,7 @@
 import EncodaJobs
 import EncodaMedia
 import EncodaModel
+import EncodaSystem
 import Foundation
 
 /// The coordinator's planning: scene cache, cuts, chunks, manifest. Reuses what TMP already holds.
@@ -63,12 +64,10 @@ public enum JobSetup {
         // Prove it with a real file (permissions lie for root and on read-only or network file systems),
         // so the problem shows now and not after hours of encoding.
         let probe = dir + "/.encoda-probe-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        let fd = open(probe, O_CREAT | O_EXCL | O_WRONLY, 0o644)
-        guard fd >= 0 else {
-            throw EncodaError(.outputInvalid, "cannot write OUTPUT into \(dir) (\(String(cString: strerror(errno)))); choose a writable location")
+        do { FileSystem.close(try FileSystem.open(probe, O_CREAT | O_EXCL | O_WRONLY)) } catch {
+            throw EncodaError(.outputInvalid, "cannot write OUTPUT into \(dir) (\(error.reason)); choose a writable location")
         }
-        close(fd)
-        unlink(probe)
+        try? FileSystem.unlink(probe)
     }
 
     /// Loads a matching scene cache or runs the scene pass and stores one.

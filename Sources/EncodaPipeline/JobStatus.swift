@@ -1,5 +1,6 @@
 import EncodaJobs
 import EncodaModel
+import EncodaSystem
 import Foundation
 
 /// What a job's TMP says of it, read without changing anything in it: `encoda status` prints it, `encoda serve`
@@ -120,9 +121,9 @@ public enum JobStatus {
             r.input = c.input; r.output = c.output; r.settings = c.settings
             r.jobID = c.jobID; r.frames = c.frames; r.chunks = c.chunks; r.error = c.error
             if sameMachine && !ClipOutputNames.isPattern(c.output) {   // a timeline's outputs are listed per clip
-                var st = stat()
-                r.outputExists = stat(c.output, &st) == 0
-                if r.outputExists == true { r.outputBytes = Int64(st.st_size) }
+                let st = try? FileSystem.stat(c.output)
+                r.outputExists = st != nil
+                if let st { r.outputBytes = Int64(st.st_size) }
             }
         }
         if let a = analysisManifest { // the analysis that this TMP's job is planned from (it has an id of its own)

@@ -1,6 +1,7 @@
 import EncodaJobs
 import EncodaMedia
 import EncodaModel
+import EncodaSystem
 import Foundation
 import Synchronization
 

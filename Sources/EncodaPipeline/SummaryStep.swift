@@ -1,5 +1,6 @@
 import EncodaJobs
 import EncodaModel
+import EncodaSystem
 import Foundation
 
 /// The table at the end of a `--target-quality` job: each chunk's frames, CRF, score and kb/s, shown and written

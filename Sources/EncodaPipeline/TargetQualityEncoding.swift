@@ -1,6 +1,7 @@
 import EncodaJobs
 import EncodaMedia
 import EncodaModel
+import EncodaSystem
 import Foundation
 
 /// A chunk's work under `--target-quality`, on whichever worker claims it: probe encodes at the CRFs the search
@@ -46,15 +47,15 @@ struct TargetQualityEncoding {
         do {
             r = try media.encodeOnce(chunk: chunk, outputPath: path, progress: progress, crf: crf,
                                      scoring: ProbeScoring(metric: target.metric, rate: target.probeRate, vmafFFmpeg: vmafPath))
-        } catch { unlink(path); throw error }
+        } catch { try? FileSystem.unlink(path); throw error }
         guard let score = target.pool.pool(r.scores) else {
-            unlink(path)
+            try? FileSystem.unlink(path)
             throw EncodaError(.encoder, "chunk \(chunk.name): the probe at crf \(crf) scored no frame; it will be encoded again")
         }
         let record = ProbeRecord(jobID: media.manifest.jobID, chunk: chunk.id, crf: crf, score: score, framesScored: r.scores.count,
                                  file: name, bytes: r.bytes, crc32: r.crc32, seconds: Date().timeIntervalSince(started), final: final)
         let standing = try book.publish(record)
-        if standing.file != name { unlink(path) }
+        if standing.file != name { try? FileSystem.unlink(path) }
         log("chunk \(chunk.name): \(final ? "encoded at the range's end" : "probe") crf \(crf): \(target.metric.rawValue) \(String(format: "%.2f", standing.score)) (\(r.scores.count) frames scored, \(String(format: "%.1f", record.seconds)) s)")
         return standing
     }
@@ -68,16 +69,17 @@ struct TargetQualityEncoding {
     /// publishing) is encoded again at the same CRF, its recorded score kept.
     private func keep(_ chosen: ProbeRecord, outcome: CRFSearch.Outcome, chunk: Chunk, records: [ProbeRecord], outputPath: String,
                       book: ProbeBook, progress: @escaping @Sendable (Int) -> Void) throws -> EncodedChunk {
-        unlink(outputPath)
+        try? FileSystem.unlink(outputPath)
         var bytes = chosen.bytes, crc = chosen.crc32
-        var st = stat()
         let source = book.path(chosen.file)
-        if !(stat(source, &st) == 0 && Int64(st.st_size) == chosen.bytes && link(source, outputPath) == 0) {
+        let linked = (try? FileSystem.stat(source)).map { Int64($0.st_size) == chosen.bytes } == true
+            && (try? FileSystem.link(source, to: outputPath)) != nil
+        if !linked {
             let r = try media.encodeOnce(chunk: chunk, outputPath: outputPath, progress: progress, crf: chosen.crf, scoring: nil)
             bytes = r.bytes; crc = r.crc32
             log("chunk \(chunk.name): the file of the probe at crf \(chosen.crf) was gone; encoded it again")
         }
-        for r in records { unlink(book.path(r.file)) }
+        for r in records { try? FileSystem.unlink(book.path(r.file)) }
         let quality = ChunkQuality(crf: chosen.crf, score: chosen.score, target: target.target, metric: target.metric, outcome: outcome,
                                    probes: records.map(\.point), probeSeconds: records.reduce(0) { $0 + $1.seconds },
                                    finalSeconds: chosen.seconds)

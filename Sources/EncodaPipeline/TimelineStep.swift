@@ -1,6 +1,7 @@
 import EncodaJobs
 import EncodaMedia
 import EncodaModel
+import EncodaSystem
 import Foundation
 
 /// Which outputs of a timeline job are written: TMP/joined.json, so a re-run neither joins them again nor refuses

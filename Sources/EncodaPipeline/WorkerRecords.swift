@@ -1,5 +1,6 @@
 import EncodaJobs
 import EncodaModel
+import EncodaSystem
 import Foundation
 
 /// The workers that announced themselves in TMP/workers.

@@ -1,6 +1,7 @@
 import EncodaJobs
 import EncodaMedia
 import EncodaModel
+import EncodaSystem
 import Foundation
 import Synchronization
 
@@ -16,8 +17,9 @@ public struct WorkerRun: Sendable {
     public var inputRoot: String?
     public var exitWhenIdle = false
     public var pollSeconds: Double = 1
+    /// --quiet and -v/-vv, handed on to the worker processes of a pool (this process's own lines follow the
+    /// command's log level, `EncodaLog`).
     public var quiet = false
-    /// -v/-vv, handed on to the worker processes of a pool.
     public var verbose = 0
     public var logStdout = false
     public var supervisedBy: Int32?
@@ -25,17 +27,15 @@ public struct WorkerRun: Sendable {
     public var noOverrides = false
     public var poolSlot: Int?
     public var budgetThreads: Int?
-    /// Where log lines go: the line and the file descriptor (2, or 1 with `logStdout`).
-    let write: @Sendable (String, Int32) -> Void
 
-    public init(tmp: String, write: @escaping @Sendable (String, Int32) -> Void) { self.tmp = tmp; self.write = write }
+    public init(tmp: String) { self.tmp = tmp }
 
     public func run() throws {
         ProcessMemoryPolicy.apply(.worker)
         let root = JobSetup.absolute(tmp)
         let drain = DrainRequest()
         let current = CurrentWorker()
-        let log = WorkerLog(quiet: quiet, stdout: logStdout, write: write)
+        let log = WorkerLog(stdout: logStdout)
         let machine = noOverrides ? WorkerOverrides() : try WorkerOverrides.load(explicit: overrides)
         if let file = machine.file, supervisedBy == nil { log.line("worker overrides from \(file): \(machine.entries.count) entr\(machine.entries.count == 1 ? "y" : "ies")") }
         // One job: its profile's overrides decide this machine's processes and threads, so the job comes first.
@@ -393,17 +393,14 @@ final class CurrentWorker: Sendable {
     func analysing() -> SegmentWorker? { segments.withLock { $0 } }
 }
 
-/// Worker log lines for stderr (or stdout), prefixed with host and pid, and the scheduler task when there is one
-/// (the farm tests read them).
-final class WorkerLog: Sendable { // writes are atomic per line
-    let quiet: Bool
-    let fd: Int32
+/// Worker log lines, prefixed with host and pid, and the scheduler task when there is one (the farm tests read
+/// them): swift-log records (`EncodaLog.workerLine`), so the command's --quiet and -v apply as for encode's notes;
+/// on stdout with `--log-stdout`. Each line is one write.
+struct WorkerLog: Sendable {
+    let stdout: Bool
     let prefix = "encoda worker \(HostName.current):\(getpid())" + (SchedulerTask.current.map { " [\($0)]" } ?? "") + ": "
-    let write: @Sendable (String, Int32) -> Void
-    init(quiet: Bool, stdout: Bool = false, write: @escaping @Sendable (String, Int32) -> Void) {
-        self.quiet = quiet; fd = stdout ? 1 : 2; self.write = write
-    }
-    func line(_ s: String) { if !quiet { write(prefix + s + "\n", fd) } }
+    init(stdout: Bool = false) { self.stdout = stdout }
+    func line(_ s: String) { EncodaLog.workerLine(prefix + s, stdout: stdout) }
 }
 
 /// Test hooks, used only by the farm tests (scripts/nfs/test-farm.sh) and documented there.

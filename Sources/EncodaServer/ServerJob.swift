@@ -1,4 +1,5 @@
 import EncodaJobs
+import EncodaSystem
 import Foundation
 
 /// One job as the server keeps it: the request, the command it became, and how it ended. Saved as

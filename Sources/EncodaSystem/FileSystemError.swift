@@ -10,7 +10,7 @@ import SystemPackage
 /// The errno's text is the C library's own (`strerror`), which other code matches (`StorageExhaustion`).
 public struct FileSystemError: Error, CustomStringConvertible, Sendable, Equatable {
     public enum Operation: String, Sendable {
-        case open, read, write, fsync, link, rename, unlink, mkdir, list, stat
+        case open, read, write, fsync, link, rename, unlink, mkdir, rmdir, list, stat
     }
 
     public let operation: Operation
@@ -27,7 +27,10 @@ public struct FileSystemError: Error, CustomStringConvertible, Sendable, Equatab
     }
 
     /// The C library's text for the errno, e.g. "No space left on device".
-    public var reason: String { String(cString: strerror(errno.rawValue)) }
+    public var reason: String { Self.reason(errno) }
+
+    /// The C library's text for `errno`, as it appears in messages that quote it (libav's and encoda's own).
+    public static func reason(_ errno: Errno) -> String { String(cString: strerror(errno.rawValue)) }
 
     public var description: String {
         "\(operation.rawValue) \(path)\(destination.map { " → " + $0 } ?? ""): \(reason)"

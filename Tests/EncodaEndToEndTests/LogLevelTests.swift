@@ -1,7 +1,7 @@
 import Foundation
 import XCTest
 
-/// The log levels of `encoda encode`: the default shows encoda's notes as before and none of the encoder
+/// The log levels of `encoda encode` and `encoda worker`: the default shows encoda's notes as before and none of the encoder
 /// libraries' information; --quiet shows only warnings and errors; -v adds the encoder libraries' information,
 /// routed through encoda's logging (x264's `pf_log`).
 final class LogLevelTests: XCTestCase {
@@ -34,5 +34,36 @@ final class LogLevelTests: XCTestCase {
         // --quiet wins over -v.
         let both = try encode(clip, s, "both", ["--quiet", "--verbose"])
         XCTAssertEqual(both.stderr, "")
+    }
+
+    /// A worker's lines follow the same levels: shown by default (on stderr, "encoda worker HOST:PID: …"), on stdout
+    /// instead with --log-stdout, kept by -v, hidden by --quiet.
+    func testAWorkersLinesFollowTheLevelsAndGoToStdoutWhenAsked() throws {
+        let s = Scratch()
+        let tmp = s.file("no-job")
+        try FileManager.default.createDirectory(atPath: tmp, withIntermediateDirectories: true)
+        func worker(_ extra: [String]) throws -> Tool.Result {
+            let r = try Tool.encoda(["worker", tmp, "--workers", "1", "--exit-when-idle", "--no-overrides"] + extra)
+            XCTAssertEqual(r.status, 0, "\(extra): \(r.stderr)")
+            return r
+        }
+        func isLeavingLine(_ text: String) -> Bool {
+            let lines = text.split(separator: "\n")
+            return lines.count == 1 && lines[0].hasPrefix("encoda worker ") && lines[0].contains(": nothing to do: no job in \(tmp) ")
+        }
+
+        let normal = try worker([])
+        XCTAssertTrue(isLeavingLine(normal.stderr), normal.stderr)
+        XCTAssertEqual(normal.stdout, "")
+
+        let toStdout = try worker(["--log-stdout"])
+        XCTAssertTrue(isLeavingLine(toStdout.stdout), toStdout.stdout)
+        XCTAssertEqual(toStdout.stderr, "")
+
+        let verbose = try worker(["-v"])
+        XCTAssertTrue(isLeavingLine(verbose.stderr), verbose.stderr)
+
+        let quiet = try worker(["--quiet", "--log-stdout"])
+        XCTAssertEqual(quiet.stdout + quiet.stderr, "", "--quiet hides a worker's lines wherever they would go")
     }
 }

@@ -1,5 +1,6 @@
 import EncodaJobs
 import EncodaModel
+import EncodaSystem
 import Foundation
 import Synchronization
 import XCTest
@@ -51,6 +52,7 @@ final class LeaseTests: XCTestCase {
         XCTAssertEqual(try b.acquire(0), .stolen(previous: job.identity("a")))
         a.release(0) // the old owner, unaware, releases: b's lease must survive
         XCTAssertTrue(b.stillHeld(0))
+        XCTAssertEqual(try FileSystem.list(job.dir.leases), ["00000.lock"], "put back, and no name left aside")
         b.release(0)
         XCTAssertFalse(FileManager.default.fileExists(atPath: job.dir.lease(0)))
         XCTAssertEqual(try a.acquire(0), .acquired)

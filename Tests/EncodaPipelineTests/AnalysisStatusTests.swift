@@ -1,6 +1,7 @@
 import EncodaJobs
 import EncodaModel
 @testable import EncodaPipeline
+import EncodaSystem
 import Foundation
 import XCTest
 
