@@ -27,6 +27,15 @@ final class BorderSampler {
         step = expectedFrames > 0 ? max(1, expectedFrames / Self.targetSamples) : 12
     }
 
+    /// Measures every `step`-th frame of INPUT (frame numbers that are multiples of it): a segment of INPUT samples
+    /// the same frames a pass over the whole file with this step would.
+    init(width: Int, height: Int, step: Int) {
+        self.width = width; self.height = height; self.step = max(1, step)
+    }
+
+    /// The step a file of `frames` frames is sampled with, when its frame count is known exactly.
+    static func step(frames: Int) -> Int { max(1, frames / targetSamples) }
+
     /// Measures frame number `n` when it is one of the sampled frames.
     func offer(_ f: Frame, number n: Int) throws {
         guard n % step == 0 else { return }

@@ -52,8 +52,8 @@ public enum CropSampler {
     public static func disagreement(sampled: CropDecision, full: CropAnalysis) -> String? {
         let other = CropDetector.decide(full)
         guard other.crop != sampled.crop else { return nil }
-        let what: (CropRect?) -> String = { $0.map { "\($0)" } ?? "no crop" }
-        return "the sampled frames chose \(what(sampled.crop)) but the analysis of \(full.frames.count) frames chose \(what(other.crop)) (\(other.explanation))"
+        let what = sampled.crop.map { "crop \($0)" } ?? "no crop"
+        return "frames sampled across it give \(what), but the \(full.frames.count) frames the analysis measured give \(other.explanation)"
     }
 
     static func nearestKeyframe(to p: Int, in keyframes: [Int]) -> Int? {

@@ -17,8 +17,10 @@ public enum SegmentAnalyser {
     /// `index`: the segment's slice, whose timestamps must identify frames (a packet index's do).
     /// `threads`: decoder threads (0: the CPUs granted); with 1, frames before the segment that nothing refers to are
     /// not decoded at all.
+    /// `borderFrames`: the frame count of INPUT when its black borders are to be sampled too (`--autocrop`), every
+    /// `frameCount / 120`-th frame as a whole pass over a file of that length samples them.
     public static func analyse(input: String, video: VideoFacts, segment: AnalysisSegment, index: FrameIndexSlice,
-                               threads: Int = 0) throws -> SegmentMeasurements {
+                               threads: Int = 0, borderFrames: Int? = nil) throws -> SegmentMeasurements {
         LibavLogging.configure()
         guard index.timestampsReliable, !index.seeksByByte else {
             throw EncodaError(.internalError, "segment \(segment.name) of INPUT \(input) cannot be analysed alone: its frame index does not identify frames by timestamp; analyse the whole file")
@@ -34,12 +36,14 @@ public enum SegmentAnalyser {
         durations.reserveCapacity(segment.frames.count)
         var facts: SegmentFrameFacts?
         var firstPlane: [UInt8] = [], firstGain = 1.0
+        let borders = borderFrames.map { BorderSampler(width: video.width, height: video.height, step: BorderSampler.step(frames: $0)) }
         let source = ChunkFrameSource(input: input, video: video, index: index, range: range,
                                       threads: threads > 0 ? threads : CPUGrant.current.cpus, analysisOnly: true)
         try source.run { f, i in
             let change = try meter.measure(f)
             if i == 0 { firstPlane = meter.lastPlane; firstGain = meter.lastGain }
             let n = range.start + i
+            try borders?.offer(f, number: n)
             changes.append(change)
             // ChunkFrameSource has proved the decoded timestamp equal to the index's.
             pts.append(index.timestamp(n))
@@ -51,7 +55,9 @@ public enum SegmentAnalyser {
         }
         let edges = SegmentEdges(width: meter.width, height: meter.height, first: Data(firstPlane), last: Data(meter.lastPlane),
                                  firstGain: firstGain)
-        return SegmentMeasurements(frames: segment.frames, changes: changes, pts: pts, durations: durations,
-                                   framesDecoded: source.framesSkipped + range.count, frameFacts: facts, edges: edges)
+        var measured = SegmentMeasurements(frames: segment.frames, changes: changes, pts: pts, durations: durations,
+                                           framesDecoded: source.framesSkipped + range.count, frameFacts: facts, edges: edges)
+        measured.borders = borders?.analysis
+        return measured
     }
 }

@@ -103,4 +103,15 @@ public enum SegmentAssembly {
                                                    firstSeconds: seconds(o.first), firstTopFirst: o.firstTop)
         }
     }
+
+    /// The border samples of every segment together (`SegmentMeasurements.borders`), in frame order; nil when a
+    /// segment has none.
+    public static func borders(_ segments: [SegmentMeasurements], video: VideoFacts) -> CropAnalysis? {
+        var frames: [Int] = [], areas: [CropRect?] = []
+        for s in segments.sorted(by: { $0.frames.start < $1.frames.start }) {
+            guard let b = s.borders else { return nil }
+            frames += b.frames; areas += b.areas
+        }
+        return CropAnalysis(width: video.width, height: video.height, frames: frames, areas: areas)
+    }
 }

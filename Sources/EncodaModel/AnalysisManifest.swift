@@ -26,6 +26,9 @@ public struct AnalysisManifest: Codable, Sendable {
     public var analysisVersion: Int
     public var farm: FarmSettings?
     public var segments: [Entry]
+    /// `--autocrop`: workers also sample each segment's black borders (`SegmentMeasurements.borders`), which must
+    /// confirm the crop decided from frames sampled across the file.
+    public var sampleBorders: Bool? = nil
 
     public var farmSettings: FarmSettings { farm ?? FarmSettings() }
 

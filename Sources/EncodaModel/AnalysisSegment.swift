@@ -44,6 +44,9 @@ public struct SegmentMeasurements: Codable, Sendable, Hashable {
     public var frameFacts: SegmentFrameFacts?
     /// The analysis planes of the first and last frame, for the changes across the segment's boundaries.
     public var edges: SegmentEdges?
+    /// Black-border measurements of the segment's frames whose number is a multiple of the file's sampling step
+    /// (`--autocrop`: they confirm the crop decided from sampled frames); nil when not asked for.
+    public var borders: CropAnalysis? = nil
 
     public init(frames: FrameRange, changes: [Double], pts: [Int64], durations: [Int64], framesDecoded: Int,
                 frameFacts: SegmentFrameFacts? = nil, edges: SegmentEdges? = nil) {

@@ -51,9 +51,10 @@ public struct Coordinator {
         // A trim or a timeline: only its frames are analysed, found in the packet index before any decode.
         let encoder = c.encoding.settings.encoder
         let partial = c.trim != nil || c.timeline != nil
-        let segmented = c.segmentedAnalysis && !partial && !c.picture.needsCrop && sequenceRate == nil
+        let segmented = c.segmentedAnalysis && !partial && sequenceRate == nil
             ? try SegmentedAnalysisStep.sceneCache(input: inputPath, fingerprint: fingerprint, dir: dir, scene: scene, encoder: encoder,
-                                                   farm: c.farm, workers: c.workers, threads: c.threads, quiet: c.quiet) : nil
+                                                   farm: c.farm, workers: c.workers, threads: c.threads, needCrop: c.picture.needsCrop,
+                                                   quiet: c.quiet) : nil
         let cache = try segmented ?? JobSetup.sceneCache(input: inputPath, fingerprint: fingerprint, dir: dir, scene: scene,
                                             encoder: encoder, quiet: c.quiet,
                                             needCrop: c.picture.needsCrop, frameRate: sequenceRate,

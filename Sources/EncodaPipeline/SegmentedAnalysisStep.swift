@@ -15,10 +15,10 @@ enum SegmentedAnalysisStep {
     /// The scene cache, or nil when INPUT needs the whole pass (its packets cannot number its frames, or their
     /// timestamps cannot identify them): the caller then runs it.
     static func sceneCache(input: String, fingerprint: String, dir: WorkDirectory, scene: SceneSettings, encoder: EncoderKind,
-                           farm: FarmSettings, workers: Int?, threads: Int?, quiet: Bool) throws -> SceneCache? {
+                           farm: FarmSettings, workers: Int?, threads: Int?, needCrop: Bool, quiet: Bool) throws -> SceneCache? {
         if let cached = try? JSONCoding.read(SceneCache.self, from: dir.sceneCache, what: "scene cache"),
            cached.fingerprint == fingerprint, cached.analysisVersion == SceneCache.analysisVersion, cached.analysed == nil,
-           (try? cached.validate()) != nil {
+           !needCrop || cached.crop != nil, (try? cached.validate()) != nil {
             return cached
         }
         let (found, reason) = try ScenePass.preview(input: input, encoder: encoder)
@@ -29,13 +29,14 @@ enum SegmentedAnalysisStep {
         let budget = WorkerBudget.choose(requestedWorkers: workers, requestedThreads: threads, video: preview.video)
         let count = budget.workers // 0 (--workers 0): only coordinate; workers elsewhere analyse
         let size = (try? FileManager.default.attributesOfItem(atPath: input)[.size] as? NSNumber)?.int64Value ?? 0
-        let planned = AnalysisManifest(
+        var planned = AnalysisManifest(
             jobID: "analysis-" + Token.make(), createdAt: Date().timeIntervalSince1970,
             input: InputReference(absolutePath: input,
                                   pathRelativeToWorkDirectory: JobSetup.relativePath(from: dir.root, to: input).flatMap { PathSafety.isInputPathInSharedFolder($0) ? $0 : nil },
                                   size: size, fingerprint: fingerprint),
             video: preview.video, index: preview.index, farm: farm,
             segments: AnalysisSegmentPlanner.segments(index: preview.index, workers: max(1, count)))
+        planned.sampleBorders = needCrop ? true : nil
         try planned.validate()
         try dir.prepare()
         let manifest = try dir.publishAnalysisManifest(planned)
@@ -43,6 +44,12 @@ enum SegmentedAnalysisStep {
             throw EncodaError(.workDirectory, "TMP \(dir.root) holds the analysis of another input (\(manifest.input.absolutePath)); use --restart to discard it, or choose another TMP")
         }
         let started = Date()
+        // --autocrop: the crop is decided from frames sought across INPUT before the segments are analysed (so that,
+        // with a streaming plan, the first chunk need not wait for the whole analysis); the segments' own samples
+        // may then only confirm it.
+        let sampled = needCrop ? try CropSampler.measure(input: input, video: preview.video, index: preview.index,
+                                                         frames: CropSampler.frames(frameCount: preview.index.frameCount,
+                                                                                    keyframes: preview.index.keyframes)) : nil
         let analysed = try analyse(manifest, input: input, dir: dir, workers: count, threads: max(1, budget.threads))
         var records: [SegmentMeasurements] = []
         for e in manifest.segments {
@@ -52,7 +59,16 @@ enum SegmentedAnalysisStep {
             }
             records.append(r.measurements)
         }
-        let cache = try SegmentAssembly.cache(input: input, preview: preview, segments: records, fingerprint: fingerprint, settings: scene)
+        var cache = try SegmentAssembly.cache(input: input, preview: preview, segments: records, fingerprint: fingerprint, settings: scene)
+        if let sampled {
+            guard manifest.sampleBorders == true, let full = SegmentAssembly.borders(records, video: preview.video) else {
+                throw EncodaError(.workDirectory, "TMP \(dir.root) holds an analysis made without --autocrop's border samples; re-run with --restart")
+            }
+            if let why = CropSampler.disagreement(sampled: CropDetector.decide(sampled), full: full) {
+                throw EncodaError(.inputUnsupported, "--autocrop cannot decide one crop for INPUT: \(why); give the crop with --crop W:H:X:Y, or leave out --autocrop")
+            }
+            cache.crop = sampled
+        }
         try AtomicFile.writeJSON(cache, to: dir.sceneCache, staging: dir.staging)
         if !quiet {
             Report.note(String(format: "segmented analysis: %d segments (%d analysed here) in %.1f s, %d cuts", manifest.segments.count, analysed,
@@ -63,7 +79,7 @@ enum SegmentedAnalysisStep {
 
     /// Runs `workers` segment workers in this process until every segment is published; throws if one is quarantined.
     private static func analyse(_ manifest: AnalysisManifest, input: String, dir: WorkDirectory, workers: Int, threads: Int) throws -> Int {
-        let analyser = MediaSegmentAnalysing(input: input, video: manifest.video, threads: threads)
+        let analyser = MediaSegmentAnalysing(input: input, manifest: manifest, threads: threads)
         var options = WorkerOptions()
         options.farm = manifest.farmSettings
         options.pollSeconds = 0.2

@@ -56,7 +56,7 @@ extension WorkerRun {
         options.exitWhenIdle = exitWhenIdle
         options.pollSeconds = pollSeconds
         options.drain = drain
-        let worker = SegmentWorker(directory: dir, manifest: manifest, analyser: MediaSegmentAnalysing(input: inputPath, video: manifest.video, threads: threads),
+        let worker = SegmentWorker(directory: dir, manifest: manifest, analyser: MediaSegmentAnalysing(input: inputPath, manifest: manifest, threads: threads),
                                    identity: identity, options: options)
         worker.log = { log.line($0) }
         log.line("analysing job \(manifest.jobID) (\(manifest.segments.count) segments) with \(threads) decoder thread(s)")

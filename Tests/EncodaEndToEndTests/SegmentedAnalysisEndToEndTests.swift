@@ -61,4 +61,38 @@ final class SegmentedAnalysisEndToEndTests: XCTestCase {
         XCTAssertEqual(try Tool.frameHashes(s.file("second.mkv")), try Tool.frameHashes(s.file("first.mkv")))
         XCTAssertEqual(try Tool.frameTimes(s.file("second.mkv")), try Tool.frameTimes(s.file("first.mkv")))
     }
+
+    /// `--autocrop` with `--segmented-analysis`: the crop comes from frames sought across INPUT before the segments
+    /// are analysed, the segments' own border samples confirm it, and OUTPUT is the one the whole pass's crop gives.
+    func testAutocropFromSampledFramesConfirmedBySegmentsGivesTheWholePassCrop() throws {
+        let s = Scratch()
+        let clip = s.file("lb.mp4")
+        try Tool.ffmpeg(["-f", "lavfi", "-i", "testsrc2=size=320x160:rate=25,pad=320:240:0:40:black", "-t", "6", "-g", "25",
+                         "-pix_fmt", "yuv420p", "-c:v", "libx264", "-preset", "ultrafast", "-crf", "16", clip])
+        let common = ["--encoder", "h264", "--lossless", "--preset", "ultrafast", "--workers", "2", "--autocrop", "--quiet"]
+        try Tool.mustRun(Tool.encoda, [clip, s.file("whole.mkv"), s.file("tmp-whole")] + common)
+        try Tool.mustRun(Tool.encoda, [clip, s.file("segmented.mkv"), s.file("tmp-seg"), "--segmented-analysis", "--keep"] + common)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: s.file("tmp-seg/analysis.json")), "the analysis was leased work, not the whole pass")
+        XCTAssertEqual(try Tool.videoField(s.file("segmented.mkv"), "height"), "160")
+        XCTAssertEqual(try Tool.frameHashes(s.file("segmented.mkv")), try Tool.frameHashes(clip, filter: "crop=320:160:0:40"))
+        XCTAssertEqual(try Tool.frameHashes(s.file("segmented.mkv")), try Tool.frameHashes(s.file("whole.mkv")))
+        let analysis = try String(contentsOfFile: s.file("tmp-seg/analysis.json"), encoding: .utf8)
+        XCTAssertTrue(analysis.contains("\"sampleBorders\":true"), "workers were asked for border samples")
+    }
+
+    /// Bars only in the middle of INPUT: frames sampled across 15–85 % see a letterbox, the segments see the
+    /// full-frame start and end too. The job stops before any chunk with one clear line; OUTPUT is not written.
+    func testACropTheSegmentsContradictStopsTheJobWithOneLine() throws {
+        let s = Scratch()
+        let clip = s.file("middle.mp4")
+        let bars = "drawbox=x=0:y=0:w=320:h=40:color=black:t=fill:enable='between(t,1,9)',drawbox=x=0:y=200:w=320:h=40:color=black:t=fill:enable='between(t,1,9)'"
+        try Tool.ffmpeg(["-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25," + bars, "-t", "10", "-g", "25",
+                         "-pix_fmt", "yuv420p", "-c:v", "libx264", "-preset", "ultrafast", clip])
+        let r = try Tool.encoda([clip, s.file("out.mkv"), s.file("tmp"), "--encoder", "h264", "--preset", "ultrafast",
+                                 "--workers", "2", "--autocrop", "--segmented-analysis"])
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.stderr.contains("--autocrop cannot decide one crop") && r.stderr.contains("320:160:0:40") && r.stderr.contains("--crop W:H:X:Y"), r.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: s.file("out.mkv")))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: s.file("tmp/job.json")), "stopped before planning")
+    }
 }

@@ -61,7 +61,7 @@ final class CropSamplerTests: XCTestCase {
         // The whole pass also sees the full-frame first and last second: no single rectangle covers every sample.
         XCTAssertNil(d.whole.crop, d.whole.explanation)
         let why = try XCTUnwrap(CropSampler.disagreement(sampled: d.sampled, full: d.wholeAnalysis))
-        XCTAssertTrue(why.contains("320:160:0:40") && why.contains("no crop"), why)
+        XCTAssertTrue(why.contains("crop 320:160:0:40") && why.contains("no crop"), why)
     }
 
     func testPointsSnapToNearbyKeyframesAndStayInTheMiddle() {
