@@ -10,8 +10,8 @@ final class StreamingJoinTests: XCTestCase {
          "--workers", "1", "--threads", "1", "--keep", "--quiet"]
     }
 
-    /// Ten 2-second shots, each noisier than the next: the workers' cost-first claim order is then the plan's order,
-    /// so the join can follow the encode (with the order of `Clips.long`, chunk 0 is encoded last).
+    /// Ten 2-second shots, each less noisy than the one before: the workers' most-expensive-first claims then follow
+    /// the plan's order, so the join can follow the encode chunk by chunk.
     private func fading(_ s: Scratch) throws -> String {
         let out = s.file("fading.mkv")
         var args: [String] = []
