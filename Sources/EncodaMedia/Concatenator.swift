@@ -21,96 +21,24 @@ public struct ChunkMismatch: Error {
 }
 
 /// Joins chunk files in plan order into OUTPUT, stamping each frame with the timestamp the frame index
-/// recorded for it (moved so that a trim's first frame is at 0, unless `--keep-timestamps`). Writes to a temporary name beside OUTPUT, reads the file back (see `verifyOutput`),
-/// flushes it to storage, then renames. OUTPUT is never left half-written.
+/// recorded for it (moved so that a trim's first frame is at 0, unless `--keep-timestamps`): all chunks at once
+/// through one `OutputAppender`, which writes to a temporary name beside OUTPUT, reads the file back (see
+/// `verifyOutput`), flushes it to storage, then renames. OUTPUT is never left half-written.
 public enum Concatenator {
     /// - Parameter sides: INPUT's audio, subtitles, attachments and chapters with `--mux`.
     public static func run(manifest: JobManifest, index: FrameIndex, pieces: [ChunkPiece], output: String,
-                           sides: SideStreams? = nil, progress: ((Int) -> Void)? = nil) throws {
-        LibavLogging.configure()
-        let format = try OutputFormat.forPath(output, encoder: manifest.settings.encoder)
-        let dir = (output as NSString).deletingLastPathComponent
-        let temp = (dir.isEmpty ? "" : dir + "/") + PartialOutput.name(output: output, host: PartialOutput.host, pid: getpid(), format: format)
-        var muxer: OutputMuxer? = nil
+                           sides: SideStreams? = nil) throws {
+        let appender = try OutputAppender(manifest: manifest, index: index, output: output)
         var ok = false
-        defer {
-            muxer = nil
-            if !ok { unlink(temp) }
-        }
-        var written = 0
-        var lastDTS = Int64.min
-        let shift = manifest.trim?.timestampShift(index) ?? 0
-        ProcessMemoryPolicy.begin(.joining)
-        // Two buffers, taking turns, sized for the largest chunk up front (the records' sizes; a record that lies
-        // only makes one grow later), so their pages are faulted in once rather than at every growth.
-        let prefetcher = ChunkPrefetcher(paths: pieces.map(\.path), largest: Int(pieces.map(\.bytes).max() ?? 0))
-        var writeback: WritebackStarter? = nil
-        for (i, piece) in pieces.enumerated() {
-            let loaded = prefetcher.take(i)
-            prefetcher.start(i + 1)
-            // A chunk file that cannot be read back, or does not match its record, is the chunk's fault, not the
-            // job's: report which one, so the caller can have it encoded again.
-            guard let reader = loaded.reader else { throw ChunkMismatch(chunk: piece.chunk.id) }
-            // The whole file is in memory now: check it against the result record.
-            guard loaded.crc == piece.crc32, reader.bytes == piece.bytes else { throw ChunkMismatch(chunk: piece.chunk.id) }
-            guard reader.codec == ChunkFileFormat.codecNumber(manifest.settings.encoder) else {
-                throw EncodaError(.stateCorrupt, "chunk \(piece.chunk.name) holds another codec than the job")
-            }
-            if muxer == nil {
-                let plan = try manifest.requirePlan()
-                let picture = plan.picture
-                var video = ColourConversion(source: manifest.video, picture: picture, target: plan.pixelFormat).encoded
-                // Pixels turned by the chunk encoders (see `Orientation`) are shown as they are: no display matrix.
-                if picture.rotation != 0 { video.displayMatrix = nil; video.rotation = nil }
-                // A part of INPUT starts later on INPUT's timecode: its first frame's label.
-                if let t = manifest.trim, let tc = video.timecode.flatMap(SMPTETimecode.init(parsing:)),
-                   let f = try? tc.frameNumber(rate: manifest.video.frameRate, option: "timecode") {
-                    video.timecode = SMPTETimecode.label(frame: f + t.range.start, rate: manifest.video.frameRate, dropFrame: tc.dropFrame).description
-                }
-                muxer = try OutputMuxer(path: temp, format: format, encoder: manifest.settings.encoder,
-                                        video: video,
-                                        pixelFormat: plan.pixelFormat, extradata: reader.extradata, sides: sides)
-                writeback = WritebackStarter(path: temp)
-            }
-            guard let packets = try? reader.packets(), packets.count == piece.chunk.range.count, packets.first?.isKey == true else {
-                throw ChunkMismatch(chunk: piece.chunk.id)
-            }
-            let s = piece.chunk.range.start
-            for p in packets {
-                guard p.pts >= 0, p.pts < Int64(piece.chunk.range.count), p.dts <= p.pts, p.dts > -1000 else {
-                    throw EncodaError(.stateCorrupt, "chunk \(piece.chunk.name) has a packet with impossible timestamps")
-                }
-                let frame = s + Int(p.pts)
-                let pts = index.pts[frame] - shift
-                let dts = index.extendedTimestamp(s + Int(p.dts)) - shift
-                guard dts > lastDTS else {
-                    throw EncodaError(.stateCorrupt, "chunk \(piece.chunk.name) would make decode timestamps go backwards; re-encode it")
-                }
-                lastDTS = dts
-                try reader.withBytes(p) { try muxer!.write(data: $0, pts: pts, dts: dts, duration: index.durations[frame], isKey: p.isKey) }
-                written += 1
-            }
-            writeback?.start()
-            progress?(written)
-        }
-        guard let m = muxer else { throw EncodaError(.internalError, "nothing to concatenate") }
-        try m.finish()
-        muxer = nil
-        guard written == manifest.outputFrameCount else {
-            throw EncodaError(.internalError, "concatenation wrote \(written) frames, the plan has \(manifest.outputFrameCount)")
-        }
-        try verifyOutput(temp, format: format, manifest: manifest, index: index)
-        try flush(temp, what: "OUTPUT")
-        do { try FileSystem.rename(temp, to: output) } catch {
-            throw EncodaError(.outputInvalid, "cannot move the finished file to OUTPUT", error)
-        }
-        try flush(dir.isEmpty ? "." : dir, what: "OUTPUT's folder")
+        defer { if !ok { appender.discard() } }
+        try appender.append(pieces, sides: { sides })
+        try appender.finish()
         ok = true
     }
 
     /// fsync for files and folders, so that a finished OUTPUT survives a crash of the machine right after encoda
     /// reports it (ext4 and NFS both may otherwise lose recently renamed data).
-    private static func flush(_ path: String, what: String) throws {
+    static func flush(_ path: String, what: String) throws {
         do { try FileSystem.flush(path: path) } catch {
             throw EncodaError(.outputInvalid, "cannot flush \(what) to storage", error,
                               advice: error.operation == .fsync ? "check free space" : nil)

@@ -54,14 +54,23 @@ public enum ChunkPlanner {
         return chunks
     }
 
-    /// Order in which workers should take chunks: the most expensive first, so that the last chunks to finish
-    /// are short and no core idles at the end. Without `costs`, the longest first.
+    /// Order in which workers should take chunks: blocks of `joinWindow` chunks in plan order, the most expensive
+    /// first within each block (without `costs`, the longest first). The join appends chunks in plan order as they
+    /// are published, so what is left for it after the last chunk is at most about one block and the chunks still
+    /// being encoded, whatever the length of the job; within the last block the short chunks still finish last, so
+    /// cores do not idle at the end. (Most expensive first over the whole plan left chunk 0 for the end, and with
+    /// it the whole join.)
     public static func workOrder(_ chunks: [Chunk], costs: [Double]? = nil) -> [Chunk] {
-        guard let costs, costs.count == chunks.count, chunks.allSatisfy({ $0.id >= 0 && $0.id < costs.count }) else {
-            return chunks.sorted { ($0.range.count, -$0.id) > ($1.range.count, -$1.id) }
+        let costed = costs.map { c in c.count == chunks.count && chunks.allSatisfy({ $0.id >= 0 && $0.id < c.count }) } ?? false
+        func first(_ a: Chunk, _ b: Chunk) -> Bool {
+            guard costed, let costs else { return (a.range.count, -a.id) > (b.range.count, -b.id) }
+            return (costs[a.id], a.range.count, -a.id) > (costs[b.id], b.range.count, -b.id)
         }
-        return chunks.sorted { (costs[$0.id], $0.range.count, -$0.id) > (costs[$1.id], $1.range.count, -$1.id) }
+        return stride(from: 0, to: chunks.count, by: joinWindow).flatMap { chunks[$0..<min($0 + joinWindow, chunks.count)].sorted(by: first) }
     }
+
+    /// Chunks per block of `workOrder`.
+    public static let joinWindow = 8
 
     /// Relative encode cost of each chunk (indexed by chunk id), from the size of the source packets its frames
     /// come from: a frame costs a fixed part plus a part that grows with its packet, the fixed part taken as half

@@ -163,15 +163,24 @@ public struct Coordinator {
                                                            trim: manifest.trim) }
         let supervisor = WorkerSupervisor(directory: dir, manifest: manifest, workers: workers, threads: threads,
                                           progress: { observer.progress(dir, manifest) })
+        let rejected = RejectedChunks(dir: dir, forget: supervisor.forget)
         // Each clip's output is joined while the workers go on with the others, as soon as its chunks are done.
         let joiner = manifest.outputs == nil ? nil : ClipJoiner(dir: dir, manifest: manifest, cache: cache, quiet: c.quiet)
         if let joiner, muxPlan != nil {
             joiner.audio = try ClipAudio(request: c, inputPath: inputPath, fingerprint: fingerprint, cache: cache, dir: dir, outputs: joiner.outputs)
         }
+        // The one OUTPUT is joined while the workers go on too: each chunk appended as soon as those before it are.
+        let join = joiner != nil ? nil : try StreamingJoin(
+            dir: dir, manifest: manifest, index: cache.index, output: JobSetup.absolute(c.output), audio: audioJob,
+            sides: { try MuxStep.sides(job: $0, inputPath: inputPath, cache: cache, trim: manifest.trim) }, quiet: c.quiet)
+        var written = false
+        defer { if !written { join?.discard() } }
         var rounds = 0
         while true {
             let state: JobState
-            state = try supervisor.runUntilFinished(stopWhen: { audioJob?.failed ?? joiner?.poll($0, forget: supervisor.forget) })
+            state = try supervisor.runUntilFinished(stopWhen: {
+                audioJob?.failed ?? joiner?.poll($0, rejected: rejected) ?? join?.poll($0, rejected: rejected)
+            })
             if !state.quarantined.isEmpty {
                 // One line however many chunks failed: the same error is told once, with the chunks it stopped.
                 let kept = state.done.isEmpty ? "No chunk is done yet" : "The \(state.done.count) chunks done are kept in TMP"
@@ -182,11 +191,7 @@ public struct Coordinator {
                 joiner.prune()
                 try phases.enter(.joining)
                 do { try joiner.joinReady(state) } catch let mismatch as ChunkMismatch {
-                    rounds += 1
-                    if rounds > 2 { throw EncodaError(.stateCorrupt, "chunk \(Chunk.name(mismatch.chunk)) keeps failing verification; check TMP's storage") }
-                    Report.warn("chunk \(Chunk.name(mismatch.chunk)) does not match its result record; re-encoding it")
-                    rename(dir.result(mismatch.chunk), dir.result(mismatch.chunk) + ".invalid-\(Token.make())")
-                    supervisor.forget(mismatch.chunk)
+                    try rejected.reject(mismatch)
                     continue
                 }
                 // A chunk the polling found not matching its record is encoded again first.
@@ -201,30 +206,21 @@ public struct Coordinator {
                 if !c.keep { JobCleaner.removeChunkData(dir, manifest: manifest, quiet: c.quiet); joiner.removeRecord() }
                 return nil
             }
-            // Every chunk is checked against its record (size, CRC-32, frame count) while it is joined, so each is
-            // read once; one that does not match loses its record and is encoded again.
-            let pieces = manifest.chunks.compactMap { chunk in
-                state.done[chunk.id].map { ChunkPiece(chunk: chunk, path: dir.chunkFile(named: $0.file), bytes: $0.bytes, crc32: $0.crc32) }
-            }
-            JobCleaner.pruneBeforeJoin(dir, manifest: manifest, output: JobSetup.absolute(c.output), quiet: c.quiet)
+            guard let join else { throw EncodaError(.internalError, "a job with neither a join nor clips") }
             let started = Date()
-            // The join is short and every chunk is done: a first signal lets it finish (exit 0); a second stops it
-            // at once, OUTPUT untouched (the next run removes the partial file beside it).
+            // Every chunk is done and the join is short (the last chunks, the trailer): a first signal lets it finish
+            // (exit 0); a second stops it at once, OUTPUT untouched (the next run removes the partial file beside it).
             SignalWatcher.shared.install { n in
                 if n >= 2 { Report.warn("stopped during the join; OUTPUT was not written. Re-run the same command to join"); _exit(130) }
             }
-            let sides = try audioJob.map { try MuxStep.sides(job: $0, inputPath: inputPath, cache: cache, trim: manifest.trim) }
             try phases.enter(.joining)
-            do {
-                try Concatenator.run(manifest: manifest, index: cache.index, pieces: pieces, output: JobSetup.absolute(c.output), sides: sides)
-            } catch let mismatch as ChunkMismatch {
-                rounds += 1
-                if rounds > 2 { throw EncodaError(.stateCorrupt, "chunk \(Chunk.name(mismatch.chunk)) keeps failing verification; check TMP's storage") }
-                Report.warn("chunk \(Chunk.name(mismatch.chunk)) does not match its result record; re-encoding it")
-                rename(dir.result(mismatch.chunk), dir.result(mismatch.chunk) + ".invalid-\(Token.make())")
-                supervisor.forget(mismatch.chunk)
+            // Every chunk is checked against its record (size, CRC-32, frame count) as it is appended, so each is read
+            // once; one that does not match loses its record and is encoded again, and the join goes on after it.
+            do { try join.finish(state) } catch let mismatch as ChunkMismatch {
+                try rejected.reject(mismatch)
                 continue
             }
+            written = true
             let size = (try? FileManager.default.attributesOfItem(atPath: c.output)[.size] as? Int64) ?? 0
             try? phases.enter(.finished) { $0.outputBytes = size }
             if !c.quiet {

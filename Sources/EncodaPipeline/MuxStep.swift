@@ -56,6 +56,9 @@ final class AudioJob: Sendable {
         finished.signal()
     }
 
+    /// Whether the preparation has ended (`wait` returns at once).
+    var ended: Bool { outcome.withLock { $0 != nil } }
+
     /// The failure, if the preparation already failed.
     var failed: Error? { outcome.withLock { $0?.failure } }
 

@@ -115,13 +115,11 @@ final class ClipJoiner {
         }
     }
 
-    /// For the supervisor's polling, with its state: joins what is ready; a mismatching chunk loses its record (the
-    /// workers still running encode it again; `forget` tells the supervisor). Never stops the job.
-    func poll(_ state: JobState, forget: (Int) -> Void) -> Error? {
+    /// For the supervisor's polling, with its state: joins what is ready; a mismatching chunk is rejected (the workers
+    /// still running encode it again). Stops the job only for another failure, or a chunk that keeps failing.
+    func poll(_ state: JobState, rejected: RejectedChunks) -> Error? {
         do { try joinReady(state) } catch let mismatch as ChunkMismatch {
-            Report.warn("chunk \(Chunk.name(mismatch.chunk)) does not match its result record; re-encoding it")
-            rename(dir.result(mismatch.chunk), dir.result(mismatch.chunk) + ".invalid-\(Token.make())")
-            forget(mismatch.chunk)
+            do { try rejected.reject(mismatch) } catch { return error }
         } catch {
             return error
         }

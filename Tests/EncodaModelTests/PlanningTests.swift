@@ -93,6 +93,21 @@ final class ChunkPlannerTests: XCTestCase {
         XCTAssertNil(ChunkPlanner.estimatedCosts(chunks, packetSizes: Array(sizes.prefix(150))), "sizes that do not cover the plan")
         XCTAssertEqual(ChunkPlanner.workOrder(chunks, costs: [1, 2]).map(\.id), [0, 2, 1], "costs that do not fit the plan are ignored")
     }
+
+    /// Blocks of `joinWindow` in plan order, the most expensive first within each: the join, which appends in plan
+    /// order, never waits long for an early chunk left to the end.
+    func testWorkOrderGoesThroughThePlanInBlocks() {
+        let chunks = (0..<20).map { Chunk(id: $0, range: FrameRange($0 * 10, $0 * 10 + 10), shotStarts: [$0 * 10]) }
+        let costs = (0..<20).map { Double(($0 * 7) % 20) }
+        let order = ChunkPlanner.workOrder(chunks, costs: costs).map(\.id)
+        XCTAssertEqual(ChunkPlanner.joinWindow, 8)
+        XCTAssertEqual(order.sorted(), Array(0..<20))
+        for (b, block) in [0..<8, 8..<16, 16..<20].enumerated() {
+            let ids = Array(order[block])
+            XCTAssertEqual(Set(ids), Set(block), "block \(b) holds its own chunks")
+            XCTAssertEqual(ids, ids.sorted { costs[$0] > costs[$1] }, "block \(b): most expensive first")
+        }
+    }
 }
 
 final class FrameIndexTests: XCTestCase {
