@@ -2,6 +2,7 @@ import ArgumentParser
 import EncodaJobs
 import EncodaModel
 import EncodaPipeline
+import EncodaSystem
 import Foundation
 
 struct CleanCommand: ParsableCommand {
@@ -23,7 +24,7 @@ struct CleanCommand: ParsableCommand {
         if quarantine {
             var n = 0
             for (folder, path) in [("quarantine", dir.quarantine), ("failures", dir.failures)] {
-                for name in dir.list(path) where OwnNames.isOwn(name, in: folder) { if unlink(path + "/" + name) == 0 { n += 1 } }
+                for name in dir.list(path) where OwnNames.isOwn(name, in: folder) { if (try? FileSystem.unlink(path + "/" + name)) != nil { n += 1 } }
             }
             print("cleared \(n) quarantine and failure record(s) in \(dir.root); the next run retries those chunks")
             return

@@ -34,9 +34,21 @@ public final class Frame {
     public var colorMatrix: Int32 { Int32(object.pointee.colorspace.rawValue) }
     public var colorRange: Int32 { Int32(object.pointee.color_range.rawValue) }
 
-    /// Plane `i`'s first byte, nil when the picture has no such plane.
-    public func plane(_ i: Int) -> UnsafeMutablePointer<UInt8>? {
+    /// Plane `i`'s first byte, nil when the picture has no such plane. Lent only through `withPlanes`.
+    func plane(_ i: Int) -> UnsafeMutablePointer<UInt8>? {
         withUnsafePointer(to: object.pointee.data) { $0.withMemoryRebound(to: UnsafeMutablePointer<UInt8>?.self, capacity: 8) { $0[i] } }
+    }
+
+    /// Lends planes `0..<count` of the picture to `body`: each plane's first byte and the bytes from one row to the
+    /// next. The pointers are the frame's buffers, valid only inside `body` (the frame may be unreferenced or reused
+    /// after it). Nil, without calling `body`, when the picture lacks one of them.
+    public func withPlanes<R>(_ count: Int, _ body: ([UnsafeMutablePointer<UInt8>], [Int]) throws -> R) rethrows -> R? {
+        var planes: [UnsafeMutablePointer<UInt8>] = []
+        for i in 0..<count {
+            guard let p = plane(i) else { return nil }
+            planes.append(p)
+        }
+        return try body(planes, (0..<count).map(stride))
     }
     /// Bytes from one row of plane `i` to the next.
     public func stride(_ i: Int) -> Int {

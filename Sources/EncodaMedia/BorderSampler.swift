@@ -40,12 +40,15 @@ final class BorderSampler {
     func offer(_ f: Frame, number n: Int) throws {
         guard n % step == 0 else { return }
         guard f.width == width, f.height == height else { return } // a size change mid-stream: not measured
-        if ScenePass.hasPlainLuma(f.pixelFormat), let luma = f.plane(0) {
-            // The decoder's luma plane is already the grey picture to scan: no conversion.
+        // The decoder's luma plane is already the grey picture to scan: no conversion.
+        // Same threshold as on libswscale's grey, which stretches limited-range luma: 32 there is 43 here.
+        let level = ScenePass.isFullRangeLuma(f.pixelFormat) ? Self.blackLevel : Int32((16 + Double(Self.blackLevel) * 219 / 255).rounded(.down))
+        let scanned: (Int32, [Int32])? = ScenePass.hasPlainLuma(f.pixelFormat) ? f.withPlanes(1) { luma, strides in
             var bounds = [Int32](repeating: 0, count: 4)
-            // Same threshold as on libswscale's grey, which stretches limited-range luma: 32 there is 43 here.
-            let level = ScenePass.isFullRangeLuma(f.pixelFormat) ? Self.blackLevel : Int32((16 + Double(Self.blackLevel) * 219 / 255).rounded(.down))
-            let found = encoda_picture_bounds(luma, Int32(f.stride(0)), Int32(width), Int32(height), level, &bounds)
+            let found = encoda_picture_bounds(luma[0], Int32(strides[0]), Int32(width), Int32(height), level, &bounds)
+            return (found, bounds)
+        } : nil
+        if let (found, bounds) = scanned {
             record(n, found: found, bounds)
             return
         }

@@ -24,12 +24,12 @@ public enum GrainProbe {
         guard w > 0, h > 0 else { return nil }
         var luma = [UInt8](repeating: 0, count: w * h)
         var gain = 1.0
-        if ScenePass.hasPlainLuma(f.pixelFormat), let plane = f.plane(0) {
-            let stride = f.stride(0)
+        let copied = ScenePass.hasPlainLuma(f.pixelFormat) ? f.withPlanes(1) { plane, stride in
             luma.withUnsafeMutableBufferPointer { dst in
-                for y in 0..<h { (dst.baseAddress! + y * w).update(from: plane + y * stride, count: w) }
+                for y in 0..<h { (dst.baseAddress! + y * w).update(from: plane[0] + y * stride[0], count: w) }
             }
-        } else {
+        } : nil
+        if copied == nil {
             let scaler = Scaler(width: w, height: h, format: .gray8, flags: .point)
             let converted = luma.withUnsafeMutableBufferPointer { scaler.scale(f, intoPlane: $0.baseAddress!) }
             guard converted else { return nil }

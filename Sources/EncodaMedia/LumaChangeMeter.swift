@@ -30,14 +30,16 @@ final class LumaChangeMeter {
         // there is one (no conversion, no copy), through libswscale for anything else.
         var gain = 1.0
         let aw = width, ah = height
-        if ScenePass.hasPlainLuma(f.pixelFormat), let luma = f.plane(0) {
-            gain = ScenePass.lumaGain(f.pixelFormat)
-            if colsum.count < f.width { colsum = [UInt32](repeating: 0, count: f.width) }
+        if colsum.count < f.width { colsum = [UInt32](repeating: 0, count: f.width) }
+        let plain = ScenePass.hasPlainLuma(f.pixelFormat) ? f.withPlanes(1) { luma, strides in
             planes[current].withUnsafeMutableBufferPointer { dst in
                 colsum.withUnsafeMutableBufferPointer { scratch in
-                    encoda_luma_downscale(luma, Int32(f.stride(0)), Int32(f.width), Int32(f.height), dst.baseAddress, Int32(aw), Int32(ah), scratch.baseAddress)
+                    encoda_luma_downscale(luma[0], Int32(strides[0]), Int32(f.width), Int32(f.height), dst.baseAddress, Int32(aw), Int32(ah), scratch.baseAddress)
                 }
             }
+        } : nil
+        if plain != nil {
+            gain = ScenePass.lumaGain(f.pixelFormat)
         } else {
             let converted = planes[current].withUnsafeMutableBufferPointer { scaler.scale(f, intoPlane: $0.baseAddress!) }
             guard converted else {

@@ -143,7 +143,7 @@ public final class OutputAppender {
     /// Removes the temporary file, unless it became OUTPUT. OUTPUT itself is never touched.
     public func discard() {
         muxer = nil
-        if FileManager.default.fileExists(atPath: temp) { unlink(temp) }
+        _ = try? FileSystem.unlinkIfPresent(temp)
     }
 
     deinit {

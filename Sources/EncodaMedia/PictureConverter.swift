@@ -82,10 +82,12 @@ final class PictureConverter {
             src = buffer
         }
         if rotation != 0 { src = try turn(src) }
-        guard let y = src.plane(0), let u = src.plane(1), let v = src.plane(2) else {
-            throw EncodaError(.inputDamaged, "a decoded frame has no picture data")
+        let source = src
+        let result = try source.withPlanes(3) { p, s in
+            try body(PictureRef(planes: (p[0], p[1], p[2]), strides: (s[0], s[1], s[2]), width: width, height: height), source)
         }
-        return try body(PictureRef(planes: (y, u, v), strides: (src.stride(0), src.stride(1), src.stride(2)), width: width, height: height), src)
+        guard let result else { throw EncodaError(.inputDamaged, "a decoded frame has no picture data") }
+        return result
     }
 
     /// The picture turned clockwise by `rotation` into a reused buffer, plane by plane: exactly the samples ffmpeg's
@@ -106,10 +108,12 @@ final class PictureConverter {
         for plane in 0..<3 {
             let w = plane == 0 ? f.width : (f.width + (1 << sw) - 1) >> sw
             let h = plane == 0 ? f.height : (f.height + (1 << sh) - 1) >> sh
-            guard let s = f.plane(plane), let d = turned.plane(plane) else {
-                throw EncodaError(.inputDamaged, "a decoded frame has no picture data")
+            let done = f.withPlanes(plane + 1) { s, ss in
+                turned.withPlanes(plane + 1) { d, ds in
+                    encoda_rotate_plane(s[plane], Int32(ss[plane]), Int32(w), Int32(h), Int32(bytes), d[plane], Int32(ds[plane]), Int32(rotation))
+                }
             }
-            encoda_rotate_plane(s, Int32(f.stride(plane)), Int32(w), Int32(h), Int32(bytes), d, Int32(turned.stride(plane)), Int32(rotation))
+            guard done != nil, done! != nil else { throw EncodaError(.inputDamaged, "a decoded frame has no picture data") }
         }
         return turned
     }

@@ -1,6 +1,7 @@
 import EncodaJobs
 import EncodaMedia
 import EncodaModel
+import EncodaSystem
 import Foundation
 
 /// The one answer to a chunk file that does not match its result record (`ChunkMismatch`), wherever a join finds
@@ -24,7 +25,8 @@ final class RejectedChunks {
         rounds[id, default: 0] += 1
         if rounds[id]! > 2 { throw EncodaError(.stateCorrupt, "chunk \(Chunk.name(id)) keeps failing verification; check TMP's storage") }
         Report.warn("chunk \(Chunk.name(id)) does not match its result record; re-encoding it")
-        rename(dir.result(id), dir.result(id) + ".invalid-\(Token.make())")
+        // Gone already (another coordinator set it aside): the chunk is re-encoded all the same.
+        try? FileSystem.rename(dir.result(id), to: dir.result(id) + ".invalid-\(Token.make())")
         forget(id)
     }
 }

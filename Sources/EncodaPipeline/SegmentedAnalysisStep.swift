@@ -12,6 +12,10 @@ import Synchronization
 /// whole pass stores (`SegmentAssembly`), and the job is planned from it as today. A re-run reuses every published
 /// segment.
 enum SegmentedAnalysisStep {
+    /// With `--workers 0` the hosts that will analyse are not known when the segments are cut: cut them for this many
+    /// (at least 4 segments each). A segment decodes only its own frames, so more segments cost little on fewer hosts.
+    static let remoteWorkersAssumed = 4
+
     /// The scene cache, or nil when INPUT needs the whole pass (its packets cannot number its frames, or their
     /// timestamps cannot identify them): the caller then runs it.
     static func sceneCache(input: String, fingerprint: String, dir: WorkDirectory, scene: SceneSettings, encoder: EncoderKind,
@@ -35,7 +39,7 @@ enum SegmentedAnalysisStep {
                                   pathRelativeToWorkDirectory: JobSetup.relativePath(from: dir.root, to: input).flatMap { PathSafety.isInputPathInSharedFolder($0) ? $0 : nil },
                                   size: size, fingerprint: fingerprint),
             video: preview.video, index: preview.index, farm: farm,
-            segments: AnalysisSegmentPlanner.segments(index: preview.index, workers: max(1, count)))
+            segments: AnalysisSegmentPlanner.segments(index: preview.index, workers: count > 0 ? count : remoteWorkersAssumed))
         planned.sampleBorders = needCrop ? true : nil
         try planned.validate()
         try dir.prepare()

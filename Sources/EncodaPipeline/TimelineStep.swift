@@ -131,5 +131,5 @@ final class ClipJoiner {
         for o in outputs { JobCleaner.pruneBeforeJoin(dir, manifest: manifest, output: o.path, quiet: quiet) }
     }
 
-    func removeRecord() { unlink(JoinedOutputs.path(dir)) }
+    func removeRecord() { _ = try? FileSystem.unlinkIfPresent(JoinedOutputs.path(dir)) }
 }

@@ -130,9 +130,11 @@ final class AudioOverlayTests: XCTestCase {
             try bytes.withUnsafeBytes { try packet.fill(copying: $0, pts: noPTS, dts: noPTS, isKeyframe: true) }
             _ = try back.send(packet)
             while try back.receive(into: frame) == .frame {
-                let left = try XCTUnwrap(frame.plane(0)).withMemoryRebound(to: Int16.self, capacity: 2 * frame.sampleCount) { s in
-                    (0..<frame.sampleCount).map { s[2 * $0] }   // interleaved: left, right, left, ...
-                }
+                let left = try XCTUnwrap(frame.withPlanes(1) { p, _ in
+                    p[0].withMemoryRebound(to: Int16.self, capacity: 2 * frame.sampleCount) { s in
+                        (0..<frame.sampleCount).map { s[2 * $0] }   // interleaved: left, right, left, ...
+                    }
+                })
                 for v in left where v != 0 {
                     if (v > 0) != (last > 0) && last != 0 { crossings += 1 }
                     last = v

@@ -202,5 +202,42 @@ redone=$(encodes $run2_logs)
 if [ "$rc" = 0 ] && [ "$(echo $redone)" = "00001 1" ]; then pass "after clean --quarantine the re-run (no test hook) encoded only chunk 00001 and finished (exit 0)"
 else fail "re-run exit $rc, encoded: $(echo $redone)"; fi
 
+# --- 5. segmented analysis: both hosts analyse INPUT's segments by lease, then encode its chunks ----------------
+echo "== 5. --segmented-analysis, coordinator with --workers 0 on A; a worker on A and one on B   [$(elapsed)]"
+J=$share_a/job-seg; mkdir -p "$J"
+# The workers wait first, so both are there when analysis.json appears (under emulation a worker's start-up
+# can take longer than the whole analysis).
+$AS_HOST A "$E" worker --workers 1 "$share_a/job-seg" > "$logs/seg-a.log" 2>&1 &
+wa=$!
+$AS_HOST B "$E" worker --workers 1 "$share_b/job-seg" > "$logs/seg-b.log" 2>&1 &
+wb=$!
+wait_until 240 "worker A to wait for the job" grep -q "waiting for a job" "$logs/seg-a.log"
+wait_until 240 "worker B to wait for the job" grep -q "waiting for a job" "$logs/seg-b.log"
+$AS_HOST A "$E" "$share_a/seg.mkv" "$W/out-seg.mkv" "$J" "${enc[@]}" --workers 0 --segmented-analysis > "$logs/seg-coordinator.log" 2>&1
+rc=$?
+wait "$wa"; rca=$?
+wait "$wb"; rcb=$?
+[ "$rc" = 0 ] && [ "$rca" = 0 ] && [ "$rcb" = 0 ] && pass "segmented job finished: coordinator, worker A and worker B exit 0" \
+  || fail "segmented job: coordinator exit $rc, A $rca, B $rcb: $(tail -3 "$logs/seg-coordinator.log")"
+segments=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["segments"]))' "$J/analysis.json")
+by_host=$(cat "$J"/analysis/results/*.json | grep -o '"host":"[^"]*"' | sort | uniq -c | tr -s ' ' | tr '\n' ';')
+published=$(ls "$J/analysis/results" | grep -c '^[0-9]*\.json$')
+say "analysis segments by host: $by_host"
+[ "$published" = "$segments" ] && pass "every one of the $segments analysis segments published once" || fail "$published of $segments segments published"
+if grep -q encoda-hostA <<<"$by_host" && grep -q encoda-hostB <<<"$by_host"; then
+  pass "both hosts analysed segments of INPUT ($by_host)"
+else fail "the analysis was not shared by both hosts: $by_host"; fi
+grep -q "segment [0-9]*: published" "$logs/seg-b.log" && grep -q "chunk [0-9]*: published" "$logs/seg-b.log" \
+  && pass "worker B went on from analysis to encoding: $(grep -c 'segment [0-9]*: published' "$logs/seg-b.log") segment(s), $(grep -c 'chunk [0-9]*: published' "$logs/seg-b.log") chunk(s)" \
+  || fail "worker B's log shows no segment or no chunk published: $(tail -3 "$logs/seg-b.log")"
+$AS_HOST B "$E" status "$share_b/job-seg" --json > "$logs/seg-status.json" 2>&1
+python3 - "$logs/seg-status.json" "$segments" <<'PY' && pass "status --json on B shows the analysis: $segments/$segments segments done, by both hosts" || fail "status --json on B: $(head -c 300 "$logs/seg-status.json")"
+import json, sys
+s = json.load(open(sys.argv[1])); a = s["analysis"]; n = int(sys.argv[2])
+hosts = {w.get("host") for w in a["byWorker"]}
+assert a["segments"] == n and a["segmentsDone"] == n, a
+assert {"encoda-hostA", "encoda-hostB"} <= hosts, hosts
+PY
+
 echo "guest part: $(elapsed), $good passed, $bad failed"
 [ "$bad" = 0 ]

@@ -10,7 +10,8 @@
 # the listing-versus-negative-lookup behaviour the protocol relies on; a worker on B killed with SIGKILL
 # mid-chunk and replaced; the coordinator killed and re-run; many workers racing for claims (one of them with its
 # clock 10 minutes ahead); drain on SIGTERM; a chunk that always fails ends quarantined and is retried after
-# `clean --quarantine`. Every OUTPUT is checked frame by frame against INPUT with ffmpeg's framemd5 (lossless
+# `clean --quarantine`; a `--segmented-analysis` job whose analysis segments both hosts take by lease before
+# encoding. Every OUTPUT is checked frame by frame against INPUT with ffmpeg's framemd5 (lossless
 # x264), and who encoded what is counted from the worker logs and the result and failure records in TMP.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -59,6 +60,7 @@ mkdir -p "$work/clips"
 make_clip "$work/clips/kill.mkv" 8 40     # 8 chunks of 40 frames
 make_clip "$work/clips/race.mkv" 16 20    # 16 chunks of 20 frames (the shortest chunk is 2 s)
 make_clip "$work/clips/fail.mkv" 4 20     # 4 chunks
+make_clip "$work/clips/seg.mkv" 12 30     # 12 shots of 30 frames, a keyframe at each: analysed as segments (no plan here)
 enc=(--encoder h264 --lossless --preset ultrafast)
 # The scene pass runs here (the guest's CPU is emulated); the guest copies scenes.json into each job's TMP and
 # the coordinator there reuses it (it is keyed by the input's fingerprint).
@@ -82,6 +84,7 @@ frame_exact "kill a worker on B" "$work/out-kill.mkv" "$work/clips/kill.mkv"
 frame_exact "kill the coordinator and re-run" "$work/out-resume.mkv" "$work/clips/kill.mkv"
 frame_exact "race of 6 workers" "$work/out-race.mkv" "$work/clips/race.mkv"
 frame_exact "quarantined chunk retried after clean --quarantine" "$work/out-fail.mkv" "$work/clips/fail.mkv"
+frame_exact "segmented analysis on both hosts" "$work/out-seg.mkv" "$work/clips/seg.mkv"
 
 echo "farm tests: $(( $(date +%s) - started )) s"
 echo "$passes passed, $failures failed"
