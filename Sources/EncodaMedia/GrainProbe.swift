@@ -24,7 +24,7 @@ public enum GrainProbe {
         guard w > 0, h > 0 else { return nil }
         var luma = [UInt8](repeating: 0, count: w * h)
         var gain = 1.0
-        let copied = ScenePass.hasPlainLuma(f.pixelFormat) ? f.withPlanes(1) { plane, stride in
+        let copied: Void? = ScenePass.hasPlainLuma(f.pixelFormat) ? f.withPlanes(1) { plane, stride in
             luma.withUnsafeMutableBufferPointer { dst in
                 for y in 0..<h { (dst.baseAddress! + y * w).update(from: plane[0] + y * stride[0], count: w) }
             }

@@ -31,7 +31,7 @@ final class LumaChangeMeter {
         var gain = 1.0
         let aw = width, ah = height
         if colsum.count < f.width { colsum = [UInt32](repeating: 0, count: f.width) }
-        let plain = ScenePass.hasPlainLuma(f.pixelFormat) ? f.withPlanes(1) { luma, strides in
+        let plain: Void? = ScenePass.hasPlainLuma(f.pixelFormat) ? f.withPlanes(1) { luma, strides in
             planes[current].withUnsafeMutableBufferPointer { dst in
                 colsum.withUnsafeMutableBufferPointer { scratch in
                     encoda_luma_downscale(luma[0], Int32(strides[0]), Int32(f.width), Int32(f.height), dst.baseAddress, Int32(aw), Int32(ah), scratch.baseAddress)

@@ -108,7 +108,7 @@ final class PictureConverter {
         for plane in 0..<3 {
             let w = plane == 0 ? f.width : (f.width + (1 << sw) - 1) >> sw
             let h = plane == 0 ? f.height : (f.height + (1 << sh) - 1) >> sh
-            let done = f.withPlanes(plane + 1) { s, ss in
+            let done: Void?? = f.withPlanes(plane + 1) { s, ss in
                 turned.withPlanes(plane + 1) { d, ds in
                     encoda_rotate_plane(s[plane], Int32(ss[plane]), Int32(w), Int32(h), Int32(bytes), d[plane], Int32(ds[plane]), Int32(rotation))
                 }

@@ -28,7 +28,9 @@ final class GrantedCPUTests: XCTestCase {
         defer { quota.stop() }
         // SIGTERM while it holds a chunk: stopped (SIGSTOP) when its log says it is encoding, so the signal lands
         // before the chunk is published whatever the machine's speed.
-        try waitUntil("the quota worker to start a chunk") { quota.output.contains("encoding frames") }
+        try waitUntil("the quota worker to start a chunk", log: { "\(quota.output) | coordinator: \(coordinator.output)" }) {
+            quota.output.contains("encoding frames")
+        }
         kill(quota.pid, SIGSTOP)
         let encoding = quota.output.components(separatedBy: "encoding frames").count - 1
         XCTAssertFalse(quota.output.contains("leaving;"), "the worker had finished the whole job before it could be drained")
@@ -78,10 +80,12 @@ final class GrantedCPUTests: XCTestCase {
         XCTAssertTrue(empty.stderr.contains("nothing to do: no job in"), empty.stderr)
     }
 
-    private func waitUntil(_ what: String, _ condition: () -> Bool) throws {
+    /// `log`: what to show when the wait gives up (a process's output so far), so a failure says why.
+    private func waitUntil(_ what: String, log: () -> String = { "" }, _ condition: () -> Bool) throws {
         // A bound against hanging forever, not a measurement: the test never asserts how long anything takes.
         for _ in 0..<6000 { if condition() { return }; usleep(20_000) }
-        XCTFail("gave up waiting for \(what)")
+        let said = log()
+        XCTFail("gave up waiting for \(what)" + (said.isEmpty ? "" : "; its log: " + said.suffix(1500)))
         throw XCTSkip("gave up waiting for \(what)")
     }
 }
