@@ -29,7 +29,16 @@ final class GrantedCPUTests: XCTestCase {
         // SIGTERM while it holds a chunk: stopped (SIGSTOP) when its log says it is encoding, so the signal lands
         // before the chunk is published whatever the machine's speed.
         try waitUntil("the quota worker to start a chunk", log: { "\(quota.output) | coordinator: \(coordinator.output)" }) {
-            quota.output.contains("encoding frames")
+            quota.output.contains("encoding frames") || !quota.process.isRunning
+        }
+        if !quota.output.contains("encoding frames") {
+            // The shell could not move itself into the group (seen on a long-running hybrid cgroup v1 host: "echo:
+            // I/O error" on cgroup.procs), so no worker ran under the quota: the machine, not encoda, refused.
+            if quota.wait() != 0, quota.output.hasPrefix("sh: ") {
+                throw XCTSkip("this machine refused to put a process into the CPU-quota cgroup \(group.procs): \(quota.output)")
+            }
+            XCTFail("the quota worker ended before it started a chunk: \(quota.output)")
+            return
         }
         kill(quota.pid, SIGSTOP)
         let encoding = quota.output.components(separatedBy: "encoding frames").count - 1
