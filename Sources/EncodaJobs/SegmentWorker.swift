@@ -71,6 +71,11 @@ public final class SegmentWorker: Sendable {
     }
     private var journal: ResultJournal { ResultJournal(directory: analysis, token: identity.token) }
 
+    private var steps: ClaimSteps {
+        ClaimSteps(unit: "segment", directory: analysis, leases: leases, ledger: ledger, journal: journal, identity: identity,
+                   count: { [self] k in shared.withLock { $0.tally[keyPath: k] += 1 } }, log: { [self] in log($0) })
+    }
+
     /// Runs until every segment is published or quarantined (or drained, or idle with `exitWhenIdle`, or idle when
     /// `stopWaiting` says there is other work: job.json has appeared). Returns the segments this worker published.
     @discardableResult
@@ -110,7 +115,7 @@ public final class SegmentWorker: Sendable {
             confirmed = false
             var claimed: AnalysisManifest.Entry? = nil
             for c in candidates where !view.published.contains(c.id) {
-                if try claim(c, policy: policy, listedLeased: seen.leased.contains(c.id), view: view) {
+                if try steps.claim(c, policy: policy, listedLeased: seen.leased.contains(c.id), view: view) {
                     claimed = manifest.segments[c.id]
                     break
                 }
@@ -133,48 +138,6 @@ public final class SegmentWorker: Sendable {
             shared.withLock { $0.current = nil; $0.claimNumber += 1 }
         }
         return analysed
-    }
-
-    /// Tries to claim segment `c`; true: it is ours to analyse.
-    private func claim(_ c: Chunk, policy: ClaimPolicy, listedLeased: Bool, view: SegmentView) throws -> Bool {
-        var claim = ClaimPolicy.Claim(lease: .acquired, listedLeased: listedLeased)
-        switch try leases.acquire(c.id) {
-        case .acquired: break
-        case .heldByOther: claim.lease = .heldByOther
-        case .stolen(let prev):
-            // Not a failure of the segment: its owner was killed, frozen or cut off (never counted as an attempt).
-            claim.lease = .takenOver
-            shared.withLock { $0.tally.stolen += 1 }
-            log("segment \(c.name): took over the stale lease of \(prev.host) pid \(prev.pid)")
-        }
-        while true {
-            switch policy.verdict(claim) {
-            case .passOn(let lostRace):
-                if lostRace { shared.withLock { $0.tally.racesLost += 1 } }
-                return false
-            case .lookUp(.result):
-                claim.resultExists = analysis.exists(analysis.result(c.id), in: analysis.results)
-            case .lookUp(.quarantine):
-                claim.quarantined = ledger.isQuarantined(c.id)
-            case .lookUp(.attempts):
-                claim.attempts = ledger.count(c.id)
-            case .giveBack(.published):
-                leases.release(c.id)
-                view.refresh()
-                if !view.published.contains(c.id) { try? journal.append(c.id); view.note(c.id) }
-                return false
-            case .giveBack(.quarantined):
-                leases.release(c.id)
-                return false
-            case .giveBack(.attemptsSpent):
-                quarantineIfNeeded(c.id)
-                leases.release(c.id)
-                return false
-            case .encode:
-                shared.withLock { $0.tally.claimed += 1 }
-                return true
-            }
-        }
     }
 
     /// Analyses, checks and publishes one claimed segment. A failure of the segment is recorded and the loop goes
@@ -222,7 +185,7 @@ public final class SegmentWorker: Sendable {
                 log("segment \(segment.name): cannot record the failure: \(error)")
                 throw StorageExhaustion.probeFails(directory) ? StorageExhaustion.fullError(directory) : error
             }
-            quarantineIfNeeded(segment.id)
+            steps.quarantineIfNeeded(segment.id)
             giveBack(segment.id)
             return false
         }
@@ -231,12 +194,6 @@ public final class SegmentWorker: Sendable {
     private func giveBack(_ id: Int) {
         shared.withLock { $0.current = nil; $0.claimNumber += 1 }
         leases.release(id)
-    }
-
-    private func quarantineIfNeeded(_ id: Int) {
-        if let n = ledger.quarantine(id, by: identity, at: (try? leases.clock.now()) ?? Date().timeIntervalSince1970) {
-            log("segment \(Chunk.name(id)): quarantined after \(n) failed attempts")
-        }
     }
 
     private func pruneDebris() {

@@ -73,6 +73,11 @@ public final class Worker: Sendable {
 
     private var journal: ResultJournal { ResultJournal(directory: directory, token: identity.token) }
 
+    private var steps: ClaimSteps {
+        ClaimSteps(unit: "chunk", directory: directory, leases: leases, ledger: ledger, journal: journal, identity: identity,
+                   count: { [self] k in shared.withLock { $0.tally[keyPath: k] += 1 } }, log: { [self] in log($0) })
+    }
+
     /// Runs until every chunk is done or quarantined (or drained, or idle with `exitWhenIdle`), once per worker.
     /// Returns the chunks this worker encoded and published.
     public func run() throws -> [Int] {
@@ -111,7 +116,7 @@ public final class Worker: Sendable {
             confirmed = false
             var claimed: Chunk? = nil
             for c in candidates where !view.published.contains(c.id) {
-                if try claim(c, policy: policy, listedLeased: seen.leased.contains(c.id), view: view) {
+                if try steps.claim(c, policy: policy, listedLeased: seen.leased.contains(c.id), view: view) {
                     claimed = c
                     break
                 }
@@ -135,54 +140,6 @@ public final class Worker: Sendable {
             shared.withLock { $0.current = nil; $0.claimNumber += 1 }
         }
         return encoded
-    }
-
-    /// Tries to claim `c`, looking up what the policy asks for. True: it is ours to encode; false: try the next.
-    private func claim(_ c: Chunk, policy: ClaimPolicy, listedLeased: Bool, view: ResultView) throws -> Bool {
-        let r = try leases.acquire(c.id)
-        var claim = ClaimPolicy.Claim(lease: .acquired, listedLeased: listedLeased)
-        switch r {
-        case .acquired: break
-        case .heldByOther: claim.lease = .heldByOther
-        case .stolen(let prev):
-            // Not a failure of the chunk: its owner was killed, frozen or cut off from the share. Counting
-            // it would let a few kills quarantine a healthy chunk (a crash is counted by whoever saw it).
-            claim.lease = .takenOver
-            shared.withLock { $0.tally.stolen += 1 }
-            log("chunk \(c.name): took over the stale lease of \(prev.host) pid \(prev.pid)")
-        }
-        while true {
-            switch policy.verdict(claim) {
-            case .passOn(let lostRace):
-                if lostRace { shared.withLock { $0.tally.racesLost += 1 } }
-                return false
-            case .lookUp(.result):
-                // A result may have appeared since the journals were read: the claim was made on the server, so a
-                // fresh look at this one name settles it (`exists` opens results/ first).
-                claim.resultExists = directory.exists(directory.result(c.id), in: directory.results)
-            case .lookUp(.quarantine):
-                claim.quarantined = ledger.isQuarantined(c.id)
-            case .lookUp(.attempts):
-                claim.attempts = ledger.count(c.id)
-            case .giveBack(.published):
-                // The journals are read again, so that the next candidates are not published ones; a record no
-                // journal names (its worker was killed before writing the line) gets its line from here.
-                leases.release(c.id)
-                view.refresh()
-                if !view.published.contains(c.id) { try? journal.append(c.id); view.note(c.id) }
-                return false
-            case .giveBack(.quarantined):
-                leases.release(c.id)
-                return false
-            case .giveBack(.attemptsSpent):
-                quarantineIfNeeded(c.id)
-                leases.release(c.id)
-                return false
-            case .encode:
-                shared.withLock { $0.tally.claimed += 1 }
-                return true
-            }
-        }
     }
 
     /// Encodes, checks and publishes one claimed chunk. A failure of the chunk is recorded and the loop goes on;
@@ -246,7 +203,7 @@ public final class Worker: Sendable {
                 log("chunk \(chunk.name): cannot record the failure: \(error)")
                 throw StorageExhaustion.probeFails(directory) ? StorageExhaustion.fullError(directory) : error
             }
-            quarantineIfNeeded(chunk.id)
+            steps.quarantineIfNeeded(chunk.id)
             giveBack(chunk.id)
             return false
         }
@@ -256,11 +213,5 @@ public final class Worker: Sendable {
     private func giveBack(_ id: Int) {
         shared.withLock { $0.current = nil; $0.claimNumber += 1 }
         leases.release(id)
-    }
-
-    private func quarantineIfNeeded(_ id: Int) {
-        if let n = ledger.quarantine(id, by: identity, at: (try? leases.clock.now()) ?? Date().timeIntervalSince1970) {
-            log("chunk \(Chunk.name(id)): quarantined after \(n) failed attempts")
-        }
     }
 }
