@@ -8,33 +8,38 @@ extension WorkerRun {
     /// so takes analysis work at once. Returns false if asked to leave (or, with `exitWhenIdle`, when there is no
     /// job.json once its part of the analysis is done).
     func waitForJobAnalysing(_ dir: WorkDirectory, log: WorkerLog, drain: DrainRequest, current: CurrentWorker, threads: Int) throws -> Bool {
-        var said = false
         var analysed: String? = nil // the analysis whose open segments this worker has gone through
-        while !drain.isRequested {
-            let names = dir.list(dir.root)
-            if names.contains("job.json") { return true }
+        return try waitInTMP(dir, log: log, drain: drain) { names in
+            if names.contains("job.json") { return .ready }
             if names.contains("analysis.json"), let m = try dir.readAnalysisManifest(), m.jobID != analysed {
                 try analyse(m, dir, log: log, drain: drain, current: current, threads: threads)
                 analysed = m.jobID
-                continue
+                return .worked
             }
-            if exitWhenIdle {
-                log.line("nothing to do: no job in \(dir.root) (no job.json: not planned yet, or finished and cleaned up); leaving")
-                return false
-            }
-            if !said { log.line("waiting for a job in \(dir.root) (no job.json yet; start one with `encoda INPUT OUTPUT \(dir.root)`)"); said = true }
-            Thread.sleep(forTimeInterval: min(max(pollSeconds, 0.2), 2))
+            return .nothing
         }
-        return false
     }
 
     /// Waits for job.json or analysis.json (a pool's processes analyse or encode, whichever comes first). Returns false
     /// if asked to leave, or with `exitWhenIdle` when there is neither.
     func waitForJobOrAnalysis(_ dir: WorkDirectory, log: WorkerLog, drain: DrainRequest) -> Bool {
+        waitInTMP(dir, log: log, drain: drain) { $0.contains("job.json") || $0.contains("analysis.json") ? .ready : .nothing }
+    }
+
+    /// What one look at TMP found, for `waitInTMP`.
+    enum Look { case ready, worked, nothing }
+
+    /// Looks at TMP's names until `look` finds what the worker waits for (true), or the worker is asked to leave, or,
+    /// with `exitWhenIdle`, a look finds nothing to do (false). Says once that it waits, and looks again at once after
+    /// a look that did some work.
+    func waitInTMP(_ dir: WorkDirectory, log: WorkerLog, drain: DrainRequest, _ look: ([String]) throws -> Look) rethrows -> Bool {
         var said = false
         while !drain.isRequested {
-            let names = dir.list(dir.root)
-            if names.contains("job.json") || names.contains("analysis.json") { return true }
+            switch try look(dir.list(dir.root)) {
+            case .ready: return true
+            case .worked: continue
+            case .nothing: break
+            }
             if exitWhenIdle {
                 log.line("nothing to do: no job in \(dir.root) (no job.json: not planned yet, or finished and cleaned up); leaving")
                 return false

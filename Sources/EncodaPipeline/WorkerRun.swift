@@ -147,17 +147,7 @@ public struct WorkerRun: Sendable {
     /// A worker may be started before the coordinator has planned the job: it waits for job.json (and for TMP
     /// itself) instead of leaving. Returns false if asked to leave while waiting.
     private func waitForJob(_ dir: WorkDirectory, log: WorkerLog, drain: DrainRequest) -> Bool {
-        var said = false
-        while !drain.isRequested {
-            if dir.list(dir.root).contains("job.json") { return true }
-            if exitWhenIdle {
-                log.line("nothing to do: no job in \(dir.root) (no job.json: not planned yet, or finished and cleaned up); leaving")
-                return false
-            }
-            if !said { log.line("waiting for a job in \(dir.root) (no job.json yet; start one with `encoda INPUT OUTPUT \(dir.root)`)"); said = true }
-            Thread.sleep(forTimeInterval: min(max(pollSeconds, 0.2), 2))
-        }
-        return false
+        waitInTMP(dir, log: log, drain: drain) { $0.contains("job.json") ? .ready : .nothing }
     }
 
     private func makeWorker(_ job: JobContext, drain: DrainRequest, exitWhenIdle: Bool, log: WorkerLog, threads: Int) -> Worker {

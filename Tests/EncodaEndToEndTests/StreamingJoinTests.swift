@@ -85,10 +85,9 @@ final class StreamingJoinTests: XCTestCase {
         }
     }
 
-    /// With one worker, chunks claimed in plan order, the temporary file beside OUTPUT exists and grows while chunks are still to be encoded;
-    /// OUTPUT appears only at the end.
-    func testTheJoinStartsBeforeTheLastChunkIsEncoded() throws {
-        let s = Scratch()
+    /// The fading clip's job started in the background, OUTPUT in a folder of its own (so the temporary file beside
+    /// it can be found): the clip, that folder, OUTPUT, TMP and the running coordinator.
+    private func startJob(_ s: Scratch) throws -> (clip: String, outDir: String, out: String, tmp: String, process: Process) {
         let clip = try fading(s)
         let outDir = s.file("out")
         try FileManager.default.createDirectory(atPath: outDir, withIntermediateDirectories: false)
@@ -99,6 +98,14 @@ final class StreamingJoinTests: XCTestCase {
         p.standardOutput = FileHandle.nullDevice
         p.standardError = FileHandle.nullDevice
         try p.run()
+        return (clip, outDir, out, tmp, p)
+    }
+
+    /// With one worker, chunks claimed in plan order, the temporary file beside OUTPUT exists and grows while chunks are still to be encoded;
+    /// OUTPUT appears only at the end.
+    func testTheJoinStartsBeforeTheLastChunkIsEncoded() throws {
+        let s = Scratch()
+        let (clip, outDir, out, tmp, p) = try startJob(s)
         var sizesWhileEncoding = Set<Int64>()
         var outputEarly = false
         while p.isRunning {
@@ -145,16 +152,7 @@ final class StreamingJoinTests: XCTestCase {
     /// re-run joins again from the chunks in TMP, frame-exact, and leaves nothing else beside OUTPUT.
     func testAKillDuringTheStreamingJoinLeavesOutputUntouchedAndTheRerunJoinsAgain() throws {
         let s = Scratch()
-        let clip = try fading(s)
-        let outDir = s.file("out")
-        try FileManager.default.createDirectory(atPath: outDir, withIntermediateDirectories: false)
-        let out = outDir + "/out.mkv", tmp = s.file("tmp")
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: Tool.encoda)
-        p.arguments = args(clip, out, tmp)
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
-        try p.run()
+        let (clip, outDir, out, tmp, p) = try startJob(s)
         var caught = false
         while p.isRunning && !caught {
             if let part = partial(in: outDir), let total = try? chunkCount(tmp), results(tmp) < total,
