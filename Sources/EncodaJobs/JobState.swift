@@ -96,7 +96,8 @@ public struct JobState: Sendable {
     }
 
     public func framesDone(_ manifest: JobManifest) -> Int {
-        done.keys.reduce(0) { $0 + manifest.chunks[$1].range.count }
+        // A chunk past `manifest`'s (a plan that streams, seen by a view that has not read that far) by its record.
+        done.reduce(0) { $0 + ($1.key < manifest.chunks.count ? manifest.chunks[$1.key].range.count : $1.value.frames) }
     }
     public func bytesDone() -> Int64 { done.values.reduce(0) { $0 + $1.bytes } }
 }

@@ -32,7 +32,7 @@ public enum OwnNames {
         switch folder {
         case "leases": return leaseID(name) != nil || asideName(name) != nil
         case "chunks": return chunkFile(name) != nil || twoPassStats(name)
-        case "results", "quarantine":
+        case "results", "quarantine", "plan":
             // NNNNN.json, and records moved aside as invalid: NNNNN.json.invalid-X
             if let r = name.range(of: ".json.invalid-") { return isChunkNumber(name[..<r.lowerBound]) && isWord(name[r.upperBound...]) }
             return name.hasSuffix(".json") && isChunkNumber(name.dropLast(5))

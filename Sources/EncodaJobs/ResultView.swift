@@ -18,7 +18,8 @@ import Foundation
 /// Not Sendable: it is one thread's view (a worker's loop, the coordinator's polls).
 public final class ResultView {
     public let directory: WorkDirectory
-    public let manifest: JobManifest
+    /// The plan this view follows; a plan that streams grows through `grow`.
+    public private(set) var manifest: JobManifest
     public let readsRecords: Bool
     public var quietSeconds: Double = 10
     private var journal: ResultJournal.Reader
@@ -29,6 +30,9 @@ public final class ResultView {
     /// With `readsRecords`: named by a journal, not read yet.
     private var unread: Set<Int> = []
     private var lastNews: Date? = nil
+    /// Named by a journal but past the chunks of the plan this view holds yet (a plan that streams: another
+    /// process read more of it); taken in once the plan reaches them.
+    private var ahead: Set<Int> = []
 
     public init(directory: WorkDirectory, manifest: JobManifest, readsRecords: Bool) {
         self.directory = directory; self.manifest = manifest; self.readsRecords = readsRecords
@@ -41,6 +45,7 @@ public final class ResultView {
         published = s.published
         done = s.done // a worker's too: the next listing reads no record twice
         unread.subtract(s.done.keys)
+        ahead = ahead.filter { $0 >= manifest.chunks.count }
         lastNews = Date()
     }
 
@@ -48,11 +53,15 @@ public final class ResultView {
     /// `quietSeconds` without news).
     public func refresh() {
         guard let last = lastNews, Date().timeIntervalSince(last) < quietSeconds else {
-            _ = journal.news() // what the listing covers
+            // What the listing covers, but for chunks past the plan this view holds yet.
+            ahead.formUnion(journal.news().filter { $0 >= manifest.chunks.count })
             relist()
             return
         }
-        let fresh = journal.news().filter { $0 >= 0 && $0 < manifest.chunks.count && (readsRecords ? done[$0] == nil : !published.contains($0)) }
+        let count = manifest.chunks.count
+        let news = journal.news().filter { $0 >= 0 } + ahead.filter { $0 < count }
+        ahead = ahead.union(news.filter { $0 >= count }).filter { $0 >= count }
+        let fresh = news.filter { $0 < count && (readsRecords ? done[$0] == nil : !published.contains($0)) }
         if !fresh.isEmpty { lastNews = Date() }
         guard readsRecords else { published.formUnion(fresh); return }
         unread.formUnion(fresh)
@@ -67,6 +76,13 @@ public final class ResultView {
             case .unreadable: break // named but not readable yet: next time
             }
         }
+    }
+
+    /// Follows `manifest`, the same job's plan with more chunks (a plan that streams); the chunks the journals
+    /// named before it reached them are taken in at the next `refresh`.
+    public func grow(_ manifest: JobManifest) {
+        precondition(manifest.jobID == self.manifest.jobID && manifest.chunks.count >= self.manifest.chunks.count)
+        self.manifest = manifest
     }
 
     /// Marks chunk `id` as published (its name was just seen by this process).

@@ -96,6 +96,7 @@ public final class SegmentWorker: Sendable {
         var failedHere: Set<Int> = []
         var waiting = false
         var confirmed = false
+        var units = 0
         func look() -> ClaimPolicy.Look {
             view.refresh()
             let leased = Set(analysis.list(analysis.leases).compactMap(OwnNames.leaseID))
@@ -136,6 +137,8 @@ public final class SegmentWorker: Sendable {
             shared.withLock { $0.current = segment.id; $0.claimNumber += 1; $0.lostLease = false }
             if try !process(entry, view: view) { failedHere.insert(segment.id) }
             shared.withLock { $0.current = nil; $0.claimNumber += 1 }
+            units += 1
+            if let most = options.maxUnits, units >= most { break }
         }
         return analysed
     }

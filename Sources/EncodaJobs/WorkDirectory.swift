@@ -16,6 +16,7 @@ import Foundation
 ///     clock/                probe files whose mtime reads the file server's clock
 ///     staging/              temporary names for write-then-rename
 ///     logs/                 worker logs
+///     plan/00042.json       chunk 42 of a plan that streams (`PlanRecord`, published once by the coordinator)
 ///     analysis.json         the analysis segments (`AnalysisManifest`, written once before job.json)
 ///     analysis/             the segments' leases, records (results/NNNNN.json: `SegmentRecord`), journals, failures
 ///                           and quarantine, laid out as TMP itself (`WorkDirectory.analysis`)
@@ -40,14 +41,16 @@ public struct WorkDirectory: Sendable {
     public var staging: String { root + "/staging" }
     public var logs: String { root + "/logs" }
     public var journal: String { root + "/journal" }
+    public var plan: String { root + "/plan" }
 
     public func lease(_ id: Int) -> String { leases + "/\(Chunk.name(id)).lock" }
     public func result(_ id: Int) -> String { results + "/\(Chunk.name(id)).json" }
     public func quarantineRecord(_ id: Int) -> String { quarantine + "/\(Chunk.name(id)).json" }
+    public func planRecord(_ id: Int) -> String { plan + "/\(Chunk.name(id)).json" }
     public func chunkFileName(_ id: Int, token: String) -> String { "\(Chunk.name(id))-\(token).chunk" }
     public func chunkFile(named name: String) -> String { chunks + "/" + name }
 
-    public static let subdirectories = ["leases", "chunks", "results", "failures", "quarantine", "workers", "clock", "staging", "logs", "journal"]
+    public static let subdirectories = ["leases", "chunks", "results", "failures", "quarantine", "workers", "clock", "staging", "logs", "journal", "plan"]
 
     /// Creates TMP and its folders; fails clearly when TMP is not a writable folder.
     public func prepare() throws {

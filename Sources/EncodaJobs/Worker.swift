@@ -98,6 +98,7 @@ public final class Worker: Sendable {
         var failedHere: Set<Int> = []
         var waiting = false
         var confirmed = false
+        var units = 0
         func look() -> ClaimPolicy.Look {
             let state = JobState.scan(directory, manifest: manifest, view: view)
             return ClaimPolicy.Look(published: state.published, quarantined: Set(state.quarantined.keys), leased: state.leased,
@@ -138,6 +139,8 @@ public final class Worker: Sendable {
             shared.withLock { $0.current = chunk.id; $0.claimNumber += 1; $0.lostLease = false }
             if try !process(chunk) { failedHere.insert(chunk.id) }
             shared.withLock { $0.current = nil; $0.claimNumber += 1 }
+            units += 1
+            if let most = options.maxUnits, units >= most { break }
         }
         return encoded
     }

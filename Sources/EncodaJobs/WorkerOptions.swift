@@ -30,6 +30,9 @@ public struct WorkerOptions: Sendable {
     public var chunkCosts: [Double]? = nil
     /// Called once each time the worker starts waiting for claimable work (to give back memory, say).
     public var whenIdle: (@Sendable () -> Void)? = nil
+    /// Leave after this many chunks (or segments) were taken on, nil: no limit. A worker following a plan that
+    /// streams takes one unit at a time, choosing between analysis and encoding before each.
+    public var maxUnits: Int? = nil
     public init() {}
 }
 

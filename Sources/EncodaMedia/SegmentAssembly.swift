@@ -40,15 +40,7 @@ public enum SegmentAssembly {
                 throw EncodaError(.inputDamaged, "INPUT frame \(r.start + i) decoded with timestamp \(t) where the packet index says \(index.pts[r.start + i]); the file changed since it was indexed or is damaged")
             }
             var measured = s.changes
-            if r.start > 0 {
-                // The change of the segment's first frame, from the planes either side of the boundary.
-                guard let a = before, let b = s.edges, a.width == b.width, a.height == b.height,
-                      a.last.count == a.width * a.height, b.first.count == b.width * b.height else {
-                    throw EncodaError(.stateCorrupt, "the analysis of frames \(r) lacks the analysis planes at its boundary; analyse that segment again")
-                }
-                measured[0] = LumaChangeMeter.change(from: [UInt8](a.last), to: [UInt8](b.first), width: b.width, height: b.height,
-                                                     gain: b.firstGain)
-            }
+            if r.start > 0 { measured[0] = try boundaryChange(before: before, after: s) }
             before = s.edges
             changes += measured
             decoded += s.framesDecoded
@@ -77,6 +69,23 @@ public enum SegmentAssembly {
                                cuts: CutDetector.cuts(changes: changes, settings: settings))
         cache.framesDecoded = decoded
         return cache
+    }
+
+    /// INPUT's container says its video is interlaced (a field order): then only the decoded frames can say how, and
+    /// a plan that streams, made before they are, is not made.
+    public static func containerSaysInterlaced(input: String, video: VideoFacts) throws -> Bool {
+        let (probe, _) = try InputProbe.open(input)
+        return FrameConsistency.containerTopFirst(probe.parameters(of: video.streamIndex).fieldOrder) != nil
+    }
+
+    /// The change of segment `after`'s first frame (not frame 0), as a whole pass measures it: from the analysis
+    /// planes either side of the boundary (`before`'s last, `after`'s first: `SegmentEdges`).
+    public static func boundaryChange(before: SegmentEdges?, after s: SegmentMeasurements) throws -> Double {
+        guard let a = before, let b = s.edges, a.width == b.width, a.height == b.height,
+              a.last.count == a.width * a.height, b.first.count == b.width * b.height else {
+            throw EncodaError(.stateCorrupt, "the analysis of frames \(s.frames) lacks the analysis planes at its boundary; analyse that segment again")
+        }
+        return LumaChangeMeter.change(from: [UInt8](a.last), to: [UInt8](b.first), width: b.width, height: b.height, gain: b.firstGain)
     }
 
     /// The first frame at which a whole pass would stop (`FrameConsistency`): a picture unlike frame 0's, or a frame

@@ -40,6 +40,10 @@ public struct JobManifest: Codable, Sendable {
     /// The decisions workers, the join and the mux read (`JobPlanner`); every job.json encoda writes holds them
     /// (`requirePlan`), fixtures of the protocol's tests need not.
     public var plan: JobPlan?
+    /// True in the job.json of a job whose chunks are published one by one while its analysis runs (`PlanRecord`, in
+    /// TMP/plan): job.json then holds no chunk, and its plan no slice. A view that has read the last record
+    /// (`appending`) clears it and is a whole plan; until then its chunks are the plan's first ones.
+    public var planStreaming: Bool?
 
     public var farmSettings: FarmSettings { farm ?? FarmSettings() }
 
@@ -83,7 +87,8 @@ public struct JobManifest: Codable, Sendable {
         guard formatVersion == Self.formatVersion else { throw bad("format version \(formatVersion), this encoda reads \(Self.formatVersion)") }
         guard jobID.count >= 8, jobID.count <= 64, jobID.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" }) else { throw bad("job id") }
         guard frameCount > 0, frameCount <= Limits.maxFrames else { throw bad("frame count \(frameCount)") }
-        guard !chunks.isEmpty, chunks.count <= Limits.maxChunks, chunks.count <= outputFrameCount else { throw bad("chunk count \(chunks.count)") }
+        let growing = planStreaming == true
+        guard !chunks.isEmpty || growing, chunks.count <= Limits.maxChunks, chunks.count <= outputFrameCount else { throw bad("chunk count \(chunks.count)") }
         if let t = trim, t.range.start < 0 || t.range.end > frameCount || t.range.count < 1 {
             throw bad("frame range \(t.range) of \(frameCount) frames")
         }
@@ -97,6 +102,7 @@ public struct JobManifest: Codable, Sendable {
         var spans = (outputs?.map(\.range) ?? [outputRange])[...]
         var span = spans.removeFirst()
         var expectStart = span.start
+        if growing && outputs != nil { throw bad("a timeline's plan does not stream") }
         for (i, c) in chunks.enumerated() {
             guard c.id == i else { throw bad("chunk ids must be 0…\(chunks.count - 1) in order") }
             if expectStart == span.end, let next = spans.first { spans.removeFirst(); span = next; expectStart = span.start }
@@ -108,7 +114,7 @@ public struct JobManifest: Codable, Sendable {
                   c.shotStarts.allSatisfy({ c.range.contains($0) }) else { throw bad("chunk \(i) shot starts") }
             expectStart = c.range.end
         }
-        guard expectStart == span.end, spans.isEmpty else { throw bad("chunks cover frames up to \(expectStart) of \(span)") }
+        guard growing || (expectStart == span.end && spans.isEmpty) else { throw bad("chunks cover frames up to \(expectStart) of \(span)") }
         guard video.width > 0, video.height > 0, video.width <= Limits.maxDimension, video.height <= Limits.maxDimension else {
             throw bad("video size \(video.width)x\(video.height)")
         }

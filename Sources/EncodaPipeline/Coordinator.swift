@@ -48,14 +48,30 @@ public struct Coordinator {
             throw EncodaError(.workDirectory, "TMP \(dir.root) holds a job for this image sequence at \(FrameRateText.format(m.video.frameRate)) fps; re-run with --input-fps \(FrameRateText.format(m.video.frameRate)) to resume, add --restart to discard it, or choose another TMP")
         }
 
+        // A plan that streams: the chunks published so far.
+        if let m = existing, m.planStreaming == true { existing = try PlanStream.extend(m, in: dir) }
+
         // A trim or a timeline: only its frames are analysed, found in the packet index before any decode.
         let encoder = c.encoding.settings.encoder
         let partial = c.trim != nil || c.timeline != nil
-        let segmented = c.segmentedAnalysis && !partial && sequenceRate == nil
-            ? try SegmentedAnalysisStep.sceneCache(input: inputPath, fingerprint: fingerprint, dir: dir, scene: scene, encoder: encoder,
-                                                   farm: c.farm, workers: c.workers, threads: c.threads, needCrop: c.picture.needsCrop,
-                                                   quiet: c.quiet) : nil
-        let cache = try segmented ?? JobSetup.sceneCache(input: inputPath, fingerprint: fingerprint, dir: dir, scene: scene,
+        let segmentedAnalysis = c.segmentedAnalysis && !partial && sequenceRate == nil
+        let cached = segmentedAnalysis ? SegmentedAnalysisStep.cached(dir: dir, fingerprint: fingerprint, needCrop: c.picture.needsCrop) : nil
+        // --segmented-analysis: segments cut from the packet index (nil: its packets cannot number INPUT's frames), and
+        // the plan streams unless it cannot (or the job in TMP was planned whole).
+        let prepared = segmentedAnalysis && cached == nil
+            ? try SegmentedAnalysisStep.prepare(input: inputPath, fingerprint: fingerprint, dir: dir, encoder: encoder, farm: c.farm,
+                                                workers: c.workers, threads: c.threads, needCrop: c.picture.needsCrop, quiet: c.quiet) : nil
+        var streams = false
+        if let prepared, !c.dryRun, existing == nil || existing?.planStreaming == true {
+            if let why = try PlanStreamer.obstacle(c, settings: c.encoding.settings, prepared: prepared, input: inputPath) {
+                if !c.quiet { Report.note("the plan waits for the whole analysis: \(why)") }
+            } else {
+                streams = true
+            }
+        }
+        let segmented = try streams ? PlanStreamer.provisionalCache(prepared!, fingerprint: fingerprint, scene: scene)
+            : cached ?? prepared.map { try SegmentedAnalysisStep.finish($0, input: inputPath, fingerprint: fingerprint, dir: dir, scene: scene, quiet: c.quiet) }
+        var cache = try segmented ?? JobSetup.sceneCache(input: inputPath, fingerprint: fingerprint, dir: dir, scene: scene,
                                             encoder: encoder, quiet: c.quiet,
                                             needCrop: c.picture.needsCrop, frameRate: sequenceRate,
                                             ranges: partial ? { try Coordinator.encodedRanges(c, cache: $0) } : nil)
@@ -72,17 +88,18 @@ public struct Coordinator {
         // The range is resolved against the frame index: before any encode, also when the scene pass just ran.
         let trim = try TrimStep.resolve(c.trim, keepTimestamps: c.keepTimestamps, cache: cache)
         if let trim, !c.quiet && !c.dryRun { Report.note("encoding " + TrimStep.describe(trim, cache: cache)) }
-        let (cuts, cutSource) = try JobSetup.cuts(cache: cache, scene: scene, scenesJSON: c.scenesJSON, quiet: c.quiet,
+        // A plan that streams has no cut yet: its chunks are published as the segments are measured (`PlanStreamer`).
+        let (cuts, cutSource) = streams ? ([], "detected") : try JobSetup.cuts(cache: cache, scene: scene, scenesJSON: c.scenesJSON, quiet: c.quiet,
                                                   within: partial ? try Coordinator.encodedRanges(c, cache: cache) : nil)
-        let (shots, maxFrames) = JobSetup.shots(cache: cache, cuts: cuts, scene: scene, range: trim?.range)
+        let (shots, maxFrames) = streams ? ([], 0) : JobSetup.shots(cache: cache, cuts: cuts, scene: scene, range: trim?.range)
         // A timeline: one output per clip, every clip's chunks in one plan.
         let clipOutputs = try c.timeline.map { try TimelineStep.outputs($0, cache: cache) }
         // With --bitrate, each chunk's share of the bits is decided here, once (see BitAllocation).
-        let chunks = BitAllocation.assign(clipOutputs.map { TimelineStep.plan(cache: cache, cuts: cuts, scene: scene, outputs: $0) }
+        let chunks = streams ? [] : BitAllocation.assign(clipOutputs.map { TimelineStep.plan(cache: cache, cuts: cuts, scene: scene, outputs: $0) }
             ?? JobSetup.plan(cache: cache, shots: shots, maxFrames: maxFrames), index: cache.index, target: settings.bitRate)
         if !c.quiet { RateNotes.lines(settings: settings, chunks: chunks).forEach(Report.note) }
         let (workers, threads) = WorkerBudget.choose(requestedWorkers: c.workers, requestedThreads: c.threads, video: cache.video,
-                                                     chunks: chunks.count)
+                                                     chunks: streams ? Int.max : chunks.count)
 
         // An image sequence holds pictures alone: nothing for --mux to carry, nothing left out.
         // With a timeline, the plan shown and noted is the first clip's; each clip is planned for its join (`ClipAudio`).
@@ -104,8 +121,8 @@ public struct Coordinator {
                               clips: clipOutputs.map(TimelineStep.describe))
         }
 
-        let manifest: JobManifest
-        if let m = existing {
+        var manifest: JobManifest
+        if var m = existing {
             var differences: [String] = []
             if m.settings != settings { differences.append("encoder settings") }
             if m.scene != scene { differences.append("shot detection settings") }
@@ -114,7 +131,14 @@ public struct Coordinator {
                 differences.append("--start/--end (that job encodes \(theirs))")
             }
             if m.outputs != clipOutputs { differences.append("timeline clips (\(m.outputs?.count ?? 0) outputs in that job)") }
-            if GrainStep.withoutLevels(m.chunks) != chunks && m.trim == trim && m.outputs == clipOutputs { differences.append("chunk plan") }
+            if m.planStreaming == true && !streams {
+                // Planned while analysed, and the analysis is complete now: the rest of the plan, from it.
+                guard Array(chunks.prefix(m.chunks.count)) == m.chunks else { throw EncodaError(.stateCorrupt, "the chunks published in TMP/plan differ from the plan of INPUT's analysis; re-run with --restart") }
+                let rest = PlanRecord.make(jobID: m.jobID, chunks: chunks, index: cache.index, complete: true).suffix(from: m.chunks.count)
+                try PlanStream.publish(Array(rest), in: dir)
+                m = try m.appending(Array(rest))
+            }
+            if m.planStreaming != true && GrainStep.withoutLevels(m.chunks) != chunks && m.trim == trim && m.outputs == clipOutputs { differences.append("chunk plan") }
             if !differences.isEmpty {
                 throw EncodaError(.workDirectory, "TMP \(dir.root) holds a job made with other \(differences.joined(separator: " and ")); re-run with the same options to resume, add --restart to discard it, or choose another TMP")
             }
@@ -124,7 +148,7 @@ public struct Coordinator {
             }
             if !c.quiet {
                 let st = JobState.scan(dir, manifest: m)
-                Report.note("resuming job \(m.jobID): \(st.done.count) of \(m.chunks.count) chunks already done")
+                Report.note("resuming job \(m.jobID): \(st.done.count) of \(m.chunks.count) chunks already done" + (m.planStreaming == true ? " (of those planned so far)" : ""))
             }
         } else {
             // Workers find an input inside the shared folder (TMP or the folder holding it) by this relative
@@ -139,6 +163,7 @@ public struct Coordinator {
             m.trim = trim
             m.outputs = clipOutputs
             m.profile = c.profile
+            m.planStreaming = streams ? true : nil
             m.plan = try JobPlanner.plan(
                 .init(output: clipOutputs?.first?.path ?? c.output, settings: settings,
                       requestedPixelFormat: c.encoding.requestedPixelFormat),
@@ -161,24 +186,46 @@ public struct Coordinator {
         }
         let audioJob = manifest.outputs != nil ? nil : try muxPlan.map { try MuxStep.start(request: c, inputPath: inputPath, fingerprint: fingerprint, cache: cache, plan: $0, dir: dir,
                                                            trim: manifest.trim) }
+        let streamer = streams ? try PlanStreamer(prepared: prepared!, manifest: manifest, dir: dir, input: inputPath, fingerprint: fingerprint) : nil
+        if streamer != nil && !c.quiet {
+            Report.note("planning while INPUT is analysed: \(prepared!.manifest.segments.count) segments; chunks are encoded as they are planned")
+        }
         let supervisor = WorkerSupervisor(directory: dir, manifest: manifest, workers: workers, threads: threads,
-                                          progress: { observer.progress(dir, manifest) })
+                                          progress: { [manifest] in observer.progress(dir, manifest) })
         let rejected = RejectedChunks(dir: dir, forget: supervisor.forget)
         // Each clip's output is joined while the workers go on with the others, as soon as its chunks are done.
         let joiner = manifest.outputs == nil ? nil : ClipJoiner(dir: dir, manifest: manifest, cache: cache, quiet: c.quiet)
         if let joiner, muxPlan != nil {
             joiner.audio = try ClipAudio(request: c, inputPath: inputPath, fingerprint: fingerprint, cache: cache, dir: dir, outputs: joiner.outputs)
         }
-        // The one OUTPUT is joined while the workers go on too: each chunk appended as soon as those before it are.
-        let join = joiner != nil ? nil : try StreamingJoin(
-            dir: dir, manifest: manifest, index: cache.index, output: JobSetup.absolute(c.output), audio: audioJob,
-            sides: { try MuxStep.sides(job: $0, inputPath: inputPath, cache: cache, trim: manifest.trim) }, quiet: c.quiet)
+        // The one OUTPUT is joined while the workers go on too: each chunk appended as soon as those before it are
+        // (a plan that streams: from the moment it is whole, with the whole analysis's frame index).
+        func makeJoin(_ manifest: JobManifest, _ cache: SceneCache) throws -> StreamingJoin? {
+            joiner != nil ? nil : try StreamingJoin(
+                dir: dir, manifest: manifest, index: cache.index, output: JobSetup.absolute(c.output), audio: audioJob,
+                sides: { try MuxStep.sides(job: $0, inputPath: inputPath, cache: cache, trim: manifest.trim) }, quiet: c.quiet)
+        }
+        var join = streamer == nil ? try makeJoin(manifest, cache) : nil
+        /// Polled by the supervisor while the plan streams: the chunks the newly measured segments make final.
+        func grow() throws -> JobManifest? {
+            guard let streamer, let grown = try streamer.advance() else { return nil }
+            manifest = grown
+            if let whole = streamer.cache, grown.planStreaming != true {
+                cache = whole
+                join = try makeJoin(grown, whole)
+                if !c.quiet {
+                    Report.note(String(format: "the plan is complete: %d chunks from %d segments analysed in %.1f s, %d cuts", grown.chunks.count,
+                                       streamer.prepared.manifest.segments.count, Date().timeIntervalSince(streamer.prepared.started), whole.cuts.count))
+                }
+            }
+            return grown
+        }
         var written = false
         defer { if !written { join?.discard() } }
         var rounds = 0
         while true {
             let state: JobState
-            state = try supervisor.runUntilFinished(stopWhen: {
+            state = try supervisor.runUntilFinished(grow: grow, stopWhen: {
                 audioJob?.failed ?? joiner?.poll($0, rejected: rejected) ?? join?.poll($0, rejected: rejected)
             })
             if !state.quarantined.isEmpty {

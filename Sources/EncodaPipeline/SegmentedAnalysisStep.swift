@@ -20,11 +20,52 @@ enum SegmentedAnalysisStep {
     /// timestamps cannot identify them): the caller then runs it.
     static func sceneCache(input: String, fingerprint: String, dir: WorkDirectory, scene: SceneSettings, encoder: EncoderKind,
                            farm: FarmSettings, workers: Int?, threads: Int?, needCrop: Bool, quiet: Bool) throws -> SceneCache? {
-        if let cached = try? JSONCoding.read(SceneCache.self, from: dir.sceneCache, what: "scene cache"),
-           cached.fingerprint == fingerprint, cached.analysisVersion == SceneCache.analysisVersion, cached.analysed == nil,
-           !needCrop || cached.crop != nil, (try? cached.validate()) != nil {
-            return cached
+        if let cached = cached(dir: dir, fingerprint: fingerprint, needCrop: needCrop) { return cached }
+        guard let prepared = try prepare(input: input, fingerprint: fingerprint, dir: dir, encoder: encoder, farm: farm,
+                                         workers: workers, threads: threads, needCrop: needCrop, quiet: quiet) else { return nil }
+        return try finish(prepared, input: input, fingerprint: fingerprint, dir: dir, scene: scene, quiet: quiet)
+    }
+
+    /// Analyses the segments of `prepared` (segment workers in this process, and any other worker) and puts them
+    /// together into the scene cache.
+    static func finish(_ prepared: Prepared, input: String, fingerprint: String, dir: WorkDirectory, scene: SceneSettings,
+                       quiet: Bool) throws -> SceneCache {
+        let analysed = try analyse(prepared.manifest, input: input, dir: dir, workers: prepared.workers, threads: prepared.threads)
+        let cache = try assemble(prepared, records: try records(prepared.manifest, dir: dir), input: input, fingerprint: fingerprint,
+                                 dir: dir, scene: scene)
+        if !quiet {
+            Report.note(String(format: "segmented analysis: %d segments (%d analysed here) in %.1f s, %d cuts", prepared.manifest.segments.count,
+                               analysed, Date().timeIntervalSince(prepared.started), cache.cuts.count))
         }
+        return cache
+    }
+
+    /// The whole analysis of this INPUT stored in TMP by an earlier run, if any.
+    static func cached(dir: WorkDirectory, fingerprint: String, needCrop: Bool) -> SceneCache? {
+        guard let cached = try? JSONCoding.read(SceneCache.self, from: dir.sceneCache, what: "scene cache"),
+              cached.fingerprint == fingerprint, cached.analysisVersion == SceneCache.analysisVersion, cached.analysed == nil,
+              !needCrop || cached.crop != nil, (try? cached.validate()) != nil else { return nil }
+        return cached
+    }
+
+    /// What the packet index gives before any segment is measured.
+    struct Prepared {
+        var preview: ScenePass.Preview
+        /// analysis.json as TMP holds it (this run's, or the one an earlier run of the job published).
+        var manifest: AnalysisManifest
+        /// --autocrop: the crop measured from frames sought across INPUT (`CropSampler`).
+        var sampledCrop: CropAnalysis?
+        /// Segment workers this process runs (0: --workers 0), and their decoder threads.
+        var workers: Int
+        var threads: Int
+        var started: Date
+    }
+
+    /// Reads the packet index, cuts the segments and publishes analysis.json (or finds the one in TMP), and with
+    /// --autocrop measures the crop from frames sought across INPUT. Nil (said in a note) when the packets cannot
+    /// number INPUT's frames.
+    static func prepare(input: String, fingerprint: String, dir: WorkDirectory, encoder: EncoderKind, farm: FarmSettings,
+                        workers: Int?, threads: Int?, needCrop: Bool, quiet: Bool) throws -> Prepared? {
         let (found, reason) = try ScenePass.preview(input: input, encoder: encoder)
         guard let preview = found, preview.index.timestampsReliable, !preview.index.seeksByByte else {
             if !quiet { Report.note("--segmented-analysis: analysing INPUT in one pass: \(reason ?? "its timestamps do not identify its frames")") }
@@ -47,6 +88,9 @@ enum SegmentedAnalysisStep {
         guard manifest.input.fingerprint == fingerprint, manifest.frameCount == preview.index.frameCount else {
             throw EncodaError(.workDirectory, "TMP \(dir.root) holds the analysis of another input (\(manifest.input.absolutePath)); use --restart to discard it, or choose another TMP")
         }
+        if needCrop && manifest.sampleBorders != true {
+            throw EncodaError(.workDirectory, "TMP \(dir.root) holds an analysis made without --autocrop's border samples; re-run with --restart")
+        }
         let started = Date()
         // --autocrop: the crop is decided from frames sought across INPUT before the segments are analysed (so that,
         // with a streaming plan, the first chunk need not wait for the whole analysis); the segments' own samples
@@ -54,18 +98,31 @@ enum SegmentedAnalysisStep {
         let sampled = needCrop ? try CropSampler.measure(input: input, video: preview.video, index: preview.index,
                                                          frames: CropSampler.frames(frameCount: preview.index.frameCount,
                                                                                     keyframes: preview.index.keyframes)) : nil
-        let analysed = try analyse(manifest, input: input, dir: dir, workers: count, threads: max(1, budget.threads))
-        var records: [SegmentMeasurements] = []
-        for e in manifest.segments {
-            let r = try JSONCoding.read(SegmentRecord.self, from: dir.analysis.result(e.segment.id), what: "segment record")
-            guard manifest.accepts(r, for: e.segment.id) else {
-                throw EncodaError(.stateCorrupt, "the record of analysis segment \(e.segment.name) does not match its segment; remove TMP/analysis/results/\(e.segment.name).json and re-run")
-            }
-            records.append(r.measurements)
+        return Prepared(preview: preview, manifest: manifest, sampledCrop: sampled, workers: count, threads: max(1, budget.threads),
+                        started: started)
+    }
+
+    /// Every segment's record, in segment order, each checked against its segment.
+    static func records(_ manifest: AnalysisManifest, dir: WorkDirectory) throws -> [SegmentMeasurements] {
+        try manifest.segments.map { try record($0.segment.id, of: manifest, dir: dir) }
+    }
+
+    /// Segment `id`'s published record, checked against its segment.
+    static func record(_ id: Int, of manifest: AnalysisManifest, dir: WorkDirectory) throws -> SegmentMeasurements {
+        let r = try JSONCoding.read(SegmentRecord.self, from: dir.analysis.result(id), what: "segment record")
+        guard manifest.accepts(r, for: id) else {
+            throw EncodaError(.stateCorrupt, "the record of analysis segment \(Chunk.name(id)) does not match its segment; remove TMP/analysis/results/\(Chunk.name(id)).json and re-run")
         }
-        var cache = try SegmentAssembly.cache(input: input, preview: preview, segments: records, fingerprint: fingerprint, settings: scene)
-        if let sampled {
-            guard manifest.sampleBorders == true, let full = SegmentAssembly.borders(records, video: preview.video) else {
+        return r.measurements
+    }
+
+    /// The records put together into the scene cache a whole pass stores (written to scenes.json), the sampled crop
+    /// confirmed by the segments' border samples.
+    static func assemble(_ prepared: Prepared, records: [SegmentMeasurements], input: String, fingerprint: String, dir: WorkDirectory,
+                         scene: SceneSettings) throws -> SceneCache {
+        var cache = try SegmentAssembly.cache(input: input, preview: prepared.preview, segments: records, fingerprint: fingerprint, settings: scene)
+        if let sampled = prepared.sampledCrop {
+            guard let full = SegmentAssembly.borders(records, video: prepared.preview.video) else {
                 throw EncodaError(.workDirectory, "TMP \(dir.root) holds an analysis made without --autocrop's border samples; re-run with --restart")
             }
             if let why = CropSampler.disagreement(sampled: CropDetector.decide(sampled), full: full) {
@@ -74,10 +131,6 @@ enum SegmentedAnalysisStep {
             cache.crop = sampled
         }
         try AtomicFile.writeJSON(cache, to: dir.sceneCache, staging: dir.staging)
-        if !quiet {
-            Report.note(String(format: "segmented analysis: %d segments (%d analysed here) in %.1f s, %d cuts", manifest.segments.count, analysed,
-                               Date().timeIntervalSince(started), cache.cuts.count))
-        }
         return cache
     }
 

@@ -80,7 +80,14 @@ public struct WorkerRun: Sendable {
             return
         }
         guard try waitForJobAnalysing(WorkDirectory(root), log: log, drain: drain, current: current, threads: budget.threads) else { return }
-        let job = try JobContext.load(WorkDirectory(root), input: input, inputRoot: inputRoot)
+        var job = try JobContext.load(WorkDirectory(root), input: input, inputRoot: inputRoot)
+        if job.manifest.planStreaming == true {
+            guard let whole = try followStreamingPlan(job, drain: drain, current: current, log: log, threads: self.threads ?? local.threads ?? budget.threads) else {
+                log.line("leaving")
+                return
+            }
+            job = whole
+        }
         local = machine.resolve(profile: job.manifest.profile)
         let threads = self.threads ?? local.threads ?? budget.threads
         log.line("joining job \(job.manifest.jobID) with \(threads) encoder thread(s)"
@@ -98,7 +105,7 @@ public struct WorkerRun: Sendable {
     private func chooseBudget(_ root: String, workers: Int?, threads: Int?) -> (workers: Int, threads: Int) {
         let manifest = watch ? nil : try? JSONCoding.read(JobManifest.self, from: WorkDirectory(root).manifest, what: "job manifest")
         return WorkerBudget.choose(requestedWorkers: workers, requestedThreads: threads, video: manifest?.video,
-                                   chunks: manifest?.chunks.count ?? Int.max)
+                                   chunks: manifest?.planStreaming == true ? Int.max : manifest?.chunks.count ?? Int.max)
     }
 
     /// `--workers N` (N > 1): N worker processes of this same command on this machine, each with its own claims.
@@ -150,10 +157,12 @@ public struct WorkerRun: Sendable {
         waitInTMP(dir, log: log, drain: drain) { $0.contains("job.json") ? .ready : .nothing }
     }
 
-    private func makeWorker(_ job: JobContext, drain: DrainRequest, exitWhenIdle: Bool, log: WorkerLog, threads: Int) -> Worker {
-        let identity = WorkerIdentity(host: HostName.current, pid: getpid(), token: Token.make(), locality: ProcessLiveness.currentLocality,
-                                      task: SchedulerTask.current)
+    func makeWorker(_ job: JobContext, drain: DrainRequest, exitWhenIdle: Bool, log: WorkerLog, threads: Int,
+                    identity given: WorkerIdentity? = nil, maxUnits: Int? = nil) -> Worker {
+        let identity = given ?? WorkerIdentity(host: HostName.current, pid: getpid(), token: Token.make(), locality: ProcessLiveness.currentLocality,
+                                               task: SchedulerTask.current)
         var options = WorkerOptions()
+        options.maxUnits = maxUnits
         options.farm = job.manifest.farmSettings
         options.exitWhenIdle = exitWhenIdle
         options.pollSeconds = pollSeconds
@@ -191,7 +200,7 @@ public struct WorkerRun: Sendable {
                 guard let jobID = JobContext.peekJobID(dir) else { continue }
                 let id = key + "#" + jobID
                 if refused[id] != nil || finished.contains(id) { continue }
-                let job: JobContext
+                var job: JobContext
                 do { job = try JobContext.load(dir, input: nil, inputRoot: inputRoot) } catch {
                     let why = (error as? EncodaError)?.description ?? "\(error)"
                     refused[id] = why
@@ -204,9 +213,15 @@ public struct WorkerRun: Sendable {
                     log.line("[\((dir.root as NSString).lastPathComponent)] skipping job \(job.manifest.jobID): \(why)")
                     continue
                 }
+                let jobThreads = self.threads ?? local.threads ?? threads
+                if job.manifest.planStreaming == true {
+                    applyOverrides(local, machine: machine, job: job, threads: jobThreads, nice: nice, log: log)
+                    let name = "[\((dir.root as NSString).lastPathComponent)] "
+                    guard let whole = try followStreamingPlan(job, drain: drain, current: current, log: log, threads: jobThreads, prefix: name) else { continue }
+                    job = whole
+                }
                 let state = JobState.scan(dir, manifest: job.manifest)
                 if job.manifest.chunks.allSatisfy({ state.isFinished($0.id) }) { finished.insert(id); continue }
-                let jobThreads = self.threads ?? local.threads ?? threads
                 applyOverrides(local, machine: machine, job: job, threads: jobThreads, nice: nice, log: log)
                 let worker = makeWorker(job, drain: drain, exitWhenIdle: true, log: log, threads: jobThreads)
                 current.set(worker)
@@ -274,9 +289,15 @@ struct JobContext {
         if let why = manifest.versions.mismatch(with: .installed, encoder: manifest.settings.encoder) {
             throw EncodaError(.versionMismatch, "this worker cannot take job \(manifest.jobID): \(why). Install the same versions as the coordinator (or use the same container image)")
         }
-        let plan = try manifest.requirePlan()
         let inputPath = try resolveInput(manifest, dir, input: input, inputRoot: inputRoot)
-        return JobContext(directory: dir, manifest: manifest, plan: plan, inputPath: inputPath)
+        return try JobContext(directory: dir, manifest: manifest, plan: manifest.requirePlan(), inputPath: inputPath).extended()
+    }
+
+    /// The same job with the chunks published since in TMP/plan, when its plan streams (`PlanStream`).
+    func extended() throws -> JobContext {
+        guard manifest.planStreaming == true else { return self }
+        let m = try PlanStream.extend(manifest, in: directory)
+        return JobContext(directory: directory, manifest: m, plan: try m.requirePlan(), inputPath: inputPath)
     }
 
     /// Folders directly under `root` that hold a job.json, and `root` itself if it does; sorted by name.

@@ -13,7 +13,8 @@ import Synchronization
 /// 1.5 s is killed and its claims released. Remote workers are never signalled: they belong to the farm.
 final class WorkerSupervisor {
     let directory: WorkDirectory
-    let manifest: JobManifest
+    /// The plan; one that streams grows on each poll (`runUntilFinished`'s `grow`).
+    private(set) var manifest: JobManifest
     let workers: Int
     let threads: Int
     /// Makes the progress view of one run of the workers.
@@ -39,6 +40,11 @@ final class WorkerSupervisor {
     func forget(_ id: Int) { results.forget(id) }
 
     private func scan() -> JobState { JobState.scan(directory, manifest: manifest, view: results) }
+
+    /// Every chunk of the whole plan is done or quarantined (never while the plan still streams).
+    private func finished(_ state: JobState) -> Bool {
+        manifest.planStreaming != true && manifest.chunks.allSatisfy { state.isFinished($0.id) }
+    }
 
     deinit { clock.remove() }
 
@@ -66,7 +72,9 @@ final class WorkerSupervisor {
     /// Returns the final state once every chunk is done or quarantined.
     /// - Parameter stopWhen: polled with the job state; an error it returns stops the job (workers finish their
     ///   current chunk) and is thrown, e.g. the audio preparation beside the video failed.
-    func runUntilFinished(stopWhen: (JobState) -> Error? = { _ in nil }) throws -> JobState {
+    /// - Parameter grow: for a plan that streams, polled while it does: the plan with the chunks published since,
+    ///   nil when none was.
+    func runUntilFinished(grow: () throws -> JobManifest? = { nil }, stopWhen: (JobState) -> Error? = { _ in nil }) throws -> JobState {
         let signals = SignalWatcherFlag()
         let pool = pool
         SignalWatcher.shared.install { n in
@@ -78,7 +86,7 @@ final class WorkerSupervisor {
         }
         let startState = scan()
         // A finished job (a re-run after the last chunk was published) goes straight to the join.
-        if manifest.chunks.allSatisfy({ startState.isFinished($0.id) }) { return startState }
+        if finished(startState) { return startState }
         if signals.value > 0 { throw interrupted(startState) }
         for slot in 0..<workers { slots.append(try spawn(slot)); crashesInARow.append(0); notBefore.append(.distantPast) }
         let progress = makeProgress()
@@ -86,11 +94,15 @@ final class WorkerSupervisor {
         defer { progress.finish() }
         var stopDeadline: Date? = nil
         while true {
+            if manifest.planStreaming == true, signals.value == 0, let grown = try grow() {
+                manifest = grown
+                results.grow(grown)
+            }
             let state = scan()
             let alive = pool.running.count + remoteWorkers()
             progress.update(state: state, workers: alive)
             let sig = signals.value
-            if manifest.chunks.allSatisfy({ state.isFinished($0.id) }) && sig < 2 {
+            if finished(state) && sig < 2 {
                 // Nothing is left: idle workers would notice on their next look; ask them to leave now (a worker
                 // still encoding can only be redoing a published chunk, so it is not waited for long).
                 pool.signalAll(SIGTERM)
@@ -114,7 +126,7 @@ final class WorkerSupervisor {
                 if pool.running.isEmpty {
                     // Drained. The count is read now, after the last chunk was published.
                     let final = scan()
-                    if manifest.chunks.allSatisfy({ final.isFinished($0.id) }) { return final }
+                    if finished(final) { return final }
                     throw interrupted(final)
                 }
             } else {
@@ -158,7 +170,7 @@ final class WorkerSupervisor {
             // names yet is found here), so that it is not started again for nothing.
             results.relist()
             let now = scan()
-            if manifest.chunks.allSatisfy({ now.isFinished($0.id) }) { continue }
+            if finished(now) { continue }
             respawns += 1
             if respawns > 10 * max(1, workers) {
                 stopAllNow()

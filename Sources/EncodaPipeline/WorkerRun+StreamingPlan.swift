@@ -1,0 +1,104 @@
+import EncodaJobs
+import EncodaMedia
+import EncodaModel
+import Foundation
+
+extension WorkerRun {
+    /// A job whose plan streams (`JobManifest.planStreaming`): while its analysis runs, the worker takes one unit of
+    /// work at a time, an analysis segment or a chunk planned so far, and chooses before each (`StreamingChoice`):
+    /// analysis first while the planned chunks nobody holds are fewer than the workers busy with the job (so no
+    /// worker waits for a chunk to be planned), chunks otherwise. Returns the job with its whole plan once the
+    /// coordinator has published the last chunk, or nil when asked to leave (or, with `exitWhenIdle`, when there is
+    /// nothing to take now).
+    func followStreamingPlan(_ start: JobContext, drain: DrainRequest, current: CurrentWorker, log: WorkerLog, threads: Int,
+                             prefix: String = "") throws -> JobContext? {
+        var job = start
+        let dir = job.directory
+        guard let analysis = try dir.readAnalysisManifest() else {
+            throw EncodaError(.stateCorrupt, "job \(job.manifest.jobID) plans while its analysis runs, but TMP \(dir.root) holds no analysis.json; re-run the coordinator with --restart")
+        }
+        // One identity for every unit, so this worker keeps one journal and one worker record however many it takes.
+        let identity = WorkerIdentity(host: HostName.current, pid: getpid(), token: Token.make(), locality: ProcessLiveness.currentLocality,
+                                      task: SchedulerTask.current)
+        let segments = SegmentView(analysis: dir.analysis, segments: analysis.segments.count)
+        let results = ResultView(directory: dir, manifest: job.manifest, readsRecords: false)
+        let analyser = MediaSegmentAnalysing(input: job.inputPath, manifest: analysis, threads: threads)
+        var said = false
+        var encoded = 0, analysed = 0
+        while !drain.isRequested {
+            job = try job.extended()
+            if job.manifest.planStreaming != true {
+                log.line(prefix + "the plan is complete (\(job.manifest.chunks.count) chunks); \(analysed) segment(s) analysed and \(encoded) chunk(s) encoded while it was made")
+                return job
+            }
+            results.grow(job.manifest)
+            let state = JobState.scan(dir, manifest: job.manifest, view: results)
+            segments.refresh()
+            let choice = StreamingChoice(
+                freeChunks: job.manifest.chunks.filter { state.isOpen($0.id) && !state.leased.contains($0.id) }.count,
+                busyWorkers: state.leased.count + dir.analysis.list(dir.analysis.leases).compactMap(OwnNames.leaseID).count + 1,
+                segmentsOpen: segments.published.count < analysis.segments.count)
+            if !said {
+                log.line(prefix + "joining job \(job.manifest.jobID) while it is analysed (\(analysis.segments.count) segments, \(job.manifest.chunks.count) chunk(s) planned so far)")
+                said = true
+            }
+            var worked = false
+            for unit in choice.order {
+                switch unit {
+                case .segment:
+                    var options = unitOptions(job, drain: drain)
+                    options.farm = analysis.farmSettings
+                    let w = SegmentWorker(directory: dir, manifest: analysis, analyser: analyser, identity: identity, options: options)
+                    w.log = { log.line(prefix + $0) }
+                    current.set(analysing: w)
+                    let done = try w.run()
+                    current.set(analysing: nil)
+                    analysed += done.count
+                    worked = !done.isEmpty
+                case .chunk:
+                    let w = makeWorker(job, drain: drain, exitWhenIdle: true, log: log, threads: threads, identity: identity, maxUnits: 1)
+                    current.set(w)
+                    let done = try w.run()
+                    current.set(nil)
+                    encoded += done.count
+                    worked = w.tally.claimed > 0
+                }
+                if worked { break }
+            }
+            if !worked {
+                if exitWhenIdle { log.line(prefix + "nothing to take now in job \(job.manifest.jobID) while it is analysed; leaving"); return nil }
+                Thread.sleep(forTimeInterval: min(max(pollSeconds, 0.2), 1))
+            }
+        }
+        return nil
+    }
+
+    private func unitOptions(_ job: JobContext, drain: DrainRequest) -> WorkerOptions {
+        var options = WorkerOptions()
+        options.farm = job.manifest.farmSettings
+        options.exitWhenIdle = true
+        options.pollSeconds = pollSeconds
+        options.drain = drain
+        options.maxUnits = 1
+        return options
+    }
+}
+
+/// Which work a worker following a plan that streams tries first (pure, table-tested).
+struct StreamingChoice: Equatable {
+    enum Unit: Equatable { case segment, chunk }
+    /// Planned chunks not published, not quarantined and not leased.
+    var freeChunks: Int
+    /// Workers busy with the job now, this one included (leases of chunks and of segments, plus one).
+    var busyWorkers: Int
+    /// Some analysis segment is not published yet.
+    var segmentsOpen: Bool
+
+    /// Analysis first whenever the free chunks run short of one per busy worker: the plan grows only as segments
+    /// are measured, and a worker that finds no chunk would otherwise wait. Then the other kind, so that a worker
+    /// never idles while there is work of either.
+    var order: [Unit] {
+        guard segmentsOpen else { return [.chunk] }
+        return freeChunks < busyWorkers ? [.segment, .chunk] : [.chunk, .segment]
+    }
+}
