@@ -26,7 +26,7 @@ struct StatusCommand: ParsableCommand {
     private func printText(_ r: JobStatus.Report) {
         let pct = r.percentDone.map { " (\($0)%)" } ?? ""
         let frames = r.frames.map { "\(r.framesDone)/\($0) frames\(pct)" } ?? "frames not known yet"
-        let chunks = r.chunks.map { ", \(r.chunksDone)/\($0) chunks done" } ?? ""
+        let chunks = r.chunks.map { ", \(r.chunksDone)/\($0) chunks done" + (r.planning == true ? " (of those planned so far)" : "") } ?? ""
         print("job \(r.jobID ?? "(being planned)") in \(r.tmp): \(r.state), \(frames)\(chunks), \(r.workersAlive) worker(s) alive")
         if let i = r.input { print("  input       \(i)") }
         if let o = r.output {
@@ -78,7 +78,7 @@ struct StatusCommand: ParsableCommand {
             let doing = w.chunk.map { c in "chunk \(Chunk.name(c))" + (w.framesEncoded.map { ", \($0)/\(w.chunkFrames ?? 0) frames" } ?? "") } ?? "waiting for work"
             print(String(format: "  worker      %@ pid %d%@: %@ (heartbeat %.0f s ago)", w.host, w.pid, w.task.map { " [\($0)]" } ?? "", doing, w.heartbeatAgeSeconds))
         }
-        if let n = r.chunks, r.chunksDone == n, r.quarantined.isEmpty, r.state != "finished" { print("  all chunks done") }
+        if let n = r.chunks, r.chunksDone == n, r.planning != true, r.quarantined.isEmpty, r.state != "finished" { print("  all chunks done") }
         if let q = r.summary {
             let aim = q.metric.map { " (\($0.rawValue) target \(q.target.map(QualityTarget.describe) ?? "?"), pooled by \(q.pool?.rawValue ?? "mean"))" } ?? ""
             print("  summary\(aim)")

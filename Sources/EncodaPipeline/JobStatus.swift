@@ -25,6 +25,8 @@ public enum JobStatus {
         public var framesDone: Int
         public var percentDone: Double?
         public var chunks: Int?
+        /// True while the plan streams: `chunks` counts the chunks planned so far.
+        public var planning: Bool?
         public var chunksDone: Int
         public var bytesDone: Int64
         public var estimatedBytes: Int64?
@@ -93,7 +95,8 @@ public enum JobStatus {
         if names.contains("job.json") {
             let m = try JSONCoding.read(JobManifest.self, from: dir.manifest, what: "job manifest")
             try m.validate()
-            manifest = m
+            // A plan that streams: the chunks published so far.
+            manifest = try PlanStream.extend(m, in: dir)
         }
         let analysisManifest = names.contains("analysis.json") ? try dir.readAnalysisManifest() : nil
         guard coord != nil || manifest != nil || analysisManifest != nil else {
@@ -142,9 +145,10 @@ public enum JobStatus {
         if let m = manifest {
             let s = JobState.scan(dir, manifest: m, readOnly: true)
             state = s
-            allFinished = m.chunks.allSatisfy { s.isFinished($0.id) }
+            allFinished = m.planStreaming != true && m.chunks.allSatisfy { s.isFinished($0.id) }
             if r.jobID == nil || r.jobID == m.jobID {
                 r.jobID = m.jobID; r.frames = m.outputFrameCount; r.chunks = m.chunks.count
+                r.planning = m.planStreaming
                 if r.input == nil { r.input = m.input.absolutePath }
                 if r.settings == nil { r.settings = .init(m.settings) }
             }
