@@ -16,6 +16,10 @@ enum SegmentedAnalysisStep {
     /// (at least 4 segments each). A segment decodes only its own frames, so more segments cost little on fewer hosts.
     static let remoteWorkersAssumed = 4
 
+    /// The first segments' size: two shortest chunks (`JobPlanner.minimumChunkFrames`), so the first chunks can be
+    /// planned as soon as they are measured (`AnalysisSegmentPlanner`'s ramp).
+    static func firstSegmentFrames(_ rate: Rational) -> Int { 2 * JobPlanner.minimumChunkFrames(frameRate: rate) }
+
     /// The scene cache, or nil when INPUT needs the whole pass (its packets cannot number its frames, or their
     /// timestamps cannot identify them): the caller then runs it.
     static func sceneCache(input: String, fingerprint: String, dir: WorkDirectory, scene: SceneSettings, encoder: EncoderKind,
@@ -80,7 +84,8 @@ enum SegmentedAnalysisStep {
                                   pathRelativeToWorkDirectory: JobSetup.relativePath(from: dir.root, to: input).flatMap { PathSafety.isInputPathInSharedFolder($0) ? $0 : nil },
                                   size: size, fingerprint: fingerprint),
             video: preview.video, index: preview.index, farm: farm,
-            segments: AnalysisSegmentPlanner.segments(index: preview.index, workers: count > 0 ? count : remoteWorkersAssumed))
+            segments: AnalysisSegmentPlanner.segments(index: preview.index, workers: count > 0 ? count : remoteWorkersAssumed,
+                                                      first: firstSegmentFrames(preview.video.frameRate)))
         planned.sampleBorders = needCrop ? true : nil
         try planned.validate()
         try dir.prepare()

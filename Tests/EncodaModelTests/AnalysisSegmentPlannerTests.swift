@@ -68,4 +68,24 @@ final class AnalysisSegmentPlannerTests: XCTestCase {
             if longestGOP == 1 && n >= wanted { XCTAssertGreaterThanOrEqual(segments.count, wanted) }
         }
     }
+
+    /// The ramp of a plan that streams: the first `workers` segments target `first` frames, the next ones double, up
+    /// to the size without a ramp; so the first segments are as long on a 4× longer INPUT, and the rest are not more
+    /// than a few more than without the ramp.
+    func testRampStartsSmallWhateverTheLength() {
+        let every = { (n: Int) in Array(0..<n) } // a keyframe on every frame: the targets are met exactly
+        // 2 workers, first 100: 100, 100, 200, 200, 400, 400, then the full size (capped at 500).
+        let long = AnalysisSegmentPlanner.segments(frameCount: 20_000, keyframes: every(20_000), workers: 2, first: 100)
+        XCTAssertEqual(long.prefix(7).map(\.frames.count), [100, 100, 200, 200, 400, 400, 500])
+        let short = AnalysisSegmentPlanner.segments(frameCount: 5_000, keyframes: every(5_000), workers: 2, first: 100)
+        XCTAssertEqual(short.prefix(2).map(\.frames), long.prefix(2).map(\.frames), "the first segments do not grow with INPUT")
+        XCTAssertEqual(short.last?.frames.end, 5_000)
+        // Never past the size without a ramp: 1,000 frames for 2 workers → 125 each, so a first of 100 ramps once.
+        let small = AnalysisSegmentPlanner.segments(frameCount: 1_000, keyframes: every(1_000), workers: 2, first: 100)
+        XCTAssertEqual(small.map(\.frames.count), [100, 100] + Array(repeating: 125, count: 6) + [50])
+        // Without a first size: as before.
+        XCTAssertEqual(AnalysisSegmentPlanner.segments(frameCount: 20_000, keyframes: every(20_000), workers: 2).map(\.frames),
+                       AnalysisSegmentPlanner.segments(frameCount: 20_000, keyframes: every(20_000), workers: 2, first: nil).map(\.frames))
+        XCTAssertEqual(long.count, 44, "6 ramp segments of 1,400 frames, then 37 of 500 and the 100-frame rest")
+    }
 }
