@@ -184,8 +184,15 @@ public struct Coordinator {
             $0.settings = .init(manifest.settings); $0.jobID = manifest.jobID; $0.frames = manifest.outputFrameCount
             $0.chunks = manifest.chunks.count; $0.framesDoneAtEncodingStart = framesDone
         }
-        let audioJob = manifest.outputs != nil ? nil : try muxPlan.map { try MuxStep.start(request: c, inputPath: inputPath, fingerprint: fingerprint, cache: cache, plan: $0, dir: dir,
+        // The audio is prepared beside the encodes (a plan that streams: once the whole analysis gives the frame index).
+        func startAudio(_ cache: SceneCache) throws -> AudioJob? {
+            try manifest.outputs != nil ? nil : muxPlan.map { try MuxStep.start(request: c, inputPath: inputPath, fingerprint: fingerprint, cache: cache, plan: $0, dir: dir,
                                                            trim: manifest.trim) }
+        }
+        if streams, let muxPlan, manifest.outputs == nil {
+            try MuxStep.preflight(request: c, inputPath: inputPath, cache: cache, plan: muxPlan, trim: manifest.trim)
+        }
+        var audioJob = streams ? nil : try startAudio(cache)
         let streamer = streams ? try PlanStreamer(prepared: prepared!, manifest: manifest, dir: dir, input: inputPath, fingerprint: fingerprint) : nil
         if streamer != nil && !c.quiet {
             Report.note("planning while INPUT is analysed: \(prepared!.manifest.segments.count) segments; chunks are encoded as they are planned")
@@ -212,6 +219,7 @@ public struct Coordinator {
             manifest = grown
             if let whole = streamer.cache, grown.planStreaming != true {
                 cache = whole
+                audioJob = try startAudio(whole)
                 join = try makeJoin(grown, whole)
                 if !c.quiet {
                     Report.note(String(format: "the plan is complete: %d chunks from %d segments analysed in %.1f s, %d cuts", grown.chunks.count,

@@ -73,6 +73,12 @@ final class AudioJob: Sendable {
 }
 
 extension MuxStep {
+    /// The audio configuration checked, before any video work (also when the audio starts later: a plan that streams).
+    static func preflight(request c: EncodeRequest, inputPath: String, cache: SceneCache, plan: MuxPlan, trim: Trim? = nil) throws {
+        try AudioPreparer.preflight(input: inputPath, plan: plan, settings: try audioSettings(c, trim), video: cache.video,
+                                    index: videoIndex(cache, trim))
+    }
+
     /// Checks the audio configuration now (before any video work), then prepares the audio on a thread of its
     /// own. A failure is reported at once; the supervisor sees it (`AudioJob.failed`) and stops the workers after
     /// their current chunk. If the video finishes first, the failure is thrown when the audio is collected for the join.
@@ -80,7 +86,7 @@ extension MuxStep {
                       dir: WorkDirectory, trim: Trim? = nil) throws -> AudioJob {
         let settings = try audioSettings(c, trim)
         let index = videoIndex(cache, trim)
-        try AudioPreparer.preflight(input: inputPath, plan: plan, settings: settings, video: cache.video, index: index)
+        try preflight(request: c, inputPath: inputPath, cache: cache, plan: plan, trim: trim)
         let job = AudioJob(folder: dir.root + "/audio")
         let video = cache.video, quiet = c.quiet
         let thread = Thread {

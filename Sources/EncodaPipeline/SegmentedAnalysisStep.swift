@@ -107,6 +107,12 @@ enum SegmentedAnalysisStep {
                         started: started)
     }
 
+    /// The job's error when analysis segment `id` is quarantined (it failed on every try).
+    static func quarantined(_ id: Int, dir: WorkDirectory) -> EncodaError {
+        let why = (try? JSONCoding.read(ChunkFailure.self, from: dir.analysis.quarantineRecord(id), what: "quarantine record"))?.error ?? "failed too often"
+        return EncodaError(.inputDamaged, "INPUT cannot be analysed: segment \(Chunk.name(id)) \(why)")
+    }
+
     /// Every segment's record, in segment order, each checked against its segment.
     static func records(_ manifest: AnalysisManifest, dir: WorkDirectory) throws -> [SegmentMeasurements] {
         try manifest.segments.map { try record($0.segment.id, of: manifest, dir: dir) }
@@ -167,11 +173,7 @@ enum SegmentedAnalysisStep {
               !all.isSubset(of: dir.analysis.chunkIDs(in: dir.analysis.results, suffix: ".json")) {
             Thread.sleep(forTimeInterval: 0.5)
         }
-        let quarantined = dir.analysis.chunkIDs(in: dir.analysis.quarantine, suffix: ".json").sorted()
-        if let q = quarantined.first {
-            let why = (try? JSONCoding.read(ChunkFailure.self, from: dir.analysis.quarantineRecord(q), what: "quarantine record"))?.error ?? "failed too often"
-            throw EncodaError(.inputDamaged, "INPUT cannot be analysed: segment \(Chunk.name(q)) \(why)")
-        }
+        if let q = dir.analysis.chunkIDs(in: dir.analysis.quarantine, suffix: ".json").min() { throw quarantined(q, dir: dir) }
         return segmentWorkers.reduce(0) { $0 + $1.analysed.count }
     }
 }

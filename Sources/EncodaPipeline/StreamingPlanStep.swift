@@ -64,6 +64,9 @@ final class PlanStreamer {
     /// plan when it grew (nil: nothing new).
     func advance() throws -> JobManifest? {
         guard !isComplete else { return nil }
+        if let q = dir.analysis.chunkIDs(in: dir.analysis.quarantine, suffix: ".json").min() {
+            throw SegmentedAnalysisStep.quarantined(q, dir: dir)
+        }
         segments.refresh()
         let fresh = segments.published.filter { records[$0] == nil }.sorted()
         guard !fresh.isEmpty || (planner.isComplete && cache == nil) else { return nil }

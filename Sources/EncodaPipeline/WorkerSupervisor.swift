@@ -94,9 +94,14 @@ final class WorkerSupervisor {
         defer { progress.finish() }
         var stopDeadline: Date? = nil
         while true {
-            if manifest.planStreaming == true, signals.value == 0, let grown = try grow() {
-                manifest = grown
-                results.grow(grown)
+            if manifest.planStreaming == true, signals.value == 0 {
+                // A plan that cannot go on (INPUT damaged, a segment quarantined) stops the workers now.
+                let grown: JobManifest?
+                do { grown = try grow() } catch { stopAllNow(); throw error }
+                if let grown {
+                    manifest = grown
+                    results.grow(grown)
+                }
             }
             let state = scan()
             let alive = pool.running.count + remoteWorkers()
