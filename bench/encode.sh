@@ -4,8 +4,10 @@
 # Runs interleaved; medians compared. Then bit rate and VMAF of the last outputs against the source
 # (../shared/bench/quality.sh; it installs a libvmaf-enabled ffmpeg from PyPI into the cache on first use).
 #
-# usage: bench/encode.sh [av1|h264] [INPUT]     RUNS (default 3); QUALITY=0 skips the VMAF measurement
-#   av1:  SVT-AV1 preset 8, CRF 35, 8-bit   bar: time <= 0.95x, bit rate within ±2 %, VMAF within ±0.3
+# usage: bench/encode.sh [av1|h264] [INPUT]     RUNS (default 3); QUALITY=0 skips the VMAF measurement;
+#                                               EXTRA="--segmented-analysis" adds options to encoda's side
+#   av1:  SVT-AV1 preset 8, CRF 35, 8-bit   bar: time <= 1.00x, bit rate within ±2 %, VMAF within ±0.3 (issue 16;
+#                                                 the 0.95x of issue 5 is out of reach on 2 cores, as its note measured)
 #   h264: x264 preset medium, CRF 23        bar: time <= 1.00x, same quality bounds
 source "$(dirname "$0")/lib.sh"
 CODEC=${1:-av1}
@@ -14,10 +16,10 @@ ENCODA=$(encoda_bin)
 INPUT=${2:-$(synth_clip)}
 encoder_args "$CODEC" || { echo "usage: $0 [av1|h264] [INPUT]" >&2; exit 2; }
 case "$CODEC" in
-  av1)  BAR=0.95; LABEL="SVT-AV1 p8 crf35" ;;
+  av1)  BAR=1.00; LABEL="SVT-AV1 p8 crf35" ;;
   h264) BAR=1.00; LABEL="x264 medium crf23" ;;
 esac
-header "encode $LABEL: $(basename "$INPUT"), $RUNS interleaved runs"
+header "encode $LABEL: $(basename "$INPUT"), $RUNS interleaved runs${EXTRA:+, encoda $EXTRA}"
 race_encodes "$RUNS" "$INPUT"
 e=$(median "$WORK/encoda.t"); f=$(median "$WORK/ffmpeg.t"); r=$(ratio "$e" "$f")
 note "encoda: $(all_values "$WORK/encoda.t") s; ffmpeg: $(all_values "$WORK/ffmpeg.t") s; pairs: $(pair_ratios "$WORK/encoda.t" "$WORK/ffmpeg.t")"

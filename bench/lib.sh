@@ -128,7 +128,7 @@ encoder_args() {
   esac
 }
 
-# race_encodes RUNS INPUT — encoda (EARGS) and one ffmpeg process (FARGS) on INPUT, alternating which goes first;
+# race_encodes RUNS INPUT — encoda (EARGS, then EXTRA: more options, e.g. "--segmented-analysis") and one ffmpeg process (FARGS) on INPUT, alternating which goes first;
 # times in $WORK/encoda.t and $WORK/ffmpeg.t, the last outputs in $WORK/encoda.mkv and $WORK/ffmpeg.mkv.
 race_encodes() {
   local runs=$1 input=$2 i who order
@@ -138,7 +138,8 @@ race_encodes() {
     for who in $order; do
       if [ "$who" = encoda ]; then
         rm -rf "$WORK/tmp" "$WORK/encoda.mkv"
-        time_cmd "$WORK/encoda.t" "$ENCODA" "$input" "$WORK/encoda.mkv" "$WORK/tmp" "${EARGS[@]}" --quiet
+        # shellcheck disable=SC2086
+        time_cmd "$WORK/encoda.t" "$ENCODA" "$input" "$WORK/encoda.mkv" "$WORK/tmp" "${EARGS[@]}" --quiet ${EXTRA:-}
       else
         rm -f "$WORK/ffmpeg.mkv"
         time_cmd "$WORK/ffmpeg.t" ffmpeg -hide_banner -loglevel error -nostdin -i "$input" -map 0:v "${FARGS[@]}" "$WORK/ffmpeg.mkv"
