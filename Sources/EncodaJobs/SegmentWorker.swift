@@ -79,7 +79,8 @@ public final class SegmentWorker: Sendable {
     /// Runs until every segment is published or quarantined (or drained, or idle with `exitWhenIdle`, or idle when
     /// `stopWaiting` says there is other work: job.json has appeared). Returns the segments this worker published.
     @discardableResult
-    public func run(stopWaiting: @escaping @Sendable () -> Bool = { false }) throws -> [Int] {
+    /// `following`: the records as the caller already follows them (kept across runs that take one segment each).
+    public func run(stopWaiting: @escaping @Sendable () -> Bool = { false }, following given: SegmentView? = nil) throws -> [Int] {
         try directory.prepare()
         try directory.prepareAnalysis()
         try AtomicFile.writeJSON(WorkerRecord(identity: identity, jobID: manifest.jobID), to: workerRecord, staging: directory.staging)
@@ -92,7 +93,7 @@ public final class SegmentWorker: Sendable {
         pruneDebris()
         let order = manifest.segments.map { Chunk(id: $0.segment.id, range: $0.segment.frames, shotStarts: [$0.segment.frames.start]) }
         let policy = ClaimPolicy(order: order, costs: nil, seat: Int(identity.pid.magnitude), maxAttempts: options.farm.maxAttempts)
-        let view = SegmentView(analysis: analysis, segments: manifest.segments.count)
+        let view = given ?? SegmentView(analysis: analysis, segments: manifest.segments.count)
         var failedHere: Set<Int> = []
         var waiting = false
         var confirmed = false

@@ -80,7 +80,9 @@ public final class Worker: Sendable {
 
     /// Runs until every chunk is done or quarantined (or drained, or idle with `exitWhenIdle`), once per worker.
     /// Returns the chunks this worker encoded and published.
-    public func run() throws -> [Int] {
+    /// - Parameter following: the results as the caller already follows them (a worker taking one chunk at a time
+    ///   keeps one view across its runs, so each claim reads only what is new); grown to this worker's plan.
+    public func run(following given: ResultView? = nil) throws -> [Int] {
         try AtomicFile.writeJSON(WorkerRecord(identity: identity, jobID: manifest.jobID), to: workerRecord, staging: directory.staging)
         startHeartbeat()
         defer {
@@ -94,7 +96,8 @@ public final class Worker: Sendable {
                                  seat: Int(identity.pid.magnitude), maxAttempts: options.farm.maxAttempts)
         // The results as they are published (one listing now, then only the journals' new lines): a claim costs
         // the same at the first chunk and the thousandth.
-        let view = ResultView(directory: directory, manifest: manifest, readsRecords: false)
+        let view = given ?? ResultView(directory: directory, manifest: manifest, readsRecords: false)
+        if given != nil { view.grow(manifest) }
         var failedHere: Set<Int> = []
         var waiting = false
         var confirmed = false

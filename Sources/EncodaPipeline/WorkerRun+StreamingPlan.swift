@@ -51,14 +51,14 @@ extension WorkerRun {
                     let w = SegmentWorker(directory: dir, manifest: analysis, analyser: analyser, identity: identity, options: options)
                     w.log = { log.line(prefix + $0) }
                     current.set(analysing: w)
-                    let done = try w.run()
+                    let done = try w.run(following: segments)
                     current.set(analysing: nil)
                     analysed += done.count
                     worked = !done.isEmpty
                 case .chunk:
                     let w = makeWorker(job, drain: drain, exitWhenIdle: true, log: log, threads: threads, identity: identity, maxUnits: 1)
                     current.set(w)
-                    let done = try w.run()
+                    let done = try w.run(following: results)
                     current.set(nil)
                     encoded += done.count
                     worked = w.tally.claimed > 0
