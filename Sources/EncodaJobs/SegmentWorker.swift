@@ -76,8 +76,10 @@ public final class SegmentWorker: Sendable {
                    count: { [self] k in shared.withLock { $0.tally[keyPath: k] += 1 } }, log: { [self] in log($0) })
     }
 
-    /// Runs until every segment is published or quarantined (or drained, or idle with `exitWhenIdle`, or idle when
-    /// `stopWaiting` says there is other work: job.json has appeared). Returns the segments this worker published.
+    /// Runs until every segment is published or quarantined (or drained, or idle with `exitWhenIdle`), or until
+    /// `stopWaiting`, asked after each segment and when idle, says there is other work (job.json has appeared: a plan
+    /// that streams is written while segments are open, and its worker chooses between them and chunks). Returns the
+    /// segments this worker published.
     @discardableResult
     /// `following`: the records as the caller already follows them (kept across runs that take one segment each).
     public func run(stopWaiting: @escaping @Sendable () -> Bool = { false }, following given: SegmentView? = nil) throws -> [Int] {
@@ -140,6 +142,7 @@ public final class SegmentWorker: Sendable {
             shared.withLock { $0.current = nil; $0.claimNumber += 1 }
             units += 1
             if let most = options.maxUnits, units >= most { break }
+            if stopWaiting() { break }
         }
         return analysed
     }

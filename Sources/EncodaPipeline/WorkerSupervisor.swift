@@ -22,6 +22,8 @@ final class WorkerSupervisor {
     private let pool = LocalWorkerPool()
     private var slots: [Process?] = []
     private var respawns = 0
+    /// Each local worker's log, by process id.
+    private var logs: [Int32: String] = [:]
     /// Per slot: restarts after a crash in a row, for the back-off before the next one.
     private var crashesInARow: [Int] = []
     private var notBefore: [Date] = []
@@ -54,19 +56,16 @@ final class WorkerSupervisor {
         let logPath = directory.logs + "/worker-\(HostName.current)-\(getpid())-\(slot)-\(respawns).log"
         FileManager.default.createFile(atPath: logPath, contents: nil)
         let log = FileHandle(forWritingAtPath: logPath) ?? FileHandle.nullDevice
-        return try pool.spawn(arguments: [directory.root, "--workers", "1", "--threads", String(threads), "--poll-seconds", "0.2", "--no-overrides"], log: log)
+        let p = try pool.spawn(arguments: [directory.root, "--workers", "1", "--threads", String(threads), "--poll-seconds", "0.2", "--no-overrides"], log: log)
+        logs[p.processIdentifier] = logPath
+        return p
     }
 
+    /// The last error line in worker `p`'s log: found by the log it was given, since a worker that fails before its
+    /// first line of work writes only "encoda: error: …", without its pid.
     private func lastLine(_ p: Process) -> String? {
-        let prefix = "worker-\(HostName.current)-\(getpid())-"
-        for name in directory.list(directory.logs) where name.hasPrefix(prefix) {
-            guard let text = try? String(contentsOfFile: directory.logs + "/" + name, encoding: .utf8),
-                  text.contains(":\(p.processIdentifier): ") else { continue }
-            if let line = text.split(separator: "\n").last(where: { $0.contains("error:") || $0.contains("failed:") || $0.contains("stopped:") }) {
-                return String(line)
-            }
-        }
-        return nil
+        guard let path = logs[p.processIdentifier], let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
+        return text.split(separator: "\n").last(where: { $0.contains("error:") || $0.contains("failed:") || $0.contains("stopped:") }).map(String.init)
     }
 
     /// Returns the final state once every chunk is done or quarantined.

@@ -47,7 +47,7 @@ final class SegmentedAnalysisEndToEndTests: XCTestCase {
         // The state a kill during the analysis leaves: analysis.json and the segments published so far, no plan.
         let fm = FileManager.default
         for f in ["scenes.json", "job.json", "coordinator.json"] { try fm.removeItem(atPath: tmp + "/" + f) }
-        for d in ["results", "chunks", "journal"] {
+        for d in ["results", "chunks", "journal", "plan"] {
             for f in try fm.contentsOfDirectory(atPath: tmp + "/" + d) { try fm.removeItem(atPath: tmp + "/" + d + "/" + f) }
         }
         let missing = names[1]
@@ -93,6 +93,10 @@ final class SegmentedAnalysisEndToEndTests: XCTestCase {
         XCTAssertNotEqual(r.status, 0)
         XCTAssertTrue(r.stderr.contains("--autocrop cannot decide one crop") && r.stderr.contains("320:160:0:40") && r.stderr.contains("--crop W:H:X:Y"), r.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: s.file("out.mkv")))
-        XCTAssertFalse(FileManager.default.fileExists(atPath: s.file("tmp/job.json")), "stopped before planning")
+        // The plan streams (job.json is written before the segments are measured): it stopped before the plan was whole.
+        XCTAssertFalse(FileManager.default.fileExists(atPath: s.file("tmp/scenes.json")), "no analysis stored")
+        let records = (try? FileManager.default.contentsOfDirectory(atPath: s.file("tmp/plan"))) ?? []
+        XCTAssertFalse(try records.contains { try String(contentsOfFile: s.file("tmp/plan/" + $0), encoding: .utf8).contains("\"last\":true") },
+                       "no plan record ends the plan")
     }
 }

@@ -125,6 +125,20 @@ final class SegmentWorkerTests: XCTestCase {
         XCTAssertNil(a.record(1))
     }
 
+    /// A worker started before its job analyses while only analysis.json exists; job.json appearing while segments
+    /// are open (a plan that streams, written before any segment is measured) stops it after the segment in hand,
+    /// so that it goes on choosing between segments and the chunks being planned.
+    func testAnAnalysingWorkerStopsAfterTheSegmentInHandWhenJobJsonAppears() throws {
+        let a = try TestAnalysis(segments: 6); defer { a.remove() }
+        let manifest = a.dir.manifest
+        let analyser = FakeAnalyser()
+        analyser.during = { s in if s.id == 1 { FileManager.default.createFile(atPath: manifest, contents: Data("{}".utf8)) } }
+        XCTAssertEqual(try a.worker("a", analyser, exitWhenIdle: false).run(stopWaiting: { FileManager.default.fileExists(atPath: manifest) }),
+                       [0, 1])
+        XCTAssertEqual(analyser.analyses, [0: 1, 1: 1])
+        XCTAssertNil(a.record(2), "left open for the worker's next choice")
+    }
+
     func testCleanRemovesTheAnalysisAndKeepsAUsersFile() throws {
         let a = try TestAnalysis(segments: 3); defer { a.remove() }
         _ = try a.worker("a", FakeAnalyser(failing: [2])).run()
