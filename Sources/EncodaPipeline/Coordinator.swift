@@ -219,6 +219,8 @@ public struct Coordinator {
             manifest = grown
             if let whole = streamer.cache, grown.planStreaming != true {
                 cache = whole
+                // coordinator.json (read by `status` once job.json is cleaned up) counts the whole plan's chunks.
+                try? phases.enter(.encoding) { $0.chunks = grown.chunks.count }
                 audioJob = try startAudio(whole)
                 join = try makeJoin(grown, whole)
                 if !c.quiet {
