@@ -10,16 +10,14 @@ extension WorkerRun {
     /// worker waits for a chunk to be planned), chunks otherwise. Returns the job with its whole plan once the
     /// coordinator has published the last chunk, or nil when asked to leave (or, with `exitWhenIdle`, when there is
     /// nothing to take now).
+    /// `identity`: this worker's for the job, kept for the chunks after the plan is whole (one journal per process).
     func followStreamingPlan(_ start: JobContext, drain: DrainRequest, current: CurrentWorker, log: WorkerLog, threads: Int,
-                             prefix: String = "") throws -> JobContext? {
+                             identity: WorkerIdentity, prefix: String = "") throws -> JobContext? {
         var job = start
         let dir = job.directory
         guard let analysis = try dir.readAnalysisManifest() else {
             throw EncodaError(.stateCorrupt, "job \(job.manifest.jobID) plans while its analysis runs, but TMP \(dir.root) holds no analysis.json; re-run the coordinator with --restart")
         }
-        // One identity for every unit, so this worker keeps one journal and one worker record however many it takes.
-        let identity = WorkerIdentity(host: HostName.current, pid: getpid(), token: Token.make(), locality: ProcessLiveness.currentLocality,
-                                      task: SchedulerTask.current)
         let segments = SegmentView(analysis: dir.analysis, segments: analysis.segments.count)
         let results = ResultView(directory: dir, manifest: job.manifest, readsRecords: false)
         let analyser = MediaSegmentAnalysing(input: job.inputPath, manifest: analysis, threads: threads)

@@ -81,8 +81,11 @@ public struct WorkerRun: Sendable {
         }
         guard try waitForJobAnalysing(WorkDirectory(root), log: log, drain: drain, current: current, threads: budget.threads) else { return }
         var job = try JobContext.load(WorkDirectory(root), input: input, inputRoot: inputRoot)
+        // One identity for every unit this process takes, so it keeps one journal and one worker record.
+        let identity = Self.newIdentity()
         if job.manifest.planStreaming == true {
-            guard let whole = try followStreamingPlan(job, drain: drain, current: current, log: log, threads: self.threads ?? local.threads ?? budget.threads) else {
+            guard let whole = try followStreamingPlan(job, drain: drain, current: current, log: log,
+                                                      threads: self.threads ?? local.threads ?? budget.threads, identity: identity) else {
                 log.line("leaving")
                 return
             }
@@ -94,7 +97,7 @@ public struct WorkerRun: Sendable {
                  + (self.threads != nil ? " (--threads)" : local.threads != nil ? " (worker overrides)"
                     : budgetThreads != nil ? " (this machine's share)" : " (the CPUs granted: \(CPUGrant.current))"))
         applyOverrides(local, machine: machine, job: job, threads: threads, nice: nice, log: log)
-        let worker = makeWorker(job, drain: drain, exitWhenIdle: exitWhenIdle, log: log, threads: threads)
+        let worker = makeWorker(job, drain: drain, exitWhenIdle: exitWhenIdle, log: log, threads: threads, identity: identity)
         current.set(worker)
         let done = try worker.run()
         log.line("leaving; encoded \(done.count) chunk(s) [\(describe(worker.tally))]")
@@ -159,8 +162,7 @@ public struct WorkerRun: Sendable {
 
     func makeWorker(_ job: JobContext, drain: DrainRequest, exitWhenIdle: Bool, log: WorkerLog, threads: Int,
                     identity given: WorkerIdentity? = nil, maxUnits: Int? = nil) -> Worker {
-        let identity = given ?? WorkerIdentity(host: HostName.current, pid: getpid(), token: Token.make(), locality: ProcessLiveness.currentLocality,
-                                               task: SchedulerTask.current)
+        let identity = given ?? Self.newIdentity()
         var options = WorkerOptions()
         options.maxUnits = maxUnits
         options.farm = job.manifest.farmSettings
@@ -179,6 +181,12 @@ public struct WorkerRun: Sendable {
         let worker = Worker(directory: job.directory, manifest: job.manifest, encoder: encoding, identity: identity, options: options)
         worker.log = { log.line(watch ? "[\(jobName)] \($0)" : $0) }
         return worker
+    }
+
+    /// A fresh identity for this process's work on one job (its token names its journal and worker record).
+    static func newIdentity() -> WorkerIdentity {
+        WorkerIdentity(host: HostName.current, pid: getpid(), token: Token.make(), locality: ProcessLiveness.currentLocality,
+                       task: SchedulerTask.current)
     }
 
     /// --watch: every job folder under `root` (and `root` itself), round after round, until drained.
@@ -214,16 +222,18 @@ public struct WorkerRun: Sendable {
                     continue
                 }
                 let jobThreads = self.threads ?? local.threads ?? threads
+                let identity = Self.newIdentity()
                 if job.manifest.planStreaming == true {
                     applyOverrides(local, machine: machine, job: job, threads: jobThreads, nice: nice, log: log)
                     let name = "[\((dir.root as NSString).lastPathComponent)] "
-                    guard let whole = try followStreamingPlan(job, drain: drain, current: current, log: log, threads: jobThreads, prefix: name) else { continue }
+                    guard let whole = try followStreamingPlan(job, drain: drain, current: current, log: log, threads: jobThreads,
+                                                              identity: identity, prefix: name) else { continue }
                     job = whole
                 }
                 let state = JobState.scan(dir, manifest: job.manifest)
                 if job.manifest.chunks.allSatisfy({ state.isFinished($0.id) }) { finished.insert(id); continue }
                 applyOverrides(local, machine: machine, job: job, threads: jobThreads, nice: nice, log: log)
-                let worker = makeWorker(job, drain: drain, exitWhenIdle: true, log: log, threads: jobThreads)
+                let worker = makeWorker(job, drain: drain, exitWhenIdle: true, log: log, threads: jobThreads, identity: identity)
                 current.set(worker)
                 let done = try worker.run()
                 current.set(nil)
