@@ -202,8 +202,9 @@ redone=$(encodes $run2_logs)
 if [ "$rc" = 0 ] && [ "$(echo $redone)" = "00001 1" ]; then pass "after clean --quarantine the re-run (no test hook) encoded only chunk 00001 and finished (exit 0)"
 else fail "re-run exit $rc, encoded: $(echo $redone)"; fi
 
-# --- 5. segmented analysis: both hosts analyse INPUT's segments by lease, then encode its chunks ----------------
-echo "== 5. --segmented-analysis, coordinator with --workers 0 on A; a worker on A and one on B   [$(elapsed)]"
+# --- 5. a plan that streams: both hosts analyse INPUT's segments by lease and encode chunks planned so far; a
+# worker that joins while the analysis runs takes a segment first --------------------------------------------------
+echo "== 5. --segmented-analysis (the plan streams), coordinator with --workers 0 on A; a worker on A and one on B, a second on B joins late   [$(elapsed)]"
 J=$share_a/job-seg; mkdir -p "$J"
 # The workers wait first, so both are there when analysis.json appears (under emulation a worker's start-up
 # can take longer than the whole analysis).
@@ -213,16 +214,29 @@ $AS_HOST B "$E" worker --workers 1 "$share_b/job-seg" > "$logs/seg-b.log" 2>&1 &
 wb=$!
 wait_until 240 "worker A to wait for the job" grep -q "waiting for a job" "$logs/seg-a.log"
 wait_until 240 "worker B to wait for the job" grep -q "waiting for a job" "$logs/seg-b.log"
-$AS_HOST A "$E" "$share_a/seg.mkv" "$W/out-seg.mkv" "$J" "${enc[@]}" --workers 0 --segmented-analysis > "$logs/seg-coordinator.log" 2>&1
-rc=$?
+$AS_HOST A "$E" "$share_a/seg.mkv" "$W/out-seg.mkv" "$J" "${enc[@]}" --workers 0 --segmented-analysis > "$logs/seg-coordinator.log" 2>&1 &
+coord=$!
+# The late worker starts once the first chunk is planned (B sees plan/00000.json in a fresh listing), while the
+# analysis still runs.
+wait_until 240 "the first plan record of job-seg on B" listed "$share_b/job-seg/plan" 00000.json
+late_done=$(ls "$share_b/job-seg/analysis/results" 2>/dev/null | grep -c '^[0-9]*\.json$')
+$AS_HOST B "$E" worker --workers 1 "$share_b/job-seg" > "$logs/seg-b2-late.log" 2>&1 &
+wb2=$!
+late_start=$(date +%s)
+wait_until 240 "the late worker B2 to join job-seg" grep -q "joining job" "$logs/seg-b2-late.log"
+say "worker B2 started after the first plan record with $late_done segment(s) published; joined $(( $(date +%s) - late_start )) s later with $(ls "$share_b/job-seg/analysis/results" 2>/dev/null | grep -c '^[0-9]*\.json$') published"
+wait "$coord"; rc=$?
 wait "$wa"; rca=$?
 wait "$wb"; rcb=$?
-[ "$rc" = 0 ] && [ "$rca" = 0 ] && [ "$rcb" = 0 ] && pass "segmented job finished: coordinator, worker A and worker B exit 0" \
-  || fail "segmented job: coordinator exit $rc, A $rca, B $rcb: $(tail -3 "$logs/seg-coordinator.log")"
+wait "$wb2"; rcb2=$?
+[ "$rc" = 0 ] && [ "$rca" = 0 ] && [ "$rcb" = 0 ] && [ "$rcb2" = 0 ] && pass "segmented job finished: coordinator, worker A, worker B and the late worker B2 exit 0" \
+  || fail "segmented job: coordinator exit $rc, A $rca, B $rcb, B2 $rcb2: $(tail -3 "$logs/seg-coordinator.log")"
+cp -rp "$J/plan" "$logs/seg-plan"; cp -rp "$J/results" "$logs/seg-results"; cp -rp "$J/analysis/results" "$logs/seg-analysis-results"
 segments=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["segments"]))' "$J/analysis.json")
 by_host=$(cat "$J"/analysis/results/*.json | grep -o '"host":"[^"]*"' | sort | uniq -c | tr -s ' ' | tr '\n' ';')
 published=$(ls "$J/analysis/results" | grep -c '^[0-9]*\.json$')
-say "analysis segments by host: $by_host"
+say "the job cut $segments analysis segments ($(grep -o 'planning while INPUT is analysed.*' "$logs/seg-coordinator.log")); by host: $by_host"
+[ "$segments" -ge 8 ] || fail "only $segments analysis segments: too few for the analysis to overlap the encodes"
 [ "$published" = "$segments" ] && pass "every one of the $segments analysis segments published once" || fail "$published of $segments segments published"
 if grep -q encoda-hostA <<<"$by_host" && grep -q encoda-hostB <<<"$by_host"; then
   pass "both hosts analysed segments of INPUT ($by_host)"
@@ -230,6 +244,57 @@ else fail "the analysis was not shared by both hosts: $by_host"; fi
 grep -q "segment [0-9]*: published" "$logs/seg-b.log" && grep -q "chunk [0-9]*: published" "$logs/seg-b.log" \
   && pass "worker B went on from analysis to encoding: $(grep -c 'segment [0-9]*: published' "$logs/seg-b.log") segment(s), $(grep -c 'chunk [0-9]*: published' "$logs/seg-b.log") chunk(s)" \
   || fail "worker B's log shows no segment or no chunk published: $(tail -3 "$logs/seg-b.log")"
+# The records tell the rest: the plan as published, who encoded what, and when.
+python3 - "$J" <<'PY' > "$logs/seg-records.txt" 2>&1
+import glob, json, os, sys, datetime
+J = sys.argv[1]
+def load(pattern):
+    return {os.path.basename(p): json.load(open(p)) for p in sorted(glob.glob(os.path.join(J, pattern)))}
+plan, results, segs = load("plan/*.json"), load("results/*.json"), load("analysis/results/*.json")
+frames = max(r["segment"]["frames"]["end"] for r in segs.values())
+ok = True
+def check(cond, good, bad):
+    global ok
+    print(("PASS: " if cond else "FAIL: ") + (good if cond else bad)); ok = ok and cond
+# The plan: one record per chunk, named by it, in order and contiguous over every frame; only the last says so.
+ids = [p["chunk"]["id"] for p in plan.values()]
+names_match = all(n == "%05d.json" % p["chunk"]["id"] for n, p in plan.items())
+contiguous = all(a["chunk"]["range"]["end"] == b["chunk"]["range"]["start"] for a, b in zip(plan.values(), list(plan.values())[1:]))
+covers = plan and list(plan.values())[0]["chunk"]["range"]["start"] == 0 and list(plan.values())[-1]["chunk"]["range"]["end"] == frames
+lasts = [p["chunk"]["id"] for p in plan.values() if p["last"]]
+check(ids == list(range(len(plan))) and names_match and contiguous and covers and lasts == [len(plan) - 1],
+      "TMP/plan: %d records, each published once under its chunk's name, contiguous over frames [0, %d), only the last (%05d) has last: true" % (len(plan), frames, len(plan) - 1),
+      "TMP/plan: ids %s, names match %s, contiguous %s, covers [0, %d) %s, records with last: true %s" % (ids, names_match, contiguous, frames, covers, lasts))
+check(sorted(int(n[:5]) for n in results) == ids,
+      "the chunks encoded are the chunks planned: %d result records for %d plan records" % (len(results), len(plan)),
+      "result records for chunks %s, plan records for %s" % (sorted(int(n[:5]) for n in results), ids))
+# Chunks are encoded while the analysis runs: the first chunk starts before the last segment is measured.
+def at(t): return datetime.datetime.fromtimestamp(t).strftime("%H:%M:%S.%f")[:-3]
+first_chunk = min(r["startedAt"] for r in results.values())
+last_segment = max(r["finishedAt"] for r in segs.values())
+early = sum(r["startedAt"] < last_segment for r in results.values())
+check(first_chunk < last_segment,
+      "chunks were encoded while INPUT was analysed: the first chunk started at %s, the last segment finished at %s (%.1f s later); %d of %d chunks started before it"
+      % (at(first_chunk), at(last_segment), last_segment - first_chunk, early, len(results)),
+      "no chunk started before the last segment was measured (first chunk %s, last segment %s)" % (at(first_chunk), at(last_segment)))
+hosts = sorted({r["worker"]["host"] for r in results.values()})
+check(hosts == ["encoda-hostA", "encoda-hostB"],
+      "both hosts encoded chunks: %s" % ", ".join("%s %d" % (h, sum(r["worker"]["host"] == h for r in results.values())) for h in hosts),
+      "chunks were encoded on %s only" % hosts)
+# How long a planned chunk waited for a worker (a record a worker could not see would show as a long wait here).
+waits = [results[n]["startedAt"] - os.stat(os.path.join(J, "plan", n)).st_mtime for n in results if n in plan]
+if waits: print("  a chunk started %.1f s after its plan record at most (median %.1f s)" % (max(waits), sorted(waits)[len(waits) // 2]))
+PY
+while IFS= read -r line; do
+  case $line in PASS:\ *) pass "${line#PASS: }";; FAIL:\ *) fail "${line#FAIL: }";; *) echo "$line";; esac
+done < "$logs/seg-records.txt"
+grep -q '^PASS: both hosts encoded' "$logs/seg-records.txt" || fail "the records of the streaming plan were not all checked: $(tail -3 "$logs/seg-records.txt")"
+# The late worker: its first unit is a segment (its log names one before any chunk), as the analysis still ran.
+first_unit=$(grep -om1 -E '(segment|chunk) [0-9]+: (analysing|encoding)' "$logs/seg-b2-late.log")
+if grep -q "joining job .* while it is analysed" "$logs/seg-b2-late.log" && [[ $first_unit == segment* ]] \
+   && grep -q "segment [0-9]*: published" "$logs/seg-b2-late.log"; then
+  pass "worker B2, started after the first plan record, took analysis work at once: first '$first_unit', then $(grep -c 'segment [0-9]*: published' "$logs/seg-b2-late.log") segment(s) and $(grep -c 'chunk [0-9]*: published' "$logs/seg-b2-late.log") chunk(s) published"
+else fail "worker B2 (started after the first plan record) began with '${first_unit:-nothing}': $(head -4 "$logs/seg-b2-late.log")"; fi
 $AS_HOST B "$E" status "$share_b/job-seg" --json > "$logs/seg-status.json" 2>&1
 python3 - "$logs/seg-status.json" "$segments" <<'PY' && pass "status --json on B shows the analysis: $segments/$segments segments done, by both hosts" || fail "status --json on B: $(head -c 300 "$logs/seg-status.json")"
 import json, sys

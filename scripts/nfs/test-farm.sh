@@ -38,7 +38,7 @@ sources=(
   "rgbtestsrc=s=320x240:r=10,hue=H=t"
   "mandelbrot=s=320x240:r=10:start_scale=0.5,negate"
 )
-make_clip() { # OUT SEGMENTS FRAMES_PER_SEGMENT
+make_clip() { # OUT SEGMENTS FRAMES_PER_SEGMENT [KEYFRAME_INTERVAL]
   local out=$1 n=$2 frames=$3 args=() graph="" i
   for ((i = 0; i < n; i++)); do
     local src=${sources[$((i % ${#sources[@]}))]}
@@ -47,7 +47,7 @@ make_clip() { # OUT SEGMENTS FRAMES_PER_SEGMENT
     graph+="[$i:v]"
   done
   ffmpeg -v error -y "${args[@]}" -filter_complex "${graph}concat=n=$n:v=1:a=0,format=yuv420p[v]" -map "[v]" \
-    -c:v libx264 -preset ultrafast -crf 16 -g 30 "$out"
+    -c:v libx264 -preset ultrafast -crf 16 -g "${4:-30}" "$out"
 }
 framemd5() { ffmpeg -v error -i "$1" -map 0:v:0 -f framemd5 - | grep -v '^#' | awk -F, '{print $NF}'; }
 frame_exact() { # NAME OUTPUT INPUT
@@ -60,7 +60,7 @@ mkdir -p "$work/clips"
 make_clip "$work/clips/kill.mkv" 8 40     # 8 chunks of 40 frames
 make_clip "$work/clips/race.mkv" 16 20    # 16 chunks of 20 frames (the shortest chunk is 2 s)
 make_clip "$work/clips/fail.mkv" 4 20     # 4 chunks
-make_clip "$work/clips/seg.mkv" 12 30     # 12 shots of 30 frames, a keyframe at each: analysed as segments (no plan here)
+make_clip "$work/clips/seg.mkv" 24 120 15   # 24 shots of 120 frames, a keyframe every 15: the job cuts it into segments, its plan streams
 enc=(--encoder h264 --lossless --preset ultrafast)
 # The scene pass runs here (the guest's CPU is emulated); the guest copies scenes.json into each job's TMP and
 # the coordinator there reuses it (it is keyed by the input's fingerprint).
