@@ -67,8 +67,9 @@ extension WorkerRun {
         log.line("analysing job \(manifest.jobID) (\(manifest.segments.count) segments) with \(threads) decoder thread(s)")
         current.set(analysing: worker)
         defer { current.set(analysing: nil) }
-        let manifestPath = dir.manifest
-        let done = try worker.run(stopWaiting: { FileManager.default.fileExists(atPath: manifestPath) })
+        // Looked up after opening TMP (`WorkDirectory.exists`): a plain lookup could answer from the "not found" NFS
+        // cached when the wait began, for ~30 s, and the worker would miss a plan that streams while it analyses.
+        let done = try worker.run(stopWaiting: { dir.exists(dir.manifest, in: dir.root) })
         log.line("analysed \(done.count) segment(s)")
     }
 }
