@@ -207,24 +207,29 @@ else fail "re-run exit $rc, encoded: $(echo $redone)"; fi
 echo "== 5. --segmented-analysis (the plan streams), coordinator with --workers 0 on A; a worker on A and one on B, a second on B joins late   [$(elapsed)]"
 J=$share_a/job-seg; mkdir -p "$J"
 # The workers wait first, so both are there when analysis.json appears (under emulation a worker's start-up
-# can take longer than the whole analysis).
+# can take longer than the whole analysis). So does the late worker B2, held stopped (SIGSTOP) until the first
+# chunk is planned: it then joins at once, as a worker started at that moment on a real host would, instead of
+# after a start-up that takes up to 30 s on a loaded emulated guest.
 $AS_HOST A "$E" worker --workers 1 "$share_a/job-seg" > "$logs/seg-a.log" 2>&1 &
 wa=$!
 $AS_HOST B "$E" worker --workers 1 "$share_b/job-seg" > "$logs/seg-b.log" 2>&1 &
 wb=$!
-wait_until 240 "worker A to wait for the job" grep -q "waiting for a job" "$logs/seg-a.log"
-wait_until 240 "worker B to wait for the job" grep -q "waiting for a job" "$logs/seg-b.log"
-$AS_HOST A "$E" "$share_a/seg.mkv" "$W/out-seg.mkv" "$J" "${enc[@]}" --workers 0 --segmented-analysis > "$logs/seg-coordinator.log" 2>&1 &
-coord=$!
-# The late worker starts once the first chunk is planned (B sees plan/00000.json in a fresh listing), while the
-# analysis still runs.
-wait_until 240 "the first plan record of job-seg on B" listed "$share_b/job-seg/plan" 00000.json
-late_done=$(ls "$share_b/job-seg/analysis/results" 2>/dev/null | grep -c '^[0-9]*\.json$')
 $AS_HOST B "$E" worker --workers 1 "$share_b/job-seg" > "$logs/seg-b2-late.log" 2>&1 &
 wb2=$!
-late_start=$(date +%s)
-wait_until 240 "the late worker B2 to join job-seg" grep -q "joining job" "$logs/seg-b2-late.log"
-say "worker B2 started after the first plan record with $late_done segment(s) published; joined $(( $(date +%s) - late_start )) s later with $(ls "$share_b/job-seg/analysis/results" 2>/dev/null | grep -c '^[0-9]*\.json$') published"
+wait_until 240 "worker B2 to wait for the job" grep -q "waiting for a job" "$logs/seg-b2-late.log"
+kill -STOP "$wb2"
+wait_until 240 "worker A to wait for the job" grep -q "waiting for a job" "$logs/seg-a.log"
+wait_until 240 "worker B to wait for the job" grep -q "waiting for a job" "$logs/seg-b.log"
+# --max-scene-length 0: one chunk per shot, each shot spanning one to two segments, so chunks are planned more
+# slowly than segments are measured and a worker that joins finds analysis to do.
+$AS_HOST A "$E" "$share_a/seg.mkv" "$W/out-seg.mkv" "$J" "${enc[@]}" --workers 0 --segmented-analysis --max-scene-length 0 \
+  > "$logs/seg-coordinator.log" 2>&1 &
+coord=$!
+wait_until 240 "the first plan record of job-seg on B" listed "$share_b/job-seg/plan" 00000.json
+late_segments=$(ls "$share_b/job-seg/analysis/results" 2>/dev/null | grep -c '^[0-9]*\.json$')
+late_chunks=$(ls "$share_b/job-seg/plan" 2>/dev/null | grep -c '^[0-9]*\.json$')
+kill -CONT "$wb2"
+say "worker B2 let go after the first plan record, with $late_segments segment(s) published and $late_chunks chunk(s) planned"
 wait "$coord"; rc=$?
 wait "$wa"; rca=$?
 wait "$wb"; rcb=$?
@@ -293,8 +298,8 @@ grep -q '^PASS: both hosts encoded' "$logs/seg-records.txt" || fail "the records
 first_unit=$(grep -om1 -E '(segment|chunk) [0-9]+: (analysing|encoding)' "$logs/seg-b2-late.log")
 if grep -q "joining job .* while it is analysed" "$logs/seg-b2-late.log" && [[ $first_unit == segment* ]] \
    && grep -q "segment [0-9]*: published" "$logs/seg-b2-late.log"; then
-  pass "worker B2, started after the first plan record, took analysis work at once: first '$first_unit', then $(grep -c 'segment [0-9]*: published' "$logs/seg-b2-late.log") segment(s) and $(grep -c 'chunk [0-9]*: published' "$logs/seg-b2-late.log") chunk(s) published"
-else fail "worker B2 (started after the first plan record) began with '${first_unit:-nothing}': $(head -4 "$logs/seg-b2-late.log")"; fi
+  pass "worker B2, joining after the first plan record, took analysis work at once: first '$first_unit', then $(grep -c 'segment [0-9]*: published' "$logs/seg-b2-late.log") segment(s) and $(grep -c 'chunk [0-9]*: published' "$logs/seg-b2-late.log") chunk(s) published"
+else fail "worker B2 (joining after the first plan record) began with '${first_unit:-nothing}': $(head -4 "$logs/seg-b2-late.log")"; fi
 $AS_HOST B "$E" status "$share_b/job-seg" --json > "$logs/seg-status.json" 2>&1
 python3 - "$logs/seg-status.json" "$segments" <<'PY' && pass "status --json on B shows the analysis: $segments/$segments segments done, by both hosts" || fail "status --json on B: $(head -c 300 "$logs/seg-status.json")"
 import json, sys

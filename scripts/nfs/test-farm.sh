@@ -10,9 +10,11 @@
 # the listing-versus-negative-lookup behaviour the protocol relies on; a worker on B killed with SIGKILL
 # mid-chunk and replaced; the coordinator killed and re-run; many workers racing for claims (one of them with its
 # clock 10 minutes ahead); drain on SIGTERM; a chunk that always fails ends quarantined and is retried after
-# `clean --quarantine`; a `--segmented-analysis` job whose analysis segments both hosts take by lease before
-# encoding. Every OUTPUT is checked frame by frame against INPUT with ffmpeg's framemd5 (lossless
-# x264), and who encoded what is counted from the worker logs and the result and failure records in TMP.
+# `clean --quarantine`; a `--segmented-analysis` job whose plan streams: both hosts take analysis segments by lease
+# and encode chunks that start before the last segment is measured (TMP/plan holds each chunk once, the last marked
+# so), and a worker joining on B after the first chunk is planned takes a segment first. Every OUTPUT is checked
+# frame by frame against INPUT with ffmpeg's framemd5 (lossless x264), and who encoded what, and when, is counted
+# from the worker logs and the plan, segment, result and failure records in TMP.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 repo=$PWD
@@ -60,7 +62,7 @@ mkdir -p "$work/clips"
 make_clip "$work/clips/kill.mkv" 8 40     # 8 chunks of 40 frames
 make_clip "$work/clips/race.mkv" 16 20    # 16 chunks of 20 frames (the shortest chunk is 2 s)
 make_clip "$work/clips/fail.mkv" 4 20     # 4 chunks
-make_clip "$work/clips/seg.mkv" 24 120 15   # 24 shots of 120 frames, a keyframe every 15: the job cuts it into segments, its plan streams
+make_clip "$work/clips/seg.mkv" 10 160 16   # 10 shots of 160 frames, a keyframe every 16: the job cuts ~16 segments, its plan streams
 enc=(--encoder h264 --lossless --preset ultrafast)
 # The scene pass runs here (the guest's CPU is emulated); the guest copies scenes.json into each job's TMP and
 # the coordinator there reuses it (it is keyed by the input's fingerprint).
