@@ -249,6 +249,7 @@ else fail "the analysis was not shared by both hosts: $by_host"; fi
 grep -q "segment [0-9]*: published" "$logs/seg-b.log" && grep -q "chunk [0-9]*: published" "$logs/seg-b.log" \
   && pass "worker B went on from analysis to encoding: $(grep -c 'segment [0-9]*: published' "$logs/seg-b.log") segment(s), $(grep -c 'chunk [0-9]*: published' "$logs/seg-b.log") chunk(s)" \
   || fail "worker B's log shows no segment or no chunk published: $(tail -3 "$logs/seg-b.log")"
+say "workers A and B: $(grep -ho 'analysed [0-9]* segment(s)$\|the plan is complete.*' "$logs/seg-a.log" "$logs/seg-b.log" | tr '\n' ';')"
 # The records tell the rest: the plan as published, who encoded what, and when.
 python3 - "$J" <<'PY' > "$logs/seg-records.txt" 2>&1
 import glob, json, os, sys, datetime
