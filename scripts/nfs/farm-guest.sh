@@ -109,11 +109,12 @@ grep -q '"state":"finished"' "$logs/kill-status.json" && grep -q "\"chunksDone\"
 # --- 2. the coordinator killed (with its workers) and re-run ------------------------------------------------------
 echo "== 2. coordinator and its workers killed with SIGKILL mid-job, then re-run with the same command   [$(elapsed)]"
 J=$share_a/job-resume; mkdir -p "$J"; cp "$W/plan-kill/scenes.json" "$J/"
-cmd=("$E" "$share_a/kill.mkv" "$W/out-resume.mkv" "$J" "${enc[@]}" --workers 2)
+# --preset medium: chunks slow enough that the kill lands while chunks remain, however slow the emulated guest is.
+cmd=("$E" "$share_a/kill.mkv" "$W/out-resume.mkv" "$J" "${enc[@]}" --preset medium --workers 2)
 $AS_HOST A "${cmd[@]}" > "$logs/resume-run1.log" 2>&1 &
 run1=$!
-published() { ls "$J/results" 2>/dev/null | grep -c '^[0-9]*\.json$'; }
-at_least_published() { [ "$(published)" -ge "$1" ]; }
+# Counted by a glob (a fresh listing) in this shell: a process per look costs too long on a loaded emulated guest.
+at_least_published() { local records=("$J"/results/[0-9]*.json); [ ${#records[@]} -ge "$1" ]; }
 wait_until 300 "two published chunks in job-resume" at_least_published 2
 # The coordinator's machine loses every encoda process at once: the coordinator and the workers it started.
 kill -9 "$run1" $(pgrep -P "$run1"); wait "$run1" 2>/dev/null
