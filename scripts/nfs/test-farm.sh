@@ -62,7 +62,7 @@ mkdir -p "$work/clips"
 make_clip "$work/clips/kill.mkv" 8 40     # 8 chunks of 40 frames
 make_clip "$work/clips/race.mkv" 16 20    # 16 chunks of 20 frames (the shortest chunk is 2 s)
 make_clip "$work/clips/fail.mkv" 4 20     # 4 chunks
-make_clip "$work/clips/seg.mkv" 10 160 16   # 10 shots of 160 frames, a keyframe every 16: the job cuts ~16 segments, its plan streams
+make_clip "$work/clips/seg.mkv" 10 160 16   # 10 shots of 160 frames, a keyframe every 16: the job cuts it into segments, its plan streams
 enc=(--encoder h264 --lossless --preset ultrafast)
 # The scene pass runs here (the guest's CPU is emulated); the guest copies scenes.json into each job's TMP and
 # the coordinator there reuses it (it is keyed by the input's fingerprint).
