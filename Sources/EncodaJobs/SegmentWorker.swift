@@ -79,9 +79,9 @@ public final class SegmentWorker: Sendable {
     /// Runs until every segment is published or quarantined (or drained, or idle with `exitWhenIdle`), or until
     /// `stopWaiting`, asked after each segment and when idle, says there is other work (job.json has appeared: a plan
     /// that streams is written while segments are open, and its worker chooses between them and chunks). Returns the
-    /// segments this worker published.
+    /// segments this worker published. `following`: the records as the caller already follows them (kept across
+    /// runs that take one segment each).
     @discardableResult
-    /// `following`: the records as the caller already follows them (kept across runs that take one segment each).
     public func run(stopWaiting: @escaping @Sendable () -> Bool = { false }, following given: SegmentView? = nil) throws -> [Int] {
         try directory.prepare()
         try directory.prepareAnalysis()

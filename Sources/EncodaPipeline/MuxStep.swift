@@ -74,9 +74,14 @@ final class AudioJob: Sendable {
 
 extension MuxStep {
     /// The audio configuration checked, before any video work (also when the audio starts later: a plan that streams).
-    static func preflight(request c: EncodeRequest, inputPath: String, cache: SceneCache, plan: MuxPlan, trim: Trim? = nil) throws {
-        try AudioPreparer.preflight(input: inputPath, plan: plan, settings: try audioSettings(c, trim), video: cache.video,
-                                    index: videoIndex(cache, trim))
+    /// Returns the audio settings and the video's frame index it checked them with, for the preparation.
+    @discardableResult
+    static func preflight(request c: EncodeRequest, inputPath: String, cache: SceneCache, plan: MuxPlan,
+                          trim: Trim? = nil) throws -> (settings: AudioSettings, index: FrameIndex) {
+        let settings = try audioSettings(c, trim)
+        let index = videoIndex(cache, trim)
+        try AudioPreparer.preflight(input: inputPath, plan: plan, settings: settings, video: cache.video, index: index)
+        return (settings, index)
     }
 
     /// Checks the audio configuration now (before any video work), then prepares the audio on a thread of its
@@ -84,9 +89,7 @@ extension MuxStep {
     /// their current chunk. If the video finishes first, the failure is thrown when the audio is collected for the join.
     static func start(request c: EncodeRequest, inputPath: String, fingerprint: String, cache: SceneCache, plan: MuxPlan,
                       dir: WorkDirectory, trim: Trim? = nil) throws -> AudioJob {
-        let settings = try audioSettings(c, trim)
-        let index = videoIndex(cache, trim)
-        try preflight(request: c, inputPath: inputPath, cache: cache, plan: plan, trim: trim)
+        let (settings, index) = try preflight(request: c, inputPath: inputPath, cache: cache, plan: plan, trim: trim)
         let job = AudioJob(folder: dir.root + "/audio")
         let video = cache.video, quiet = c.quiet
         let thread = Thread {

@@ -28,8 +28,6 @@ final class PlanStreamer {
     private let segments: SegmentView
     /// Records read so far, by segment id.
     private var records: [Int: SegmentMeasurements] = [:]
-    /// Chunks the planner returned (this run), published or found published.
-    private var planned = 0
 
     init(prepared: SegmentedAnalysisStep.Prepared, manifest: JobManifest, dir: WorkDirectory, input: String, fingerprint: String) throws {
         self.prepared = prepared; self.manifest = manifest; self.dir = dir; self.input = input; self.fingerprint = fingerprint
@@ -96,7 +94,6 @@ final class PlanStreamer {
         try PlanStream.publish(made, in: dir)
         let before = manifest.chunks.count
         manifest = try manifest.appending(made.filter { $0.chunk.id >= before })
-        planned += chunks.count
         if complete, let cache {
             // The same chunks as a plan made from the whole analysis: proven by construction, checked here.
             let (cuts, _) = try JobSetup.cuts(cache: cache, scene: scene, scenesJSON: nil, quiet: true, within: nil)
