@@ -7,8 +7,9 @@ struct FarmOptions: ParsableArguments {
     var leaseSeconds: Double = FarmSettings.defaultLeaseSeconds
     @Option(name: .long, help: "Failed attempts after which a chunk is quarantined instead of retried (1…100).")
     var maxAttempts: Int = FarmSettings.defaultMaxAttempts
-    @Flag(name: .long, help: "Analyse INPUT as segments that local and remote workers (`encoda worker TMP`) share by lease, instead of in one pass here.")
-    var segmentedAnalysis = false
+    @Flag(name: .long, inversion: .prefixedNo,
+          help: "Analyse INPUT as segments that local and remote workers (`encoda worker TMP`) share by lease, and plan and encode while it is analysed (the default); --no-segmented-analysis analyses it in one pass here before any chunk.")
+    var segmentedAnalysis: Bool? = nil
 
     func validate() throws {
         do { _ = try settings() } catch let e as EncodaError { throw ValidationError(e.message) }

@@ -23,7 +23,7 @@ public enum EncodeOptionTable {
         let profileFlags = ["lossless", "autocrop", "no-autorotate", "mux", "no-audio", "cut-audio-to-video", "two-pass", "auto-grain"]
         let runValues = ["start", "end", "duration", "otio", "edl", "track", "timeline-start", "input-fps", "scenes-json",
                          "profile", "profiles", "vmaf-ffmpeg"]
-        let runFlags = ["keep-timestamps", "dry-run", "restart", "keep", "quiet", "verbose", "overwrite", "segmented-analysis"]
+        let runFlags = ["keep-timestamps", "dry-run", "restart", "keep", "quiet", "verbose", "overwrite", "segmented-analysis", "no-segmented-analysis"]
         return profileValues.map { Entry(name: $0, takesValue: true, inProfiles: true) }
             + profileFlags.map { Entry(name: $0, takesValue: false, inProfiles: true) }
             + runValues.map { Entry(name: $0, takesValue: true, inProfiles: false) }

@@ -54,17 +54,19 @@ public struct Coordinator {
         // A trim or a timeline: only its frames are analysed, found in the packet index before any decode.
         let encoder = c.encoding.settings.encoder
         let partial = c.trim != nil || c.timeline != nil
-        let segmentedAnalysis = c.segmentedAnalysis && !partial && sequenceRate == nil
+        // Segmented by default; `asked` (--segmented-analysis given) says where it cannot be.
+        let asked = c.segmentedAnalysis == true
+        let segmentedAnalysis = c.segmentedAnalysis != false && !partial && sequenceRate == nil
         let cached = segmentedAnalysis ? SegmentedAnalysisStep.cached(dir: dir, fingerprint: fingerprint, needCrop: c.picture.needsCrop) : nil
         // --segmented-analysis: segments cut from the packet index (nil: its packets cannot number INPUT's frames), and
         // the plan streams unless it cannot (or the job in TMP was planned whole).
         let prepared = segmentedAnalysis && cached == nil
             ? try SegmentedAnalysisStep.prepare(input: inputPath, fingerprint: fingerprint, dir: dir, encoder: encoder, farm: c.farm,
-                                                workers: c.workers, threads: c.threads, needCrop: c.picture.needsCrop, quiet: c.quiet) : nil
+                                                workers: c.workers, threads: c.threads, needCrop: c.picture.needsCrop, asked: asked, quiet: c.quiet) : nil
         var streams = false
         if let prepared, !c.dryRun, existing == nil || existing?.planStreaming == true {
             if let why = try PlanStreamer.obstacle(c, settings: c.encoding.settings, prepared: prepared, input: inputPath) {
-                if !c.quiet { Report.note("the plan waits for the whole analysis: \(why)") }
+                if asked && !c.quiet { Report.note("the plan waits for the whole analysis: \(why)") }
             } else {
                 streams = true
             }

@@ -25,8 +25,9 @@ public struct EncodeRequest {
     public var mux: AudioSettings?
     public var farm: FarmSettings
     /// INPUT's analysis as leased segments (analysis.json) that local and remote workers share, instead of one decode
-    /// here (`SegmentedAnalysisStep`); the whole pass where INPUT's packets cannot number its frames.
-    public var segmentedAnalysis = false
+    /// here (`SegmentedAnalysisStep`); the whole pass where INPUT's packets cannot number its frames. Nil: the default
+    /// (segmented, and a whole pass where it cannot be, without a note); true: asked for, so a whole pass is said.
+    public var segmentedAnalysis: Bool? = nil
     /// `--profile`, recorded in the job for the workers' overrides.
     public var profile: String?
     public var workers: Int?

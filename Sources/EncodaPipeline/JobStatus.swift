@@ -129,8 +129,7 @@ public enum JobStatus {
                 if let st { r.outputBytes = Int64(st.st_size) }
             }
         }
-        if let a = analysisManifest { // the analysis that this TMP's job is planned from (it has an id of its own)
-            if r.jobID == nil { r.jobID = a.jobID }
+        if let a = analysisManifest { // the analysis that this TMP's job is planned from (its id is not the job's)
             if r.input == nil { r.input = a.input.absolutePath }
             r.analysis = analysis(dir, manifest: a, now: now)
             if manifest == nil { // before the plan: the workers analysing

@@ -5,7 +5,7 @@ import EncodaSystem
 import Foundation
 import Synchronization
 
-/// `--segmented-analysis`: INPUT's analysis as leased segments instead of one decode in the coordinator. The packet
+/// `--segmented-analysis` (the default): INPUT's analysis as leased segments instead of one decode in the coordinator. The packet
 /// index (`ScenePass.preview`) cuts INPUT into segments (`AnalysisSegmentPlanner`), written once as analysis.json;
 /// the coordinator's local workers, threads of this process here, and any `encoda worker TMP` on other hosts claim
 /// them (`SegmentWorker`); once every segment is published, the records are put together into the scene cache a
@@ -19,16 +19,6 @@ enum SegmentedAnalysisStep {
     /// The first segments' size: two shortest chunks (`JobPlanner.minimumChunkFrames`), so the first chunks can be
     /// planned as soon as they are measured (`AnalysisSegmentPlanner`'s ramp).
     static func firstSegmentFrames(_ rate: Rational) -> Int { 2 * JobPlanner.minimumChunkFrames(frameRate: rate) }
-
-    /// The scene cache, or nil when INPUT needs the whole pass (its packets cannot number its frames, or their
-    /// timestamps cannot identify them): the caller then runs it.
-    static func sceneCache(input: String, fingerprint: String, dir: WorkDirectory, scene: SceneSettings, encoder: EncoderKind,
-                           farm: FarmSettings, workers: Int?, threads: Int?, needCrop: Bool, quiet: Bool) throws -> SceneCache? {
-        if let cached = cached(dir: dir, fingerprint: fingerprint, needCrop: needCrop) { return cached }
-        guard let prepared = try prepare(input: input, fingerprint: fingerprint, dir: dir, encoder: encoder, farm: farm,
-                                         workers: workers, threads: threads, needCrop: needCrop, quiet: quiet) else { return nil }
-        return try finish(prepared, input: input, fingerprint: fingerprint, dir: dir, scene: scene, quiet: quiet)
-    }
 
     /// Analyses the segments of `prepared` (segment workers in this process, and any other worker) and puts them
     /// together into the scene cache.
@@ -66,13 +56,13 @@ enum SegmentedAnalysisStep {
     }
 
     /// Reads the packet index, cuts the segments and publishes analysis.json (or finds the one in TMP), and with
-    /// --autocrop measures the crop from frames sought across INPUT. Nil (said in a note) when the packets cannot
-    /// number INPUT's frames.
+    /// --autocrop measures the crop from frames sought across INPUT. Nil when the packets cannot number INPUT's
+    /// frames: said in a note when `--segmented-analysis` was `asked` for (by default the whole pass is simply the way).
     static func prepare(input: String, fingerprint: String, dir: WorkDirectory, encoder: EncoderKind, farm: FarmSettings,
-                        workers: Int?, threads: Int?, needCrop: Bool, quiet: Bool) throws -> Prepared? {
+                        workers: Int?, threads: Int?, needCrop: Bool, asked: Bool, quiet: Bool) throws -> Prepared? {
         let (found, reason) = try ScenePass.preview(input: input, encoder: encoder)
         guard let preview = found, preview.index.timestampsReliable, !preview.index.seeksByByte else {
-            if !quiet { Report.note("--segmented-analysis: analysing INPUT in one pass: \(reason ?? "its timestamps do not identify its frames")") }
+            if asked && !quiet { Report.note("--segmented-analysis: analysing INPUT in one pass: \(reason ?? "its timestamps do not identify its frames")") }
             return nil
         }
         let budget = WorkerBudget.choose(requestedWorkers: workers, requestedThreads: threads, video: preview.video)

@@ -11,7 +11,8 @@ import Foundation
 /// `StreamingPlanner` and publishes each chunk it returns as a `PlanRecord` in TMP/plan. When the last chunk is
 /// published, the segments are put together into the scene cache a whole pass stores, the crop is confirmed, and the
 /// chunks are checked against the plan made from that cache: they are the same by construction
-/// (StreamingPlannerTests), and a difference stops the job rather than encode a plan nobody made.
+/// (StreamingPlannerTests), and a difference stops the job rather than encode a plan nobody made. job.json is then
+/// replaced by the whole plan, so a finished (or resumed) job reads as one planned after its analysis.
 ///
 /// Not Sendable: the coordinator's polling thread owns it.
 final class PlanStreamer {
@@ -85,7 +86,7 @@ final class PlanStreamer {
             }
             let whole = try SegmentedAnalysisStep.assemble(prepared, records: all, input: input, fingerprint: fingerprint, dir: dir, scene: scene)
             guard whole.video == manifest.video else {
-                throw EncodaError(.inputUnsupported, "INPUT's frames turned out \(whole.video.interlacing.map { $0.topFieldFirst ? "interlaced, top field first" : "interlaced, bottom field first" } ?? "other than its packets said") while the job was planned from its packets; re-run with --restart and without --segmented-analysis")
+                throw EncodaError(.inputUnsupported, "INPUT's frames turned out \(whole.video.interlacing.map { $0.topFieldFirst ? "interlaced, top field first" : "interlaced, bottom field first" } ?? "other than its packets said") while the job was planned from its packets; re-run with --restart --no-segmented-analysis")
             }
             cache = whole
         }
@@ -100,8 +101,12 @@ final class PlanStreamer {
             let (shots, maxFrames) = JobSetup.shots(cache: cache, cuts: cuts, scene: scene, range: nil)
             let whole = JobSetup.plan(cache: cache, shots: shots, maxFrames: maxFrames)
             guard whole == manifest.chunks else {
-                throw EncodaError(.internalError, "the plan made while INPUT was analysed (\(manifest.chunks.count) chunks) differs from the plan of the whole analysis (\(whole.count) chunks); re-run with --restart and without --segmented-analysis, and report this")
+                throw EncodaError(.internalError, "the plan made while INPUT was analysed (\(manifest.chunks.count) chunks) differs from the plan of the whole analysis (\(whole.count) chunks); re-run with --restart --no-segmented-analysis, and report this")
             }
+            // job.json now holds the whole plan, as a job planned after its analysis does: readers that still hold
+            // the streaming one reach the same plan through TMP/plan (they stay), and each rename is atomic.
+            try manifest.validate()
+            try AtomicFile.writeJSON(manifest, to: dir.manifest, staging: dir.staging)
         }
         return manifest
     }

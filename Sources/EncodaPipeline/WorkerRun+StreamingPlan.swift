@@ -9,10 +9,10 @@ extension WorkerRun {
     /// analysis first while the planned chunks nobody holds are fewer than the workers busy with the job (so no
     /// worker waits for a chunk to be planned), chunks otherwise. Returns the job with its whole plan once the
     /// coordinator has published the last chunk, or nil when asked to leave (or, with `exitWhenIdle`, when there is
-    /// nothing to take now).
+    /// nothing to take now), with the chunks encoded and the segments analysed meanwhile.
     /// `identity`: this worker's for the job, kept for the chunks after the plan is whole (one journal per process).
     func followStreamingPlan(_ start: JobContext, drain: DrainRequest, current: CurrentWorker, log: WorkerLog, threads: Int,
-                             identity: WorkerIdentity, prefix: String = "") throws -> JobContext? {
+                             identity: WorkerIdentity, prefix: String = "") throws -> (job: JobContext?, encoded: Int, analysed: Int) {
         var job = start
         let dir = job.directory
         guard let analysis = try dir.readAnalysisManifest() else {
@@ -23,15 +23,23 @@ extension WorkerRun {
         let analyser = MediaSegmentAnalysing(input: job.inputPath, manifest: analysis, threads: threads)
         var said = false
         var encoded = 0, analysed = 0
+        // With --exit-when-idle, a worker with nothing to take leaves only once the plan has not grown for a lease
+        // period: while others analyse, or the coordinator is about to publish the last chunks, work is coming (a
+        // task that left then would be capacity lost to the job). Past a lease period their holders are gone.
+        var progress = (planned: -1, segments: -1), lastProgress = Date()
         while !drain.isRequested {
             job = try job.extended()
             if job.manifest.planStreaming != true {
                 log.line(prefix + "the plan is complete (\(job.manifest.chunks.count) chunks); \(analysed) segment(s) analysed and \(encoded) chunk(s) encoded while it was made")
-                return job
+                return (job, encoded, analysed)
             }
             results.grow(job.manifest)
             let state = JobState.scan(dir, manifest: job.manifest, view: results)
             segments.refresh()
+            if progress != (job.manifest.chunks.count, segments.published.count) {
+                progress = (job.manifest.chunks.count, segments.published.count)
+                lastProgress = Date()
+            }
             let choice = StreamingChoice(
                 freeChunks: job.manifest.chunks.filter { state.isOpen($0.id) && !state.leased.contains($0.id) }.count,
                 busyWorkers: state.leased.count + dir.analysis.list(dir.analysis.leases).compactMap(OwnNames.leaseID).count + 1,
@@ -64,11 +72,14 @@ extension WorkerRun {
                 if worked { break }
             }
             if !worked {
-                if exitWhenIdle { log.line(prefix + "nothing to take now in job \(job.manifest.jobID) while it is analysed; leaving"); return nil }
+                if exitWhenIdle && Date().timeIntervalSince(lastProgress) > job.manifest.farmSettings.leaseSeconds {
+                    log.line(prefix + "nothing to take in job \(job.manifest.jobID), and its plan has not grown for \(Int(job.manifest.farmSettings.leaseSeconds)) s")
+                    return (nil, encoded, analysed)
+                }
                 Thread.sleep(forTimeInterval: min(max(pollSeconds, 0.2), 1))
             }
         }
-        return nil
+        return (nil, encoded, analysed)
     }
 
     private func unitOptions(_ job: JobContext, drain: DrainRequest) -> WorkerOptions {

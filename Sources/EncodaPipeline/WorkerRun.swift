@@ -83,24 +83,29 @@ public struct WorkerRun: Sendable {
         var job = try JobContext.load(WorkDirectory(root), input: input, inputRoot: inputRoot)
         // One identity for every unit this process takes, so it keeps one journal and one worker record.
         let identity = Self.newIdentity()
-        if job.manifest.planStreaming == true {
-            guard let whole = try followStreamingPlan(job, drain: drain, current: current, log: log,
-                                                      threads: self.threads ?? local.threads ?? budget.threads, identity: identity) else {
-                log.line("leaving")
-                return
-            }
-            job = whole
-        }
+        // The job's profile is in job.json from the start, also while its plan streams: overrides apply to every unit.
         local = machine.resolve(profile: job.manifest.profile)
         let threads = self.threads ?? local.threads ?? budget.threads
         log.line("joining job \(job.manifest.jobID) with \(threads) encoder thread(s)"
                  + (self.threads != nil ? " (--threads)" : local.threads != nil ? " (worker overrides)"
                     : budgetThreads != nil ? " (this machine's share)" : " (the CPUs granted: \(CPUGrant.current))"))
         applyOverrides(local, machine: machine, job: job, threads: threads, nice: nice, log: log)
+        // Chunks encoded while the plan streamed, counted with the rest when leaving.
+        var encodedWhilePlanned = 0
+        if job.manifest.planStreaming == true {
+            let followed = try followStreamingPlan(job, drain: drain, current: current, log: log, threads: threads, identity: identity)
+            guard let whole = followed.job else {
+                log.line("leaving; encoded \(followed.encoded) chunk(s) and analysed \(followed.analysed) segment(s) while the job was planned")
+                return
+            }
+            job = whole
+            encodedWhilePlanned = followed.encoded
+        }
         let worker = makeWorker(job, drain: drain, exitWhenIdle: exitWhenIdle, log: log, threads: threads, identity: identity)
         current.set(worker)
         let done = try worker.run()
-        log.line("leaving; encoded \(done.count) chunk(s) [\(describe(worker.tally))]")
+        log.line("leaving; encoded \(encodedWhilePlanned + done.count) chunk(s)"
+                 + (encodedWhilePlanned > 0 ? " (\(encodedWhilePlanned) while the job was planned)" : "") + " [\(describe(worker.tally))]")
     }
 
     /// Worker processes and encoder threads for this machine: as the coordinator chooses for the job (its picture
@@ -226,8 +231,11 @@ public struct WorkerRun: Sendable {
                 if job.manifest.planStreaming == true {
                     applyOverrides(local, machine: machine, job: job, threads: jobThreads, nice: nice, log: log)
                     let name = "[\((dir.root as NSString).lastPathComponent)] "
-                    guard let whole = try followStreamingPlan(job, drain: drain, current: current, log: log, threads: jobThreads,
-                                                              identity: identity, prefix: name) else { continue }
+                    let followed = try followStreamingPlan(job, drain: drain, current: current, log: log, threads: jobThreads,
+                                                           identity: identity, prefix: name)
+                    total += followed.encoded
+                    if followed.encoded + followed.analysed > 0 { worked = true }
+                    guard let whole = followed.job else { continue }
                     job = whole
                 }
                 let state = JobState.scan(dir, manifest: job.manifest)

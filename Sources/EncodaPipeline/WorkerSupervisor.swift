@@ -141,7 +141,9 @@ final class WorkerSupervisor {
     }
 
     private func interrupted(_ state: JobState) -> EncodaError {
-        EncodaError(.interrupted, "stopped; \(state.done.count) of \(manifest.chunks.count) chunks are done and kept in TMP. Re-run the same command to resume")
+        manifest.planStreaming == true
+            ? EncodaError(.interrupted, "stopped while INPUT was analysed; \(state.done.count) of the \(manifest.chunks.count) chunks planned so far are done and kept in TMP, with the analysis measured so far. Re-run the same command to resume")
+            : EncodaError(.interrupted, "stopped; \(state.done.count) of \(manifest.chunks.count) chunks are done and kept in TMP. Re-run the same command to resume")
     }
 
     /// A worker that left although chunks are open is started again; one that crashed has its chunk's attempt

@@ -29,7 +29,8 @@ final class CoordinationTests: XCTestCase {
         let lines = try String(contentsOfFile: trace, encoding: .utf8).split(separator: "\n").map(String.init)
         let coordinator = try XCTUnwrap(lines.first?.split(separator: " ").first.map(String.init))
         // Listings of results/ that returned names (a listing is one such call here, and one returning 0).
-        let listings = lines.filter { $0.contains("getdents64(") && $0.contains("/results>") && !$0.hasSuffix("= 0") }
+        // (TMP/results only: TMP/analysis/results holds the analysis segments' records, each read once too.)
+        let listings = lines.filter { $0.contains("getdents64(") && $0.contains(tmp + "/results>") && !$0.hasSuffix("= 0") }
         let pids = Set(listings.map { $0.split(separator: " ")[0] })
         // A process lists results/ when it starts, when it prunes debris, before it leaves, after 10 s without news:
         // a few times each, however many chunks; before issue 16 every claim listed it twice, the coordinator every poll.
@@ -39,7 +40,9 @@ final class CoordinationTests: XCTestCase {
         // from a descriptor on a record (strace -y names the file).
         var reads: [String: Int] = [:]
         for l in lines where l.hasPrefix(coordinator + " ") && l.contains("read(") && !l.hasSuffix("= 0") {
-            if let m = l.range(of: #"/results/[0-9]{5}\.json>"#, options: .regularExpression) { reads[String(l[m]), default: 0] += 1 }
+            if let m = l.range(of: NSRegularExpression.escapedPattern(for: tmp) + #"/results/[0-9]{5}\.json>"#, options: .regularExpression) {
+                reads[String(l[m]), default: 0] += 1
+            }
         }
         XCTAssertEqual(reads.count, chunks, "every record read by the coordinator")
         XCTAssertEqual(reads.values.max(), 1, "\(reads.filter { $0.value > 1 })")

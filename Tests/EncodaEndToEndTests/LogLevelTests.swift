@@ -19,7 +19,7 @@ final class LogLevelTests: XCTestCase {
         let clip = try Clips.singleShot()
 
         let normal = try encode(clip, s, "default", [])
-        XCTAssertTrue(lines(normal).contains { $0.hasPrefix("encoda: scene pass: ") }, normal.stderr)
+        XCTAssertTrue(lines(normal).contains { $0.hasPrefix("encoda: the plan is complete: ") }, normal.stderr)
         XCTAssertFalse(normal.stderr.contains("x264 [info]"), "x264's information is for -v: \(normal.stderr)")
         XCTAssertTrue(lines(normal).allSatisfy { $0.hasPrefix("encoda: ") || $0.hasPrefix("\r") }, normal.stderr)
 
@@ -29,7 +29,7 @@ final class LogLevelTests: XCTestCase {
         let verbose = try encode(clip, s, "verbose", ["-v"])
         XCTAssertTrue(lines(verbose).contains { $0.hasPrefix("x264 [info]: ") }, "x264's information with -v: \(verbose.stderr)")
         // Every note of the default run is there too, in the same form.
-        XCTAssertTrue(lines(verbose).contains { $0.hasPrefix("encoda: scene pass: ") }, verbose.stderr)
+        XCTAssertTrue(lines(verbose).contains { $0.hasPrefix("encoda: the plan is complete: ") }, verbose.stderr)
 
         // --quiet wins over -v.
         let both = try encode(clip, s, "both", ["--quiet", "--verbose"])

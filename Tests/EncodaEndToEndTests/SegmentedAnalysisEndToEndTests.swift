@@ -7,7 +7,7 @@ final class SegmentedAnalysisEndToEndTests: XCTestCase {
         let s = Scratch()
         let clip = try Clips.cuts()
         let common = ["--encoder", "h264", "--preset", "ultrafast", "--crf", "30", "--workers", "2", "--quiet"]
-        try Tool.mustRun(Tool.encoda, [clip, s.file("whole.mkv"), s.file("tmp-whole")] + common)
+        try Tool.mustRun(Tool.encoda, [clip, s.file("whole.mkv"), s.file("tmp-whole"), "--no-segmented-analysis"] + common)
         try Tool.mustRun(Tool.encoda, [clip, s.file("segmented.mkv"), s.file("tmp-seg"), "--segmented-analysis", "--keep"] + common)
         XCTAssertTrue(FileManager.default.fileExists(atPath: s.file("tmp-seg/analysis.json")), "the analysis was leased work")
         XCTAssertFalse(FileManager.default.fileExists(atPath: s.file("tmp-whole/analysis.json")))
@@ -70,7 +70,7 @@ final class SegmentedAnalysisEndToEndTests: XCTestCase {
         try Tool.ffmpeg(["-f", "lavfi", "-i", "testsrc2=size=320x160:rate=25,pad=320:240:0:40:black", "-t", "6", "-g", "25",
                          "-pix_fmt", "yuv420p", "-c:v", "libx264", "-preset", "ultrafast", "-crf", "16", clip])
         let common = ["--encoder", "h264", "--lossless", "--preset", "ultrafast", "--workers", "2", "--autocrop", "--quiet"]
-        try Tool.mustRun(Tool.encoda, [clip, s.file("whole.mkv"), s.file("tmp-whole")] + common)
+        try Tool.mustRun(Tool.encoda, [clip, s.file("whole.mkv"), s.file("tmp-whole"), "--no-segmented-analysis"] + common)
         try Tool.mustRun(Tool.encoda, [clip, s.file("segmented.mkv"), s.file("tmp-seg"), "--segmented-analysis", "--keep"] + common)
         XCTAssertTrue(FileManager.default.fileExists(atPath: s.file("tmp-seg/analysis.json")), "the analysis was leased work, not the whole pass")
         XCTAssertEqual(try Tool.videoField(s.file("segmented.mkv"), "height"), "160")

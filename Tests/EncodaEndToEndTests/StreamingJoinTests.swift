@@ -25,10 +25,8 @@ final class StreamingJoinTests: XCTestCase {
         return out
     }
 
-    private func chunkCount(_ tmp: String) throws -> Int {
-        let plan = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: tmp + "/job.json"))) as! [String: Any]
-        return (plan["chunks"] as! [Any]).count
-    }
+    /// The chunks planned so far (all of them once the plan is whole).
+    private func chunkCount(_ tmp: String) throws -> Int { try Tool.plannedChunks(tmp).chunks.count }
 
     private func results(_ tmp: String) -> Int {
         ((try? FileManager.default.contentsOfDirectory(atPath: tmp + "/results")) ?? []).filter { $0.hasSuffix(".json") }.count

@@ -99,6 +99,21 @@ enum Tool {
     }
 
     /// Per-frame MD5s of the decoded first video stream (`ffmpeg -f framemd5`), in output order.
+    /// The chunks a job in TMP has planned so far, as JSON objects: job.json's, and while its plan streams
+    /// (`planStreaming`), the records published in TMP/plan, read by name in order as workers read them.
+    static func plannedChunks(_ tmp: String) throws -> (chunks: [[String: Any]], streaming: Bool) {
+        func json(_ path: String) throws -> [String: Any] {
+            try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as? [String: Any], path)
+        }
+        let job = try json(tmp + "/job.json")
+        var chunks = try XCTUnwrap(job["chunks"] as? [[String: Any]], "job.json's chunks")
+        guard job["planStreaming"] as? Bool == true else { return (chunks, false) }
+        while FileManager.default.fileExists(atPath: tmp + "/plan/" + String(format: "%05d.json", chunks.count)) {
+            chunks.append(try XCTUnwrap(try json(tmp + "/plan/" + String(format: "%05d.json", chunks.count))["chunk"] as? [String: Any]))
+        }
+        return (chunks, true)
+    }
+
     static func frameHashes(_ file: String, filter: String? = nil, swsFlags: String? = nil) throws -> [String] {
         var args = ["-hide_banner", "-loglevel", "error", "-nostdin", "-i", file, "-map", "0:v:0"]
         if let swsFlags { args += ["-sws_flags", swsFlags] }

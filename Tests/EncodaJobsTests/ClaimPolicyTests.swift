@@ -35,6 +35,8 @@ final class ClaimPolicyTests: XCTestCase {
             ("spread: seat 1 of 2 choosers takes the second free", policy(4, seat: 1), Look(leased: [3]), [1, 0, 2, 3]),
             ("spread: seat 5 of 3 choosers (5 % 3 = 2)", policy(5, seat: 5), Look(leased: [3, 4]), [2, 0, 1, 3, 4]),
             ("spread never wider than the free chunks", policy(3, seat: 3), Look(leased: [1, 2]), [0, 1, 2]),
+            ("spread passes over no chunk twice as dear", policy(4, costs: [1, 9, 2, 1], seat: 1), Look(leased: [0]), [1, 2, 3, 0]),
+            ("spread among the alike only (seat 3 of 2 alike)", policy(5, costs: [1, 9, 2, 8, 3], seat: 3), Look(leased: [0, 2]), [3, 1, 4, 2, 0]),
             ("follow-on: the decoder stands at chunk 2", policy(4), Look(cheapStart: 20), [2, 0, 1, 3]),
             ("follow-on at the head of the order is the order", policy(4), Look(cheapStart: 0), [0, 1, 2, 3]),
             ("follow-on not kept where no free chunk starts", policy(3), Look(leased: [1], cheapStart: 10), [0, 2, 1]),
