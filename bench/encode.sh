@@ -5,7 +5,7 @@
 # (../shared/bench/quality.sh; it installs a libvmaf-enabled ffmpeg from PyPI into the cache on first use).
 #
 # usage: bench/encode.sh [av1|h264] [INPUT]     RUNS (default 3); QUALITY=0 skips the VMAF measurement;
-#                                               EXTRA="--segmented-analysis" adds options to encoda's side
+#                                               EXTRA="--no-segmented-analysis" adds options to encoda's side
 #   av1:  SVT-AV1 preset 8, CRF 35, 8-bit   bar: time <= 1.00x, bit rate within ±2 %, VMAF within ±0.3 (issue 16;
 #                                                 the 0.95x of issue 5 is out of reach on 2 cores, as its note measured)
 #   h264: x264 preset medium, CRF 23        bar: time <= 1.00x, same quality bounds

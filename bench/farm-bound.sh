@@ -9,7 +9,7 @@
 #
 # Bars: the first chunk for 4x the input grows by at most 1.5x; it is at most 0.35 of a whole-file `encoda detect` of
 # the long input; the tail is at most 3 s. Proxy settings, as the issue measured them: x264 veryfast.
-# The two inputs run interleaved, RUNS times each, medians compared. EXTRA="--segmented-analysis" (for example)
+# The two inputs run interleaved, RUNS times each, medians compared. EXTRA="--no-segmented-analysis" (for example)
 # adds options to every job.
 #
 # usage: bench/farm-bound.sh [INPUT]    default: the 64.6 s synthetic clip; RUNS (default 2)

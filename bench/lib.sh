@@ -128,7 +128,7 @@ encoder_args() {
   esac
 }
 
-# race_encodes RUNS INPUT — encoda (EARGS, then EXTRA: more options, e.g. "--segmented-analysis") and one ffmpeg process (FARGS) on INPUT, alternating which goes first;
+# race_encodes RUNS INPUT — encoda (EARGS, then EXTRA: more options, e.g. "--no-segmented-analysis") and one ffmpeg process (FARGS) on INPUT, alternating which goes first;
 # times in $WORK/encoda.t and $WORK/ffmpeg.t, the last outputs in $WORK/encoda.mkv and $WORK/ffmpeg.mkv.
 race_encodes() {
   local runs=$1 input=$2 i who order
