@@ -89,7 +89,7 @@ public final class SegmentWorker: Sendable {
         startHeartbeat()
         defer {
             heartbeat.stop()
-            unlink(workerRecord)
+            if !options.keepsWorkerRecord { unlink(workerRecord) }
             leases.clock.remove()
         }
         pruneDebris()

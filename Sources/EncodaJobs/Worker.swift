@@ -88,7 +88,7 @@ public final class Worker: Sendable {
         defer {
             encoder.releaseKeptState()
             heartbeat.stop()
-            try? FileSystem.unlink(workerRecord)
+            if !options.keepsWorkerRecord { try? FileSystem.unlink(workerRecord) }
             leases.clock.remove()
         }
         pruneDebris()

@@ -33,6 +33,9 @@ public struct WorkerOptions: Sendable {
     /// Leave after this many chunks (or segments) were taken on, nil: no limit. A worker following a plan that
     /// streams takes one unit at a time, choosing between analysis and encoding before each.
     public var maxUnits: Int? = nil
+    /// The caller keeps the worker record (TMP/workers/T.json) between runs and removes it when it leaves: a worker
+    /// following a plan that streams runs one unit at a time, and others must count it while it chooses the next.
+    public var keepsWorkerRecord = false
     public init() {}
 }
 

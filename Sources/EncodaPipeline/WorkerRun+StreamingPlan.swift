@@ -1,6 +1,7 @@
 import EncodaJobs
 import EncodaMedia
 import EncodaModel
+import EncodaSystem
 import Foundation
 
 extension WorkerRun {
@@ -23,6 +24,15 @@ extension WorkerRun {
         let analyser = MediaSegmentAnalysing(input: job.inputPath, manifest: analysis, threads: threads)
         var said = false
         var encoded = 0, analysed = 0
+        // This worker's record stays in TMP/workers for its whole stay (each unit's run keeps it fresh, and so does
+        // every turn here), so others count it among the job's workers even between units: counting only leases
+        // missed a worker that had just published a segment and was choosing its next unit.
+        let record = dir.workers + "/\(identity.token).json"
+        let clock = ServerClock(directory: dir, owner: "\(identity.host)-\(identity.pid)-\(identity.token)")
+        defer {
+            try? FileSystem.unlink(record)
+            clock.remove()
+        }
         // With --exit-when-idle, a worker with nothing to take leaves only once the plan has not grown for a lease
         // period: while others analyse, or the coordinator is about to publish the last chunks, work is coming (a
         // task that left then would be capacity lost to the job). Past a lease period their holders are gone.
@@ -40,12 +50,21 @@ extension WorkerRun {
                 progress = (job.manifest.chunks.count, segments.published.count)
                 lastProgress = Date()
             }
+            if (try? AtomicFile.writeJSON(WorkerRecord(identity: identity, jobID: job.manifest.jobID), to: record, staging: dir.staging)) == nil {
+                _ = FileTimes.touch(record) // TMP full: keep the heartbeat, with the older content
+            }
+            let holders = state.leased.count + dir.analysis.list(dir.analysis.leases).compactMap(OwnNames.leaseID).count + 1
+            let present = (try? clock.now()).map { now in
+                WorkerRecord.live(dir, now: now, within: job.manifest.farmSettings.leaseSeconds)
+                    .filter { $0.record.jobID == job.manifest.jobID }.count
+            } ?? 0
             let choice = StreamingChoice(
                 freeChunks: job.manifest.chunks.filter { state.isOpen($0.id) && !state.leased.contains($0.id) }.count,
-                busyWorkers: state.leased.count + dir.analysis.list(dir.analysis.leases).compactMap(OwnNames.leaseID).count + 1,
+                busyWorkers: max(holders, present),
                 segmentsOpen: segments.published.count < analysis.segments.count)
             if !said {
-                log.line(prefix + "joining job \(job.manifest.jobID) while it is analysed (\(analysis.segments.count) segments, \(job.manifest.chunks.count) chunk(s) planned so far)")
+                let first = choice.order.first == .segment ? "analysis first" : "chunks first"
+                log.line(prefix + "joining job \(job.manifest.jobID) while it is analysed (\(analysis.segments.count) segments, \(job.manifest.chunks.count) chunk(s) planned so far, \(choice.freeChunks) free for the \(choice.busyWorkers) worker(s) in the job: \(first))")
                 said = true
             }
             var worked = false
@@ -98,7 +117,8 @@ struct StreamingChoice: Equatable {
     enum Unit: Equatable { case segment, chunk }
     /// Planned chunks not published, not quarantined and not leased.
     var freeChunks: Int
-    /// Workers busy with the job now, this one included (leases of chunks and of segments, plus one).
+    /// Workers in the job now, this one included: those with a fresh record in TMP/workers (a worker following the
+    /// plan keeps its record between units), and at least the holders of leases of chunks and segments plus one.
     var busyWorkers: Int
     /// Some analysis segment is not published yet.
     var segmentsOpen: Bool

@@ -170,6 +170,7 @@ public struct WorkerRun: Sendable {
         let identity = given ?? Self.newIdentity()
         var options = WorkerOptions()
         options.maxUnits = maxUnits
+        options.keepsWorkerRecord = maxUnits != nil // one unit at a time: the caller keeps the record between them
         options.farm = job.manifest.farmSettings
         options.exitWhenIdle = exitWhenIdle
         options.pollSeconds = pollSeconds

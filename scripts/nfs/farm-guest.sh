@@ -296,12 +296,19 @@ while IFS= read -r line; do
   case $line in PASS:\ *) pass "${line#PASS: }";; FAIL:\ *) fail "${line#FAIL: }";; *) echo "$line";; esac
 done < "$logs/seg-records.txt"
 grep -q '^PASS: both hosts encoded' "$logs/seg-records.txt" || fail "the records of the streaming plan were not all checked: $(tail -3 "$logs/seg-records.txt")"
-# The late worker: its first unit is a segment (its log names one before any chunk), as the analysis still ran.
+# The late worker: it counts the job's workers across hosts (A's and B's records, kept between units, and its
+# own), chooses by the rule (analysis first while the free chunks are fewer than the workers), and does as it says.
+join_line=$(grep -om1 'joining job .* while it is analysed.*' "$logs/seg-b2-late.log")
 first_unit=$(grep -om1 -E '(segment|chunk) [0-9]+: (analysing|encoding)' "$logs/seg-b2-late.log")
-if grep -q "joining job .* while it is analysed" "$logs/seg-b2-late.log" && [[ $first_unit == segment* ]] \
-   && grep -q "segment [0-9]*: published" "$logs/seg-b2-late.log"; then
-  pass "worker B2, joining after the first plan record, took analysis work at once: first '$first_unit', then $(grep -c 'segment [0-9]*: published' "$logs/seg-b2-late.log") segment(s) and $(grep -c 'chunk [0-9]*: published' "$logs/seg-b2-late.log") chunk(s) published"
-else fail "worker B2 (joining after the first plan record) began with '${first_unit:-nothing}': $(head -4 "$logs/seg-b2-late.log")"; fi
+if [[ $join_line =~ ([0-9]+)\ free\ for\ the\ ([0-9]+)\ worker\(s\)\ in\ the\ job:\ (analysis|chunks)\ first ]]; then
+  free=${BASH_REMATCH[1]} seen=${BASH_REMATCH[2]} order=${BASH_REMATCH[3]}
+  rule=chunks; [ "$free" -lt "$seen" ] && rule=analysis
+  want=chunk; [ "$order" = analysis ] && want=segment
+  if [ "$seen" -ge 3 ] && [ "$order" = "$rule" ] && [[ $first_unit == $want* ]] \
+     && grep -q "\(segment\|chunk\) [0-9]*: published" "$logs/seg-b2-late.log"; then
+    pass "worker B2, joining after the first plan record, counted $seen workers in the job, saw $free free chunk(s), chose $order first and began with '$first_unit'; it published $(grep -c 'segment [0-9]*: published' "$logs/seg-b2-late.log") segment(s) and $(grep -c 'chunk [0-9]*: published' "$logs/seg-b2-late.log") chunk(s)"
+  else fail "worker B2: '$join_line', then began with '${first_unit:-nothing}' (want $seen >= 3 workers, $rule first, a first $want, something published)"; fi
+else fail "worker B2 did not say how it chose its first unit while the job was analysed: $(head -4 "$logs/seg-b2-late.log")"; fi
 $AS_HOST B "$E" status "$share_b/job-seg" --json > "$logs/seg-status.json" 2>&1
 python3 - "$logs/seg-status.json" "$segments" <<'PY' && pass "status --json on B shows the analysis: $segments/$segments segments done, by both hosts" || fail "status --json on B: $(head -c 300 "$logs/seg-status.json")"
 import json, sys
