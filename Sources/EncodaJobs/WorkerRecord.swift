@@ -45,6 +45,12 @@ public struct WorkerRecord: Codable, Sendable, Equatable {
         return found.sorted { ($0.record.host, $0.record.pid) < ($1.record.host, $1.record.pid) }
     }
 
+    /// Workers with a fresh record (younger than `within` seconds at `now`) for a job known by any of `jobIDs`: a
+    /// worker analysing a segment writes the analysis's id in its record, one encoding a chunk the job's.
+    public static func count(_ dir: WorkDirectory, now: Double, within: Double, jobIDs: Set<String>) -> Int {
+        live(dir, now: now, within: within).filter { $0.record.jobID.map(jobIDs.contains) ?? false }.count
+    }
+
     /// Frames encoded so far inside chunks that are not done yet, by chunk id (the most any live worker reports
     /// for it, capped at the chunk's length): what a progress display adds to the frames of finished chunks.
     public static func framesInProgress(_ workers: [Seen], manifest: JobManifest, state: JobState) -> [Int: Int] {

@@ -55,8 +55,7 @@ extension WorkerRun {
             }
             let holders = state.leased.count + dir.analysis.list(dir.analysis.leases).compactMap(OwnNames.leaseID).count + 1
             let present = (try? clock.now()).map { now in
-                WorkerRecord.live(dir, now: now, within: job.manifest.farmSettings.leaseSeconds)
-                    .filter { $0.record.jobID == job.manifest.jobID }.count
+                WorkerRecord.count(dir, now: now, within: job.manifest.farmSettings.leaseSeconds, jobIDs: [job.manifest.jobID, analysis.jobID])
             } ?? 0
             let choice = StreamingChoice(
                 freeChunks: job.manifest.chunks.filter { state.isOpen($0.id) && !state.leased.contains($0.id) }.count,
