@@ -40,7 +40,14 @@ public struct LeaseBook: Sendable {
         clock = ServerClock(directory: directory, owner: "\(me.host)-\(me.pid)-\(me.token)")
     }
 
-    public enum AcquireResult: Equatable { case acquired, heldByOther, stolen(previous: WorkerIdentity) }
+    /// `clearedForOther`: a stale lease was taken out of the way, but another worker created a lease in the moment
+    /// before ours (it claimed a free name, so it logs no takeover: the clearer says whose lease was cleared).
+    public enum AcquireResult: Equatable {
+        case acquired, heldByOther, stolen(previous: WorkerIdentity), clearedForOther(previous: WorkerIdentity)
+    }
+
+    /// Test seam: runs between removing a stale lease and creating ours (nil outside tests).
+    public var afterClearingStale: (@Sendable () -> Void)? = nil
 
     /// Tries to claim `chunk`.
     public func acquire(_ chunk: Int) throws -> AcquireResult {
@@ -101,10 +108,9 @@ public struct LeaseBook: Sendable {
             return .heldByOther
         }
         try? FileSystem.unlink(aside)
-        if try create(path, chunk) {
-            return .stolen(previous: taken?.worker ?? WorkerIdentity(host: "unknown", pid: 0, token: "torn-lease"))
-        }
-        return .heldByOther
+        afterClearingStale?()
+        let previous = taken?.worker ?? WorkerIdentity(host: "unknown", pid: 0, token: "torn-lease")
+        return try create(path, chunk) ? .stolen(previous: previous) : .clearedForOther(previous: previous)
     }
 
     /// Heartbeat: refresh the lease's mtime. Returns false if the lease is gone.

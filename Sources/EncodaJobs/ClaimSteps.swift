@@ -40,6 +40,9 @@ struct ClaimSteps {
             claim.lease = .takenOver
             count(\.stolen)
             log("\(unit) \(c.name): took over the stale lease of \(prev.host) pid \(prev.pid)")
+        case .clearedForOther(let prev):
+            claim.lease = .heldByOther
+            log("\(unit) \(c.name): cleared the stale lease of \(prev.host) pid \(prev.pid), but another worker claimed it first")
         }
         while true {
             switch policy.verdict(claim) {

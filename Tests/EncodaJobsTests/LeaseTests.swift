@@ -21,6 +21,21 @@ final class LeaseTests: XCTestCase {
         XCTAssertFalse(b.stillHeld(0))
     }
 
+    func testAClaimBetweenClearingAStaleLeaseAndCreatingOursWinsAndTheClearerSaysWhoseLeaseItCleared() throws {
+        let job = try TestJob(chunks: 1); defer { job.remove() }
+        let a = job.book("a", lease: 30), c = job.book("c", lease: 30)
+        var b = job.book("b", lease: 30)
+        XCTAssertEqual(try a.acquire(0), .acquired)
+        job.age(lease: 0, by: 31)
+        let cAcquired = Mutex(false)
+        b.afterClearingStale = { let plain = (try? c.acquire(0)) == .acquired; cAcquired.withLock { $0 = plain } }
+        XCTAssertEqual(try b.acquire(0), .clearedForOther(previous: job.identity("a")))
+        XCTAssertTrue(cAcquired.withLock { $0 }, "the name was free: a plain claim, no takeover to log")
+        XCTAssertTrue(c.stillHeld(0))
+        XCTAssertFalse(b.stillHeld(0))
+        XCTAssertEqual(job.dir.list(job.dir.leases), ["00000.lock"], "nothing left aside")
+    }
+
     func testFreshLeaseIsNotStolenStaleLeaseIs() throws {
         let job = try TestJob(chunks: 1); defer { job.remove() }
         let a = job.book("a", lease: 30), b = job.book("b", lease: 30)
