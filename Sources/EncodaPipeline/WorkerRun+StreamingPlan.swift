@@ -107,6 +107,7 @@ extension WorkerRun {
         options.pollSeconds = pollSeconds
         options.drain = drain
         options.maxUnits = 1
+        options.keepsWorkerRecord = true // the loop keeps the record between units
         return options
     }
 }
