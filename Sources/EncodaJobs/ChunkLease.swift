@@ -37,7 +37,7 @@ public struct LeaseBook: Sendable {
 
     public init(directory: WorkDirectory, jobID: String, me: WorkerIdentity, leaseSeconds: Double) {
         self.directory = directory; self.jobID = jobID; self.me = me; self.leaseSeconds = leaseSeconds
-        clock = ServerClock(directory: directory, owner: "\(me.host)-\(me.pid)-\(me.token)")
+        clock = ServerClock(directory: directory, worker: me)
     }
 
     /// `clearedForOther`: a stale lease was taken out of the way, but another worker created a lease in the moment

@@ -65,7 +65,7 @@ public final class SegmentWorker: Sendable {
         leases.clock.remove()
     }
 
-    var workerRecord: String { directory.workers + "/\(identity.token).json" }
+    var workerRecord: String { directory.workerRecord(identity.token) }
     private var ledger: FailureLedger {
         FailureLedger(directory: analysis, jobID: manifest.jobID, maxAttempts: options.farm.maxAttempts, units: manifest.segments.count)
     }

@@ -11,6 +11,11 @@ public struct ServerClock: Sendable {
         probe = directory.clock + "/" + owner
     }
 
+    /// A worker's clock: its probe is named HOST-PID-TOKEN (`OwnNames`), one per worker identity.
+    public init(directory: WorkDirectory, worker: WorkerIdentity) {
+        self.init(directory: directory, owner: "\(worker.host)-\(worker.pid)-\(worker.token)")
+    }
+
     /// The server's notion of now, in seconds since the epoch.
     ///
     /// A WRITE makes the file server stamp the file's mtime with its own clock, and the attributes after an

@@ -47,6 +47,8 @@ public struct WorkDirectory: Sendable {
     public func result(_ id: Int) -> String { results + "/\(Chunk.name(id)).json" }
     public func quarantineRecord(_ id: Int) -> String { quarantine + "/\(Chunk.name(id)).json" }
     public func planRecord(_ id: Int) -> String { plan + "/\(Chunk.name(id)).json" }
+    /// The record of the worker whose token is `token` (its mtime is the worker's heartbeat).
+    public func workerRecord(_ token: String) -> String { workers + "/\(token).json" }
     public func chunkFileName(_ id: Int, token: String) -> String { "\(Chunk.name(id))-\(token).chunk" }
     public func chunkFile(named name: String) -> String { chunks + "/" + name }
 

@@ -67,7 +67,7 @@ public final class Worker: Sendable {
         leases.clock.remove()
     }
 
-    var workerRecord: String { directory.workers + "/\(identity.token).json" }
+    var workerRecord: String { directory.workerRecord(identity.token) }
 
     private var ledger: FailureLedger { FailureLedger(directory: directory, manifest: manifest) }
 

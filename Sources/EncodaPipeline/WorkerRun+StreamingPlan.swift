@@ -27,8 +27,8 @@ extension WorkerRun {
         // This worker's record stays in TMP/workers for its whole stay (each unit's run keeps it fresh, and so does
         // every turn here), so others count it among the job's workers even between units: counting only leases
         // missed a worker that had just published a segment and was choosing its next unit.
-        let record = dir.workers + "/\(identity.token).json"
-        let clock = ServerClock(directory: dir, owner: "\(identity.host)-\(identity.pid)-\(identity.token)")
+        let record = dir.workerRecord(identity.token)
+        let clock = ServerClock(directory: dir, worker: identity)
         defer {
             try? FileSystem.unlink(record)
             clock.remove()
