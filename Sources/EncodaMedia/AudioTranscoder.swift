@@ -203,13 +203,15 @@ final class AudioTranscoder {
             }
             if place < pushed && (!started || pushed - place > tolerance) { offset = min(n, pushed - place) } // before the start / overlap
         }
-        started = true
         n -= offset
         n = min(n, totalSamples - pushed)
         if n > 0 {
             try buffered(buffer, from: Int(offset), count: Int(n))
             pushed += n
         }
+        // Started once something is on the timeline: a frame wholly before the cut is dropped, and the next one
+        // must still be cut to the sample, not kept whole because it overlaps by less than the tolerance.
+        if pushed > 0 { started = true }
         try encodeFromFifo(final: false, output)
     }
 

@@ -164,4 +164,28 @@ final class TrimEndToEndTests: XCTestCase {
             for (a, b) in zip(row, wanted) { XCTAssertEqual(a, b, accuracy: 0.0011, "chapters: \(chapterRows)") }
         }
     }
+    /// Transcoded audio is cut to the sample, not to the container's timestamps only: a track that is silent until
+    /// 2.0 s and then steps to half scale (in MOV, whose audio clock counts samples; MKV's counts milliseconds), trimmed from 1.6 s, must step 0.4 s (19,200 samples at 48 kHz) into
+    /// OUTPUT's audio. Before the fix, a decoded frame wholly before the cut counted as a start, and the next one was
+    /// kept whole because it overlapped the cut by less than the 100 ms tolerance: the audio came out ~90 ms early.
+    func testTranscodedAudioIsCutToTheSample() throws {
+        let src = work + "/step.mov"
+        try Tool.ffmpeg(["-f", "lavfi", "-i", "testsrc2=size=160x120:rate=25", "-f", "lavfi",
+                         "-i", "aevalsrc=exprs=if(gte(t\\,2)\\,0.5\\,0):s=48000:d=4", "-t", "4",
+                         "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "pcm_s16le", src])
+        let t0 = try Tool.frameTimes(src)[0]
+        for (start, name) in [("40", "frame"), ("1.61s", "mid-frame")] {
+            let out = work + "/step-\(name).mkv", pcm = work + "/step-\(name).raw"
+            try Tool.mustRun(Tool.encoda, [src, out, work + "/tmp-step-\(name)", "--mux", "--audio-codec", "flac",
+                                           "--start", start, "--end", "90"] + common)
+            try Tool.ffmpeg(["-i", out, "-map", "0:a", "-f", "s16le", "-ac", "1", pcm])
+            let data = try Data(contentsOf: URL(fileURLWithPath: pcm))
+            let samples = data.withUnsafeBytes { Array($0.bindMemory(to: Int16.self)) }
+            let step = try XCTUnwrap(samples.firstIndex { abs(Int($0)) > 8000 }, "\(name): the step is in OUTPUT's audio")
+            // OUTPUT starts at source frame 40 (1.6 s after the first frame; 1.61 s maps to frame 41).
+            let first = name == "frame" ? 1.6 : 1.64
+            let expected = Int(((2.0 - (t0 + first)) * 48000).rounded())
+            XCTAssertLessThanOrEqual(abs(step - expected), 1, "\(name): the step sits \(step - expected) samples from where the cut puts it")
+        }
+    }
 }
