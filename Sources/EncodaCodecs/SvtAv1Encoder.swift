@@ -72,7 +72,11 @@ final class SvtAv1Encoder: VideoEncoder {
             let culprit = diagnose ? Self.culprit(c, params) : nil
             throw Self.configurationError(c, params, ret, culprit: culprit, reasons: endCapture())
         }
+        // svt_av1_enc_init starts the encoder's threads, real-time when run as root: they go back to encoda's policy.
+        let scheduling = ThreadScheduling.current()
         ret = svt_av1_enc_init(h)
+        scheduling.restore()
+        scheduling.restoreRealTimeThreads()
         if ret != EB_ErrorNone {
             svt_av1_enc_deinit_handle(h); handle = nil
             let reasons = endCapture()
@@ -88,7 +92,8 @@ final class SvtAv1Encoder: VideoEncoder {
 
     private static func makeHandle(_ cfg: inout EbSvtAv1EncConfiguration) throws -> UnsafeMutablePointer<EbComponentType> {
         var h: UnsafeMutablePointer<EbComponentType>? = nil
-        let ret = svt_av1_enc_init_handle(&h, nil, &cfg)
+        // As root, SVT-AV1 makes this thread SCHED_FIFO 99 here; encoda keeps the policy it was started with.
+        let ret = ThreadScheduling.keeping { svt_av1_enc_init_handle(&h, nil, &cfg) }
         guard ret == EB_ErrorNone, let h else {
             throw CodecError.svtAv1(ret, "svt_av1_enc_init_handle", .encoder, "SVT-AV1 could not start (\(SvtAv1Status(ret).text)); check that libsvtav1enc is installed")
         }
