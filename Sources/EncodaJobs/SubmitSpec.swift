@@ -30,8 +30,11 @@ public struct SubmitSpec: Sendable {
     /// A name for the scheduler's job: "encoda-" and TMP's last component, in the characters every engine takes.
     public var jobName: String {
         let base = (tmp as NSString).lastPathComponent.lowercased()
-        let cleaned = String(base.map { $0.isASCII && ($0.isLetter || $0.isNumber) ? $0 : "-" }).trimmingCharacters(in: CharacterSet(charactersIn: "-"))
-        return "encoda-" + String((cleaned.isEmpty ? "job" : cleaned).prefix(40))
+        let dashes = CharacterSet(charactersIn: "-")
+        let cleaned = String(base.map { $0.isASCII && ($0.isLetter || $0.isNumber) ? $0 : "-" }).trimmingCharacters(in: dashes)
+        // Kubernetes names end in a letter or digit: cutting to 40 may leave a dash at the end.
+        let cut = String(cleaned.prefix(40)).trimmingCharacters(in: dashes)
+        return "encoda-" + (cut.isEmpty ? "job" : cut)
     }
 
     /// The worker's command line, one word each.
@@ -93,8 +96,9 @@ public struct SubmitSpec: Sendable {
         \"\"\"encoda workers as an OpenCue job, made by `encoda submit-spec opencue`.
 
         One layer whose \(workers) frames each run one `encoda worker` on the job in TMP: a frame claims chunks until
-        none is left to claim and exits 0 (its log is the frame's log); killing a frame (SIGTERM) lets it finish
-        and publish its chunk first. Needs PyPI's opencue-pyoutline (and opencue-pycue to launch):
+        none is left to claim and exits 0 (its log is the frame's log). RQD kills a frame with SIGKILL: its chunk
+        goes to another worker once the claim is older than --lease-seconds; a SIGTERM sent to the frame's process
+        instead lets it finish and publish the chunk. Needs PyPI's opencue-pyoutline (and opencue-pycue to launch):
 
             python3 THIS_FILE --dry-run   # print the job spec Cuebot would get; contacts nothing
             python3 THIS_FILE             # launch it on the Cuebot named by OPENCUE_HOSTS

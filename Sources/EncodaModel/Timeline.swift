@@ -108,13 +108,20 @@ public enum OTIOReader {
         let tracks: Object?
         let globalStartTime: Time?
         let mediaReference: MediaReference?
+        /// Clip.2 (OTIO 0.15 on) keeps its media by key, and names the one in use.
+        let mediaReferences: [String: MediaReference]?
+        let activeMediaReferenceKey: String?
         /// False for an item switched off in the editor: it shows nothing, as a gap.
         let enabled: Bool?
 
         enum CodingKeys: String, CodingKey {
             case schema = "OTIO_SCHEMA", name, kind, sourceRange = "source_range", inOffset = "in_offset", outOffset = "out_offset"
             case children, tracks, globalStartTime = "global_start_time", mediaReference = "media_reference", enabled
+            case mediaReferences = "media_references", activeMediaReferenceKey = "active_media_reference_key"
         }
+
+        /// The media in use: Clip.1's one reference, or Clip.2's active one (OTIO's key "DEFAULT_MEDIA" when unnamed).
+        var media: MediaReference? { mediaReference ?? mediaReferences?[activeMediaReferenceKey ?? "DEFAULT_MEDIA"] }
 
         var schemaName: String { (schema ?? "").split(separator: ".").first.map(String.init) ?? "" }
     }
@@ -245,7 +252,7 @@ public enum OTIOReader {
 
     /// An item's length on its track: its source_range, else its media's available range.
     static func duration(_ item: Object) -> Time? {
-        item.sourceRange?.duration ?? item.mediaReference?.availableRange?.duration
+        item.sourceRange?.duration ?? item.media?.availableRange?.duration
     }
 }
 

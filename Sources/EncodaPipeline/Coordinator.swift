@@ -96,6 +96,7 @@ public struct Coordinator {
         let (shots, maxFrames) = streams ? ([], 0) : JobSetup.shots(cache: cache, cuts: cuts, scene: scene, range: trim?.range)
         // A timeline: one output per clip, every clip's chunks in one plan.
         let clipOutputs = try c.timeline.map { try TimelineStep.outputs($0, cache: cache) }
+        if let t = c.timeline, !c.quiet, let note = TimelineStep.startNote(t, cache: cache) { Report.note(note) }
         // With --bitrate, each chunk's share of the bits is decided here, once (see BitAllocation).
         let chunks = streams ? [] : BitAllocation.assign(clipOutputs.map { TimelineStep.plan(cache: cache, cuts: cuts, scene: scene, outputs: $0) }
             ?? JobSetup.plan(cache: cache, shots: shots, maxFrames: maxFrames), index: cache.index, target: settings.bitRate)

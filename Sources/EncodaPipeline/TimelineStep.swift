@@ -41,6 +41,22 @@ enum TimelineStep {
         return zip(ranges, loaded.paths).map { ClipOutput(clip: $0.name, path: $1, range: $0.range) }
     }
 
+    /// A note when INPUT carries a start timecode other than the timeline's start and no `--timeline-start` was
+    /// given: frame 0 of INPUT is then the timeline's start, which is right for a render that begins at the
+    /// timeline's first frame but puts every clip early or late by the difference when the render begins elsewhere.
+    static func startNote(_ loaded: EncodeRequest.Timeline, cache: SceneCache) -> String? {
+        guard loaded.start == nil, let text = cache.video.timecode, let tc = SMPTETimecode(parsing: text),
+              let inputFrame = try? tc.frameNumber(rate: cache.video.frameRate, option: "INPUT's timecode") else { return nil }
+        let timelineFrame: Int
+        switch loaded.timeline.start {
+        case .frames(let f): timelineFrame = Int(f.rounded())
+        case .timecode(let t): guard let f = try? t.frameNumber(rate: cache.video.frameRate, option: "the timeline's start") else { return nil }; timelineFrame = f
+        }
+        guard timelineFrame != inputFrame else { return nil }
+        let label = SMPTETimecode.label(frame: timelineFrame, rate: cache.video.frameRate, dropFrame: tc.dropFrame)
+        return "INPUT's timecode starts at \(text), the timeline at \(label); frame 0 of INPUT is taken as the timeline's start (\(label)). If the render begins at \(text), give --timeline-start \(text)"
+    }
+
     /// One plan for every clip: each clip's range planned as a trim is, chunk ids running on across clips.
     static func plan(cache: SceneCache, cuts: [Int], scene: SceneSettings, outputs: [ClipOutput]) -> [Chunk] {
         var chunks: [Chunk] = []

@@ -147,6 +147,17 @@ final class TimelineEndToEndTests: XCTestCase {
         try write(lastOut: "01:00:04:00")
         let plan = try Tool.mustRun(Tool.encoda, [src, work + "/x-{clip}.mkv", work + "/tmp-x", "--edl", edl, "--dry-run"] + common)
         XCTAssertTrue(plan.stdout.contains("clip 1/3: \"Shot/1\" frames 0–19 (20)"), plan.stdout)
+        XCTAssertFalse(plan.stderr.contains("--timeline-start"), "INPUT has no timecode to compare: \(plan.stderr)")
+        // A render that carries its record timecode: the same run says how INPUT's start and the timeline's differ.
+        let stamped = work + "/stamped.mov"
+        try Tool.ffmpeg(["-i", src, "-c", "copy", "-timecode", "01:00:00:00", stamped])
+        let noted = try Tool.mustRun(Tool.encoda, [stamped, work + "/y-{clip}.mkv", work + "/tmp-y", "--edl", edl, "--dry-run"] + common)
+        XCTAssertTrue(noted.stderr.contains("INPUT's timecode starts at 01:00:00:00, the timeline at 01:00:00:10"), noted.stderr)
+        XCTAssertTrue(noted.stderr.contains("give --timeline-start 01:00:00:00"), noted.stderr)
+        let given = try Tool.mustRun(Tool.encoda, [stamped, work + "/z-{clip}.mkv", work + "/tmp-z", "--edl", edl, "--dry-run",
+                                                   "--timeline-start", "01:00:00:00"] + common)
+        XCTAssertFalse(given.stderr.contains("INPUT's timecode starts at"), given.stderr)
+        XCTAssertTrue(given.stdout.contains("clip 1/3: \"Shot/1\" frames 10–29 (20)"), given.stdout)
     }
 
     /// A timeline job killed after some clips were written: the re-run writes the others, frame-exact, and leaves the

@@ -41,5 +41,9 @@ final class SchedulerTaskTests: XCTestCase {
         XCTAssertEqual(SubmitSpec.shellQuote("$HOME"), "'$HOME'")
         XCTAssertEqual(SubmitSpec.quoted("/a/b \"c\"\\"), "\"/a/b \\\"c\\\"\\\\\"")
         XCTAssertEqual(SubmitSpec(tmp: "/shared/Jobs/Trailer_v2", workers: 2, threads: 1).jobName, "encoda-trailer-v2")
+        // Cut to 40 characters, a name must still end in a letter or digit (Kubernetes refuses "encoda-aaa…a-").
+        let long = SubmitSpec(tmp: "/shared/jobs/" + String(repeating: "a", count: 39) + "-b", workers: 2, threads: 1).jobName
+        XCTAssertEqual(long, "encoda-" + String(repeating: "a", count: 39))
+        XCTAssertEqual(SubmitSpec(tmp: "/shared/jobs/---", workers: 2, threads: 1).jobName, "encoda-job")
     }
 }

@@ -46,4 +46,20 @@ final class OTIODisabledAndNestedTests: XCTestCase {
         XCTAssertEqual(t2.rate, 24)
         XCTAssertEqual(try t2.resolve(inputRate: fps24, inputFrames: 50).map(\.range), [FrameRange(0, 20), FrameRange(30, 50)])
     }
+    /// A clip with no source_range is as long as its media's available range: Clip.1's `media_reference`, or
+    /// Clip.2's active entry of `media_references` (as OpenTimelineIO 0.15 and later write it).
+    func testAClipWithoutSourceRangeTakesItsMediasAvailableRange() throws {
+        let media = #"{"OTIO_SCHEMA": "ExternalReference.1", "target_url": "file:///shots/b.mov", "available_range": \#(range(0, 12))}"#
+        let clip2 = #"{"OTIO_SCHEMA": "Clip.2", "name": "B", "media_references": {"DEFAULT_MEDIA": \#(media)}, "active_media_reference_key": "DEFAULT_MEDIA"}"#
+        let clip1 = #"{"OTIO_SCHEMA": "Clip.1", "name": "C", "media_reference": \#(media)}"#
+        let t = try OTIOReader.read(timeline([clip("A", 24), clip2, clip1]), file: "cut.otio")
+        let clips = try t.resolve(inputRate: fps24, inputFrames: 60)
+        XCTAssertEqual(clips.map(\.name), ["A", "B", "C"])
+        XCTAssertEqual(clips.map(\.range), [FrameRange(0, 24), FrameRange(24, 36), FrameRange(36, 48)])
+        // Another active key: that media's range.
+        let other = clip2.replacingOccurrences(of: #""active_media_reference_key": "DEFAULT_MEDIA""#, with: #""active_media_reference_key": "proxy""#)
+            .replacingOccurrences(of: #"{"DEFAULT_MEDIA": "#, with: #"{"DEFAULT_MEDIA": {"OTIO_SCHEMA": "MissingReference.1"}, "proxy": "#)
+        let p = try OTIOReader.read(timeline([other]), file: "cut.otio").resolve(inputRate: fps24, inputFrames: 60)
+        XCTAssertEqual(p.map(\.range), [FrameRange(0, 12)])
+    }
 }

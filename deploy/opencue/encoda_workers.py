@@ -2,8 +2,9 @@
 """encoda workers as an OpenCue job, made by `encoda submit-spec opencue`.
 
 One layer whose 8 frames each run one `encoda worker` on the job in TMP: a frame claims chunks until
-none is left to claim and exits 0 (its log is the frame's log); killing a frame (SIGTERM) lets it finish
-and publish its chunk first. Needs PyPI's opencue-pyoutline (and opencue-pycue to launch):
+none is left to claim and exits 0 (its log is the frame's log). RQD kills a frame with SIGKILL: its chunk
+goes to another worker once the claim is older than --lease-seconds; a SIGTERM sent to the frame's process
+instead lets it finish and publish the chunk. Needs PyPI's opencue-pyoutline (and opencue-pycue to launch):
 
     python3 THIS_FILE --dry-run   # print the job spec Cuebot would get; contacts nothing
     python3 THIS_FILE             # launch it on the Cuebot named by OPENCUE_HOSTS
