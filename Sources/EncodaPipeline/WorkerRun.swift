@@ -308,6 +308,13 @@ struct JobContext {
         if let why = manifest.versions.mismatch(with: .installed, encoder: manifest.settings.encoder) {
             throw EncodaError(.versionMismatch, "this worker cannot take job \(manifest.jobID): \(why). Install the same versions as the coordinator (or use the same container image)")
         }
+        if manifest.settings.quality?.metric == .vmaf {
+            // Every chunk's probes are scored with VMAF: without a libvmaf ffmpeg each chunk would fail here, three
+            // times, and be quarantined, failing the job for every worker. Refused up front, like other versions.
+            do { _ = try VmafFFmpeg.locate(explicit: ProcessInfo.processInfo.environment[VmafEnvironment.name]) } catch let e as EncodaError {
+                throw EncodaError(.versionMismatch, "this worker cannot take job \(manifest.jobID): its chunks are scored with VMAF, and \(e.message). Give `encoda worker --vmaf-ffmpeg PATH` or install one (scripts/install.sh --with-vmaf)")
+            }
+        }
         let inputPath = try resolveInput(manifest, dir, input: input, inputRoot: inputRoot)
         return try JobContext(directory: dir, manifest: manifest, plan: manifest.requirePlan(), inputPath: inputPath).extended()
     }

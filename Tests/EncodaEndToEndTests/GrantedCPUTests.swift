@@ -102,28 +102,6 @@ final class GrantedCPUTests: XCTestCase {
     }
 }
 
-/// A process running in the background with its stdout and stderr in one file.
-private final class Background {
-    let process = Process()
-    let logPath: String
-    init(_ exe: String, _ args: [String], log: String, environment: [String: String] = [:]) throws {
-        logPath = log
-        FileManager.default.createFile(atPath: log, contents: nil)
-        process.executableURL = URL(fileURLWithPath: exe)
-        process.arguments = args
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let h = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-        process.standardOutput = h
-        process.standardError = h
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-    }
-    var pid: Int32 { process.processIdentifier }
-    var output: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
-    func wait() -> Int32 { process.waitUntilExit(); return process.terminationStatus }
-    func stop() { if process.isRunning { kill(pid, SIGKILL); process.waitUntilExit() } }
-}
-
 /// A cgroup made for the test with a CPU quota of `cpus` (cgroup v2 `cpu.max`, else the v1 `cpu` hierarchy's CFS
 /// quota); a process joins it by writing its pid to `procs`.
 private struct CPUQuotaGroup {

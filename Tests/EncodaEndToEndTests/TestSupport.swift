@@ -287,3 +287,25 @@ enum BuildFreshness {
         return names.sorted().first { name in mtime(root.appendingPathComponent(name).path).map { later($0, built) } ?? false }
     }
 }
+
+/// A process running in the background with its stdout and stderr in one file.
+final class Background {
+    let process = Process()
+    let logPath: String
+    init(_ exe: String, _ args: [String], log: String, environment: [String: String] = [:]) throws {
+        logPath = log
+        FileManager.default.createFile(atPath: log, contents: nil)
+        process.executableURL = URL(fileURLWithPath: exe)
+        process.arguments = args
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let h = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        process.standardOutput = h
+        process.standardError = h
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+    }
+    var pid: Int32 { process.processIdentifier }
+    var output: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
+    func wait() -> Int32 { process.waitUntilExit(); return process.terminationStatus }
+    func stop() { if process.isRunning { kill(pid, SIGKILL); process.waitUntilExit() } }
+}
