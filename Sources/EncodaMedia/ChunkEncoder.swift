@@ -120,6 +120,12 @@ public enum ChunkEncoder {
                 result = try encodePass(config, chunk: chunk, outputPath: outputPath, carry: nil, progress: progress, scoring: scoring, feed: feed)
                 attempts.append(RateCorrection.Attempt(rate: rate, bytes: result.payload))
             }
+            // The corrections spent, the chunk is the attempt closest to its share: encoded once more at that rate
+            // when a later one overshot further (same stats, same threads: the same bytes).
+            if let best = RateCorrection.closest(target: target, attempts: attempts), best.rate != attempts.last?.rate {
+                config.bitRate = best.rate
+                result = try encodePass(config, chunk: chunk, outputPath: outputPath, carry: nil, progress: progress, scoring: scoring, feed: feed)
+            }
             return result.report
         }
         return try encodePass(config, chunk: chunk, outputPath: outputPath, carry: carry, progress: progress, scoring: scoring, feed: feed).report

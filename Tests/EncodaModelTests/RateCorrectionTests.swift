@@ -32,8 +32,12 @@ final class RateCorrectionTests: XCTestCase {
         XCTAssertLessThan(second, share)
         let slope = log(135_476.0 / 90_283) / log(Double(share) / Double(first))
         XCTAssertEqual(Double(second), Double(first) * pow(Double(target) / 90_283, 1 / slope), accuracy: 1)
-        // Two corrections at most.
-        XCTAssertNil(RateCorrection.nextRate(share: share, target: target, attempts: attempts + [Attempt(rate: second, bytes: 80_000)]))
+        // Four corrections at most.
+        var more = attempts + [Attempt(rate: second, bytes: 80_000)]
+        XCTAssertNotNil(RateCorrection.nextRate(share: share, target: target, attempts: more))
+        more += [Attempt(rate: second + 1_000, bytes: 81_000), Attempt(rate: second + 2_000, bytes: 82_000)]
+        XCTAssertEqual(more.count, 1 + RateCorrection.maxCorrections)
+        XCTAssertNil(RateCorrection.nextRate(share: share, target: target, attempts: more))
     }
 
     func testAFlatOrBackwardResponseFallsBackToTheTypicalOneAndRatesStayNearTheShare() throws {
@@ -51,5 +55,15 @@ final class RateCorrectionTests: XCTestCase {
         // Nothing to measure: keep what there is.
         XCTAssertNil(RateCorrection.nextRate(share: 100_000, target: 100_000, attempts: []))
         XCTAssertNil(RateCorrection.nextRate(share: 100_000, target: 100_000, attempts: [Attempt(rate: 100_000, bytes: 0)]))
+    }
+    func testTheClosestAttemptIsKeptWhenTheLastOvershootsFurther() throws {
+        typealias A = RateCorrection.Attempt
+        // -8 %, then +12 %, then +10 %: the first is closest.
+        let attempts = [A(rate: 600_000, bytes: 9_200), A(rate: 660_000, bytes: 11_200), A(rate: 640_000, bytes: 11_000)]
+        XCTAssertEqual(RateCorrection.closest(target: 10_000, attempts: attempts), attempts[0])
+        XCTAssertEqual(RateCorrection.closest(target: 10_000, attempts: [attempts[0], A(rate: 620_000, bytes: 10_300)])?.rate, 620_000)
+        // Equally close: the earlier one (no encode more than needed).
+        XCTAssertEqual(RateCorrection.closest(target: 10_000, attempts: [A(rate: 1, bytes: 9_500), A(rate: 2, bytes: 10_500)])?.rate, 1)
+        XCTAssertNil(RateCorrection.closest(target: 10_000, attempts: []))
     }
 }
