@@ -35,7 +35,7 @@ struct StatusCommand: ParsableCommand {
         }
         if let s = r.settings {
             let params = s.encoderParams.isEmpty ? "" : " params \(s.encoderParams)"
-            print("  settings    \(s.encoder) preset \(s.preset) \(s.lossless ? "lossless" : "crf \(s.crf)")\(s.pixelFormat.map { " " + $0 } ?? "")\(params)")
+            print("  settings    \(s.encoder) preset \(s.preset) \(s.qualityText)\(s.pixelFormat.map { " " + $0 } ?? "")\(params)")
         }
         if let c = r.coordinator {
             let state = c.alive.map { $0 ? "running" : "gone" } ?? "on another machine"

@@ -34,13 +34,29 @@ public struct CoordinatorRecord: Codable, Sendable, Equatable {
         public var lossless: Bool
         public var pixelFormat: String?
         public var encoderParams: String
-        public init(encoder: String, preset: String, crf: Double, lossless: Bool, pixelFormat: String?, encoderParams: String) {
+        /// `--target-quality` and its metric: each chunk's CRF is searched for, `crf` is unused.
+        public var targetQuality: Double?
+        public var metric: String?
+        /// `--bitrate`, bits/s: `crf` is unused.
+        public var bitRate: Int?
+        public init(encoder: String, preset: String, crf: Double, lossless: Bool, pixelFormat: String?, encoderParams: String,
+                    targetQuality: Double? = nil, metric: String? = nil, bitRate: Int? = nil) {
             self.encoder = encoder; self.preset = preset; self.crf = crf; self.lossless = lossless
             self.pixelFormat = pixelFormat; self.encoderParams = encoderParams
+            self.targetQuality = targetQuality; self.metric = metric; self.bitRate = bitRate
         }
         public init(_ s: EncodeSettings) {
             self.init(encoder: s.encoder.rawValue, preset: s.preset, crf: s.crf, lossless: s.lossless,
-                      pixelFormat: s.pixelFormat.rawValue, encoderParams: s.encoderParams)
+                      pixelFormat: s.pixelFormat.rawValue, encoderParams: s.encoderParams,
+                      targetQuality: s.quality?.target, metric: s.quality?.metric.rawValue, bitRate: s.bitRate)
+        }
+
+        /// How quality is chosen, as `status` says it: "lossless", "crf 23", "target ssimulacra2 80", "2500 kb/s".
+        public var qualityText: String {
+            if lossless { return "lossless" }
+            if let t = targetQuality { return "target \(metric ?? "") \(QualityTarget.describe(t))" }
+            if let b = bitRate { return "\(b / 1000) kb/s" }
+            return "crf \(crf == crf.rounded() && abs(crf) < 1e9 ? String(Int(crf)) : String(crf))"
         }
     }
 

@@ -43,5 +43,13 @@ final class VmafWorkerTests: XCTestCase {
         XCTAssertEqual(worker.status, 0, worker.stderr)
         XCTAssertEqual(coordinator.wait(), 0, coordinator.output)
         XCTAssertEqual(try Tool.frameHashes(out).count, 50)
+        // status says how quality was chosen: the target, not the unused --crf default.
+        let text = try Tool.encoda(["status", tmp]).stdout
+        XCTAssertTrue(text.contains("settings    h264 preset ultrafast target vmaf 90"), text)
+        let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(Tool.encoda(["status", tmp, "--json"]).stdout.utf8)) as? [String: Any])
+        let settings = try XCTUnwrap(json["settings"] as? [String: Any])
+        XCTAssertEqual(settings["targetQuality"] as? Double, 90)
+        XCTAssertEqual(settings["metric"] as? String, "vmaf")
+        XCTAssertNil(settings["bitRate"])
     }
 }
