@@ -102,7 +102,10 @@ public struct JobSummary: Codable, Sendable, Equatable {
 
     /// The table as text lines: a header, one line per chunk, and the chunks that missed the target.
     public var lines: [String] {
-        var out = ["chunk  frames  crf   " + (metric.map { String($0.rawValue.prefix(11)).padding(toLength: 11, withPad: " ", startingAt: 0) } ?? "") + "   kb/s" + (metric != nil ? "  probes" : "")]
+        // Each heading right-aligned over its column, as the numbers below it are.
+        func right(_ text: String, _ width: Int) -> String { String(repeating: " ", count: max(0, width - text.count)) + text }
+        let score = metric.map { right(String($0.rawValue.prefix(11)), 11) } ?? ""
+        var out = ["chunk  " + right("frames", 6) + "  " + right("crf", 4) + "  " + score + "  " + right("kb/s", 7) + (metric != nil ? "  probes" : "")]
         for r in chunks {
             var l = "\(Chunk.name(r.chunk))  " + String(format: "%6d  %4.0f  ", r.frames, r.crf)
             if metric != nil { l += r.score.map { String(format: "%11.2f", $0) } ?? String(repeating: " ", count: 11) }
