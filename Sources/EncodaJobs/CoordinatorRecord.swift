@@ -123,6 +123,9 @@ public final class CoordinatorPhases {
     public let directory: WorkDirectory
     private var record: CoordinatorRecord
     private var written = false
+    /// The record in TMP before this coordinator wrote its own: put back when this run is refused (another input,
+    /// range or settings than the job in TMP), so `status` still tells that job's story, not the refusal's.
+    private var previous: Data?
     /// When this coordinator started, and when it entered phase encoding, by this host's clock.
     public let began = Date()
     public private(set) var encodingBegan: Date?
@@ -146,7 +149,10 @@ public final class CoordinatorPhases {
     /// Records `phase` (after `update` has filled in what is known by then) and publishes the record.
     public func enter(_ phase: CoordinatorRecord.Phase, _ update: (inout CoordinatorRecord) -> Void = { _ in }) throws {
         let t = now()
-        if !written { record.startedAt = t }
+        if !written {
+            record.startedAt = t
+            previous = try? Data(contentsOf: URL(fileURLWithPath: CoordinatorRecord.path(in: directory)))
+        }
         record.phase = phase
         record.updatedAt = t
         if phase == .encoding && record.encodingStartedAt == nil { record.encodingStartedAt = t; encodingBegan = Date() }
@@ -160,6 +166,11 @@ public final class CoordinatorPhases {
     public func ended(by error: Error) {
         guard written else { return }
         let e = error as? EncodaError
+        if record.phase == .analysing, let previous, let code = e?.code, code == .workDirectory || code == .versionMismatch {
+            // Refused before any work: TMP's job is untouched, and so is its record.
+            try? AtomicFile.write(previous, to: CoordinatorRecord.path(in: directory), staging: directory.staging)
+            return
+        }
         try? enter(e?.code == .interrupted ? .interrupted : .failed) { $0.error = e?.description ?? "\(error)" }
     }
 }

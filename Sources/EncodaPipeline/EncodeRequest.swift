@@ -72,7 +72,8 @@ public struct EncodeRequest {
         var asked: CoordinatorRecord.Settings {
             CoordinatorRecord.Settings(encoder: settings.encoder.rawValue, preset: settings.preset, crf: settings.crf,
                                        lossless: settings.lossless, pixelFormat: requestedPixelFormat?.rawValue,
-                                       encoderParams: settings.encoderParams)
+                                       encoderParams: settings.encoderParams, targetQuality: settings.quality?.target,
+                                       metric: settings.quality?.metric.rawValue, bitRate: settings.bitRate)
         }
     }
 

@@ -101,6 +101,9 @@ final class TrimEndToEndTests: XCTestCase {
         XCTAssertEqual(other.status, 74, other.stderr)
         XCTAssertTrue(other.stderr.contains("--start/--end (that job encodes frames 13–76)"), other.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: work + "/other.mkv"))
+        // The refusal leaves TMP's record as the finished job wrote it.
+        let status = try Tool.encoda(["status", tmp]).stdout
+        XCTAssertTrue(status.contains(": finished,") && status.contains("first.mkv"), status)
 
         let again = try Tool.mustRun(Tool.encoda, [src, work + "/again.mkv", tmp] + args)
         XCTAssertTrue(again.stderr.contains("\(results.count - 1) of \(results.count) chunks already done"), again.stderr)
