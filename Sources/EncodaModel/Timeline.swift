@@ -341,11 +341,12 @@ public enum EDLReader {
 /// OUTPUT as a pattern for one file per clip: `{clip}` is the clip's name made safe for file systems, `{index}` its
 /// 1-based place, zero-padded to the count's width (`reviews/{index}_{clip}.mp4`).
 public enum ClipOutputNames {
-    /// The name as a file name: letters, digits, `-`, `_` and `.` kept, every other run of characters one `_`.
+    /// The name as a file name: letters and digits (of any script, composed as NFC: "Café" stays "Café"), `-`, `_`
+    /// and `.` kept, every other run of characters one `_`.
     public static func safe(_ name: String) -> String {
         var out = ""
-        for ch in name {
-            if ch.isASCII && (ch.isLetter || ch.isNumber || ch == "-" || ch == "." || ch == "_") { out.append(ch) }
+        for ch in name.precomposedStringWithCanonicalMapping {
+            if ch.isLetter || ch.isNumber || ch == "-" || ch == "." || ch == "_" { out.append(ch) }
             else if !out.hasSuffix("_") { out.append("_") }
         }
         while out.hasPrefix(".") || out.hasPrefix("_") { out.removeFirst() }

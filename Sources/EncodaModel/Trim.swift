@@ -228,6 +228,10 @@ public struct TrimRequest: Hashable, Sendable {
             }
             if isEnd ? n > count : n >= count {
                 let fix = isEnd ? "; the end is exclusive: an --end at INPUT's length keeps through the last frame" : "; give a start inside it"
+                // A start in seconds inside INPUT's length but after its last frame began: say where that frame is.
+                if !isEnd, case let .seconds(sec) = p, sec <= length + 1e-6 {
+                    throw EncodaError(.usage, "--start \(texts[option] ?? "") is after INPUT's last frame, which starts at \(Self.secondsText(time(count - 1))) (INPUT is \(Self.secondsText(length)) long, \(count) frames); give a start at or before it")
+                }
                 throw EncodaError(.usage, "\(option) \(texts[option] ?? "") lies beyond INPUT's end: \(lengthText(p.unit))\(fix)")
             }
             return n

@@ -112,6 +112,10 @@ final class TimelineTests: XCTestCase {
         XCTAssertEqual(ClipOutputNames.safe("Shot/1"), "Shot_1")
         XCTAssertEqual(ClipOutputNames.safe("../../etc/passwd"), "etc_passwd")
         XCTAssertEqual(ClipOutputNames.safe("  "), "clip")
+        // Letters of any script are kept (as NFC), other symbols are not.
+        XCTAssertEqual(ClipOutputNames.safe("Ünïcödé ‹é>"), "Ünïcödé_é")
+        XCTAssertEqual(ClipOutputNames.safe("Cafe\u{301} 夜景"), "Café_夜景")
+        XCTAssertEqual(ClipOutputNames.distinct(["Étude", "étude"]), ["Étude", "étude_2"])
         XCTAssertEqual(ClipOutputNames.distinct(["Shot/1", "Shot:1", "shot 1", "Shot_1_2"]), ["Shot_1", "Shot_1_2", "shot_1_3", "Shot_1_2_2"])
         let names = (1...10).map { "c\($0)" }
         let paths = ClipOutputNames.paths(pattern: "r/{index}_{clip}.mp4", clipNames: names)

@@ -81,6 +81,9 @@ final class TrimTests: XCTestCase {
         XCTAssertTrue(message("10", nil).contains("INPUT has 10 frames (0–9)"), message("10", nil))
         XCTAssertTrue(message(nil, "11").contains("INPUT has 10 frames"), message(nil, "11"))
         XCTAssertTrue(message("1s", nil).contains("INPUT is 0.44 s long"), message("1s", nil))
+        // Inside INPUT's length but after its last frame began: where that frame is.
+        XCTAssertTrue(message("0.43s", nil).contains("is after INPUT's last frame, which starts at"), message("0.43s", nil))
+        XCTAssertTrue(message("0.43s", nil).contains("INPUT is 0.44 s long"), message("0.43s", nil))
         XCTAssertTrue(message(nil, "00:00:01:00").contains("INPUT is 00:00:00:10 long"), message(nil, "00:00:01:00"))
         XCTAssertTrue(message("5", nil, duration: "6").contains("INPUT has 10 frames"), message("5", nil, duration: "6"))
         XCTAssertTrue(message("5", "5").contains("empty or reversed"))
