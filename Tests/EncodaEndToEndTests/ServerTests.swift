@@ -161,6 +161,50 @@ final class ServerTests: XCTestCase {
         }
     }
 
+    /// Encoder and audio parameters that would make the job read or write a file on the server (wherever it points,
+    /// with the server's rights) are refused before any job exists; the file they name is left as it was.
+    func testEncoderParametersThatNameFilesAreRefused() throws {
+        let s = Scratch()
+        let root = try makeRoot(s, clip: try Clips.singleShot())
+        let outside = s.file("outside")
+        try FileManager.default.createDirectory(atPath: outside, withIntermediateDirectories: true)
+        let victim = outside + "/victim.txt"
+        try Data("untouched\n".utf8).write(to: URL(fileURLWithPath: victim))
+        let server = try ServerProcess(root: root, ["--workers", "1"])
+        defer { server.stop() }
+
+        let refused: [(settings: String, field: String, key: String)] = [
+            (#"{"encoder": "h264", "encoderParams": "dump-yuv=\#(victim)"}"#, "settings.encoderParams", "dump-yuv"),
+            (#"{"encoder": "h264", "encoderParams": "--dump-yuv \#(victim)"}"#, "settings.encoderParams", "dump-yuv"),
+            (#"{"encoder": "h264", "encoderParams": "bframes=3:dump_yuv=\#(victim)"}"#, "settings.encoderParams", "dump_yuv"),
+            (#"{"encoder": "h264", "encoderParams": "pass=1:stats=\#(victim)"}"#, "settings.encoderParams", "pass"),
+            (#"{"encoder": "h264", "encoderParams": "cqmfile=\#(victim)"}"#, "settings.encoderParams", "cqmfile"),
+            (#"{"encoder": "h264", "encoderParams": "opencl=1:opencl-clbin=\#(victim)"}"#, "settings.encoderParams", "opencl"),
+            (#"{"encoder": "av1", "encoderParams": "fgs-table=\#(victim)"}"#, "settings.encoderParams", "fgs-table"),
+            (#"{"mux": true, "audioCodec": "opus", "audioParams": "passlogfile=\#(victim)"}"#, "settings.audioParams", "passlogfile"),
+        ]
+        for (settings, field, key) in refused {
+            let body = #"{"input": "media/in.mp4", "output": "media/out.mkv", "settings": \#(settings)}"#
+            let r = try server.call("POST", "/api/v1/jobs", body: body)
+            XCTAssertEqual(r.status, 400, "\(settings) → \(r.body)")
+            XCTAssertEqual(r.object["field"] as? String, field, r.body)
+            XCTAssertTrue((r.object["error"] as? String ?? "").contains(key), "the refusal names \(key): \(r.body)")
+        }
+        XCTAssertEqual(jobCount(root), 0, "a refused request makes no job")
+        XCTAssertEqual(try String(contentsOfFile: victim, encoding: .utf8), "untouched\n")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: outside), ["victim.txt"], "nothing was written beside it")
+
+        // Parameters that name no file still go through, as the command line would take them.
+        let fine = try server.call("POST", "/api/v1/jobs", body: """
+            {"input": "media/in.mp4", "output": "media/out.mkv", "settings": {"encoder": "h264", "preset": "ultrafast", "encoderParams": "bframes=3:no-mbtree"}}
+            """)
+        XCTAssertEqual(fine.status, 201, fine.body)
+        let id = try XCTUnwrap(fine.object["id"] as? String)
+        let done = try server.waitForJob(id) { ["finished", "failed", "cancelled"].contains($0["state"] as? String ?? "") }
+        XCTAssertEqual(done["state"] as? String, "finished", "\(done)")
+        XCTAssertEqual(try String(contentsOfFile: victim, encoding: .utf8), "untouched\n")
+    }
+
     func testTokenFileMustBePrivate() throws {
         let s = Scratch()
         let root = s.file("root")
