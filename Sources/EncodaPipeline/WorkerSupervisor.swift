@@ -84,6 +84,7 @@ final class WorkerSupervisor {
             else if n == 2 { Report.warn("stopping now: workers give up their chunks") }
         }
         let startState = scan()
+        if signals.value > 0 && CancelMark.isMarked(directory) { throw interrupted(startState) }
         // A finished job (a re-run after the last chunk was published) goes straight to the join.
         if finished(startState) { return startState }
         if signals.value > 0 { throw interrupted(startState) }
@@ -106,7 +107,9 @@ final class WorkerSupervisor {
             let alive = pool.running.count + remoteWorkers()
             progress.update(state: state, workers: alive)
             let sig = signals.value
-            if finished(state) && sig < 2 {
+            // A cancelled job (`CancelMark`) is never joined: a signal stops it however many chunks are done.
+            let cancelled = sig > 0 && CancelMark.isMarked(directory)
+            if finished(state) && sig < 2 && !cancelled {
                 // Nothing is left: idle workers would notice on their next look; ask them to leave now (a worker
                 // still encoding can only be redoing a published chunk, so it is not waited for long).
                 pool.signalAll(SIGTERM)
@@ -130,7 +133,7 @@ final class WorkerSupervisor {
                 if pool.running.isEmpty {
                     // Drained. The count is read now, after the last chunk was published.
                     let final = scan()
-                    if finished(final) { return final }
+                    if finished(final) && !cancelled { return final }
                     throw interrupted(final)
                 }
             } else {
@@ -141,7 +144,10 @@ final class WorkerSupervisor {
     }
 
     private func interrupted(_ state: JobState) -> EncodaError {
-        manifest.planStreaming == true
+        if CancelMark.isMarked(directory) {
+            return EncodaError(.interrupted, "cancelled (\(CancelMark.fileName) in TMP) with \(state.done.count) of \(manifest.chunks.count) chunks done; OUTPUT was not written")
+        }
+        return manifest.planStreaming == true
             ? EncodaError(.interrupted, "stopped while INPUT was analysed; \(state.done.count) of the \(manifest.chunks.count) chunks planned so far are done and kept in TMP, with the analysis measured so far. Re-run the same command to resume")
             : EncodaError(.interrupted, "stopped; \(state.done.count) of \(manifest.chunks.count) chunks are done and kept in TMP. Re-run the same command to resume")
     }

@@ -103,8 +103,9 @@ actor JobQueue {
         return v
     }
 
-    /// Queued: cancelled at once. Running: SIGTERM (workers finish their chunk), a second SIGTERM after a grace
-    /// (they stop now, claims released), SIGKILL as a last resort; the state becomes `cancelled` when it exits.
+    /// Queued: cancelled at once. Running: `CancelMark` in its TMP, then SIGTERM (workers finish their chunk; the
+    /// coordinator does not join), a second SIGTERM after a grace (they stop now, claims released), SIGKILL as a
+    /// last resort; the state becomes `cancelled` when it exits, whatever its exit status.
     func cancel(_ id: String) throws -> [String: JSONValue] {
         guard var job = jobs[id] else { throw APIError(.notFound, "no job \(id); GET /api/v1/jobs lists them") }
         if let o = job.outcome { throw APIError(.conflict, "job \(id) is already \(o); nothing to cancel") }
@@ -117,6 +118,11 @@ actor JobQueue {
         jobs[id] = job
         if let child = running[id] {
             let pid = child.pid, grace = config.cancelGraceSeconds
+            // Before the signal: a coordinator that finds the mark never joins, however many chunks are done.
+            let folder = ServerJob.folder(root: config.root, id: id)
+            do { try CancelMark.write(WorkDirectory(folder), by: "encoda serve") } catch {
+                config.note("job \(id): could not mark the cancel in \(folder) (\(error)); a job whose chunks are all done may still be joined")
+            }
             kill(pid, SIGTERM)
             Task { [weak self] in
                 try? await Task.sleep(nanoseconds: UInt64(grace * 1e9))
@@ -216,25 +222,31 @@ actor JobQueue {
         return p.terminationStatus
     }
 
-    /// A coordinator ended: exit 0 is finished; after a cancel, cancelled (its TMP is cleaned so that remote
-    /// workers leave it); otherwise failed, with the coordinator's reason.
+    /// A coordinator ended: after a cancel, cancelled whatever its exit status (see `endCancelled`); exit 0 is
+    /// finished; otherwise failed, with the coordinator's reason.
     private func ended(_ id: String, status: Int32, signalled: Bool) {
         guard running[id] != nil, let job = jobs[id] else { return }
         running[id] = nil
         reports[id] = readReport(id)
-        if status == 0 && !signalled {
+        if job.cancelRequested {
+            endCancelled(id)
+        } else if status == 0 && !signalled {
             finish(id, outcome: "finished", error: nil)
-        } else if job.cancelRequested {
-            let folder = ServerJob.folder(root: config.root, id: id)
-            _ = runTool(["clean", folder, "--force"], log: folder)
-            reports[id] = nil
-            finish(id, outcome: "cancelled", error: nil)
         } else {
             let why = reportError(id) ?? Self.lastLine(ServerJob.folder(root: config.root, id: id) + "/server-log.txt")
             let how = signalled ? "was killed by signal \(status)" : "exited \(status)"
             finish(id, outcome: "failed", error: "the coordinator \(how)" + (why.map { ": \($0)" } ?? "") + "; fix the cause and POST …/retry")
         }
         schedule()
+    }
+
+    /// A cancelled job whose coordinator is gone: its TMP is cleaned (`encoda clean --force`: plan, chunks, leases,
+    /// the cancel mark), so that remote workers leave it and `worker ROOT/jobs --watch` never joins it.
+    private func endCancelled(_ id: String) {
+        let folder = ServerJob.folder(root: config.root, id: id)
+        _ = runTool(["clean", folder, "--force"], log: folder)
+        reports[id] = nil
+        finish(id, outcome: "cancelled", error: nil)
     }
 
     private func finish(_ id: String, outcome: String, error: String?) {

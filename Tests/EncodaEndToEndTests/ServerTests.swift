@@ -250,6 +250,64 @@ final class ServerTests: XCTestCase {
         XCTAssertEqual(try server.call("DELETE", "/api/v1/jobs/\(id)").status, 409, "a cancelled job cannot be cancelled again")
     }
 
+    /// A cancel that comes when every chunk is done but the join has not begun: the job ends cancelled, with nothing
+    /// at OUTPUT, where a command-line Ctrl-C would still join. The coordinator (only coordinating: `--workers 0`) is
+    /// held with SIGSTOP from the moment its plan is whole until this test's own worker has encoded every chunk; the
+    /// cancel's SIGTERM waits for it, and it resumes with all chunks done.
+    func testCancelWithEveryChunkDoneWritesNoOutput() throws {
+        let s = Scratch()
+        let root = try makeRoot(s, clip: try Clips.cuts())
+        let server = try ServerProcess(root: root, ["--workers", "0"])
+        defer { server.stop() }
+        let submit = try server.call("POST", "/api/v1/jobs", body: """
+            {"input": "media/in.mp4", "output": "media/out.mkv", "settings": {"encoder": "h264", "preset": "veryslow", "maxSceneLength": 1, "threads": 1}}
+            """)
+        XCTAssertEqual(submit.status, 201, submit.body)
+        let id = try XCTUnwrap(submit.object["id"] as? String)
+        let tmp = root + "/jobs/" + id
+        func json(_ path: String) -> [String: Any]? {
+            FileManager.default.contents(atPath: path).flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] }
+        }
+        var coordinator = 0
+        for _ in 0..<600 where coordinator == 0 { coordinator = json(tmp + "/coordinator.json")?["pid"] as? Int ?? 0; usleep(50_000) }
+        XCTAssertGreaterThan(coordinator, 0, "the coordinator started")
+
+        let worker = Process()
+        worker.executableURL = URL(fileURLWithPath: Tool.encoda)
+        worker.arguments = ["worker", tmp, "--workers", "1", "--threads", "1"]
+        worker.standardOutput = FileHandle.nullDevice
+        worker.standardError = FileHandle.nullDevice
+        try worker.run()
+        defer { if worker.isRunning { kill(worker.processIdentifier, SIGKILL) } }
+        // The plan is whole when job.json lists the chunks without planStreaming; then only the encode is left.
+        var planned = 0
+        for _ in 0..<6000 where planned == 0 {
+            if let job = json(tmp + "/job.json"), job["planStreaming"] as? Bool != true { planned = (job["chunks"] as? [Any])?.count ?? 0 }
+            if planned == 0 { usleep(20_000) }
+        }
+        kill(pid_t(coordinator), SIGSTOP)
+        defer { kill(pid_t(coordinator), SIGCONT) }
+        func results() -> Int { ((try? FileManager.default.contentsOfDirectory(atPath: tmp + "/results")) ?? []).filter { $0.hasSuffix(".json") }.count }
+        XCTAssertLessThan(results(), planned, "the coordinator must be held before the last chunk is done for this test to mean anything")
+        for _ in 0..<6000 where results() < planned { usleep(50_000) }
+        XCTAssertEqual(results(), planned, "every chunk is done before the cancel")
+        kill(worker.processIdentifier, SIGTERM)
+        worker.waitUntilExit()
+        XCTAssertFalse(FileManager.default.fileExists(atPath: root + "/media/out.mkv"))
+
+        let cancel = try server.call("DELETE", "/api/v1/jobs/\(id)")
+        XCTAssertEqual(cancel.status, 202, cancel.body)
+        kill(pid_t(coordinator), SIGCONT)
+        let ended = try server.waitForJob(id) { ["finished", "failed", "cancelled"].contains($0["state"] as? String ?? "") }
+        XCTAssertEqual(ended["state"] as? String, "cancelled", "\(ended)")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: root + "/media/out.mkv"), "nothing at OUTPUT")
+        let partials = (try FileManager.default.contentsOfDirectory(atPath: root + "/media")).filter { $0 != "in.mp4" }
+        XCTAssertEqual(partials, [], "no partial OUTPUT either")
+        XCTAssertFalse(processExists(coordinator), "the coordinator is gone")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: tmp + "/job.json"), "the job's plan is cleaned away")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: tmp + "/cancel.json"), "and so is the cancel's mark")
+    }
+
     /// A power cut of the server and its job mid-encode: the restarted server queues the job again and it
     /// resumes to a frame-exact OUTPUT.
     func testServerKilledMidJobResumesAfterRestart() throws {
