@@ -273,8 +273,8 @@ actor JobQueue {
             guard case .adopted(let pid) = child, kill(pid, 0) != 0, errno == ESRCH else { continue }
             running[id] = nil
             reports[id] = readReport(id)
-            if case .string("finished")? = reports[id]?["state"] { finish(id, outcome: "finished", error: nil) }
-            else if jobs[id]?.cancelRequested == true { finish(id, outcome: "cancelled", error: nil) }
+            if jobs[id]?.cancelRequested == true { endCancelled(id) }
+            else if case .string("finished")? = reports[id]?["state"] { finish(id, outcome: "finished", error: nil) }
         }
         for id in jobs.keys.sorted() { publishIfChanged(id) }
         schedule()

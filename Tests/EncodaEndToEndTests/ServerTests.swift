@@ -308,6 +308,39 @@ final class ServerTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: tmp + "/cancel.json"), "and so is the cancel's mark")
     }
 
+    /// A job whose coordinator outlived the server is adopted by the next one; cancelling it then cleans its folder
+    /// as a cancel of the server's own child does, so no `worker ROOT/jobs --watch` takes its chunks up again.
+    func testCancelOfAnAdoptedJobCleansItsFolder() throws {
+        let s = Scratch()
+        let root = try makeRoot(s, clip: try Clips.long())
+        var server = try ServerProcess(root: root, ["--workers", "1"])
+        let submit = try server.call("POST", "/api/v1/jobs", body: """
+            {"input": "media/in.mp4", "output": "media/out.mkv", "settings": {"encoder": "av1", "preset": "4", "maxSceneLength": 1, "threads": 1}}
+            """)
+        XCTAssertEqual(submit.status, 201, submit.body)
+        let id = try XCTUnwrap(submit.object["id"] as? String)
+        let tmp = root + "/jobs/" + id
+        let busy = try server.waitForJob(id) { ($0["workersAlive"] as? Int ?? 0) > 0 && $0["state"] as? String == "encoding" }
+        let coordinator = try XCTUnwrap((busy["coordinator"] as? [String: Any])?["pid"] as? Int)
+        server.killHard()   // the server only: its coordinator goes on
+        XCTAssertTrue(processExists(coordinator))
+
+        server = try ServerProcess(root: root, ["--workers", "1"])
+        defer { server.stop() }
+        XCTAssertTrue(server.stderr.contains("job \(id): its coordinator (pid \(coordinator)) is still running"), server.stderr)
+        let cancel = try server.call("DELETE", "/api/v1/jobs/\(id)")
+        XCTAssertEqual(cancel.status, 202, cancel.body)
+        let ended = try server.waitForJob(id) { ["finished", "failed", "cancelled"].contains($0["state"] as? String ?? "") }
+        XCTAssertEqual(ended["state"] as? String, "cancelled", "\(ended)")
+        XCTAssertFalse(processExists(coordinator), "the adopted coordinator is gone")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: root + "/media/out.mkv"), "nothing at OUTPUT")
+        for name in ["job.json", "plan", "leases", "results", "cancel.json"] {
+            XCTAssertFalse(FileManager.default.fileExists(atPath: tmp + "/" + name), "\(name) is cleaned away")
+        }
+        let left = try Tool.run("pgrep", ["-f", tmp])
+        XCTAssertEqual(left.stdout, "", "no process of the job is left")
+    }
+
     /// A power cut of the server and its job mid-encode: the restarted server queues the job again and it
     /// resumes to a frame-exact OUTPUT.
     func testServerKilledMidJobResumesAfterRestart() throws {
