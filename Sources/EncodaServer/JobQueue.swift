@@ -35,7 +35,9 @@ actor JobQueue {
     // MARK: start-up
 
     /// Loads the saved jobs; a job whose coordinator is still running (the server was killed, the coordinator
-    /// was not) is adopted and watched, every other unfinished job is queued again and resumes from its TMP.
+    /// was not) is adopted and watched; one whose coordinator finished while the server was down (its TMP says
+    /// OUTPUT is written) is finished, one cancelled before the server went down is cancelled; every other
+    /// unfinished job is queued again and resumes from its TMP.
     func load() {
         let (all, skipped) = ServerJob.loadAll(root: config.root)
         for path in skipped { config.note("skipping \(path): not a job record this server can read") }
@@ -49,9 +51,18 @@ actor JobQueue {
                 running[j.id] = .adopted(pid_t(pid))
                 config.note("job \(j.id): its coordinator (pid \(Int(pid))) is still running; watching it")
             }
+            if j.outcome == nil && running[j.id] == nil {
+                // Told as they end now (the finished one to its webhooks); not sampled as queued first.
+                if j.cancelRequested { endCancelled(j.id); continue }
+                if case .string("finished")? = report?["state"] {
+                    config.note("job \(j.id): its coordinator wrote OUTPUT while the server was down; finished")
+                    finish(j.id, outcome: "finished", error: nil)
+                    continue
+                }
+            }
             published[j.id] = (state(of: j.id), nil)
         }
-        let waiting = all.filter { $0.outcome == nil && running[$0.id] == nil }.count
+        let waiting = jobs.values.filter { $0.outcome == nil && running[$0.id] == nil }.count
         if waiting > 0 { config.note("\(waiting) unfinished job(s) queued again; each resumes where it was") }
         schedule()
     }
