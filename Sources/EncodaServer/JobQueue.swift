@@ -73,6 +73,7 @@ actor JobQueue {
         let input = try paths.input(r.input)
         let output = try paths.output(r.output)
         let options = try JobSettings.arguments(r.settings) + (r.profile.map { ["--profile", $0] } ?? [])
+        if let check = config.checkOptions, let problem = check(options, output) { throw JobSettings.refusal(problem) }
         if PathGuard.sameFile(input, output) {
             throw APIError(.conflict, "output \(r.output) is the input; give another output path", field: "output")
         }

@@ -90,4 +90,17 @@ public enum JobSettings {
             throw APIError(.badRequest, "settings.\(name): \(p.key) makes the encoder read or write a file on the server, which the job service does not allow; leave it out", field: "settings.\(name)")
         }
     }
+
+    /// A 400 for options the encode command refuses, naming the request field the option came from: `profile`,
+    /// `output`, `settings.NAME`, or `settings` when the message names no option of the request.
+    static func refusal(_ p: OptionProblem) -> APIError {
+        let field: String
+        switch p.option {
+        case "--profile"?: field = "profile"
+        case "OUTPUT"?: field = "output"
+        case let flag?: field = table.first { $0.value.flag == flag }.map { "settings." + $0.key } ?? "settings"
+        case nil: field = "settings"
+        }
+        return APIError(.badRequest, "\(field): \(p.message)", field: field)
+    }
 }

@@ -205,6 +205,32 @@ final class ServerTests: XCTestCase {
         XCTAssertEqual(try String(contentsOfFile: victim, encoding: .utf8), "untouched\n")
     }
 
+    /// Options the encode command would refuse are refused before any job exists, with the request field named:
+    /// an unknown profile, an encoder that is not one, a value out of range.
+    func testOptionsTheEncodeCommandRefusesAreRefusedWithoutAJob() throws {
+        let s = Scratch()
+        let root = try makeRoot(s, clip: try Clips.singleShot())
+        let server = try ServerProcess(root: root, ["--workers", "0"])
+        defer { server.stop() }
+        let cases: [(String, String, String)] = [
+            (#""profile": "no-such-profile""#, "profile", "no-such-profile"),
+            (#""settings": {"encoder": "vp9"}"#, "settings.encoder", "vp9"),
+            (#""settings": {"encoder": "h264", "preset": "ultrafast", "crf": 99}"#, "settings.crf", "99"),
+            (#""settings": {"encoder": "h264", "pixFmt": "yuv999p"}"#, "settings.pixFmt", "yuv999p"),
+            (#""settings": {"encoder": "h264", "lossless": true, "crf": 20}"#, "settings.lossless", "exclude"),
+            (#""settings": {"audioCodec": "opus"}"#, "settings.audioCodec", "--mux"),
+        ]
+        for (extra, field, word) in cases {
+            let r = try server.call("POST", "/api/v1/jobs", body: #"{"input": "media/in.mp4", "output": "media/out.mkv", \#(extra)}"#)
+            XCTAssertEqual(r.status, 400, "\(extra) → \(r.body)")
+            XCTAssertEqual(r.object["field"] as? String, field, r.body)
+            let error = r.object["error"] as? String ?? ""
+            XCTAssertTrue(error.contains(word) && !error.contains("\n"), "one line naming \(word): \(r.body)")
+        }
+        XCTAssertEqual(jobCount(root), 0, "a refused request makes no job")
+        XCTAssertEqual(try server.call("GET", "/api/v1/jobs").body, "[]")
+    }
+
     func testTokenFileMustBePrivate() throws {
         let s = Scratch()
         let root = s.file("root")
