@@ -231,6 +231,41 @@ final class ServerTests: XCTestCase {
         XCTAssertEqual(try server.call("GET", "/api/v1/jobs").body, "[]")
     }
 
+    /// The rate and quality options reach the job's command as the encode command's options.
+    func testRateAndQualitySettingsReachTheCommand() throws {
+        let s = Scratch()
+        let root = try makeRoot(s, clip: try Clips.singleShot())
+        let server = try ServerProcess(root: root, ["--workers", "0"])
+        defer { server.stop() }
+        let rate = try server.call("POST", "/api/v1/jobs", body: """
+            {"input": "media/in.mp4", "output": "media/rate.mkv",
+             "settings": {"encoder": "h264", "bitrate": "500k", "twoPass": true, "maxBitrate": "800k", "bufsize": "1M"}}
+            """)
+        XCTAssertEqual(rate.status, 201, rate.body)
+        XCTAssertEqual(Array((rate.object["command"] as? [String] ?? []).suffix(5)),
+                       ["--bitrate=500k", "--bufsize=1M", "--encoder=h264", "--max-bitrate=800k", "--two-pass"])
+        let quality = try server.call("POST", "/api/v1/jobs", body: """
+            {"input": "media/in.mp4", "output": "media/quality.mkv",
+             "settings": {"targetQuality": 80, "metric": "ssimulacra2", "probes": 3, "crfRange": "20:45", "probeRate": 2, "pool": "p5", "autoGrain": true}}
+            """)
+        XCTAssertEqual(quality.status, 201, quality.body)
+        XCTAssertEqual(Array((quality.object["command"] as? [String] ?? []).suffix(7)),
+                       ["--auto-grain", "--crf-range=20:45", "--metric=ssimulacra2", "--pool=p5", "--probe-rate=2", "--probes=3", "--target-quality=80"])
+        let grain = try server.call("POST", "/api/v1/jobs", body: #"{"input": "media/in.mp4", "output": "media/grain.mkv", "settings": {"filmGrain": 8}}"#)
+        XCTAssertEqual(grain.status, 201, grain.body)
+        XCTAssertEqual((grain.object["command"] as? [String])?.last, "--film-grain=8")
+        // Checked as the command line checks them: --two-pass needs --bitrate, --probes needs --target-quality.
+        for (settings, field) in [(#"{"twoPass": true}"#, "settings.twoPass"), (#"{"probes": 3}"#, "settings.probes"),
+                                  (#"{"bitrate": "fast"}"#, "settings.bitrate")] {
+            let r = try server.call("POST", "/api/v1/jobs", body: #"{"input": "media/in.mp4", "output": "media/x.mkv", "settings": \#(settings)}"#)
+            XCTAssertEqual(r.status, 400, "\(settings) → \(r.body)")
+            XCTAssertEqual(r.object["field"] as? String, field, r.body)
+        }
+        for j in (try server.call("GET", "/api/v1/jobs").json as? [[String: Any]]) ?? [] {
+            _ = try server.call("DELETE", "/api/v1/jobs/\(j["id"] as? String ?? "")")
+        }
+    }
+
     func testTokenFileMustBePrivate() throws {
         let s = Scratch()
         let root = s.file("root")
