@@ -1,4 +1,5 @@
 import EncodaJobs
+import EncodaSystem
 import Foundation
 
 /// The server's jobs: submission, FIFO-by-priority scheduling of up to `maxJobs` coordinators, each an
@@ -166,6 +167,30 @@ actor JobQueue {
             schedule()
         }
         return view(id)!
+    }
+
+    /// Removes an ended job: its folder ROOT/jobs/<id> (the server's own: PathGuard keeps every INPUT and OUTPUT
+    /// out of ROOT/jobs) and its entry; listeners hear `purged`. A job that may still run must be cancelled first.
+    func purge(_ id: String) throws {
+        guard let job = jobs[id] else { throw APIError(.notFound, "no job \(id); GET /api/v1/jobs lists them") }
+        guard job.outcome != nil, running[id] == nil else {
+            throw APIError(.conflict, "job \(id) is \(state(of: id)); cancel it first (DELETE /api/v1/jobs/\(id)), then purge it once it is cancelled")
+        }
+        let folder = ServerJob.folder(root: config.root, id: id)
+        // The folder itself, never a link to somewhere else: the id is one this server made.
+        var st = stat()
+        if lstat(folder, &st) == 0 {
+            guard st.isFolder else {
+                throw APIError(.internalServerError, "\(folder) is not a folder; remove it by hand")
+            }
+            do { try FileManager.default.removeItem(atPath: folder) } catch {
+                throw APIError(.internalServerError, "could not remove \(folder): \(error); check that ROOT/jobs is writable")
+            }
+        }
+        jobs[id] = nil
+        reports[id] = nil
+        published[id] = nil
+        bus.publish(ServerEvent(type: "state", job: id, state: "purged"))
     }
 
     /// Live workers of every job, as their jobs' status reports list them, each with its job's id.

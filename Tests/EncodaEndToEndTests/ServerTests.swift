@@ -266,6 +266,46 @@ final class ServerTests: XCTestCase {
         }
     }
 
+    /// An ended job can be purged: its folder under ROOT/jobs and its entry go, INPUT and OUTPUT stay. A job that
+    /// may still run cannot be purged.
+    func testPurgeRemovesAnEndedJobAndOnlyItsFolder() throws {
+        let s = Scratch()
+        let root = try makeRoot(s, clip: try Clips.singleShot())
+        let server = try ServerProcess(root: root, ["--workers", "1", "--max-jobs", "1"])
+        defer { server.stop() }
+        let done = try server.call("POST", "/api/v1/jobs", body: """
+            {"input": "media/in.mp4", "output": "media/out.mkv", "settings": {"encoder": "h264", "lossless": true, "preset": "ultrafast", "keep": true}}
+            """)
+        XCTAssertEqual(done.status, 201, done.body)
+        let id = try XCTUnwrap(done.object["id"] as? String)
+        // Queued behind the first (--max-jobs 1) or running: not purged.
+        let waiting = try server.call("POST", "/api/v1/jobs", body: #"{"input": "media/in.mp4", "output": "media/second.mkv", "settings": {"encoder": "h264"}}"#)
+        let second = try XCTUnwrap(waiting.object["id"] as? String)
+        let busy = try server.call("POST", "/api/v1/jobs/\(second)/purge")
+        XCTAssertEqual(busy.status, 409, busy.body)
+        XCTAssertTrue((busy.object["error"] as? String ?? "").contains("cancel it first"), busy.body)
+
+        let finished = try server.waitForJob(id) { ["finished", "failed", "cancelled"].contains($0["state"] as? String ?? "") }
+        XCTAssertEqual(finished["state"] as? String, "finished", "\(finished)")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: root + "/jobs/\(id)/job.json"), "kept with keep")
+        let purge = try server.call("POST", "/api/v1/jobs/\(id)/purge")
+        XCTAssertEqual(purge.status, 204, purge.body)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: root + "/jobs/\(id)"), "the job's folder is gone")
+        XCTAssertEqual(try server.call("GET", "/api/v1/jobs/\(id)").status, 404)
+        XCTAssertFalse((try server.call("GET", "/api/v1/jobs").json as? [[String: Any]] ?? []).contains { $0["id"] as? String == id })
+        XCTAssertTrue(FileManager.default.fileExists(atPath: root + "/media/out.mkv"), "OUTPUT stays")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: root + "/media/in.mp4"), "INPUT stays")
+        XCTAssertEqual(try server.call("POST", "/api/v1/jobs/\(id)/purge").status, 404, "purged once")
+
+        // A cancelled job too; and a restarted server does not list a purged one again.
+        XCTAssertEqual(try server.call("DELETE", "/api/v1/jobs/\(second)").status, 202)
+        try server.waitForJob(second) { $0["state"] as? String == "cancelled" }
+        XCTAssertEqual(try server.call("POST", "/api/v1/jobs/\(second)/purge").status, 204)
+        XCTAssertEqual(try server.call("GET", "/api/v1/jobs").body, "[]")
+        XCTAssertEqual(jobCount(root), 0)
+        XCTAssertEqual(try server.call("POST", "/api/v1/jobs/nosuchjob/purge").status, 404)
+    }
+
     func testTokenFileMustBePrivate() throws {
         let s = Scratch()
         let root = s.file("root")
