@@ -270,9 +270,14 @@ actor JobQueue {
         } else if status == 0 && !signalled {
             finish(id, outcome: "finished", error: nil)
         } else {
-            let why = reportError(id) ?? Self.lastLine(ServerJob.folder(root: config.root, id: id) + "/server-log.txt")
+            let log = ServerJob.folder(root: config.root, id: id) + "/server-log.txt"
             let how = signalled ? "was killed by signal \(status)" : "exited \(status)"
-            finish(id, outcome: "failed", error: "the coordinator \(how)" + (why.map { ": \($0)" } ?? "") + "; fix the cause and POST …/retry")
+            // The coordinator's own line says what to do; only without one does the server advise.
+            if let why = reportError(id) ?? Self.lastLine(log) {
+                finish(id, outcome: "failed", error: "the coordinator \(how): \(why)")
+            } else {
+                finish(id, outcome: "failed", error: "the coordinator \(how); see \(log), fix the cause and POST …/retry")
+            }
         }
         schedule()
     }
@@ -328,11 +333,14 @@ actor JobQueue {
         return nil
     }
 
-    /// The coordinator's last error line in the job's log (`encoda: error: …`, or the option parser's `Error: …`).
+    /// The coordinator's last error line in the job's log (`encoda: error: …` without its prefix, as the status
+    /// report's error reads, or the option parser's `Error: …`).
     private static func lastLine(_ path: String) -> String? {
         guard let d = FileManager.default.contents(atPath: path), let s = String(data: d.suffix(8192), encoding: .utf8) else { return nil }
         let lines = s.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-        return lines.last { $0.hasPrefix("encoda: error:") || $0.hasPrefix("Error:") } ?? lines.last
+        let prefix = "encoda: error: "
+        let line = lines.last { $0.hasPrefix(prefix) || $0.hasPrefix("Error:") } ?? lines.last
+        return line.map { $0.hasPrefix(prefix) ? String($0.dropFirst(prefix.count)) : $0 }
     }
 
     // MARK: what the API shows

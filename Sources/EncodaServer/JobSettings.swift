@@ -5,8 +5,8 @@ import EncodaModel
 /// Only options that change how a job encodes are here. Options that name other files (`--scenes-json`, `--otio`,
 /// `--edl`, `--profiles`, `--vmaf-ffmpeg`: a program on the server) would need the same ROOT confinement as INPUT
 /// and OUTPUT and are not offered; options the server decides itself (`--workers`, `--quiet`, `--restart`,
-/// `--dry-run`) are not offered either. Nor are encoder or
-/// audio parameters that name a file on the server (`EncoderParams.fileNames`: x264's `dump-yuv`, `stats`, …).
+/// `--dry-run`) are not offered either. Nor are encoder or audio parameters that name a file on the server
+/// (`EncoderParams.fileNames`: x264's `dump-yuv`, `stats`, …).
 public enum JobSettings {
     /// What JSON value an option takes.
     enum Kind: Sendable { case flag, integer, number, text }

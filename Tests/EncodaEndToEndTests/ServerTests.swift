@@ -503,6 +503,10 @@ final class ServerTests: XCTestCase {
         let failed = try server.waitForJob(id) { $0["state"] as? String == "failed" }
         let why = failed["error"] as? String ?? ""
         XCTAssertTrue(why.contains("exited 65") && why.contains("is not a media file"), why)
+        // One piece of advice: the coordinator's own error, as its log line says it, and nothing the server adds after it.
+        let line = ((try? String(contentsOfFile: root + "/jobs/\(id)/server-log.txt", encoding: .utf8)) ?? "")
+            .split(separator: "\n").last { $0.hasPrefix("encoda: error: ") }.map { String($0.dropFirst("encoda: error: ".count)) }
+        XCTAssertEqual(why, "the coordinator exited 65: " + (line ?? "(no error line in the log)"))
         func runs() -> Int {
             ((try? String(contentsOfFile: root + "/jobs/\(id)/server-log.txt", encoding: .utf8)) ?? "").components(separatedBy: "encoda: error:").count - 1
         }
