@@ -54,7 +54,7 @@ final class WorkerSupervisor {
         // Logs go to TMP/logs (who encoded what). Local workers look for work often: polling a local folder is cheap,
         // and a worker idling a full second at the end of a job is a second on the wall clock.
         let logPath = directory.logs + "/worker-\(HostName.current)-\(getpid())-\(slot)-\(respawns).log"
-        FileManager.default.createFile(atPath: logPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         let log = FileHandle(forWritingAtPath: logPath) ?? FileHandle.nullDevice
         let p = try pool.spawn(arguments: [directory.root, "--workers", "1", "--threads", String(threads), "--poll-seconds", "0.2", "--no-overrides"], log: log)
         logs[p.processIdentifier] = logPath

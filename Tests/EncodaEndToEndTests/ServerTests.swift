@@ -55,7 +55,7 @@ final class ServerTests: XCTestCase {
         // Events, listened to from before the submission until the job has finished.
         let events = Process()
         let eventsFile = s.file("events.txt")
-        FileManager.default.createFile(atPath: eventsFile, contents: nil)
+        _ = FileManager.default.createFile(atPath: eventsFile, contents: nil)
         events.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
         events.arguments = ["-s", "-N", "--max-time", "300", "-H", "Authorization: Bearer \(server.token)", server.base + "/api/v1/events"]
         events.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: eventsFile))
