@@ -167,19 +167,9 @@ struct EncodeCommand: ParsableCommand {
 
     func run() throws {
         try profileOptions.announce(quiet: quiet)
-        let fmt = try OutputFormat.forPath(output, encoder: encoderOptions.encoder)
-        _ = fmt
-        if let w = workers, w < 0 || w > 1024 { throw EncodaError(.usage, "--workers must be between 0 and 1024") }
-        if let t = threads, t < 1 || t > 256 { throw EncodaError(.usage, "--threads must be between 1 and 256") }
-        let scene = try sceneOptions.settings()
-        if let f = inputFps, FrameRateText.parse(f) == nil {
-            throw EncodaError(.usage, "--input-fps \(f) is not a frame rate; write e.g. 24, 25, 23.976 or 30000/1001")
-        }
-        _ = try encodeSettings(source: PixelFormat.yuv420p.layout) // option errors before any work
-        _ = try qualityTarget()
+        try checkOptions()
         qualityOptions.exportVmafFFmpeg()
-        try pictureOptions.check()
-        _ = try muxOptions.settings()
+        let scene = try sceneOptions.settings()
         let range = try rangeOptions.request()
         if let loaded = try timelineOptions.load(pattern: output) {
             if range != nil { throw EncodaError(.usage, "\(timelineOptions.option) cuts INPUT by the timeline's clips; --start, --end and --duration apply to one OUTPUT") }
@@ -194,6 +184,23 @@ struct EncodeCommand: ParsableCommand {
             progress: { [quiet] dir, manifest in ProgressLine(directory: dir, manifest: manifest, quiet: quiet) },
             written: { Diagnostics.note(ProgressLine.summary($0)) })
         if let plan = try Coordinator(request: request, observer: observer).run() { PlanPrinter.print(plan) }
+    }
+
+    /// Every check of the options that needs neither INPUT nor TMP (only, for --metric vmaf, an ffmpeg with libvmaf):
+    /// `run` makes them before any work, and `encoda serve` before it accepts a job (`JobOptionCheck`).
+    func checkOptions() throws {
+        _ = try OutputFormat.forPath(output, encoder: encoderOptions.encoder)
+        if let w = workers, w < 0 || w > 1024 { throw EncodaError(.usage, "--workers must be between 0 and 1024") }
+        if let t = threads, t < 1 || t > 256 { throw EncodaError(.usage, "--threads must be between 1 and 256") }
+        _ = try sceneOptions.settings()
+        if let f = inputFps, FrameRateText.parse(f) == nil {
+            throw EncodaError(.usage, "--input-fps \(f) is not a frame rate; write e.g. 24, 25, 23.976 or 30000/1001")
+        }
+        _ = try encodeSettings(source: PixelFormat.yuv420p.layout)
+        _ = try qualityTarget()
+        try pictureOptions.check()
+        _ = try muxOptions.settings()
+        _ = try rangeOptions.request()
     }
 
     /// The options as the coordinator's request (each was checked by `run` before).

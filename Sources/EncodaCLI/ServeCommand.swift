@@ -53,6 +53,7 @@ struct ServeCommand: ParsableCommand, QuietOption {
                 fflush(nil) // every output stream, stdout among them (Glibc's `stdout` is a mutable global)
             })
         config.webhook = webhook
+        config.checkOptions = { JobOptionCheck.check($0, output: $1) }
         let service = EncodaService(config: config)
         let finished = DispatchSemaphore(value: 0)
         let failure = FailureBox()

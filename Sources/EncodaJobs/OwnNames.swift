@@ -23,8 +23,9 @@ extension WorkDirectory {
 /// does not make here is kept; a pattern that is too narrow only leaves a file behind, and says so.
 public enum OwnNames {
     /// Files encoda writes at the top of TMP (joined.json: the clips a timeline job has written; summary.json: the
-    /// per-chunk table of the last finished job, kept after its cleanup).
-    public static let topLevel: Set<String> = ["job.json", "scenes.json", "coordinator.json", "joined.json", "summary.json", "analysis.json"]
+    /// per-chunk table of the last finished job, kept after its cleanup; cancel.json: `CancelMark`).
+    public static let topLevel: Set<String> = ["job.json", "scenes.json", "coordinator.json", "joined.json", "summary.json", "analysis.json",
+                                               CancelMark.fileName]
 
     /// True when `name` in the folder `folder` (one of `WorkDirectory.ownFolders`) is a name encoda makes there.
     public static func isOwn(_ name: String, in folder: String) -> Bool {

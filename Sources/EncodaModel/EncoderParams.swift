@@ -63,3 +63,31 @@ public enum EncoderParams {
         !s.hasPrefix("-") || Double(s) != nil
     }
 }
+
+extension EncoderParams {
+    /// Parameter names that make a library read or write a file: the value names it (x264's `dump-yuv`, `stats`,
+    /// `cqmfile`, `opencl-clbin`), or the library then writes one of its own names in the current folder (x264's
+    /// `pass`: x264_2pass.log; `opencl`: its kernel cache and build log). Checked against x264 0.164's
+    /// `x264_param_parse` and SVT-AV1 1.4.1's `svt_av1_enc_parse_parameter`, whose parameters name no file; the
+    /// SVT-AV1 application's file options (`fgs-table`, the pass statistics) are listed too, so a library that
+    /// learns them is still held. encoda's own `--two-pass` sets the statistics files itself. A job service takes
+    /// `--encoder-params` and `--audio-params` from people who may not write where the server can: it refuses these.
+    public static let fileNames: Set<String> = [
+        // x264
+        "dump-yuv", "stats", "pass", "cqmfile", "opencl", "opencl-clbin",
+        // SVT-AV1 (its application's names)
+        "fgs-table", "stat-file", "input-stat-file", "output-stat-file", "recon", "qpfile", "qp-file",
+        // libavcodec encoders' two-pass log (not one of opus, aac or flac, but the name says what it does)
+        "passlogfile", "stats-in", "stats-out",
+    ]
+
+    /// The first item of `params` whose name is in `fileNames`, read as the libraries read names: `_` for `-`, any
+    /// case, and x264's negation (`no-dump-yuv`, `nostats`, which x264 takes as the option itself).
+    public static func namingFile(_ params: [EncoderParam]) -> EncoderParam? {
+        params.first { p in
+            let name = p.key.lowercased().replacingOccurrences(of: "_", with: "-")
+            let unnegated = name.hasPrefix("no-") ? String(name.dropFirst(3)) : name.hasPrefix("no") ? String(name.dropFirst(2)) : name
+            return fileNames.contains(name) || fileNames.contains(unnegated)
+        }
+    }
+}

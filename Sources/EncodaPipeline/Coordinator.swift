@@ -270,8 +270,19 @@ public struct Coordinator {
             let started = Date()
             // Every chunk is done and the join is short (the last chunks, the trailer): a first signal lets it finish
             // (exit 0); a second stops it at once, OUTPUT untouched (the next run removes the partial file beside it).
+            // A cancelled job (`CancelMark`, written before the signal) stops at the first: its partial file goes too,
+            // since no later run will join it.
+            let partial = join.partialPath
             SignalWatcher.shared.install { n in
+                if CancelMark.isMarked(dir) {
+                    _ = unlink(partial)
+                    Report.warn("cancelled during the join; OUTPUT was not written")
+                    _exit(130)
+                }
                 if n >= 2 { Report.warn("stopped during the join; OUTPUT was not written. Re-run the same command to join"); _exit(130) }
+            }
+            if SignalWatcher.shared.signals > 0 && CancelMark.isMarked(dir) {
+                throw EncodaError(.interrupted, "cancelled (\(CancelMark.fileName) in TMP) with every chunk done; OUTPUT was not written")
             }
             try phases.enter(.joining)
             // Every chunk is checked against its record (size, CRC-32, frame count) as it is appended, so each is read

@@ -70,4 +70,7 @@ final class StreamingJoin {
     }
 
     func discard() { appender.discard() }
+
+    /// The temporary file beside OUTPUT, for a signal handler that must remove it without waiting for the join.
+    var partialPath: String { appender.temp }
 }

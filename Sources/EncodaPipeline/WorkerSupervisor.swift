@@ -54,7 +54,7 @@ final class WorkerSupervisor {
         // Logs go to TMP/logs (who encoded what). Local workers look for work often: polling a local folder is cheap,
         // and a worker idling a full second at the end of a job is a second on the wall clock.
         let logPath = directory.logs + "/worker-\(HostName.current)-\(getpid())-\(slot)-\(respawns).log"
-        FileManager.default.createFile(atPath: logPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         let log = FileHandle(forWritingAtPath: logPath) ?? FileHandle.nullDevice
         let p = try pool.spawn(arguments: [directory.root, "--workers", "1", "--threads", String(threads), "--poll-seconds", "0.2", "--no-overrides"], log: log)
         logs[p.processIdentifier] = logPath
@@ -84,6 +84,7 @@ final class WorkerSupervisor {
             else if n == 2 { Report.warn("stopping now: workers give up their chunks") }
         }
         let startState = scan()
+        if signals.value > 0 && CancelMark.isMarked(directory) { throw interrupted(startState) }
         // A finished job (a re-run after the last chunk was published) goes straight to the join.
         if finished(startState) { return startState }
         if signals.value > 0 { throw interrupted(startState) }
@@ -106,7 +107,9 @@ final class WorkerSupervisor {
             let alive = pool.running.count + remoteWorkers()
             progress.update(state: state, workers: alive)
             let sig = signals.value
-            if finished(state) && sig < 2 {
+            // A cancelled job (`CancelMark`) is never joined: a signal stops it however many chunks are done.
+            let cancelled = sig > 0 && CancelMark.isMarked(directory)
+            if finished(state) && sig < 2 && !cancelled {
                 // Nothing is left: idle workers would notice on their next look; ask them to leave now (a worker
                 // still encoding can only be redoing a published chunk, so it is not waited for long).
                 pool.signalAll(SIGTERM)
@@ -130,7 +133,7 @@ final class WorkerSupervisor {
                 if pool.running.isEmpty {
                     // Drained. The count is read now, after the last chunk was published.
                     let final = scan()
-                    if finished(final) { return final }
+                    if finished(final) && !cancelled { return final }
                     throw interrupted(final)
                 }
             } else {
@@ -141,7 +144,10 @@ final class WorkerSupervisor {
     }
 
     private func interrupted(_ state: JobState) -> EncodaError {
-        manifest.planStreaming == true
+        if CancelMark.isMarked(directory) {
+            return EncodaError(.interrupted, "cancelled (\(CancelMark.fileName) in TMP) with \(state.done.count) of \(manifest.chunks.count) chunks done; OUTPUT was not written")
+        }
+        return manifest.planStreaming == true
             ? EncodaError(.interrupted, "stopped while INPUT was analysed; \(state.done.count) of the \(manifest.chunks.count) chunks planned so far are done and kept in TMP, with the analysis measured so far. Re-run the same command to resume")
             : EncodaError(.interrupted, "stopped; \(state.done.count) of \(manifest.chunks.count) chunks are done and kept in TMP. Re-run the same command to resume")
     }

@@ -51,6 +51,14 @@ struct APIRoutes<Context: RequestContext> {
         group.post("jobs/:id/retry") { _, context in
             try await Self.answer { .object(try await queue.retry(try Self.id(context))) }
         }
+        group.post("jobs/:id/purge") { _, context in
+            do {
+                try await queue.purge(try Self.id(context))
+                return Response(status: .noContent)
+            } catch let e as APIError {
+                return e.response()
+            }
+        }
         group.get("workers") { _, _ in
             try await Self.answer { .array(await queue.workers().map { .object($0) }) }
         }

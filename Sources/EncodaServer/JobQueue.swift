@@ -1,4 +1,5 @@
 import EncodaJobs
+import EncodaSystem
 import Foundation
 
 /// The server's jobs: submission, FIFO-by-priority scheduling of up to `maxJobs` coordinators, each an
@@ -35,7 +36,9 @@ actor JobQueue {
     // MARK: start-up
 
     /// Loads the saved jobs; a job whose coordinator is still running (the server was killed, the coordinator
-    /// was not) is adopted and watched, every other unfinished job is queued again and resumes from its TMP.
+    /// was not) is adopted and watched; one whose coordinator finished while the server was down (its TMP says
+    /// OUTPUT is written) is finished, one cancelled before the server went down is cancelled; every other
+    /// unfinished job is queued again and resumes from its TMP.
     func load() {
         let (all, skipped) = ServerJob.loadAll(root: config.root)
         for path in skipped { config.note("skipping \(path): not a job record this server can read") }
@@ -49,9 +52,18 @@ actor JobQueue {
                 running[j.id] = .adopted(pid_t(pid))
                 config.note("job \(j.id): its coordinator (pid \(Int(pid))) is still running; watching it")
             }
+            if j.outcome == nil && running[j.id] == nil {
+                // Told as they end now (the finished one to its webhooks); not sampled as queued first.
+                if j.cancelRequested { endCancelled(j.id); continue }
+                if case .string("finished")? = report?["state"] {
+                    config.note("job \(j.id): its coordinator wrote OUTPUT while the server was down; finished")
+                    finish(j.id, outcome: "finished", error: nil)
+                    continue
+                }
+            }
             published[j.id] = (state(of: j.id), nil)
         }
-        let waiting = all.filter { $0.outcome == nil && running[$0.id] == nil }.count
+        let waiting = jobs.values.filter { $0.outcome == nil && running[$0.id] == nil }.count
         if waiting > 0 { config.note("\(waiting) unfinished job(s) queued again; each resumes where it was") }
         schedule()
     }
@@ -62,6 +74,7 @@ actor JobQueue {
         let input = try paths.input(r.input)
         let output = try paths.output(r.output)
         let options = try JobSettings.arguments(r.settings) + (r.profile.map { ["--profile", $0] } ?? [])
+        if let check = config.checkOptions, let problem = check(options, output) { throw JobSettings.refusal(problem) }
         if PathGuard.sameFile(input, output) {
             throw APIError(.conflict, "output \(r.output) is the input; give another output path", field: "output")
         }
@@ -103,8 +116,9 @@ actor JobQueue {
         return v
     }
 
-    /// Queued: cancelled at once. Running: SIGTERM (workers finish their chunk), a second SIGTERM after a grace
-    /// (they stop now, claims released), SIGKILL as a last resort; the state becomes `cancelled` when it exits.
+    /// Queued: cancelled at once. Running: `CancelMark` in its TMP, then SIGTERM (workers finish their chunk; the
+    /// coordinator does not join), a second SIGTERM after a grace (they stop now, claims released), SIGKILL as a
+    /// last resort; the state becomes `cancelled` when it exits, whatever its exit status.
     func cancel(_ id: String) throws -> [String: JSONValue] {
         guard var job = jobs[id] else { throw APIError(.notFound, "no job \(id); GET /api/v1/jobs lists them") }
         if let o = job.outcome { throw APIError(.conflict, "job \(id) is already \(o); nothing to cancel") }
@@ -117,6 +131,11 @@ actor JobQueue {
         jobs[id] = job
         if let child = running[id] {
             let pid = child.pid, grace = config.cancelGraceSeconds
+            // Before the signal: a coordinator that finds the mark never joins, however many chunks are done.
+            let folder = ServerJob.folder(root: config.root, id: id)
+            do { try CancelMark.write(WorkDirectory(folder), by: "encoda serve") } catch {
+                config.note("job \(id): could not mark the cancel in \(folder) (\(error)); a job whose chunks are all done may still be joined")
+            }
             kill(pid, SIGTERM)
             Task { [weak self] in
                 try? await Task.sleep(nanoseconds: UInt64(grace * 1e9))
@@ -148,6 +167,30 @@ actor JobQueue {
             schedule()
         }
         return view(id)!
+    }
+
+    /// Removes an ended job: its folder ROOT/jobs/<id> (the server's own: PathGuard keeps every INPUT and OUTPUT
+    /// out of ROOT/jobs) and its entry; listeners hear `purged`. A job that may still run must be cancelled first.
+    func purge(_ id: String) throws {
+        guard let job = jobs[id] else { throw APIError(.notFound, "no job \(id); GET /api/v1/jobs lists them") }
+        guard job.outcome != nil, running[id] == nil else {
+            throw APIError(.conflict, "job \(id) is \(state(of: id)); cancel it first (DELETE /api/v1/jobs/\(id)), then purge it once it is cancelled")
+        }
+        let folder = ServerJob.folder(root: config.root, id: id)
+        // The folder itself, never a link to somewhere else: the id is one this server made.
+        var st = stat()
+        if lstat(folder, &st) == 0 {
+            guard st.isFolder else {
+                throw APIError(.internalServerError, "\(folder) is not a folder; remove it by hand")
+            }
+            do { try FileManager.default.removeItem(atPath: folder) } catch {
+                throw APIError(.internalServerError, "could not remove \(folder): \(error); check that ROOT/jobs is writable")
+            }
+        }
+        jobs[id] = nil
+        reports[id] = nil
+        published[id] = nil
+        bus.publish(ServerEvent(type: "state", job: id, state: "purged"))
     }
 
     /// Live workers of every job, as their jobs' status reports list them, each with its job's id.
@@ -216,25 +259,36 @@ actor JobQueue {
         return p.terminationStatus
     }
 
-    /// A coordinator ended: exit 0 is finished; after a cancel, cancelled (its TMP is cleaned so that remote
-    /// workers leave it); otherwise failed, with the coordinator's reason.
+    /// A coordinator ended: after a cancel, cancelled whatever its exit status (see `endCancelled`); exit 0 is
+    /// finished; otherwise failed, with the coordinator's reason.
     private func ended(_ id: String, status: Int32, signalled: Bool) {
         guard running[id] != nil, let job = jobs[id] else { return }
         running[id] = nil
         reports[id] = readReport(id)
-        if status == 0 && !signalled {
+        if job.cancelRequested {
+            endCancelled(id)
+        } else if status == 0 && !signalled {
             finish(id, outcome: "finished", error: nil)
-        } else if job.cancelRequested {
-            let folder = ServerJob.folder(root: config.root, id: id)
-            _ = runTool(["clean", folder, "--force"], log: folder)
-            reports[id] = nil
-            finish(id, outcome: "cancelled", error: nil)
         } else {
-            let why = reportError(id) ?? Self.lastLine(ServerJob.folder(root: config.root, id: id) + "/server-log.txt")
+            let log = ServerJob.folder(root: config.root, id: id) + "/server-log.txt"
             let how = signalled ? "was killed by signal \(status)" : "exited \(status)"
-            finish(id, outcome: "failed", error: "the coordinator \(how)" + (why.map { ": \($0)" } ?? "") + "; fix the cause and POST …/retry")
+            // The coordinator's own line says what to do; only without one does the server advise.
+            if let why = reportError(id) ?? Self.lastLine(log) {
+                finish(id, outcome: "failed", error: "the coordinator \(how): \(why)")
+            } else {
+                finish(id, outcome: "failed", error: "the coordinator \(how); see \(log), fix the cause and POST …/retry")
+            }
         }
         schedule()
+    }
+
+    /// A cancelled job whose coordinator is gone: its TMP is cleaned (`encoda clean --force`: plan, chunks, leases,
+    /// the cancel mark), so that remote workers leave it and `worker ROOT/jobs --watch` never joins it.
+    private func endCancelled(_ id: String) {
+        let folder = ServerJob.folder(root: config.root, id: id)
+        _ = runTool(["clean", folder, "--force"], log: folder)
+        reports[id] = nil
+        finish(id, outcome: "cancelled", error: nil)
     }
 
     private func finish(_ id: String, outcome: String, error: String?) {
@@ -261,8 +315,8 @@ actor JobQueue {
             guard case .adopted(let pid) = child, kill(pid, 0) != 0, errno == ESRCH else { continue }
             running[id] = nil
             reports[id] = readReport(id)
-            if case .string("finished")? = reports[id]?["state"] { finish(id, outcome: "finished", error: nil) }
-            else if jobs[id]?.cancelRequested == true { finish(id, outcome: "cancelled", error: nil) }
+            if jobs[id]?.cancelRequested == true { endCancelled(id) }
+            else if case .string("finished")? = reports[id]?["state"] { finish(id, outcome: "finished", error: nil) }
         }
         for id in jobs.keys.sorted() { publishIfChanged(id) }
         schedule()
@@ -279,11 +333,14 @@ actor JobQueue {
         return nil
     }
 
-    /// The coordinator's last error line in the job's log (`encoda: error: …`, or the option parser's `Error: …`).
+    /// The coordinator's last error line in the job's log (`encoda: error: …` without its prefix, as the status
+    /// report's error reads, or the option parser's `Error: …`).
     private static func lastLine(_ path: String) -> String? {
         guard let d = FileManager.default.contents(atPath: path), let s = String(data: d.suffix(8192), encoding: .utf8) else { return nil }
         let lines = s.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-        return lines.last { $0.hasPrefix("encoda: error:") || $0.hasPrefix("Error:") } ?? lines.last
+        let prefix = "encoda: error: "
+        let line = lines.last { $0.hasPrefix(prefix) || $0.hasPrefix("Error:") } ?? lines.last
+        return line.map { $0.hasPrefix(prefix) ? String($0.dropFirst(prefix.count)) : $0 }
     }
 
     // MARK: what the API shows

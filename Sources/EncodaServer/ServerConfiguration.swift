@@ -29,6 +29,9 @@ public struct ServerConfiguration: Sendable {
     public var webhookBackoffSeconds = 1.0
     /// `encoda status TMP --json` as an object, or nil when TMP holds no job yet.
     public var statusReport: @Sendable (String) -> Data?
+    /// Reads a job's options as `encoda INPUT OUTPUT TMP OPTIONS…` would, before the job exists (handed in by the
+    /// command line, which owns the options); nil: not checked here, the coordinator refuses them.
+    public var checkOptions: (@Sendable (_ options: [String], _ output: String) -> OptionProblem?)?
     /// One line to the user (suppressed by --quiet).
     public var note: @Sendable (String) -> Void
     /// Called once the server listens, with the address it bound.
@@ -40,4 +43,13 @@ public struct ServerConfiguration: Sendable {
         self.root = root; self.host = host; self.port = port; self.maxJobs = maxJobs; self.workers = workers
         self.encoda = encoda; self.token = token; self.statusReport = statusReport; self.note = note; self.listening = listening
     }
+}
+
+/// What is wrong with a job's options, as the encode command would say it.
+public struct OptionProblem: Sendable, Equatable {
+    /// The option at fault as the command line spells it (`--encoder`, `--profile`), `OUTPUT` for OUTPUT's
+    /// container; nil when the message names none.
+    public var option: String?
+    public var message: String
+    public init(option: String?, message: String) { self.option = option; self.message = message }
 }

@@ -55,7 +55,7 @@ final class ServerTests: XCTestCase {
         // Events, listened to from before the submission until the job has finished.
         let events = Process()
         let eventsFile = s.file("events.txt")
-        FileManager.default.createFile(atPath: eventsFile, contents: nil)
+        _ = FileManager.default.createFile(atPath: eventsFile, contents: nil)
         events.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
         events.arguments = ["-s", "-N", "--max-time", "300", "-H", "Authorization: Bearer \(server.token)", server.base + "/api/v1/events"]
         events.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: eventsFile))
@@ -161,6 +161,151 @@ final class ServerTests: XCTestCase {
         }
     }
 
+    /// Encoder and audio parameters that would make the job read or write a file on the server (wherever it points,
+    /// with the server's rights) are refused before any job exists; the file they name is left as it was.
+    func testEncoderParametersThatNameFilesAreRefused() throws {
+        let s = Scratch()
+        let root = try makeRoot(s, clip: try Clips.singleShot())
+        let outside = s.file("outside")
+        try FileManager.default.createDirectory(atPath: outside, withIntermediateDirectories: true)
+        let victim = outside + "/victim.txt"
+        try Data("untouched\n".utf8).write(to: URL(fileURLWithPath: victim))
+        let server = try ServerProcess(root: root, ["--workers", "1"])
+        defer { server.stop() }
+
+        let refused: [(settings: String, field: String, key: String)] = [
+            (#"{"encoder": "h264", "encoderParams": "dump-yuv=\#(victim)"}"#, "settings.encoderParams", "dump-yuv"),
+            (#"{"encoder": "h264", "encoderParams": "--dump-yuv \#(victim)"}"#, "settings.encoderParams", "dump-yuv"),
+            (#"{"encoder": "h264", "encoderParams": "bframes=3:dump_yuv=\#(victim)"}"#, "settings.encoderParams", "dump_yuv"),
+            (#"{"encoder": "h264", "encoderParams": "pass=1:stats=\#(victim)"}"#, "settings.encoderParams", "pass"),
+            (#"{"encoder": "h264", "encoderParams": "cqmfile=\#(victim)"}"#, "settings.encoderParams", "cqmfile"),
+            (#"{"encoder": "h264", "encoderParams": "opencl=1:opencl-clbin=\#(victim)"}"#, "settings.encoderParams", "opencl"),
+            (#"{"encoder": "av1", "encoderParams": "fgs-table=\#(victim)"}"#, "settings.encoderParams", "fgs-table"),
+            (#"{"mux": true, "audioCodec": "opus", "audioParams": "passlogfile=\#(victim)"}"#, "settings.audioParams", "passlogfile"),
+        ]
+        for (settings, field, key) in refused {
+            let body = #"{"input": "media/in.mp4", "output": "media/out.mkv", "settings": \#(settings)}"#
+            let r = try server.call("POST", "/api/v1/jobs", body: body)
+            XCTAssertEqual(r.status, 400, "\(settings) → \(r.body)")
+            XCTAssertEqual(r.object["field"] as? String, field, r.body)
+            XCTAssertTrue((r.object["error"] as? String ?? "").contains(key), "the refusal names \(key): \(r.body)")
+        }
+        XCTAssertEqual(jobCount(root), 0, "a refused request makes no job")
+        XCTAssertEqual(try String(contentsOfFile: victim, encoding: .utf8), "untouched\n")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: outside), ["victim.txt"], "nothing was written beside it")
+
+        // Parameters that name no file still go through, as the command line would take them.
+        let fine = try server.call("POST", "/api/v1/jobs", body: """
+            {"input": "media/in.mp4", "output": "media/out.mkv", "settings": {"encoder": "h264", "preset": "ultrafast", "encoderParams": "bframes=3:no-mbtree"}}
+            """)
+        XCTAssertEqual(fine.status, 201, fine.body)
+        let id = try XCTUnwrap(fine.object["id"] as? String)
+        let done = try server.waitForJob(id) { ["finished", "failed", "cancelled"].contains($0["state"] as? String ?? "") }
+        XCTAssertEqual(done["state"] as? String, "finished", "\(done)")
+        XCTAssertEqual(try String(contentsOfFile: victim, encoding: .utf8), "untouched\n")
+    }
+
+    /// Options the encode command would refuse are refused before any job exists, with the request field named:
+    /// an unknown profile, an encoder that is not one, a value out of range.
+    func testOptionsTheEncodeCommandRefusesAreRefusedWithoutAJob() throws {
+        let s = Scratch()
+        let root = try makeRoot(s, clip: try Clips.singleShot())
+        let server = try ServerProcess(root: root, ["--workers", "0"])
+        defer { server.stop() }
+        let cases: [(String, String, String)] = [
+            (#""profile": "no-such-profile""#, "profile", "no-such-profile"),
+            (#""settings": {"encoder": "vp9"}"#, "settings.encoder", "vp9"),
+            (#""settings": {"encoder": "h264", "preset": "ultrafast", "crf": 99}"#, "settings.crf", "99"),
+            (#""settings": {"encoder": "h264", "pixFmt": "yuv999p"}"#, "settings.pixFmt", "yuv999p"),
+            (#""settings": {"encoder": "h264", "lossless": true, "crf": 20}"#, "settings.lossless", "exclude"),
+            (#""settings": {"audioCodec": "opus"}"#, "settings.audioCodec", "--mux"),
+        ]
+        for (extra, field, word) in cases {
+            let r = try server.call("POST", "/api/v1/jobs", body: #"{"input": "media/in.mp4", "output": "media/out.mkv", \#(extra)}"#)
+            XCTAssertEqual(r.status, 400, "\(extra) → \(r.body)")
+            XCTAssertEqual(r.object["field"] as? String, field, r.body)
+            let error = r.object["error"] as? String ?? ""
+            XCTAssertTrue(error.contains(word) && !error.contains("\n"), "one line naming \(word): \(r.body)")
+        }
+        XCTAssertEqual(jobCount(root), 0, "a refused request makes no job")
+        XCTAssertEqual(try server.call("GET", "/api/v1/jobs").body, "[]")
+    }
+
+    /// The rate and quality options reach the job's command as the encode command's options.
+    func testRateAndQualitySettingsReachTheCommand() throws {
+        let s = Scratch()
+        let root = try makeRoot(s, clip: try Clips.singleShot())
+        let server = try ServerProcess(root: root, ["--workers", "0"])
+        defer { server.stop() }
+        let rate = try server.call("POST", "/api/v1/jobs", body: """
+            {"input": "media/in.mp4", "output": "media/rate.mkv",
+             "settings": {"encoder": "h264", "bitrate": "500k", "twoPass": true, "maxBitrate": "800k", "bufsize": "1M"}}
+            """)
+        XCTAssertEqual(rate.status, 201, rate.body)
+        XCTAssertEqual(Array((rate.object["command"] as? [String] ?? []).suffix(5)),
+                       ["--bitrate=500k", "--bufsize=1M", "--encoder=h264", "--max-bitrate=800k", "--two-pass"])
+        let quality = try server.call("POST", "/api/v1/jobs", body: """
+            {"input": "media/in.mp4", "output": "media/quality.mkv",
+             "settings": {"targetQuality": 80, "metric": "ssimulacra2", "probes": 3, "crfRange": "20:45", "probeRate": 2, "pool": "p5", "autoGrain": true}}
+            """)
+        XCTAssertEqual(quality.status, 201, quality.body)
+        XCTAssertEqual(Array((quality.object["command"] as? [String] ?? []).suffix(7)),
+                       ["--auto-grain", "--crf-range=20:45", "--metric=ssimulacra2", "--pool=p5", "--probe-rate=2", "--probes=3", "--target-quality=80"])
+        let grain = try server.call("POST", "/api/v1/jobs", body: #"{"input": "media/in.mp4", "output": "media/grain.mkv", "settings": {"filmGrain": 8}}"#)
+        XCTAssertEqual(grain.status, 201, grain.body)
+        XCTAssertEqual((grain.object["command"] as? [String])?.last, "--film-grain=8")
+        // Checked as the command line checks them: --two-pass needs --bitrate, --probes needs --target-quality.
+        for (settings, field) in [(#"{"twoPass": true}"#, "settings.twoPass"), (#"{"probes": 3}"#, "settings.probes"),
+                                  (#"{"bitrate": "fast"}"#, "settings.bitrate")] {
+            let r = try server.call("POST", "/api/v1/jobs", body: #"{"input": "media/in.mp4", "output": "media/x.mkv", "settings": \#(settings)}"#)
+            XCTAssertEqual(r.status, 400, "\(settings) → \(r.body)")
+            XCTAssertEqual(r.object["field"] as? String, field, r.body)
+        }
+        for j in (try server.call("GET", "/api/v1/jobs").json as? [[String: Any]]) ?? [] {
+            _ = try server.call("DELETE", "/api/v1/jobs/\(j["id"] as? String ?? "")")
+        }
+    }
+
+    /// An ended job can be purged: its folder under ROOT/jobs and its entry go, INPUT and OUTPUT stay. A job that
+    /// may still run cannot be purged.
+    func testPurgeRemovesAnEndedJobAndOnlyItsFolder() throws {
+        let s = Scratch()
+        let root = try makeRoot(s, clip: try Clips.singleShot())
+        let server = try ServerProcess(root: root, ["--workers", "1", "--max-jobs", "1"])
+        defer { server.stop() }
+        let done = try server.call("POST", "/api/v1/jobs", body: """
+            {"input": "media/in.mp4", "output": "media/out.mkv", "settings": {"encoder": "h264", "lossless": true, "preset": "ultrafast", "keep": true}}
+            """)
+        XCTAssertEqual(done.status, 201, done.body)
+        let id = try XCTUnwrap(done.object["id"] as? String)
+        // Queued behind the first (--max-jobs 1) or running: not purged.
+        let waiting = try server.call("POST", "/api/v1/jobs", body: #"{"input": "media/in.mp4", "output": "media/second.mkv", "settings": {"encoder": "h264"}}"#)
+        let second = try XCTUnwrap(waiting.object["id"] as? String)
+        let busy = try server.call("POST", "/api/v1/jobs/\(second)/purge")
+        XCTAssertEqual(busy.status, 409, busy.body)
+        XCTAssertTrue((busy.object["error"] as? String ?? "").contains("cancel it first"), busy.body)
+
+        let finished = try server.waitForJob(id) { ["finished", "failed", "cancelled"].contains($0["state"] as? String ?? "") }
+        XCTAssertEqual(finished["state"] as? String, "finished", "\(finished)")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: root + "/jobs/\(id)/job.json"), "kept with keep")
+        let purge = try server.call("POST", "/api/v1/jobs/\(id)/purge")
+        XCTAssertEqual(purge.status, 204, purge.body)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: root + "/jobs/\(id)"), "the job's folder is gone")
+        XCTAssertEqual(try server.call("GET", "/api/v1/jobs/\(id)").status, 404)
+        XCTAssertFalse((try server.call("GET", "/api/v1/jobs").json as? [[String: Any]] ?? []).contains { $0["id"] as? String == id })
+        XCTAssertTrue(FileManager.default.fileExists(atPath: root + "/media/out.mkv"), "OUTPUT stays")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: root + "/media/in.mp4"), "INPUT stays")
+        XCTAssertEqual(try server.call("POST", "/api/v1/jobs/\(id)/purge").status, 404, "purged once")
+
+        // A cancelled job too; and a restarted server does not list a purged one again.
+        XCTAssertEqual(try server.call("DELETE", "/api/v1/jobs/\(second)").status, 202)
+        try server.waitForJob(second) { $0["state"] as? String == "cancelled" }
+        XCTAssertEqual(try server.call("POST", "/api/v1/jobs/\(second)/purge").status, 204)
+        XCTAssertEqual(try server.call("GET", "/api/v1/jobs").body, "[]")
+        XCTAssertEqual(jobCount(root), 0)
+        XCTAssertEqual(try server.call("POST", "/api/v1/jobs/nosuchjob/purge").status, 404)
+    }
+
     func testTokenFileMustBePrivate() throws {
         let s = Scratch()
         let root = s.file("root")
@@ -204,6 +349,97 @@ final class ServerTests: XCTestCase {
         XCTAssertEqual(left.stdout, "", "no process of the job is left")
         XCTAssertFalse(FileManager.default.fileExists(atPath: root + "/jobs/\(id)/job.json"), "the job's plan is cleaned away, so remote workers leave it")
         XCTAssertEqual(try server.call("DELETE", "/api/v1/jobs/\(id)").status, 409, "a cancelled job cannot be cancelled again")
+    }
+
+    /// A cancel that comes when every chunk is done but the join has not begun: the job ends cancelled, with nothing
+    /// at OUTPUT, where a command-line Ctrl-C would still join. The coordinator (only coordinating: `--workers 0`) is
+    /// held with SIGSTOP from the moment its plan is whole until this test's own worker has encoded every chunk; the
+    /// cancel's SIGTERM waits for it, and it resumes with all chunks done.
+    func testCancelWithEveryChunkDoneWritesNoOutput() throws {
+        let s = Scratch()
+        let root = try makeRoot(s, clip: try Clips.cuts())
+        let server = try ServerProcess(root: root, ["--workers", "0"])
+        defer { server.stop() }
+        let submit = try server.call("POST", "/api/v1/jobs", body: """
+            {"input": "media/in.mp4", "output": "media/out.mkv", "settings": {"encoder": "h264", "preset": "veryslow", "maxSceneLength": 1, "threads": 1}}
+            """)
+        XCTAssertEqual(submit.status, 201, submit.body)
+        let id = try XCTUnwrap(submit.object["id"] as? String)
+        let tmp = root + "/jobs/" + id
+        func json(_ path: String) -> [String: Any]? {
+            FileManager.default.contents(atPath: path).flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] }
+        }
+        var coordinator = 0
+        for _ in 0..<600 where coordinator == 0 { coordinator = json(tmp + "/coordinator.json")?["pid"] as? Int ?? 0; usleep(50_000) }
+        XCTAssertGreaterThan(coordinator, 0, "the coordinator started")
+
+        let worker = Process()
+        worker.executableURL = URL(fileURLWithPath: Tool.encoda)
+        worker.arguments = ["worker", tmp, "--workers", "1", "--threads", "1"]
+        worker.standardOutput = FileHandle.nullDevice
+        worker.standardError = FileHandle.nullDevice
+        try worker.run()
+        defer { if worker.isRunning { kill(worker.processIdentifier, SIGKILL) } }
+        // The plan is whole when job.json lists the chunks without planStreaming; then only the encode is left.
+        var planned = 0
+        for _ in 0..<6000 where planned == 0 {
+            if let job = json(tmp + "/job.json"), job["planStreaming"] as? Bool != true { planned = (job["chunks"] as? [Any])?.count ?? 0 }
+            if planned == 0 { usleep(20_000) }
+        }
+        kill(pid_t(coordinator), SIGSTOP)
+        defer { kill(pid_t(coordinator), SIGCONT) }
+        func results() -> Int { ((try? FileManager.default.contentsOfDirectory(atPath: tmp + "/results")) ?? []).filter { $0.hasSuffix(".json") }.count }
+        XCTAssertLessThan(results(), planned, "the coordinator must be held before the last chunk is done for this test to mean anything")
+        for _ in 0..<6000 where results() < planned { usleep(50_000) }
+        XCTAssertEqual(results(), planned, "every chunk is done before the cancel")
+        kill(worker.processIdentifier, SIGTERM)
+        worker.waitUntilExit()
+        XCTAssertFalse(FileManager.default.fileExists(atPath: root + "/media/out.mkv"))
+
+        let cancel = try server.call("DELETE", "/api/v1/jobs/\(id)")
+        XCTAssertEqual(cancel.status, 202, cancel.body)
+        kill(pid_t(coordinator), SIGCONT)
+        let ended = try server.waitForJob(id) { ["finished", "failed", "cancelled"].contains($0["state"] as? String ?? "") }
+        XCTAssertEqual(ended["state"] as? String, "cancelled", "\(ended)")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: root + "/media/out.mkv"), "nothing at OUTPUT")
+        let partials = (try FileManager.default.contentsOfDirectory(atPath: root + "/media")).filter { $0 != "in.mp4" }
+        XCTAssertEqual(partials, [], "no partial OUTPUT either")
+        XCTAssertFalse(processExists(coordinator), "the coordinator is gone")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: tmp + "/job.json"), "the job's plan is cleaned away")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: tmp + "/cancel.json"), "and so is the cancel's mark")
+    }
+
+    /// A job whose coordinator outlived the server is adopted by the next one; cancelling it then cleans its folder
+    /// as a cancel of the server's own child does, so no `worker ROOT/jobs --watch` takes its chunks up again.
+    func testCancelOfAnAdoptedJobCleansItsFolder() throws {
+        let s = Scratch()
+        let root = try makeRoot(s, clip: try Clips.long())
+        var server = try ServerProcess(root: root, ["--workers", "1"])
+        let submit = try server.call("POST", "/api/v1/jobs", body: """
+            {"input": "media/in.mp4", "output": "media/out.mkv", "settings": {"encoder": "av1", "preset": "4", "maxSceneLength": 1, "threads": 1}}
+            """)
+        XCTAssertEqual(submit.status, 201, submit.body)
+        let id = try XCTUnwrap(submit.object["id"] as? String)
+        let tmp = root + "/jobs/" + id
+        let busy = try server.waitForJob(id) { ($0["workersAlive"] as? Int ?? 0) > 0 && $0["state"] as? String == "encoding" }
+        let coordinator = try XCTUnwrap((busy["coordinator"] as? [String: Any])?["pid"] as? Int)
+        server.killHard()   // the server only: its coordinator goes on
+        XCTAssertTrue(processExists(coordinator))
+
+        server = try ServerProcess(root: root, ["--workers", "1"])
+        defer { server.stop() }
+        XCTAssertTrue(server.stderr.contains("job \(id): its coordinator (pid \(coordinator)) is still running"), server.stderr)
+        let cancel = try server.call("DELETE", "/api/v1/jobs/\(id)")
+        XCTAssertEqual(cancel.status, 202, cancel.body)
+        let ended = try server.waitForJob(id) { ["finished", "failed", "cancelled"].contains($0["state"] as? String ?? "") }
+        XCTAssertEqual(ended["state"] as? String, "cancelled", "\(ended)")
+        XCTAssertFalse(processExists(coordinator), "the adopted coordinator is gone")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: root + "/media/out.mkv"), "nothing at OUTPUT")
+        for name in ["job.json", "plan", "leases", "results", "cancel.json"] {
+            XCTAssertFalse(FileManager.default.fileExists(atPath: tmp + "/" + name), "\(name) is cleaned away")
+        }
+        let left = try Tool.run("pgrep", ["-f", tmp])
+        XCTAssertEqual(left.stdout, "", "no process of the job is left")
     }
 
     /// A power cut of the server and its job mid-encode: the restarted server queues the job again and it
@@ -267,6 +503,10 @@ final class ServerTests: XCTestCase {
         let failed = try server.waitForJob(id) { $0["state"] as? String == "failed" }
         let why = failed["error"] as? String ?? ""
         XCTAssertTrue(why.contains("exited 65") && why.contains("is not a media file"), why)
+        // One piece of advice: the coordinator's own error, as its log line says it, and nothing the server adds after it.
+        let line = ((try? String(contentsOfFile: root + "/jobs/\(id)/server-log.txt", encoding: .utf8)) ?? "")
+            .split(separator: "\n").last { $0.hasPrefix("encoda: error: ") }.map { String($0.dropFirst("encoda: error: ".count)) }
+        XCTAssertEqual(why, "the coordinator exited 65: " + (line ?? "(no error line in the log)"))
         func runs() -> Int {
             ((try? String(contentsOfFile: root + "/jobs/\(id)/server-log.txt", encoding: .utf8)) ?? "").components(separatedBy: "encoda: error:").count - 1
         }

@@ -12,19 +12,8 @@ final class WebhookTests: XCTestCase {
         try WebTools.clip(root + "/in.mp4", seconds: 2)
         try Data("not a video\n".utf8).write(to: URL(fileURLWithPath: root + "/broken.mp4"))
 
-        let portFile = scratch.file("port"), log = scratch.file("posts.jsonl")
-        let receiver = Process()
-        receiver.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        receiver.arguments = ["python3", WebTools.script("webhook_receiver.py"), portFile, log, "1"]
-        try receiver.run()
+        let (receiver, hook, log) = try startReceiver(scratch)
         defer { kill(receiver.processIdentifier, SIGTERM); receiver.waitUntilExit() }
-        var port = ""
-        for _ in 0..<300 where port.isEmpty {
-            port = (try? String(contentsOfFile: portFile, encoding: .utf8)) ?? ""
-            if port.isEmpty { usleep(100_000) }
-        }
-        XCTAssertFalse(port.isEmpty, "the receiver did not start")
-        let hook = "http://127.0.0.1:\(port)"
 
         let server = try ServerProcess(root: root, ["--webhook", hook + "/server"])
         defer { server.stop() }
@@ -74,6 +63,64 @@ final class WebhookTests: XCTestCase {
         XCTAssertEqual(wide.map(\.status), [500, 200, 200], "the server's webhook: \(posts)")
         XCTAssertEqual(Set(wide.filter { $0.status == 200 }.compactMap { $0.body["id"] as? String }), [good, bad])
         XCTAssertEqual(try Tool.frameHashes(real("out.mkv")), try Tool.frameHashes(real("in.mp4")))
+    }
+
+    /// A job whose coordinator finishes while the server is down is finished when the server starts again (its
+    /// TMP says OUTPUT is written and checked), and its webhook hears job.finished; it is not run again.
+    func testJobFinishedWhileTheServerWasDownIsFinishedAfterRestart() throws {
+        let scratch = Scratch()
+        let root = scratch.file("root")
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        try WebTools.clip(root + "/in.mp4", seconds: 4)
+        let (receiver, hook, log) = try startReceiver(scratch)
+        defer { kill(receiver.processIdentifier, SIGTERM); receiver.waitUntilExit() }
+
+        var server = try ServerProcess(root: root, ["--workers", "1"])
+        let id = try server.submit("in.mp4", "out.mkv", settings: ["encoder": "h264", "preset": "veryslow", "maxSceneLength": 1, "threads": 1],
+                                   webhook: hook + "/job")
+        let busy = try server.waitForJob(id) { $0["state"] as? String == "encoding" && ($0["coordinator"] as? [String: Any])?["pid"] != nil }
+        let coordinator = try XCTUnwrap((busy["coordinator"] as? [String: Any])?["pid"] as? Int)
+        server.killHard()   // the server only: its coordinator runs on to the end
+        for _ in 0..<3000 where processExists(coordinator) { usleep(100_000) }
+        XCTAssertFalse(processExists(coordinator))
+        let status = try Tool.mustRun(Tool.encoda, ["status", root + "/jobs/" + id, "--json"])
+        XCTAssertTrue(status.stdout.contains(#""state":"finished""#), "the coordinator finished on its own: \(status.stdout)")
+
+        server = try ServerProcess(root: root, ["--workers", "1"])
+        defer { server.stop() }
+        let job = try server.job(id)
+        XCTAssertEqual(job["state"] as? String, "finished", "\(job)")
+        XCTAssertNil(job["error"], "\(job)")
+        var posts: [[String: Any]] = []
+        for _ in 0..<600 where !posts.contains(where: { $0["status"] as? Int == 200 }) {
+            usleep(100_000)
+            posts = ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").split(separator: "\n").compactMap {
+                (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any]
+            }
+        }
+        let bodies = posts.compactMap { (try? JSONSerialization.jsonObject(with: Data(($0["body"] as? String ?? "").utf8))) as? [String: Any] }
+        XCTAssertEqual(Set(bodies.compactMap { $0["event"] as? String }), ["job.finished"], "\(posts)")
+        XCTAssertEqual(Set(bodies.compactMap { $0["id"] as? String }), [id])
+        let serverLog = try String(contentsOfFile: root + "/jobs/\(id)/server-log.txt", encoding: .utf8)
+        XCTAssertFalse(serverLog.contains("encoda: error:"), "the job was not run again: \(serverLog.suffix(1000))")
+        XCTAssertEqual(try Tool.frameHashes(root + "/out.mkv").count, try Tool.frameHashes(root + "/in.mp4").count)
+    }
+
+    /// Tests/Web/webhook_receiver.py on a free loopback port (the first POST of each path gets a 500): the
+    /// process, its URL and the file it logs each POST to.
+    private func startReceiver(_ scratch: Scratch) throws -> (Process, String, String) {
+        let portFile = scratch.file("port"), log = scratch.file("posts.jsonl")
+        let receiver = Process()
+        receiver.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        receiver.arguments = ["python3", WebTools.script("webhook_receiver.py"), portFile, log, "1"]
+        try receiver.run()
+        var port = ""
+        for _ in 0..<300 where port.isEmpty {
+            port = (try? String(contentsOfFile: portFile, encoding: .utf8)) ?? ""
+            if port.isEmpty { usleep(100_000) }
+        }
+        XCTAssertFalse(port.isEmpty, "the receiver did not start")
+        return (receiver, "http://127.0.0.1:\(port)", log)
     }
 
     /// `--webhook` takes only http:// and https:// URLs (exit 64, before listening).

@@ -81,6 +81,7 @@ function fetchJob(id) {
     pending.delete(id);
     const r = await call("GET", "/jobs/" + encodeURIComponent(id));
     if (r.status === 200 && r.data) { jobs.set(id, r.data); renderJobs(); if (selected === id) renderJob(); }
+    else if (r.status === 404 && jobs.delete(id)) { renderJobs(); if (selected === id) renderJob(); }   // purged
   }, 150));
 }
 
