@@ -7,6 +7,12 @@ import Foundation
 /// A chunk's work under `--target-quality`, on whichever worker claims it: probe encodes at the CRFs the search
 /// asks for (`CRFSearch`), each scored while it is encoded and recorded in TMP/probes (`ProbeBook`), then the
 /// chosen probe's file becomes the chunk file. Probes recorded by a worker that was killed are read, not redone.
+///
+/// With `--probe-preset`, the probes encode at that faster preset and the search aims them at the target minus the
+/// mean correction measured on the chunks finished so far (`PresetCorrection`); the chosen CRF is then encoded
+/// once at the job's preset and scored on the same frames (`FinalEncodeRecord`, which also measures this chunk's
+/// correction), and that encode becomes the chunk file with its own score. One final encode per chunk, whatever it
+/// scores: one that misses the target is named in the summary, not searched again.
 struct TargetQualityEncoding {
     let media: MediaChunkEncoding
     let directory: WorkDirectory
@@ -20,8 +26,18 @@ struct TargetQualityEncoding {
         let token = OwnNames.chunkFile((outputPath as NSString).lastPathComponent)?.token ?? Token.make()
         var records = book.records(chunk.id)
         if !records.isEmpty { log("chunk \(chunk.name): \(records.count) probe(s) recorded earlier: " + Self.describe(records)) }
+        var correction = 0.0
+        if let preset = target.probePreset {
+            if let done = book.finalRecord(chunk.id) {
+                log("chunk \(chunk.name): final encode at crf \(done.crf) recorded earlier: \(target.metric.rawValue) \(String(format: "%.2f", done.score))")
+                return try keep(done, probes: records, chunk: chunk, outputPath: outputPath, book: book, progress: progress)
+            }
+            let measured = book.finalRecords()
+            correction = PresetCorrection.mean(of: measured)
+            log("chunk \(chunk.name): probes at preset \(preset), correction \(String(format: "%+.2f", correction)) measured on \(measured.count) chunk(s)")
+        }
         while true {
-            switch CRFSearch.next(records.map(\.point), target: target.target, range: target.crfRange, maxProbes: target.probes) {
+            switch CRFSearch.next(records.map(\.point), target: target.target - correction, range: target.crfRange, maxProbes: target.probes) {
             case .probe(let crf):
                 records.append(try probe(chunk, crf: crf, token: token, book: book, final: false, progress: progress))
                 records.sort { $0.crf < $1.crf }
@@ -32,7 +48,11 @@ struct TargetQualityEncoding {
                     records.sort { $0.crf < $1.crf }
                     continue
                 }
-                return try keep(chosen, outcome: outcome, chunk: chunk, records: records, outputPath: outputPath, book: book, progress: progress)
+                guard target.probePreset != nil else {
+                    return try keep(chosen, outcome: outcome, chunk: chunk, records: records, outputPath: outputPath, book: book, progress: progress)
+                }
+                let final = try finalEncode(chunk, probe: chosen, outcome: outcome, correction: correction, token: token, book: book, progress: progress)
+                return try keep(final, probes: records, chunk: chunk, outputPath: outputPath, book: book, progress: progress)
             }
         }
     }
@@ -45,8 +65,8 @@ struct TargetQualityEncoding {
         let started = Date()
         let r: ChunkEncodeReport
         do {
-            r = try media.encodeOnce(chunk: chunk, outputPath: path, progress: progress, crf: crf,
-                                     scoring: ProbeScoring(metric: target.metric, rate: target.probeRate, vmafFFmpeg: vmafPath))
+            r = try media.encodeOnce(chunk: chunk, outputPath: path, progress: progress, crf: crf, preset: target.probePreset,
+                                     scoring: scoring)
         } catch { try? FileSystem.unlink(path); throw error }
         guard let score = target.pool.pool(r.scores) else {
             try? FileSystem.unlink(path)
@@ -60,6 +80,37 @@ struct TargetQualityEncoding {
         return standing
     }
 
+    /// Encodes chunk at the chosen CRF at the job's preset, scores it as the probes were scored (same frames, same
+    /// pooling) and publishes its record, which also measures the probe preset's correction on this chunk.
+    private func finalEncode(_ chunk: Chunk, probe: ProbeRecord, outcome: CRFSearch.Outcome, correction: Double, token: String,
+                             book: ProbeBook, progress: @escaping @Sendable (Int) -> Void) throws -> FinalEncodeRecord {
+        let name = FinalEncodeRecord.fileName(chunk: chunk.id, token: token)
+        let path = book.path(name)
+        let started = Date()
+        let r: ChunkEncodeReport
+        do {
+            r = try media.encodeOnce(chunk: chunk, outputPath: path, progress: progress, crf: probe.crf, scoring: scoring)
+        } catch { try? FileSystem.unlink(path); throw error }
+        guard let score = target.pool.pool(r.scores) else {
+            try? FileSystem.unlink(path)
+            throw EncodaError(.encoder, "chunk \(chunk.name): the final encode at crf \(probe.crf) scored no frame; it will be encoded again")
+        }
+        let record = FinalEncodeRecord(jobID: media.manifest.jobID, chunk: chunk.id, crf: probe.crf, score: score, probeScore: probe.score,
+                                       correctionUsed: correction, outcome: outcome, framesScored: r.scores.count, file: name,
+                                       bytes: r.bytes, crc32: r.crc32, seconds: Date().timeIntervalSince(started))
+        let standing = try book.publish(record)
+        if standing.file != name { try? FileSystem.unlink(path) }
+        let f = { (v: Double) in String(format: "%.2f", v) }
+        log("chunk \(chunk.name): final encode at preset \(media.manifest.settings.preset) crf \(standing.crf): \(target.metric.rawValue) \(f(standing.score)) (probe \(f(standing.probeScore)), correction used \(String(format: "%+.2f", standing.correctionUsed)), measured \(String(format: "%+.2f", standing.correction)); \(String(format: "%.1f", record.seconds)) s)")
+        if PresetCorrection.outcome(search: standing.outcome, finalScore: standing.score, target: target.target) == .reached
+            && standing.score < target.target - PresetCorrection.tolerance {
+            log("chunk \(chunk.name): the final encode misses \(target.metric.rawValue) \(QualityTarget.describe(target.target)) by \(f(target.target - standing.score)); kept (one final encode per chunk)")
+        }
+        return standing
+    }
+
+    private var scoring: ProbeScoring { ProbeScoring(metric: target.metric, rate: target.probeRate, vmafFFmpeg: vmafPath) }
+
     private var vmafPath: String? {
         target.metric == .vmaf ? try? VmafFFmpeg.locate(explicit: ProcessInfo.processInfo.environment[VmafEnvironment.name]) : nil
     }
@@ -69,16 +120,8 @@ struct TargetQualityEncoding {
     /// publishing) is encoded again at the same CRF, its recorded score kept.
     private func keep(_ chosen: ProbeRecord, outcome: CRFSearch.Outcome, chunk: Chunk, records: [ProbeRecord], outputPath: String,
                       book: ProbeBook, progress: @escaping @Sendable (Int) -> Void) throws -> EncodedChunk {
-        try? FileSystem.unlink(outputPath)
-        var bytes = chosen.bytes, crc = chosen.crc32
-        let source = book.path(chosen.file)
-        let linked = (try? FileSystem.stat(source)).map { Int64($0.st_size) == chosen.bytes } == true
-            && (try? FileSystem.link(source, to: outputPath)) != nil
-        if !linked {
-            let r = try media.encodeOnce(chunk: chunk, outputPath: outputPath, progress: progress, crf: chosen.crf, scoring: nil)
-            bytes = r.bytes; crc = r.crc32
-            log("chunk \(chunk.name): the file of the probe at crf \(chosen.crf) was gone; encoded it again")
-        }
+        let (bytes, crc) = try adopt(book.path(chosen.file), bytes: chosen.bytes, crc32: chosen.crc32, crf: chosen.crf, what: "the probe",
+                                     chunk: chunk, outputPath: outputPath, progress: progress)
         for r in records { try? FileSystem.unlink(book.path(r.file)) }
         let quality = ChunkQuality(crf: chosen.crf, score: chosen.score, target: target.target, metric: target.metric, outcome: outcome,
                                    probes: records.map(\.point), probeSeconds: records.reduce(0) { $0 + $1.seconds },
@@ -86,6 +129,36 @@ struct TargetQualityEncoding {
         var out = EncodedChunk(frames: chunk.range.count, bytes: bytes, crc32: crc, seekSeconds: 0, framesSkipped: 0)
         out.quality = quality
         return out
+    }
+
+    /// `--probe-preset`: the final encode's file becomes the chunk file, with its measured score; the probes' files
+    /// are removed (their records and the final encode's stay).
+    private func keep(_ final: FinalEncodeRecord, probes: [ProbeRecord], chunk: Chunk, outputPath: String, book: ProbeBook,
+                      progress: @escaping @Sendable (Int) -> Void) throws -> EncodedChunk {
+        let (bytes, crc) = try adopt(book.path(final.file), bytes: final.bytes, crc32: final.crc32, crf: final.crf, what: "the final encode",
+                                     chunk: chunk, outputPath: outputPath, progress: progress)
+        for r in probes { try? FileSystem.unlink(book.path(r.file)) }
+        try? FileSystem.unlink(book.path(final.file))
+        let outcome = PresetCorrection.outcome(search: final.outcome, finalScore: final.score, target: target.target)
+        let quality = ChunkQuality(crf: final.crf, score: final.score, target: target.target, metric: target.metric, outcome: outcome,
+                                   probes: probes.map(\.point), probeSeconds: probes.reduce(final.seconds) { $0 + $1.seconds },
+                                   finalSeconds: final.seconds, probePreset: target.probePreset, correction: final.correctionUsed)
+        var out = EncodedChunk(frames: chunk.range.count, bytes: bytes, crc32: crc, seekSeconds: 0, framesSkipped: 0)
+        out.quality = quality
+        return out
+    }
+
+    /// Hard-links `source` (an encode at `crf` at the job's preset) as the chunk file; when it is gone, encodes
+    /// the chunk at `crf` again. Returns the chunk file's size and checksum.
+    private func adopt(_ source: String, bytes: Int64, crc32: UInt32, crf: Int, what: String, chunk: Chunk, outputPath: String,
+                       progress: @escaping @Sendable (Int) -> Void) throws -> (Int64, UInt32) {
+        try? FileSystem.unlink(outputPath)
+        let linked = (try? FileSystem.stat(source)).map { Int64($0.st_size) == bytes } == true
+            && (try? FileSystem.link(source, to: outputPath)) != nil
+        guard !linked else { return (bytes, crc32) }
+        let r = try media.encodeOnce(chunk: chunk, outputPath: outputPath, progress: progress, crf: crf, scoring: nil)
+        log("chunk \(chunk.name): the file of \(what) at crf \(crf) was gone; encoded it again")
+        return (r.bytes, r.crc32)
     }
 
     static func describe(_ records: [ProbeRecord]) -> String {
