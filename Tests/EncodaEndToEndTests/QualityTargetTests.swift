@@ -281,6 +281,33 @@ final class QualityTargetTests: XCTestCase {
         XCTAssertEqual(rows.compactMap { $0["correction"] as? Double }.count, chunks.count)
     }
 
+    /// A VMAF probe scored every 5th frame scores what a full-rate libvmaf run gives those frames: the frames in
+    /// between reach libvmaf's motion feature too (before, they did not, and the probes read 3–4.5 points high).
+    /// One chunk, so OUTPUT is the probe kept; checked against the imageio-ffmpeg binary's libvmaf on every frame.
+    func testVmafProbesAtAProbeRateScoreAsAFullRunDoes() throws {
+        let r = try Tool.run("/usr/bin/env", ["python3", "-c", "import imageio_ffmpeg; print(imageio_ffmpeg.get_ffmpeg_exe())"])
+        guard r.status == 0 else { throw XCTSkip("imageio-ffmpeg is not installed (scripts/setup.sh installs it): \(r.stderr)") }
+        let ffmpeg = r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let s = Scratch()
+        let input = try Clips.singleShot()
+        let tmp = s.file("tmp"), output = s.file("out.mp4")
+        try Tool.mustRun(Tool.encoda, [input, output, tmp, "--encoder", "h264", "--preset", "ultrafast", "--target-quality", "93",
+                                       "--metric", "vmaf", "--probe-rate", "5", "--max-scene-length", "0", "--workers", "1",
+                                       "--keep", "--vmaf-ffmpeg", ffmpeg])
+        XCTAssertEqual((try json(tmp + "/job.json")["chunks"] as! [Any]).count, 1)
+        let q = try json(tmp + "/results/00000.json")["quality"] as! [String: Any]
+        let log = s.file("vmaf.json")
+        try Tool.mustRun(ffmpeg, ["-hide_banner", "-loglevel", "error", "-nostdin", "-i", output, "-i", input,
+                                  "-lavfi", "[0:v][1:v]libvmaf=log_fmt=json:log_path=\(log)", "-f", "null", "-"])
+        let frames = (try json(log)["frames"] as! [[String: Any]]).compactMap { ($0["metrics"] as? [String: Any])?["vmaf"] as? Double }
+        XCTAssertEqual(frames.count, 100)
+        let sampled = stride(from: 0, to: frames.count, by: 5).map { frames[$0] }
+        let expected = sampled.reduce(0, +) / Double(sampled.count)
+        let score = q["score"] as! Double
+        print(String(format: "vmaf probe at crf %d, every 5th frame: encoda %.4f, libvmaf's full run at those frames %.4f", q["crf"] as! Int, score, expected))
+        XCTAssertEqual(score, expected, accuracy: 0.05)
+    }
+
     func testTargetsOutsideTheRangeEndAtItsEndsAndTheJobSucceeds() throws {
         let s = Scratch()
         let input = try Clips.singleShot()
