@@ -16,7 +16,7 @@ struct QualityOptions: ParsableArguments {
     var crfRange: String?
     @Option(name: .long, help: "Score every k-th frame of a probe (default 1: all). Probes still encode every frame, so the chosen probe is the chunk's encode.")
     var probeRate: Int?
-    @Option(name: .long, help: "Encode the probes at this faster preset (x264 name, or SVT-AV1 number no lower than --preset); the search adds the measured difference between final and probe encodes, and the chosen CRF is encoded and scored once more at --preset.")
+    @Option(name: .long, help: "Encode the probes at this faster preset (x264 name, or SVT-AV1 number no lower than --preset); each chunk is then encoded and scored once more at --preset, at the CRF the probes chose less the CRF shift between the presets measured on the chunks before it.")
     var probePreset: String?
     @Option(name: .long, help: "How a chunk's frame scores become its score: mean (default), p5 (5th percentile) or harmonic.")
     var pool: ScorePooling?

@@ -42,7 +42,7 @@ public struct ProbeBook: Sendable {
         readFinal(FinalEncodeRecord.name(chunk: id), chunk: id)
     }
 
-    /// `--probe-preset`: the final encodes recorded so far, every worker's, by chunk: the corrections measured.
+    /// `--probe-preset`: the final encodes recorded so far, every worker's, by chunk: the shifts measured.
     public func finalRecords() -> [FinalEncodeRecord] {
         directory.list(directory.probes).filter { $0.hasSuffix("-final.json") }.sorted().compactMap { name in
             Int(name.prefix { $0 != "-" }).flatMap { readFinal(name, chunk: $0) }

@@ -13,10 +13,10 @@ public struct QualityTarget: Codable, Sendable, Hashable {
     /// between for its motion search and rate decisions, and a probe that is the chunk's real encode can be kept.
     public var probeRate: Int
     public var pool: ScorePooling
-    /// `--probe-preset`: probes encode at this faster preset, the search adds the mean measured difference between
-    /// final and probe encodes (`PresetCorrection`), and the chosen CRF is encoded once more at the job's preset
-    /// and scored. nil (also in job.json files written before it existed): probes use the job's preset and the
-    /// chosen probe is the chunk.
+    /// `--probe-preset`: probes encode at this faster preset, and the chunk is encoded once more at the job's
+    /// preset, at the CRF they chose less the CRF shift measured on the chunks before it (`PresetCorrection`), and
+    /// scored. nil (also in job.json files written before it existed): probes use the job's preset and the chosen
+    /// probe is the chunk.
     public var probePreset: String? = nil
 
     public init(target: Double, metric: QualityMetric, probes: Int = 4, crfLow: Int, crfHigh: Int, probeRate: Int = 1,

@@ -8,11 +8,11 @@ import Foundation
 /// asks for (`CRFSearch`), each scored while it is encoded and recorded in TMP/probes (`ProbeBook`), then the
 /// chosen probe's file becomes the chunk file. Probes recorded by a worker that was killed are read, not redone.
 ///
-/// With `--probe-preset`, the probes encode at that faster preset and the search aims them at the target minus the
-/// mean correction measured on the chunks finished so far (`PresetCorrection`); the chosen CRF is then encoded
-/// once at the job's preset and scored on the same frames (`FinalEncodeRecord`, which also measures this chunk's
-/// correction), and that encode becomes the chunk file with its own score. One final encode per chunk, whatever it
-/// scores: one that misses the target is named in the summary, not searched again.
+/// With `--probe-preset`, the probes encode at that faster preset and the search runs on them as usual; the chunk is
+/// then encoded once at the job's preset, at the CRF chosen less the mean CRF shift measured on the chunks finished
+/// so far (`PresetCorrection`), and scored on the same frames (`FinalEncodeRecord`, which also measures this chunk's
+/// shift); that encode becomes the chunk file with its own score. One final encode per chunk, whatever it scores:
+/// one that misses the target is named in the summary, not searched again.
 struct TargetQualityEncoding {
     let media: MediaChunkEncoding
     let directory: WorkDirectory
@@ -26,18 +26,18 @@ struct TargetQualityEncoding {
         let token = OwnNames.chunkFile((outputPath as NSString).lastPathComponent)?.token ?? Token.make()
         var records = book.records(chunk.id)
         if !records.isEmpty { log("chunk \(chunk.name): \(records.count) probe(s) recorded earlier: " + Self.describe(records)) }
-        var correction = 0.0
+        var shift = 0
         if let preset = target.probePreset {
             if let done = book.finalRecord(chunk.id) {
                 log("chunk \(chunk.name): final encode at crf \(done.crf) recorded earlier: \(target.metric.rawValue) \(String(format: "%.2f", done.score))")
                 return try keep(done, probes: records, chunk: chunk, outputPath: outputPath, book: book, progress: progress)
             }
             let measured = book.finalRecords()
-            correction = PresetCorrection.mean(of: measured)
-            log("chunk \(chunk.name): probes at preset \(preset), correction \(String(format: "%+.2f", correction)) measured on \(measured.count) chunk(s)")
+            shift = PresetCorrection.meanShift(of: measured)
+            log("chunk \(chunk.name): probes at preset \(preset); the final encode at the CRF they choose less \(shift), the shift measured on \(measured.count) chunk(s)")
         }
         while true {
-            switch CRFSearch.next(records.map(\.point), target: target.target - correction, range: target.crfRange, maxProbes: target.probes) {
+            switch CRFSearch.next(records.map(\.point), target: target.target, range: target.crfRange, maxProbes: target.probes) {
             case .probe(let crf):
                 records.append(try probe(chunk, crf: crf, token: token, book: book, final: false, progress: progress))
                 records.sort { $0.crf < $1.crf }
@@ -51,7 +51,8 @@ struct TargetQualityEncoding {
                 guard target.probePreset != nil else {
                     return try keep(chosen, outcome: outcome, chunk: chunk, records: records, outputPath: outputPath, book: book, progress: progress)
                 }
-                let final = try finalEncode(chunk, probe: chosen, outcome: outcome, correction: correction, token: token, book: book, progress: progress)
+                let final = try finalEncode(chunk, probe: chosen, probes: records, outcome: outcome, shift: shift, token: token, book: book,
+                                            progress: progress)
                 return try keep(final, probes: records, chunk: chunk, outputPath: outputPath, book: book, progress: progress)
             }
         }
@@ -80,29 +81,31 @@ struct TargetQualityEncoding {
         return standing
     }
 
-    /// Encodes chunk at the chosen CRF at the job's preset, scores it as the probes were scored (same frames, same
-    /// pooling) and publishes its record, which also measures the probe preset's correction on this chunk.
-    private func finalEncode(_ chunk: Chunk, probe: ProbeRecord, outcome: CRFSearch.Outcome, correction: Double, token: String,
-                             book: ProbeBook, progress: @escaping @Sendable (Int) -> Void) throws -> FinalEncodeRecord {
+    /// Encodes chunk at the job's preset, at the chosen probe's CRF less `shift`, scores it as the probes were scored
+    /// (same frames, same pooling) and publishes its record, which also measures the shift on this chunk.
+    private func finalEncode(_ chunk: Chunk, probe: ProbeRecord, probes: [ProbeRecord], outcome: CRFSearch.Outcome, shift: Int,
+                             token: String, book: ProbeBook, progress: @escaping @Sendable (Int) -> Void) throws -> FinalEncodeRecord {
+        let crf = PresetCorrection.finalCRF(probeCRF: probe.crf, shift: shift, range: target.crfRange)
         let name = FinalEncodeRecord.fileName(chunk: chunk.id, token: token)
         let path = book.path(name)
         let started = Date()
         let r: ChunkEncodeReport
         do {
-            r = try media.encodeOnce(chunk: chunk, outputPath: path, progress: progress, crf: probe.crf, scoring: scoring)
+            r = try media.encodeOnce(chunk: chunk, outputPath: path, progress: progress, crf: crf, scoring: scoring)
         } catch { try? FileSystem.unlink(path); throw error }
         guard let score = target.pool.pool(r.scores) else {
             try? FileSystem.unlink(path)
-            throw EncodaError(.encoder, "chunk \(chunk.name): the final encode at crf \(probe.crf) scored no frame; it will be encoded again")
+            throw EncodaError(.encoder, "chunk \(chunk.name): the final encode at crf \(crf) scored no frame; it will be encoded again")
         }
-        let record = FinalEncodeRecord(jobID: media.manifest.jobID, chunk: chunk.id, crf: probe.crf, score: score, probeScore: probe.score,
-                                       correctionUsed: correction, outcome: outcome, framesScored: r.scores.count, file: name,
-                                       bytes: r.bytes, crc32: r.crc32, seconds: Date().timeIntervalSince(started))
+        let record = FinalEncodeRecord(jobID: media.manifest.jobID, chunk: chunk.id, crf: crf, score: score, probeCRF: probe.crf,
+                                       probeScore: probe.score, probes: probes.map(\.point), shiftUsed: shift, outcome: outcome,
+                                       framesScored: r.scores.count, file: name, bytes: r.bytes, crc32: r.crc32,
+                                       seconds: Date().timeIntervalSince(started))
         let standing = try book.publish(record)
         if standing.file != name { try? FileSystem.unlink(path) }
         let f = { (v: Double) in String(format: "%.2f", v) }
-        log("chunk \(chunk.name): final encode at preset \(media.manifest.settings.preset) crf \(standing.crf): \(target.metric.rawValue) \(f(standing.score)) (probe \(f(standing.probeScore)), correction used \(String(format: "%+.2f", standing.correctionUsed)), measured \(String(format: "%+.2f", standing.correction)); \(String(format: "%.1f", record.seconds)) s)")
-        if PresetCorrection.outcome(search: standing.outcome, finalScore: standing.score, target: target.target) == .reached
+        log("chunk \(chunk.name): final encode at preset \(media.manifest.settings.preset) crf \(standing.crf): \(target.metric.rawValue) \(f(standing.score)) (the probe at crf \(standing.probeCRF) \(f(standing.probeScore)); shift used \(standing.shiftUsed), measured \(standing.shift.map { String(format: "%.2f", $0) } ?? "none"); \(String(format: "%.1f", record.seconds)) s)")
+        if PresetCorrection.outcome(finalCRF: standing.crf, finalScore: standing.score, target: target.target, range: target.crfRange) == .reached
             && standing.score < target.target - PresetCorrection.tolerance {
             log("chunk \(chunk.name): the final encode misses \(target.metric.rawValue) \(QualityTarget.describe(target.target)) by \(f(target.target - standing.score)); kept (one final encode per chunk)")
         }
@@ -139,10 +142,10 @@ struct TargetQualityEncoding {
                                      chunk: chunk, outputPath: outputPath, progress: progress)
         for r in probes { try? FileSystem.unlink(book.path(r.file)) }
         try? FileSystem.unlink(book.path(final.file))
-        let outcome = PresetCorrection.outcome(search: final.outcome, finalScore: final.score, target: target.target)
+        let outcome = PresetCorrection.outcome(finalCRF: final.crf, finalScore: final.score, target: target.target, range: target.crfRange)
         let quality = ChunkQuality(crf: final.crf, score: final.score, target: target.target, metric: target.metric, outcome: outcome,
                                    probes: probes.map(\.point), probeSeconds: probes.reduce(final.seconds) { $0 + $1.seconds },
-                                   finalSeconds: final.seconds, probePreset: target.probePreset, correction: final.correctionUsed)
+                                   finalSeconds: final.seconds, probePreset: target.probePreset, crfShift: final.probeCRF - final.crf)
         var out = EncodedChunk(frames: chunk.range.count, bytes: bytes, crc32: crc, seekSeconds: 0, framesSkipped: 0)
         out.quality = quality
         return out

@@ -189,8 +189,8 @@ final class QualityTargetTests: XCTestCase {
 
     /// `--probe-preset`: probes at x264's ultrafast, each chunk's chosen CRF encoded once more at medium and scored;
     /// the chunk is that encode (x264's record of its settings in OUTPUT says medium's), its recorded score is the
-    /// one `encoda score` measures again on OUTPUT's frames, and each chunk's search used the mean correction of the
-    /// chunks finished before it. The final encodes are recorded in TMP/probes, and a job killed after one was
+    /// one `encoda score` measures again on OUTPUT's frames, and each chunk was encoded at the CRF its probes chose
+    /// less the mean CRF shift measured on the chunks finished before it. The final encodes are recorded in TMP/probes, and a job killed after one was
     /// recorded resumes without encoding it again.
     func testProbePresetKeepsTheFinalEncodeAndItsMeasuredScore() throws {
         let s = Scratch()
@@ -220,7 +220,7 @@ final class QualityTargetTests: XCTestCase {
 
         try Tool.mustRun(Tool.encoda, args)
         let chunks = try json(tmp + "/job.json")["chunks"] as! [[String: Any]]
-        XCTAssertGreaterThanOrEqual(chunks.count, 3, "chunks enough to measure a correction and use it")
+        XCTAssertGreaterThanOrEqual(chunks.count, 3, "chunks enough to measure a shift and use it")
         XCTAssertEqual(try Tool.frameTimes(output), try Tool.frameTimes(input))
         // Not encoded again after the kill: the records stand untouched and no new log line made them.
         let newLog = try names(tmp + "/logs", suffix: ".log").filter { !oldLogs.contains($0) }
@@ -231,8 +231,8 @@ final class QualityTargetTests: XCTestCase {
             XCTAssertEqual(try FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as? Date, mtime, name)
             XCTAssertFalse(newLog.contains("chunk \(name.prefix(5)): final encode at preset"), "\(name) was encoded again:\n\(newLog)")
         }
-        // One final encode per chunk; in the order they were made (one worker), each used the mean correction
-        // measured by those before it (0 for the first).
+        // One final encode per chunk; in the order they were made (one worker), each used the rounded mean of the
+        // CRF shifts measured by those before it (0 for the first), and was encoded at the CRF its probes chose less it.
         let finals = try names(tmp + "/probes", suffix: "-final.json").map { name -> ([String: Any], Date) in
             let path = tmp + "/probes/" + name
             return (try json(path), try FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as! Date)
@@ -240,11 +240,13 @@ final class QualityTargetTests: XCTestCase {
         XCTAssertEqual(finals.map { $0["chunk"] as! Int }.sorted(), Array(0..<chunks.count))
         var measured: [Double] = []
         for f in finals {
-            let expected = measured.isEmpty ? 0 : measured.reduce(0, +) / Double(measured.count)
-            XCTAssertEqual(f["correctionUsed"] as! Double, expected, accuracy: 1e-9, "chunk \(f["chunk"]!)")
-            measured.append((f["score"] as! Double) - (f["probeScore"] as! Double))
+            let expected = measured.isEmpty ? 0 : Int((measured.reduce(0, +) / Double(measured.count)).rounded())
+            XCTAssertEqual(f["shiftUsed"] as? Int, expected, "chunk \(f["chunk"]!)")
+            XCTAssertEqual(f["crf"] as? Int, min(46, max(10, (f["probeCRF"] as! Int) - expected)), "chunk \(f["chunk"]!)")
+            if let shift = f["shift"] as? Double { measured.append(shift) }
         }
-        XCTAssertTrue(measured.contains { abs($0) > 0.01 }, "the presets score differently: \(measured)")
+        print("CRF shifts measured, in order: \(measured)")
+        XCTAssertTrue(measured.contains { abs($0) >= 1 }, "the presets differ by a CRF step or more: \(measured)")
 
         // x264 records its settings in each chunk's stream: medium's (subme=7), never ultrafast's (subme=0).
         let stream = String(decoding: try Data(contentsOf: URL(fileURLWithPath: output)), as: UTF8.self)
@@ -261,7 +263,7 @@ final class QualityTargetTests: XCTestCase {
             XCTAssertEqual(crf, final["crf"] as? Int)
             XCTAssertEqual(score, final["score"] as! Double, "the chunk's score is the final encode's")
             XCTAssertEqual(q["probePreset"] as? String, "ultrafast")
-            XCTAssertEqual(q["correction"] as! Double, final["correctionUsed"] as! Double)
+            XCTAssertEqual(q["crfShift"] as? Int, (final["probeCRF"] as! Int) - crf)
             XCTAssertEqual(written.count > i ? written[i] : nil, Double(crf), "x264's record in OUTPUT: \(written)")
             // Measured again: the chunk's frames cut losslessly from OUTPUT and INPUT, scored by `encoda score`.
             let select = "select=between(n\\,\(a)\\,\(b - 1)),setpts=N/25/TB"
@@ -272,13 +274,15 @@ final class QualityTargetTests: XCTestCase {
                                          "--every", "\(rate)", "--json"])
             XCTAssertEqual(again.status, 0, again.stderr)
             let report = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(again.stdout.utf8)) as? [String: Any])
-            let probeAtCRF = try json(tmp + "/probes/\(String(format: "%05d", i))-\(crf).json")["score"] as! Double
-            print(String(format: "chunk %d: crf %d, final (medium) %.3f, measured again %.3f, probe (ultrafast) %.3f, correction used %+.3f",
-                         i, crf, score, report["score"] as? Double ?? .nan, probeAtCRF, final["correctionUsed"] as! Double))
+            let probeCRF = final["probeCRF"] as! Int
+            let probeScore = try json(tmp + "/probes/\(String(format: "%05d", i))-\(probeCRF).json")["score"] as! Double
+            XCTAssertEqual(final["probeScore"] as? Double, probeScore)
+            print(String(format: "chunk %d: final (medium) crf %d %.3f, measured again %.3f; probe chosen (ultrafast) crf %d %.3f; shift used %d",
+                         i, crf, score, report["score"] as? Double ?? .nan, probeCRF, probeScore, final["shiftUsed"] as! Int))
             XCTAssertEqual(report["score"] as? Double ?? .nan, score, accuracy: 0.01, "chunk \(i)")
         }
         let rows = try json(tmp + "/summary.json")["chunks"] as! [[String: Any]]
-        XCTAssertEqual(rows.compactMap { $0["correction"] as? Double }.count, chunks.count)
+        XCTAssertEqual(rows.compactMap { $0["crfShift"] as? Int }.count, chunks.count)
     }
 
     /// A VMAF probe scored every 5th frame scores what a full-rate libvmaf run gives those frames: the frames in
