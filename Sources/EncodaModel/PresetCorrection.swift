@@ -16,8 +16,12 @@ public struct FinalEncodeRecord: Codable, Sendable {
     public var probeScore: Double
     /// The chunk's probes, at the probe preset, when the final encode was made.
     public var probes: [ProbePoint]
-    /// The CRF shift the chunk used: the mean of the shifts measured on the chunks finished before it, rounded.
+    /// The CRF shift the chunk used: the mean of the shifts measured on the chunks finished before it, rounded; or,
+    /// when the encode at that shift missed the target (`firstCRF`), the chunk's own shift measured on it.
     public var shiftUsed: Int
+    /// The chunk's first final encode, when it missed the target and was replaced (`PresetCorrection.retry`).
+    public var firstCRF: Int?
+    public var firstScore: Double?
     /// The shift this chunk measured (`PresetCorrection.shift`); nil when its probes cannot say.
     public var shift: Double?
     /// How the search's choice related to the target on the probes (the chunk's outcome is judged on `score`:
@@ -32,11 +36,12 @@ public struct FinalEncodeRecord: Codable, Sendable {
     public var seconds: Double
 
     public init(jobID: String, chunk: Int, crf: Int, score: Double, probeCRF: Int, probeScore: Double, probes: [ProbePoint],
-                shiftUsed: Int, outcome: CRFSearch.Outcome, framesScored: Int, file: String, bytes: Int64, crc32: UInt32,
-                seconds: Double) {
+                shiftUsed: Int, first: (crf: Int, score: Double)? = nil, outcome: CRFSearch.Outcome, framesScored: Int, file: String,
+                bytes: Int64, crc32: UInt32, seconds: Double) {
         self.formatVersion = Self.formatVersion
         self.jobID = jobID; self.chunk = chunk; self.crf = crf; self.score = score; self.probeCRF = probeCRF
         self.probeScore = probeScore; self.probes = probes; self.shiftUsed = shiftUsed
+        self.firstCRF = first?.crf; self.firstScore = first?.score
         self.shift = PresetCorrection.shift(probes: probes, crf: crf, score: score)
         self.outcome = outcome; self.framesScored = framesScored; self.file = file; self.bytes = bytes
         self.crc32 = crc32; self.seconds = seconds
@@ -86,6 +91,17 @@ public enum PresetCorrection {
         min(range.upperBound, max(range.lowerBound, probeCRF - shift))
     }
 
+    /// The second and last final encode of a chunk whose first (at `crf`, scoring `score`) missed the target by more
+    /// than `tolerance`: at the CRF the probes chose less the chunk's own shift read off that encode, when that is a
+    /// better CRF than `crf`. nil: keep the first.
+    public static func retry(probes: [ProbePoint], probeCRF: Int, crf: Int, score: Double, target: Double,
+                             range: ClosedRange<Int>) -> (crf: Int, shift: Int)? {
+        guard score < target - tolerance, let own = shift(probes: probes, crf: crf, score: score) else { return nil }
+        let s = Int(own.rounded())
+        let next = finalCRF(probeCRF: probeCRF, shift: s, range: range)
+        return next < crf ? (next, s) : nil
+    }
+
     /// How the final encode relates to the target: below it at the range's best end is `unreachable`, above it at
     /// the worst end `exceeded`, anything else `reached` (a miss inside the range is `ChunkQuality.finalMissed`).
     public static func outcome(finalCRF: Int, finalScore: Double, target: Double, range: ClosedRange<Int>) -> CRFSearch.Outcome {
@@ -94,7 +110,7 @@ public enum PresetCorrection {
         return .reached
     }
 
-    /// A final encode that misses the target by more than this is named in the summary (it is not encoded again:
-    /// the work per chunk stays bounded). The search's own tolerance.
+    /// A final encode that misses the target by more than this is made once more (`retry`), and named in the summary
+    /// if it misses again (the work per chunk stays bounded). The search's own tolerance.
     public static let tolerance = 1.0
 }

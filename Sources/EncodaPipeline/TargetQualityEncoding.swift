@@ -11,8 +11,8 @@ import Foundation
 /// With `--probe-preset`, the probes encode at that faster preset and the search runs on them as usual; the chunk is
 /// then encoded once at the job's preset, at the CRF chosen less the mean CRF shift measured on the chunks finished
 /// so far (`PresetCorrection`), and scored on the same frames (`FinalEncodeRecord`, which also measures this chunk's
-/// shift); that encode becomes the chunk file with its own score. One final encode per chunk, whatever it scores:
-/// one that misses the target is named in the summary, not searched again.
+/// shift); that encode becomes the chunk file with its own score. One that misses the target is encoded once more at
+/// the chunk's own shift read off it, and kept whatever it scores (named in the summary if it misses too).
 struct TargetQualityEncoding {
     let media: MediaChunkEncoding
     let directory: WorkDirectory
@@ -82,13 +82,42 @@ struct TargetQualityEncoding {
     }
 
     /// Encodes chunk at the job's preset, at the chosen probe's CRF less `shift`, scores it as the probes were scored
-    /// (same frames, same pooling) and publishes its record, which also measures the shift on this chunk.
+    /// (same frames, same pooling) and publishes its record, which also measures the shift on this chunk. An encode
+    /// that misses the target by more than the tolerance is replaced once, at the chunk's own shift read off it
+    /// (`PresetCorrection.retry`): at most two final encodes per chunk.
     private func finalEncode(_ chunk: Chunk, probe: ProbeRecord, probes: [ProbeRecord], outcome: CRFSearch.Outcome, shift: Int,
                              token: String, book: ProbeBook, progress: @escaping @Sendable (Int) -> Void) throws -> FinalEncodeRecord {
-        let crf = PresetCorrection.finalCRF(probeCRF: probe.crf, shift: shift, range: target.crfRange)
         let name = FinalEncodeRecord.fileName(chunk: chunk.id, token: token)
         let path = book.path(name)
         let started = Date()
+        var crf = PresetCorrection.finalCRF(probeCRF: probe.crf, shift: shift, range: target.crfRange), used = shift
+        var (r, score) = try scoredEncode(chunk, crf: crf, path: path, progress: progress)
+        var first: (crf: Int, score: Double)? = nil
+        if let retry = PresetCorrection.retry(probes: probes.map(\.point), probeCRF: probe.crf, crf: crf, score: score,
+                                              target: target.target, range: target.crfRange) {
+            log("chunk \(chunk.name): the final encode at crf \(crf) scored \(String(format: "%.2f", score)); encoding it once more at crf \(retry.crf), the shift this chunk measured (\(retry.shift))")
+            first = (crf, score)
+            (crf, used) = retry
+            (r, score) = try scoredEncode(chunk, crf: crf, path: path, progress: progress)
+        }
+        let record = FinalEncodeRecord(jobID: media.manifest.jobID, chunk: chunk.id, crf: crf, score: score, probeCRF: probe.crf,
+                                       probeScore: probe.score, probes: probes.map(\.point), shiftUsed: used, first: first,
+                                       outcome: outcome, framesScored: r.scores.count, file: name, bytes: r.bytes, crc32: r.crc32,
+                                       seconds: Date().timeIntervalSince(started))
+        let standing = try book.publish(record)
+        if standing.file != name { try? FileSystem.unlink(path) }
+        let f = { (v: Double) in String(format: "%.2f", v) }
+        log("chunk \(chunk.name): final encode at preset \(media.manifest.settings.preset) crf \(standing.crf): \(target.metric.rawValue) \(f(standing.score)) (the probe at crf \(standing.probeCRF) \(f(standing.probeScore)); shift used \(standing.shiftUsed), measured \(standing.shift.map { String(format: "%.2f", $0) } ?? "none"); \(String(format: "%.1f", record.seconds)) s)")
+        if PresetCorrection.outcome(finalCRF: standing.crf, finalScore: standing.score, target: target.target, range: target.crfRange) == .reached
+            && standing.score < target.target - PresetCorrection.tolerance {
+            log("chunk \(chunk.name): the final encode misses \(target.metric.rawValue) \(QualityTarget.describe(target.target)) by \(f(target.target - standing.score)); kept")
+        }
+        return standing
+    }
+
+    /// One encode of chunk at `crf` at the job's preset into `path`, and its pooled score.
+    private func scoredEncode(_ chunk: Chunk, crf: Int, path: String,
+                              progress: @escaping @Sendable (Int) -> Void) throws -> (ChunkEncodeReport, Double) {
         let r: ChunkEncodeReport
         do {
             r = try media.encodeOnce(chunk: chunk, outputPath: path, progress: progress, crf: crf, scoring: scoring)
@@ -97,19 +126,7 @@ struct TargetQualityEncoding {
             try? FileSystem.unlink(path)
             throw EncodaError(.encoder, "chunk \(chunk.name): the final encode at crf \(crf) scored no frame; it will be encoded again")
         }
-        let record = FinalEncodeRecord(jobID: media.manifest.jobID, chunk: chunk.id, crf: crf, score: score, probeCRF: probe.crf,
-                                       probeScore: probe.score, probes: probes.map(\.point), shiftUsed: shift, outcome: outcome,
-                                       framesScored: r.scores.count, file: name, bytes: r.bytes, crc32: r.crc32,
-                                       seconds: Date().timeIntervalSince(started))
-        let standing = try book.publish(record)
-        if standing.file != name { try? FileSystem.unlink(path) }
-        let f = { (v: Double) in String(format: "%.2f", v) }
-        log("chunk \(chunk.name): final encode at preset \(media.manifest.settings.preset) crf \(standing.crf): \(target.metric.rawValue) \(f(standing.score)) (the probe at crf \(standing.probeCRF) \(f(standing.probeScore)); shift used \(standing.shiftUsed), measured \(standing.shift.map { String(format: "%.2f", $0) } ?? "none"); \(String(format: "%.1f", record.seconds)) s)")
-        if PresetCorrection.outcome(finalCRF: standing.crf, finalScore: standing.score, target: target.target, range: target.crfRange) == .reached
-            && standing.score < target.target - PresetCorrection.tolerance {
-            log("chunk \(chunk.name): the final encode misses \(target.metric.rawValue) \(QualityTarget.describe(target.target)) by \(f(target.target - standing.score)); kept (one final encode per chunk)")
-        }
-        return standing
+        return (r, score)
     }
 
     private var scoring: ProbeScoring { ProbeScoring(metric: target.metric, rate: target.probeRate, vmafFFmpeg: vmafPath) }

@@ -33,6 +33,18 @@ final class PresetCorrectionTests: XCTestCase {
         XCTAssertEqual(PresetCorrection.finalCRF(probeCRF: 45, shift: -3, range: 10...46), 46)
     }
 
+    func testAMissIsEncodedOnceMoreAtTheChunksOwnShift() {
+        // Chose crf 30 on the probes; the encode at 30 scored 55, which the probes reach at 35: once more at 25.
+        XCTAssertEqual(PresetCorrection.retry(probes: probes, probeCRF: 30, crf: 30, score: 55, target: 70, range: 10...46)?.crf, 25)
+        XCTAssertEqual(PresetCorrection.retry(probes: probes, probeCRF: 30, crf: 30, score: 55, target: 70, range: 10...46)?.shift, 5)
+        XCTAssertNil(PresetCorrection.retry(probes: probes, probeCRF: 30, crf: 30, score: 69.5, target: 70, range: 10...46), "within the tolerance")
+        XCTAssertNil(PresetCorrection.retry(probes: probes, probeCRF: 30, crf: 30, score: 80, target: 70, range: 10...46), "above it")
+        XCTAssertNil(PresetCorrection.retry(probes: probes, probeCRF: 12, crf: 10, score: 55, target: 70, range: 10...46),
+                     "already at the range's best end")
+        XCTAssertNil(PresetCorrection.retry(probes: [ProbePoint(crf: 30, score: 70)], probeCRF: 30, crf: 30, score: 55, target: 70,
+                                            range: 10...46), "no shift to read off one probe")
+    }
+
     func testTheOutcomeIsJudgedOnTheFinalEncode() {
         XCTAssertEqual(PresetCorrection.outcome(finalCRF: 10, finalScore: 70, target: 75, range: 10...46), .unreachable)
         XCTAssertEqual(PresetCorrection.outcome(finalCRF: 10, finalScore: 93, target: 75, range: 10...46), .reached)
