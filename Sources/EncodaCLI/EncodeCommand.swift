@@ -237,7 +237,9 @@ struct EncodeCommand: ParsableCommand {
 
     /// --target-quality and its options, checked (nil without it).
     func qualityTarget() throws -> QualityTarget? {
-        let target = try qualityOptions.target(encoder: encoderOptions.encoder, crf: encoderOptions.crf, lossless: encoderOptions.lossless)
+        let target = try qualityOptions.target(encoder: encoderOptions.encoder,
+                                                  preset: encoderOptions.preset ?? EncodeSettings.defaultPreset(for: encoderOptions.encoder),
+                                                  crf: encoderOptions.crf, lossless: encoderOptions.lossless)
         if target != nil && rateOptions.bitrate != nil {
             throw EncodaError(.usage, "--target-quality and --bitrate exclude each other; give a quality to reach or a bit rate to hold")
         }

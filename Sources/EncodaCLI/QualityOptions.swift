@@ -16,6 +16,8 @@ struct QualityOptions: ParsableArguments {
     var crfRange: String?
     @Option(name: .long, help: "Score every k-th frame of a probe (default 1: all). Probes still encode every frame, so the chosen probe is the chunk's encode.")
     var probeRate: Int?
+    @Option(name: .long, help: "Encode the probes at this faster preset (x264 name, or SVT-AV1 number no lower than --preset); each chunk is then encoded and scored once more at --preset, at the CRF the probes chose less the CRF shift between the presets measured on the chunks before it.")
+    var probePreset: String?
     @Option(name: .long, help: "How a chunk's frame scores become its score: mean (default), p5 (5th percentile) or harmonic.")
     var pool: ScorePooling?
     @Option(name: .customLong("vmaf-ffmpeg"), help: "An ffmpeg built with libvmaf, for --metric vmaf (default: the first such ffmpeg on PATH).")
@@ -26,10 +28,10 @@ struct QualityOptions: ParsableArguments {
 
     /// Pure apart from locating the VMAF ffmpeg: the target these options ask for, or nil without
     /// --target-quality. Every usage error comes from here, before any work.
-    func target(encoder: EncoderKind, crf: Double?, lossless: Bool) throws -> QualityTarget? {
+    func target(encoder: EncoderKind, preset: String, crf: Double?, lossless: Bool) throws -> QualityTarget? {
         guard let targetQuality else {
             let given = [(metric != nil, "--metric"), (probes != nil, "--probes"), (crfRange != nil, "--crf-range"),
-                         (probeRate != nil, "--probe-rate"), (pool != nil, "--pool"), (vmafFFmpeg != nil, "--vmaf-ffmpeg")].filter(\.0).map(\.1)
+                         (probeRate != nil, "--probe-rate"), (pool != nil, "--pool"), (probePreset != nil, "--probe-preset"), (vmafFFmpeg != nil, "--vmaf-ffmpeg")].filter(\.0).map(\.1)
             if let first = given.first { throw EncodaError(.usage, "\(first) applies to --target-quality; add --target-quality N") }
             return nil
         }
@@ -45,10 +47,13 @@ struct QualityOptions: ParsableArguments {
             }
             range = lo...hi
         }
-        let t = QualityTarget(target: targetQuality, metric: metric ?? .ssimulacra2, probes: probes ?? 4, crfLow: range.lowerBound,
-                              crfHigh: range.upperBound, probeRate: probeRate ?? 1, pool: pool ?? .mean)
+        var t = QualityTarget(target: targetQuality, metric: metric ?? .ssimulacra2, probes: probes ?? 4, crfLow: range.lowerBound,
+                              crfHigh: range.upperBound, probeRate: probeRate ?? 1, pool: pool ?? .mean,
+                              probePreset: probePreset)
         if lossless { throw EncodaError(.usage, "--lossless and --target-quality exclude each other: lossless has no quality to aim for") }
-        try t.validate(encoder: encoder)
+        try t.validate(encoder: encoder, preset: preset)
+        // At the job's own preset the probes are final encodes already: nothing to correct, nothing to encode again.
+        if let p = probePreset, p == preset || (Int(p) != nil && Int(p) == Int(preset)) { t.probePreset = nil }
         if t.metric == .vmaf { _ = try VmafFFmpeg.locate(explicit: vmafFFmpeg) }
         return t
     }

@@ -47,10 +47,12 @@ public enum OwnNames {
             return name.hasSuffix(".txt") && isWord(name.dropLast(4))
         case "clock":
             return isClockProbe(name)
-        case "probes": // NNNNN-CRF.json records, NNNNN-CRF-TOKEN.chunk files (see ProbeRecord)
+        case "probes": // NNNNN-CRF.json records, NNNNN-CRF-TOKEN.chunk files (see ProbeRecord); NNNNN-final.json and
+                       // NNNNN-final-TOKEN.chunk (FinalEncodeRecord)
             let ext = name.hasSuffix(".json") ? 5 : name.hasSuffix(".chunk") ? 6 : 0
             let parts = name.dropLast(ext).split(separator: "-", omittingEmptySubsequences: false)
-            return ext > 0 && parts.count == (ext == 5 ? 2 : 3) && isChunkNumber(parts[0]) && isNumber(parts[1]) && parts.dropFirst(2).allSatisfy { isWord($0) }
+            return ext > 0 && parts.count == (ext == 5 ? 2 : 3) && isChunkNumber(parts[0]) && (isNumber(parts[1]) || parts[1] == "final")
+                && parts.dropFirst(2).allSatisfy { isWord($0) }
         case "staging":
             return isStagingTemp(name)
         case "logs": // worker-HOST-PID-SLOT-N.log

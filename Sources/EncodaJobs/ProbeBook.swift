@@ -3,7 +3,8 @@ import EncodaSystem
 import Foundation
 
 extension WorkDirectory {
-    /// `--target-quality`: each chunk's probe records (NNNNN-CRF.json) and probe encodes (NNNNN-CRF-TOKEN.chunk).
+    /// `--target-quality`: each chunk's probe records (NNNNN-CRF.json) and probe encodes (NNNNN-CRF-TOKEN.chunk);
+    /// with `--probe-preset`, each chunk's final encode (NNNNN-final.json, NNNNN-final-TOKEN.chunk).
     public var probes: String { root + "/probes" }
 }
 
@@ -34,6 +35,33 @@ public struct ProbeBook: Sendable {
                   ProbeRecord.name(chunk: id, crf: r.crf) == name, r.score.isFinite, PathSafety.isPlainFileName(r.file) else { return nil }
             return r
         }.sorted { $0.crf < $1.crf }
+    }
+
+    /// `--probe-preset`: the final encode of chunk `id`, if one was recorded.
+    public func finalRecord(_ id: Int) -> FinalEncodeRecord? {
+        readFinal(FinalEncodeRecord.name(chunk: id), chunk: id)
+    }
+
+    /// `--probe-preset`: the final encodes recorded so far, every worker's, by chunk: the shifts measured.
+    public func finalRecords() -> [FinalEncodeRecord] {
+        directory.list(directory.probes).filter { $0.hasSuffix("-final.json") }.sorted().compactMap { name in
+            Int(name.prefix { $0 != "-" }).flatMap { readFinal(name, chunk: $0) }
+        }
+    }
+
+    private func readFinal(_ name: String, chunk id: Int) -> FinalEncodeRecord? {
+        guard let r = try? JSONCoding.read(FinalEncodeRecord.self, from: path(name), what: "final encode record"),
+              r.formatVersion == FinalEncodeRecord.formatVersion, r.jobID == manifest.jobID, r.chunk == id,
+              FinalEncodeRecord.name(chunk: id) == name, r.score.isFinite, r.probeScore.isFinite,
+              PathSafety.isPlainFileName(r.file) else { return nil }
+        return r
+    }
+
+    /// Publishes `record` unless the chunk has one; returns the record that stands.
+    public func publish(_ record: FinalEncodeRecord) throws -> FinalEncodeRecord {
+        let target = path(FinalEncodeRecord.name(chunk: record.chunk))
+        if try AtomicFile.publishJSONExclusive(record, to: target, staging: directory.staging) { return record }
+        return readFinal(FinalEncodeRecord.name(chunk: record.chunk), chunk: record.chunk) ?? record
     }
 
     /// Publishes `record` unless one for its CRF exists; returns the record that stands.

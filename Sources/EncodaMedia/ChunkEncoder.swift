@@ -21,17 +21,18 @@ public enum ChunkEncoder {
     /// - Parameters:
     ///   - progress: called with the number of packets written so far, after each one (on this thread).
     ///   - crf: encode at this CRF instead of the job's (a `--target-quality` probe).
+    ///   - preset: encode at this preset instead of the job's (a `--probe-preset` probe).
     ///   - scoring: also score the encode against the pictures the encoder received (`ProbeScoring`).
     ///   - plan: `manifest`'s plan, whose picture, pixel format and `chunk`'s frame index slice the encode reads.
     public static func encode(input: String, manifest: JobManifest, plan: JobPlan, chunk: Chunk,
                               outputPath: String, threads: Int, decodeThreads: Int = 1,
                               carry: DecoderCarry? = nil, progress: ((Int) -> Void)? = nil,
-                              crf: Int? = nil, scoring: ProbeScoring? = nil) throws -> ChunkEncodeReport {
+                              crf: Int? = nil, preset: String? = nil, scoring: ProbeScoring? = nil) throws -> ChunkEncodeReport {
         // A decoder left in `carry` stands after this chunk only if the whole chunk was encoded and checked.
         do {
             return try encodeChunk(input: input, manifest: manifest, plan: plan, chunk: chunk, outputPath: outputPath,
                                    threads: threads, decodeThreads: decodeThreads, carry: carry, progress: progress,
-                                   crf: crf, scoring: scoring)
+                                   crf: crf, preset: preset, scoring: scoring)
         } catch {
             carry?.drop()
             throw error
@@ -41,7 +42,7 @@ public enum ChunkEncoder {
     private static func encodeChunk(input: String, manifest: JobManifest, plan: JobPlan, chunk: Chunk,
                                     outputPath: String, threads: Int, decodeThreads: Int,
                                     carry: DecoderCarry?, progress: ((Int) -> Void)?,
-                                    crf: Int?, scoring: ProbeScoring?) throws -> ChunkEncodeReport {
+                                    crf: Int?, preset: String?, scoring: ProbeScoring?) throws -> ChunkEncodeReport {
         // A kept decoder that this chunk cannot use goes before the encoder is made, not after.
         if let carry, carry.nextFrame != chunk.range.start { carry.drop() }
         ProcessMemoryPolicy.begin(.encoding(manifest.settings.encoder))
@@ -54,6 +55,7 @@ public enum ChunkEncoder {
         let colour = ColourConversion(source: v, picture: picture, target: plan.pixelFormat)
         var settings = manifest.settings
         if let crf { settings.crf = Double(crf) }
+        if let preset { settings.preset = preset }
         var config = EncoderConfiguration(settings: settings, video: colour.encoded, width: picture.width, height: picture.height,
                                           threads: threads, bitRate: settings.bitRate(for: chunk), filmGrain: settings.filmGrain(for: chunk),
                                           frames: chunk.range.count)

@@ -18,7 +18,8 @@ public struct FileScore: Sendable {
 /// pairs with `FramePairScorer`.
 public enum FileScorer {
     /// - Parameters:
-    ///   - every: score every K-th frame (frames 0, K, 2K, …); the others are decoded and skipped.
+    ///   - every: score every K-th frame (frames 0, K, 2K, …); the others are decoded, and skipped unless the
+    ///     metric needs them (VMAF's motion feature: `FramePairScorer.wants`).
     ///   - vmafFFmpeg: the ffmpeg with libvmaf (`VmafFFmpeg.locate`), for `.vmaf`.
     /// Throws an input error when a file is missing or has no video, when the frame counts differ (naming both) and
     /// when the picture sizes differ.
@@ -28,7 +29,7 @@ public enum FileScorer {
         let dist = try reader(distorted, role: "DIST")
         let ref = try reader(reference, role: "REF")
         try sameLength(distorted, reference)
-        let scorer = try FramePairScorer(metric: metric, vmafFFmpeg: vmafFFmpeg)
+        let scorer = try FramePairScorer(metric: metric, vmafFFmpeg: vmafFFmpeg, every: every)
         var frames: [Int] = []
         var n = 0
         var size = (0, 0)
@@ -51,10 +52,8 @@ public enum FileScorer {
                     throw EncodaError(.inputUnsupported, "DIST is \(size.0)x\(size.1) and REF is \(ref.frame.width)x\(ref.frame.height); score compares pictures of the same size (scale REF to DIST's size first, e.g. ffmpeg -vf scale=\(size.0):\(size.1))")
                 }
             }
-            if n % every == 0 {
-                try scorer.add(reference: ref.frame, distorted: dist.frame)
-                frames.append(n)
-            }
+            if scorer.wants(n) { try scorer.add(reference: ref.frame, distorted: dist.frame) }
+            if n % every == 0 { frames.append(n) }
             n += 1
         }
         guard n > 0 else { throw EncodaError(.inputDamaged, "DIST \(distorted) has no frames to score") }

@@ -6,8 +6,10 @@ import Synchronization
 /// Scores distorted frames against their reference frames, pair by pair, with one quality metric: SSIMULACRA 2
 /// in-process (the pairs are scored on all cores while the caller decodes the next ones), or VMAF by an ffmpeg with
 /// libvmaf fed through pipes (`VmafProcess`). Both frames of a pair must have the same size; any pixel format.
+/// With `every` K, the frames 0, K, 2K, … of the stream are scored, each as it scores in a run over every frame.
 final class FramePairScorer {
     let metric: QualityMetric
+    let every: Int
     private var vmaf: VmafProcess?
     private let vmafFFmpeg: String?
     private var vmafScalers: (distorted: Scaler, reference: Scaler)?
@@ -23,14 +25,24 @@ final class FramePairScorer {
     private let slots = DispatchSemaphore(value: max(1, ProcessInfo.processInfo.activeProcessorCount))
     private let results = ScoreList()
 
-    /// - Parameter vmafFFmpeg: the ffmpeg with libvmaf for `.vmaf` (`VmafFFmpeg.locate` finds one when nil).
-    init(metric: QualityMetric, vmafFFmpeg: String?) throws {
+    /// - Parameters:
+    ///   - vmafFFmpeg: the ffmpeg with libvmaf for `.vmaf` (`VmafFFmpeg.locate` finds one when nil).
+    ///   - every: score frames 0, K, 2K, … of the stream (1: all).
+    init(metric: QualityMetric, vmafFFmpeg: String?, every: Int = 1) throws {
         self.metric = metric
+        self.every = max(1, every)
         self.vmafFFmpeg = metric == .vmaf ? try VmafFFmpeg.locate(explicit: vmafFFmpeg) : vmafFFmpeg
     }
 
     deinit { group.wait() }
 
+    /// Whether frame `n` of the stream (every frame counted from 0) is to be added. SSIMULACRA 2 scores each pair on
+    /// its own: only the scored frames. VMAF's motion feature compares each frame with the one before it, so it
+    /// sees every frame and libvmaf scores every K-th (`n_subsample`): sent only every K-th, its motion compared
+    /// frames K apart and the scores read several points too high.
+    func wants(_ n: Int) -> Bool { metric == .vmaf || n % every == 0 }
+
+    /// The next frame of the stream that `wants`, in order.
     func add(reference: Frame, distorted: Frame) throws {
         guard reference.width == distorted.width, reference.height == distorted.height else {
             throw EncodaError(.inputUnsupported, "the distorted picture is \(distorted.width)x\(distorted.height) and its reference \(reference.width)x\(reference.height); scale one to the other's size before scoring")
@@ -54,7 +66,7 @@ final class FramePairScorer {
         count += 1
     }
 
-    /// Per-frame scores in the order the pairs were added.
+    /// The scores of frames 0, K, 2K, … of the stream, in order.
     func finish() throws -> [Double] {
         switch metric {
         case .ssimulacra2:
@@ -77,7 +89,8 @@ final class FramePairScorer {
                            Scaler(width: w, height: h, format: format, flags: [.bicubic, .accurateRounding]))
             let bytes = format.bufferSize(width: w, height: h)
             vmafBuffers = ([UInt8](repeating: 0, count: bytes), [UInt8](repeating: 0, count: bytes))
-            vmaf = try VmafProcess(ffmpeg: vmafFFmpeg!, width: w, height: h, pixelFormat: deep ? "yuv420p10le" : "yuv420p")
+            vmaf = try VmafProcess(ffmpeg: vmafFFmpeg!, width: w, height: h, pixelFormat: deep ? "yuv420p10le" : "yuv420p",
+                               subsample: every)
         }
         guard let vmaf, let scalers = vmafScalers else { return }
         try FramePairScorer.convert(distorted, with: scalers.distorted, into: &vmafBuffers.distorted)

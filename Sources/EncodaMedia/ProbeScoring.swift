@@ -4,7 +4,8 @@ import EncodaModel
 import Foundation
 
 /// What a probe encode measures: its pictures decoded again and scored against the pictures the encoder received
-/// (after crop, scale and pixel-format conversion: exactly what OUTPUT shows), every `rate`-th frame.
+/// (after crop, scale and pixel-format conversion: exactly what OUTPUT shows), every `rate`-th frame (each scored
+/// as in a run over every frame: `FramePairScorer`).
 public struct ProbeScoring: Sendable {
     public var metric: QualityMetric
     public var rate: Int
@@ -37,12 +38,12 @@ final class ProbeMeasurement {
         } catch {
             throw EncodaError(.internalError, "the decoder for scoring probes could not be opened", cause: error.text)
         }
-        scorer = try FramePairScorer(metric: scoring.metric, vmafFFmpeg: scoring.vmafFFmpeg)
+        scorer = try FramePairScorer(metric: scoring.metric, vmafFFmpeg: scoring.vmafFFmpeg, every: scoring.rate)
     }
 
-    /// The picture the encoder receives as frame `n` of the chunk; kept (copied) when it is to be scored.
+    /// The picture the encoder receives as frame `n` of the chunk; kept (copied) when the scorer wants it.
     func reference(_ f: Frame, n: Int) throws {
-        guard n % scoring.rate == 0 else { return }
+        guard scorer.wants(n) else { return }
         let copy = Frame()
         do throws(LibavError) { try copy.copyPicture(of: f) } catch {
             let what = error.function == "av_frame_copy" ? "copying" : "allocating"
@@ -82,7 +83,7 @@ final class ProbeMeasurement {
             guard got == .frame else { return }
             let n = decoded
             decoded += 1
-            guard n % scoring.rate == 0 else { continue }
+            guard scorer.wants(n) else { continue }
             guard let first = references.first, first.0 == n else {
                 throw EncodaError(.internalError, "a decoded probe frame \(n) has no picture to be scored against")
             }

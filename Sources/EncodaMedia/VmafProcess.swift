@@ -14,10 +14,15 @@ final class VmafProcess {
     private let output = PipeReader()
     private let errors = PipeReader()
     private(set) var written = 0
+    private let subsample: Int
 
-    /// - Parameter pixelFormat: libav's name of the raw pictures' format, e.g. `yuv420p`.
-    init(ffmpeg: String, width: Int, height: Int, pixelFormat: String) throws {
+    /// - Parameters:
+    ///   - pixelFormat: libav's name of the raw pictures' format, e.g. `yuv420p`.
+    ///   - subsample: libvmaf scores pictures 0, K, 2K, … of those written (`n_subsample`); every picture still
+    ///     reaches its temporal (motion) feature, so each score is the one a run over all of them gives that picture.
+    init(ffmpeg: String, width: Int, height: Int, pixelFormat: String, subsample: Int = 1) throws {
         executable = ffmpeg
+        self.subsample = max(1, subsample)
         // A write to a pipe whose reader died must fail with EPIPE, not end encoda.
         signal(SIGPIPE, SIG_IGN)
         func raw(_ fd: Int) -> [String] {
@@ -25,7 +30,7 @@ final class VmafProcess {
         }
         let threads = max(1, ProcessInfo.processInfo.activeProcessorCount)
         let args = [ffmpeg, "-hide_banner", "-loglevel", "error", "-nostdin"] + raw(3) + raw(4) +
-            ["-lavfi", "[0:v][1:v]libvmaf=log_fmt=json:log_path=/dev/stdout:n_threads=\(threads)", "-f", "null", "-"]
+            ["-lavfi", "[0:v][1:v]libvmaf=log_fmt=json:log_path=/dev/stdout:n_threads=\(threads):n_subsample=\(self.subsample)", "-f", "null", "-"]
         var pipes: [(read: Int32, write: Int32)] = []
         for _ in 0..<4 {
             var fds: [Int32] = [0, 0]
@@ -85,12 +90,12 @@ final class VmafProcess {
         written += 1
     }
 
-    /// Ends both streams, waits for ffmpeg and returns libvmaf's per-frame scores in order.
+    /// Ends both streams, waits for ffmpeg and returns libvmaf's scores of pictures 0, K, 2K, … in order.
     func finish() throws -> [Double] {
         closeInputs()
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        let frames = written
+        let frames = (written + subsample - 1) / subsample
         written = -1
         let log = output.wait()
         guard status & 0x7f == 0, (status >> 8) & 0xff == 0 else {
@@ -103,7 +108,7 @@ final class VmafProcess {
         }
         let scores = list.compactMap { ($0["metrics"] as? [String: Any])?["vmaf"] as? Double }
         guard scores.count == frames else {
-            throw EncodaError(.encoder, "the VMAF ffmpeg \(executable) scored \(scores.count) frames of the \(frames) sent")
+            throw EncodaError(.encoder, "the VMAF ffmpeg \(executable) scored \(scores.count) frames, expected \(frames)")
         }
         return scores
     }

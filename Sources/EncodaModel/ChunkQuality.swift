@@ -49,10 +49,21 @@ public struct ChunkQuality: Codable, Sendable, Equatable {
     /// Seconds all the chunk's encodes took, and the chosen one alone.
     public var probeSeconds: Double
     public var finalSeconds: Double
+    /// `--probe-preset`: the preset `probes` were encoded at (`score` is then the final encode's, at the job's
+    /// preset), and the CRF shift from the probe chosen to the final encode (`PresetCorrection`); nil otherwise.
+    public var probePreset: String? = nil
+    public var crfShift: Int? = nil
     public init(crf: Int, score: Double, target: Double, metric: QualityMetric, outcome: CRFSearch.Outcome, probes: [ProbePoint],
-                probeSeconds: Double, finalSeconds: Double) {
+                probeSeconds: Double, finalSeconds: Double, probePreset: String? = nil, crfShift: Int? = nil) {
         self.crf = crf; self.score = score; self.target = target; self.metric = metric; self.outcome = outcome
         self.probes = probes; self.probeSeconds = probeSeconds; self.finalSeconds = finalSeconds
+        self.probePreset = probePreset; self.crfShift = crfShift
+    }
+
+    /// A search on probes at a faster preset chose a CRF whose final encode misses the target by more than the
+    /// search's tolerance (the shift measured on earlier chunks was off for this one).
+    public var finalMissed: Bool {
+        probePreset != nil && outcome == .reached && score < target - PresetCorrection.tolerance
     }
 }
 
@@ -72,6 +83,10 @@ public struct JobSummary: Codable, Sendable, Equatable {
         public var outcome: CRFSearch.Outcome?
         public var probeSeconds: Double?
         public var finalSeconds: Double?
+        /// `--probe-preset`: the final encode's CRF is the probe chosen's less this.
+        public var crfShift: Int? = nil
+        /// `--probe-preset`: the final encode missed the target by more than the search's tolerance.
+        public var finalMissed: Bool? = nil
     }
     public var formatVersion: Int
     public var jobID: String
@@ -93,7 +108,8 @@ public struct JobSummary: Codable, Sendable, Equatable {
             return Row(chunk: c.id, frames: r.frames, crf: r.quality.map { Double($0.crf) } ?? manifest.settings.crf,
                        score: r.quality?.score, kbps: seconds > 0 ? Double(r.bytes) * 8 / seconds / 1000 : 0, bytes: r.bytes,
                        probes: r.quality?.probes.count, outcome: r.quality?.outcome,
-                       probeSeconds: r.quality?.probeSeconds, finalSeconds: r.quality?.finalSeconds)
+                       probeSeconds: r.quality?.probeSeconds, finalSeconds: r.quality?.finalSeconds,
+                       crfShift: r.quality?.crfShift, finalMissed: r.quality?.finalMissed == true ? true : nil)
         }
     }
 
@@ -113,6 +129,8 @@ public struct JobSummary: Codable, Sendable, Equatable {
             if let p = r.probes { l += String(format: "  %6d", p) }
             if r.outcome == .unreachable { l += "  below target at the range's best end" }
             if r.outcome == .exceeded { l += "  above target at the range's worst end" }
+            if let c = r.crfShift { l += "  probes chose crf \(Int(r.crf) + c)" }
+            if r.finalMissed == true { l += "  final encode below target (the probe preset's shift was off)" }
             out.append(l)
         }
         return out

@@ -19,7 +19,7 @@ public enum EncodeOptionTable {
                              "audio-bitrate", "audio-params", "scene-threshold", "min-scene-length", "max-scene-length",
                              "workers", "threads", "lease-seconds", "max-attempts",
                              "bitrate", "max-bitrate", "bufsize", "film-grain",
-                             "target-quality", "metric", "probes", "crf-range", "probe-rate", "pool"]
+                             "target-quality", "metric", "probes", "crf-range", "probe-rate", "pool", "probe-preset"]
         let profileFlags = ["lossless", "autocrop", "no-autorotate", "mux", "no-audio", "cut-audio-to-video", "two-pass", "auto-grain"]
         let runValues = ["start", "end", "duration", "otio", "edl", "track", "timeline-start", "input-fps", "scenes-json",
                          "profile", "profiles", "vmaf-ffmpeg"]
@@ -34,7 +34,7 @@ public enum EncodeOptionTable {
 
     /// Options whose meaning belongs to one encoder: a profile's values for them are left out when the command
     /// line chooses another encoder than the profile's (x264's `slow` is no SVT-AV1 preset, CRF scales differ).
-    public static let encoderSpecific: Set<String> = ["preset", "crf", "lossless", "encoder-params", "crf-range",
+    public static let encoderSpecific: Set<String> = ["preset", "crf", "lossless", "encoder-params", "crf-range", "probe-preset",
                                                       "max-bitrate", "bufsize", "film-grain", "auto-grain"]
 
     /// Profile options left out when the command line gives the option on the left: the two exclude each other.

@@ -72,7 +72,7 @@ public struct EncodeSettings: Codable, Sendable, Hashable {
         }
         if let q = quality {
             if lossless { throw EncodaError(.usage, "--lossless and --target-quality exclude each other: lossless has no quality to aim for") }
-            try q.validate(encoder: encoder)
+            try q.validate(encoder: encoder, preset: preset)
         }
         guard pixelFormat.isEncodable(by: encoder) else {
             throw EncodaError(.usage, "--pix-fmt \(pixelFormat): SVT-AV1 1.4.1 encodes only 4:2:0 YUV; use yuv420p or yuv420p10le, or --encoder h264 for 4:2:2, 4:4:4 and RGB")

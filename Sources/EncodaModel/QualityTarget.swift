@@ -13,11 +13,16 @@ public struct QualityTarget: Codable, Sendable, Hashable {
     /// between for its motion search and rate decisions, and a probe that is the chunk's real encode can be kept.
     public var probeRate: Int
     public var pool: ScorePooling
+    /// `--probe-preset`: probes encode at this faster preset, and the chunk is encoded once more at the job's
+    /// preset, at the CRF they chose less the CRF shift measured on the chunks before it (`PresetCorrection`), and
+    /// scored. nil (also in job.json files written before it existed): probes use the job's preset and the chosen
+    /// probe is the chunk.
+    public var probePreset: String? = nil
 
     public init(target: Double, metric: QualityMetric, probes: Int = 4, crfLow: Int, crfHigh: Int, probeRate: Int = 1,
-                pool: ScorePooling = .mean) {
+                pool: ScorePooling = .mean, probePreset: String? = nil) {
         self.target = target; self.metric = metric; self.probes = probes; self.crfLow = crfLow; self.crfHigh = crfHigh
-        self.probeRate = probeRate; self.pool = pool
+        self.probeRate = probeRate; self.pool = pool; self.probePreset = probePreset
     }
 
     public var crfRange: ClosedRange<Int> { crfLow...crfHigh }
@@ -37,8 +42,9 @@ public struct QualityTarget: Codable, Sendable, Hashable {
         return (lo, hi)
     }
 
-    /// Checks the request against the metric and the encoder; throws a usage error naming the fix.
-    public func validate(encoder: EncoderKind) throws {
+    /// Checks the request against the metric, the encoder and its preset (the job's, which `probePreset` must not
+    /// be slower than); throws a usage error naming the fix.
+    public func validate(encoder: EncoderKind, preset: String) throws {
         let r = metric.targetRange
         guard target.isFinite, r.contains(target) else {
             throw EncodaError(.usage, "--target-quality \(Self.text(target)) is outside \(metric.rawValue)'s scale; give a score from \(Self.text(r.lowerBound)) to \(Self.text(r.upperBound)), e.g. 93 for vmaf or 80 for ssimulacra2")
@@ -49,6 +55,28 @@ public struct QualityTarget: Codable, Sendable, Hashable {
         }
         guard (1...16).contains(probes) else { throw EncodaError(.usage, "--probes \(probes) is out of range; give 1…16 encodes per chunk") }
         guard (1...1000).contains(probeRate) else { throw EncodaError(.usage, "--probe-rate \(probeRate) is out of range; give 1 (every frame) … 1000") }
+        if let probePreset { try Self.validateProbePreset(probePreset, encoder: encoder, preset: preset) }
+    }
+
+    /// A probe preset must be one of the encoder's and no slower than the job's `preset`.
+    static func validateProbePreset(_ probe: String, encoder: EncoderKind, preset: String) throws {
+        switch encoder {
+        case .av1:
+            guard let p = Int(probe), (-1...13).contains(p) else {
+                throw EncodaError(.usage, "--probe-preset \(probe) is not an SVT-AV1 preset; use a number from 0 (slowest) to 13 (fastest), no lower than --preset \(preset)")
+            }
+            if let final = Int(preset), p < final {
+                throw EncodaError(.usage, "--probe-preset \(probe) is slower than --preset \(preset); probes need a preset at least as fast, \(final)…13 for SVT-AV1")
+            }
+        case .h264:
+            let names = EncodeSettings.x264Presets
+            guard let p = names.firstIndex(of: probe) else {
+                throw EncodaError(.usage, "--probe-preset \(probe) is not an x264 preset; use one of \(names.joined(separator: ", "))")
+            }
+            if let final = names.firstIndex(of: preset), p > final {
+                throw EncodaError(.usage, "--probe-preset \(probe) is slower than --preset \(preset); probes need a preset at least as fast: \(names[...final].joined(separator: ", "))")
+            }
+        }
     }
 
     public static func describe(_ v: Double) -> String { text(v) }

@@ -30,11 +30,12 @@ struct MediaChunkEncoding: ChunkEncoding {
         return EncodedChunk(frames: r.frames, bytes: r.bytes, crc32: r.crc32, seekSeconds: r.seekSeconds, framesSkipped: r.framesSkipped)
     }
 
-    /// One encode of `chunk` (at `crf` instead of the job's, and scored, for a probe).
+    /// One encode of `chunk` (at `crf` and `preset` instead of the job's, and scored, for a probe).
     func encodeOnce(chunk: Chunk, outputPath: String, progress: @escaping @Sendable (Int) -> Void, crf: Int? = nil,
-                    scoring: ProbeScoring? = nil) throws -> ChunkEncodeReport {
+                    preset: String? = nil, scoring: ProbeScoring? = nil) throws -> ChunkEncodeReport {
         try ChunkEncoder.encode(input: input, manifest: manifest, plan: plan, chunk: chunk, outputPath: outputPath,
-                                threads: threads, decodeThreads: 1, carry: carry, progress: progress, crf: crf, scoring: scoring)
+                                threads: threads, decodeThreads: 1, carry: carry, progress: progress, crf: crf, preset: preset,
+                                scoring: scoring)
     }
 
     /// Where the kept decoder stands, when a chunk starting there is not on a source keyframe: seeking to it would

@@ -5,7 +5,8 @@ import Foundation
 
 /// The table at the end of a `--target-quality` job: each chunk's frames, CRF, score and kb/s, shown and written
 /// as TMP/summary.json (kept by the cleanup, read by `encoda status`). Chunks whose target lay outside the CRF
-/// range are named in one more line; the job does not fail for them.
+/// range are named in one more line, as are chunks whose final encode after a `--probe-preset` search missed the
+/// target; the job does not fail for them.
 public enum SummaryStep {
     static func write(_ dir: WorkDirectory, manifest: JobManifest, state: JobState, quiet: Bool) {
         guard manifest.settings.quality != nil else { return }
@@ -19,6 +20,11 @@ public enum SummaryStep {
         if !outside.isEmpty, let q = manifest.settings.quality {
             Report.note("\(outside.count) chunk(s) could not be brought to \(q.metric.rawValue) \(QualityTarget.describe(q.target)) inside --crf-range \(q.crfLow):\(q.crfHigh) and were encoded at its end: " +
                              outside.map { "\(Chunk.name($0.chunk)) (crf \(Int($0.crf)), \(String(format: "%.2f", $0.score ?? .nan)))" }.joined(separator: ", "))
+        }
+        let missed = summary.chunks.filter { $0.finalMissed == true }
+        if !missed.isEmpty, let q = manifest.settings.quality, let p = q.probePreset {
+            Report.note("\(missed.count) chunk(s) searched at --probe-preset \(p) missed \(q.metric.rawValue) \(QualityTarget.describe(q.target)) by more than \(QualityTarget.describe(PresetCorrection.tolerance)) in their final encode at --preset \(manifest.settings.preset) and were kept: " +
+                        missed.map { "\(Chunk.name($0.chunk)) (crf \(Int($0.crf)), \(String(format: "%.2f", $0.score ?? .nan)))" }.joined(separator: ", "))
         }
     }
 

@@ -27,6 +27,12 @@ final class QualityTargetTests: XCTestCase {
             (["--target-quality", "80", "--crf-range", "twenty"], "--crf-range twenty is not LO:HI"),
             (["--target-quality", "80", "--encoder", "h264", "--lossless"], "--lossless and --target-quality exclude each other"),
             (["--metric", "vmaf"], "--metric applies to --target-quality"),
+            (["--encoder", "h264", "--probe-preset", "ultrafast"], "--probe-preset applies to --target-quality"),
+            (["--target-quality", "80", "--encoder", "h264", "--preset", "medium", "--probe-preset", "slow"],
+             "--probe-preset slow is slower than --preset medium"),
+            (["--target-quality", "80", "--encoder", "h264", "--probe-preset", "quick"], "--probe-preset quick is not an x264 preset"),
+            (["--target-quality", "80", "--preset", "6", "--probe-preset", "4"], "--probe-preset 4 is slower than --preset 6"),
+            (["--target-quality", "80", "--probe-preset", "ultrafast"], "--probe-preset ultrafast is not an SVT-AV1 preset"),
             // Debian's ffmpeg has no libvmaf.
             (["--target-quality", "93", "--metric", "vmaf", "--vmaf-ffmpeg", "/usr/bin/ffmpeg"], "vmaf"),
         ]
@@ -179,6 +185,141 @@ final class QualityTargetTests: XCTestCase {
             let nextMisses = probes.contains { $0.0 == crf + 1 && $0.1 < target }
             XCTAssertTrue(mean <= target + 1.5 || nextMisses, "converged: \(label)")
         }
+    }
+
+    /// `--probe-preset`: probes at x264's ultrafast, each chunk's chosen CRF encoded once more at medium and scored;
+    /// the chunk is that encode (x264's record of its settings in OUTPUT says medium's), its recorded score is the
+    /// one `encoda score` measures again on OUTPUT's frames, and each chunk was encoded at the CRF its probes chose
+    /// less the mean CRF shift measured on the chunks finished before it. The final encodes are recorded in TMP/probes, and a job killed after one was
+    /// recorded resumes without encoding it again.
+    func testProbePresetKeepsTheFinalEncodeAndItsMeasuredScore() throws {
+        let s = Scratch()
+        let input = try Clips.singleShot()
+        let tmp = s.file("tmp"), output = s.file("out.mp4")
+        let rate = 3
+        let args = [input, output, tmp, "--encoder", "h264", "--preset", "medium", "--probe-preset", "ultrafast",
+                    "--target-quality", "75", "--probe-rate", "\(rate)", "--max-scene-length", "1", "--workers", "1", "--threads", "1", "--keep"]
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: Tool.encoda)
+        p.arguments = args + ["--quiet"]
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        let deadline = Date().addingTimeInterval(300)
+        while Date() < deadline && p.isRunning && names(tmp + "/probes", suffix: "-final.json").isEmpty { usleep(5_000) }
+        Tool.killJob(p, tmp: tmp)
+        let first = names(tmp + "/probes", suffix: "-final.json")
+        XCTAssertFalse(first.isEmpty, "a final encode was recorded before the kill")
+        var before: [String: (Data, Date)] = [:]
+        for name in first {
+            let path = tmp + "/probes/" + name
+            before[name] = (try Data(contentsOf: URL(fileURLWithPath: path)),
+                            try FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as! Date)
+        }
+        let oldLogs = Set(names(tmp + "/logs", suffix: ".log"))
+
+        try Tool.mustRun(Tool.encoda, args)
+        let chunks = try json(tmp + "/job.json")["chunks"] as! [[String: Any]]
+        XCTAssertGreaterThanOrEqual(chunks.count, 3, "chunks enough to measure a shift and use it")
+        XCTAssertEqual(try Tool.frameTimes(output), try Tool.frameTimes(input))
+        // Not encoded again after the kill: the records stand untouched and no new log line made them.
+        let newLog = try names(tmp + "/logs", suffix: ".log").filter { !oldLogs.contains($0) }
+            .map { try String(contentsOfFile: tmp + "/logs/" + $0, encoding: .utf8) }.joined()
+        for (name, (data, mtime)) in before {
+            let path = tmp + "/probes/" + name
+            XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: path)), data, name)
+            XCTAssertEqual(try FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as? Date, mtime, name)
+            XCTAssertFalse(newLog.contains("chunk \(name.prefix(5)): final encode at preset"), "\(name) was encoded again:\n\(newLog)")
+        }
+        // One final encode per chunk; in the order they were made (one worker), each was encoded at the CRF its
+        // probes chose less the rounded mean of the CRF shifts measured by those before it (0 for the first), and,
+        // where that missed the target by more than 1, once more at a better CRF, its own shift.
+        let finals = try names(tmp + "/probes", suffix: "-final.json").map { name -> ([String: Any], Date) in
+            let path = tmp + "/probes/" + name
+            return (try json(path), try FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as! Date)
+        }.sorted { $0.1 < $1.1 }.map(\.0)
+        XCTAssertEqual(finals.map { $0["chunk"] as! Int }.sorted(), Array(0..<chunks.count))
+        var measured: [Double] = []
+        for f in finals {
+            let expected = measured.isEmpty ? 0 : Int((measured.reduce(0, +) / Double(measured.count)).rounded())
+            let label = "chunk \(f["chunk"]!): \(f)"
+            let probeCRF = f["probeCRF"] as! Int, crf = f["crf"] as! Int, used = f["shiftUsed"] as! Int
+            XCTAssertEqual(crf, min(46, max(10, probeCRF - used)), label)
+            if let firstCRF = f["firstCRF"] as? Int {
+                XCTAssertEqual(firstCRF, min(46, max(10, probeCRF - expected)), label)
+                XCTAssertLessThan(f["firstScore"] as! Double, 74, label)
+                XCTAssertLessThan(crf, firstCRF, label)
+            } else {
+                XCTAssertEqual(used, expected, label)
+            }
+            if let shift = f["shift"] as? Double { measured.append(shift) }
+        }
+        print("CRF shifts measured, in order: \(measured)")
+        XCTAssertTrue(measured.contains { abs($0) >= 1 }, "the presets differ by a CRF step or more: \(measured)")
+
+        // x264 records its settings in each chunk's stream: medium's (subme=7), never ultrafast's (subme=0).
+        let stream = String(decoding: try Data(contentsOf: URL(fileURLWithPath: output)), as: UTF8.self)
+        XCTAssertEqual(stream.components(separatedBy: " subme=7 ").count - 1, chunks.count)
+        XCTAssertFalse(stream.contains(" subme=0 "))
+        let written = stream.components(separatedBy: " crf=").dropFirst().compactMap { Double($0.prefix { $0 != " " }) }
+
+        for (i, chunk) in chunks.enumerated() {
+            let range = chunk["range"] as! [String: Int]
+            let (a, b) = (range["start"]!, range["end"]!)
+            let q = try json(tmp + "/results/\(String(format: "%05d", i)).json")["quality"] as! [String: Any]
+            let final = try json(tmp + "/probes/\(String(format: "%05d", i))-final.json")
+            let crf = q["crf"] as! Int, score = q["score"] as! Double
+            XCTAssertEqual(crf, final["crf"] as? Int)
+            XCTAssertEqual(score, final["score"] as! Double, "the chunk's score is the final encode's")
+            XCTAssertEqual(q["probePreset"] as? String, "ultrafast")
+            XCTAssertEqual(q["crfShift"] as? Int, (final["probeCRF"] as! Int) - crf)
+            XCTAssertEqual(written.count > i ? written[i] : nil, Double(crf), "x264's record in OUTPUT: \(written)")
+            // Measured again: the chunk's frames cut losslessly from OUTPUT and INPUT, scored by `encoda score`.
+            let select = "select=between(n\\,\(a)\\,\(b - 1)),setpts=N/25/TB"
+            for (name, file) in [("d", output), ("r", input)] {
+                try Tool.ffmpeg(["-i", file, "-vf", select, "-c:v", "libx264", "-qp", "0", "-preset", "ultrafast", s.file("c\(i)-\(name).mkv")])
+            }
+            let again = try Tool.encoda(["score", s.file("c\(i)-d.mkv"), s.file("c\(i)-r.mkv"), "--metric", "ssimulacra2",
+                                         "--every", "\(rate)", "--json"])
+            XCTAssertEqual(again.status, 0, again.stderr)
+            let report = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(again.stdout.utf8)) as? [String: Any])
+            let probeCRF = final["probeCRF"] as! Int
+            let probeScore = try json(tmp + "/probes/\(String(format: "%05d", i))-\(probeCRF).json")["score"] as! Double
+            XCTAssertEqual(final["probeScore"] as? Double, probeScore)
+            print(String(format: "chunk %d: final (medium) crf %d %.3f, measured again %.3f; probe chosen (ultrafast) crf %d %.3f; shift used %d%@",
+                         i, crf, score, report["score"] as? Double ?? .nan, probeCRF, probeScore, final["shiftUsed"] as! Int,
+                         (final["firstCRF"] as? Int).map { ", first final encode at crf \($0): \(String(format: "%.3f", final["firstScore"] as! Double))" } ?? ""))
+            XCTAssertEqual(report["score"] as? Double ?? .nan, score, accuracy: 0.01, "chunk \(i)")
+        }
+        let rows = try json(tmp + "/summary.json")["chunks"] as! [[String: Any]]
+        XCTAssertEqual(rows.compactMap { $0["crfShift"] as? Int }.count, chunks.count)
+    }
+
+    /// A VMAF probe scored every 5th frame scores what a full-rate libvmaf run gives those frames: the frames in
+    /// between reach libvmaf's motion feature too (before, they did not, and the probes read 3–4.5 points high).
+    /// One chunk, so OUTPUT is the probe kept; checked against the imageio-ffmpeg binary's libvmaf on every frame.
+    func testVmafProbesAtAProbeRateScoreAsAFullRunDoes() throws {
+        let r = try Tool.run("/usr/bin/env", ["python3", "-c", "import imageio_ffmpeg; print(imageio_ffmpeg.get_ffmpeg_exe())"])
+        guard r.status == 0 else { throw XCTSkip("imageio-ffmpeg is not installed (scripts/setup.sh installs it): \(r.stderr)") }
+        let ffmpeg = r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let s = Scratch()
+        let input = try Clips.singleShot()
+        let tmp = s.file("tmp"), output = s.file("out.mp4")
+        try Tool.mustRun(Tool.encoda, [input, output, tmp, "--encoder", "h264", "--preset", "ultrafast", "--target-quality", "93",
+                                       "--metric", "vmaf", "--probe-rate", "5", "--max-scene-length", "0", "--workers", "1",
+                                       "--keep", "--vmaf-ffmpeg", ffmpeg])
+        XCTAssertEqual((try json(tmp + "/job.json")["chunks"] as! [Any]).count, 1)
+        let q = try json(tmp + "/results/00000.json")["quality"] as! [String: Any]
+        let log = s.file("vmaf.json")
+        try Tool.mustRun(ffmpeg, ["-hide_banner", "-loglevel", "error", "-nostdin", "-i", output, "-i", input,
+                                  "-lavfi", "[0:v][1:v]libvmaf=log_fmt=json:log_path=\(log)", "-f", "null", "-"])
+        let frames = (try json(log)["frames"] as! [[String: Any]]).compactMap { ($0["metrics"] as? [String: Any])?["vmaf"] as? Double }
+        XCTAssertEqual(frames.count, 100)
+        let sampled = stride(from: 0, to: frames.count, by: 5).map { frames[$0] }
+        let expected = sampled.reduce(0, +) / Double(sampled.count)
+        let score = q["score"] as! Double
+        print(String(format: "vmaf probe at crf %d, every 5th frame: encoda %.4f, libvmaf's full run at those frames %.4f", q["crf"] as! Int, score, expected))
+        XCTAssertEqual(score, expected, accuracy: 0.05)
     }
 
     func testTargetsOutsideTheRangeEndAtItsEndsAndTheJobSucceeds() throws {

@@ -82,6 +82,30 @@ final class ScoreCommandTests: XCTestCase {
         }
     }
 
+    /// VMAF of every 5th frame is the full run's per-frame VMAF at those frames: libvmaf's motion feature compares
+    /// each frame with the one before it in the stream, so the frames in between must reach it too (sent only every
+    /// 5th, it compared frames 5 apart and read 3 or more points too high).
+    func testVmafOfEveryKthFrameIsTheFullRunsScoreAtThoseFrames() throws {
+        let s = Scratch()
+        let ffmpeg = try Self.imageioFFmpeg
+        let ref = try source(s)
+        let dist = s.file("dist.mkv")
+        try Tool.ffmpeg(["-i", ref, "-c:v", "libx264", "-preset", "ultrafast", "-crf", "32", dist])
+        let full = perFrame(try report(try Tool.encoda(["score", dist, ref, "--metric", "vmaf", "--json", "--vmaf-ffmpeg", ffmpeg])))
+        XCTAssertEqual(full.map(\.0), Array(0..<50))
+        for every in [5, 7] {
+            let sub = try report(try Tool.encoda(["score", dist, ref, "--metric", "vmaf", "--every", "\(every)", "--json", "--vmaf-ffmpeg", ffmpeg]))
+            let ours = perFrame(sub)
+            XCTAssertEqual(ours.map(\.0), Array(stride(from: 0, to: 50, by: every)))
+            for (frame, score) in ours where frame < full.count {
+                XCTAssertEqual(score, full[frame].1, accuracy: 0.01, "--every \(every) frame \(frame)")
+            }
+            let expected = ours.map { full[$0.0].1 }.reduce(0, +) / Double(max(1, ours.count))
+            print(String(format: "vmaf --every %d: %.4f; the full run's scores at the same frames: %.4f", every, sub["score"] as? Double ?? .nan, expected))
+            XCTAssertEqual(sub["score"] as? Double ?? .nan, expected, accuracy: 0.01)
+        }
+    }
+
     /// SSIMULACRA 2 of every 5th frame of an SVT-AV1 encode, against PyPI's ssimulacra2 on the same frames turned to
     /// PNG by ffmpeg; once tagged BT.709 limited range and once BT.601 full range, which ffmpeg's conversion to RGB
     /// honours and encoda's must too.

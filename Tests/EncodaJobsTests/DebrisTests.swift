@@ -232,6 +232,8 @@ final class DebrisTests: XCTestCase {
             ("audio", "audio-1764650000-4242.packets.partial"),
             ("chunks", "00042-ab12cd34ef56.chunk.x264stats"), ("chunks", "00042-ab12cd34ef56.chunk.x264stats.mbtree.temp"),
             ("journal", "ab12cd34ef56.txt"),
+            ("probes", "00042-28.json"), ("probes", "00042-28-ab12cd34ef56.chunk"),
+            ("probes", "00042-final.json"), ("probes", "00042-final-ab12cd34ef56.chunk"),
         ]
         for (folder, name) in own { XCTAssertTrue(OwnNames.isOwn(name, in: folder), "\(folder)/\(name)") }
         let foreign: [(String, String)] = [
@@ -241,6 +243,7 @@ final class DebrisTests: XCTestCase {
             ("audio", "music.flac"), ("audio", "audio.json.bak"), ("failures", "00042.json"), ("quarantine", "../job.json"),
             ("elsewhere", "00042.json"), ("chunks", "00042-ab12cd34ef56.chunk.x264stats.bak"), ("chunks", "mine.chunk.x264stats"),
             ("journal", "notes.md"), ("journal", "../ab12.txt"),
+            ("probes", "00042-best.json"), ("probes", "00042-final.chunk"), ("probes", "final.json"), ("probes", "00042-final-x-y.chunk"),
         ]
         for (folder, name) in foreign { XCTAssertFalse(OwnNames.isOwn(name, in: folder), "\(folder)/\(name)") }
     }

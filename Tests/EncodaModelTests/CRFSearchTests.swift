@@ -131,7 +131,7 @@ final class CRFSearchTests: XCTestCase {
 
     func testOptionsAreCheckedAgainstTheMetricAndTheEncoder() {
         func message(_ t: QualityTarget, _ e: EncoderKind) -> String? {
-            do { try t.validate(encoder: e); return nil } catch { return "\(error)" }
+            do { try t.validate(encoder: e, preset: EncodeSettings.defaultPreset(for: e)); return nil } catch { return "\(error)" }
         }
         XCTAssertNil(message(QualityTarget(target: 93, metric: .vmaf, crfLow: 10, crfHigh: 55), .av1))
         XCTAssertTrue(message(QualityTarget(target: 101, metric: .vmaf, crfLow: 10, crfHigh: 55), .av1)?.contains("outside vmaf's scale") == true)
@@ -141,6 +141,17 @@ final class CRFSearchTests: XCTestCase {
         XCTAssertTrue(message(QualityTarget(target: 93, metric: .vmaf, crfLow: 30, crfHigh: 30), .h264)?.contains("--crf-range 30:30") == true)
         XCTAssertTrue(message(QualityTarget(target: 93, metric: .vmaf, probes: 0, crfLow: 10, crfHigh: 40), .h264)?.contains("--probes 0") == true)
         XCTAssertTrue(message(QualityTarget(target: 93, metric: .vmaf, crfLow: 10, crfHigh: 40, probeRate: 0), .h264)?.contains("--probe-rate 0") == true)
+        // --probe-preset: the encoder's, and no slower than --preset (medium for h264, 8 for av1 here).
+        func probe(_ p: String, _ e: EncoderKind) -> String? {
+            message(QualityTarget(target: 80, metric: .ssimulacra2, crfLow: 10, crfHigh: 40, probePreset: p), e)
+        }
+        for ok in ["ultrafast", "veryfast", "medium"] { XCTAssertNil(probe(ok, .h264), ok) }
+        for ok in ["8", "12", "13"] { XCTAssertNil(probe(ok, .av1), ok) }
+        XCTAssertTrue(probe("slow", .h264)?.contains("--probe-preset slow is slower than --preset medium") == true)
+        XCTAssertTrue(probe("quick", .h264)?.contains("--probe-preset quick is not an x264 preset") == true)
+        XCTAssertTrue(probe("4", .av1)?.contains("--probe-preset 4 is slower than --preset 8") == true)
+        XCTAssertTrue(probe("14", .av1)?.contains("--probe-preset 14 is not an SVT-AV1 preset") == true)
+        XCTAssertTrue(probe("ultrafast", .av1)?.contains("is not an SVT-AV1 preset") == true)
         XCTAssertNotNil(QualityTarget.parseCRFRange("20:45"))
         for bad in ["20", "20-45", "a:b", "20:45:50", ""] { XCTAssertNil(QualityTarget.parseCRFRange(bad), bad) }
     }
