@@ -30,6 +30,7 @@ public enum JobSettings {
         "probes": ("--probes", .integer),
         "crfRange": ("--crf-range", .text),
         "probeRate": ("--probe-rate", .integer),
+        "probePreset": ("--probe-preset", .text),
         "pool": ("--pool", .text),
         "autocrop": ("--autocrop", .flag),
         "crop": ("--crop", .text),

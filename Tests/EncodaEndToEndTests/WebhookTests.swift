@@ -71,16 +71,25 @@ final class WebhookTests: XCTestCase {
         let scratch = Scratch()
         let root = scratch.file("root")
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
-        try WebTools.clip(root + "/in.mp4", seconds: 4)
+        try WebTools.clip(root + "/in.mp4", seconds: 8, size: "320x240")   // a few seconds of work: long enough to be caught running
         let (receiver, hook, log) = try startReceiver(scratch)
         defer { kill(receiver.processIdentifier, SIGTERM); receiver.waitUntilExit() }
 
         var server = try ServerProcess(root: root, ["--workers", "1"])
         let id = try server.submit("in.mp4", "out.mkv", settings: ["encoder": "h264", "preset": "veryslow", "maxSceneLength": 1, "threads": 1],
                                    webhook: hook + "/job")
-        let busy = try server.waitForJob(id) { $0["state"] as? String == "encoding" && ($0["coordinator"] as? [String: Any])?["pid"] != nil }
+        // Any phase while its coordinator runs will do; a job that ended first cannot show the case.
+        let running = ["analysing", "encoding", "joining"]
+        let busy = try server.waitForJob(id) {
+            let state = $0["state"] as? String ?? ""
+            return (running.contains(state) && ($0["coordinator"] as? [String: Any])?["pid"] != nil) || ["finished", "failed"].contains(state)
+        }
+        guard running.contains(busy["state"] as? String ?? "") else { XCTFail("the job ended before it could be caught running: \(busy)"); return }
         let coordinator = try XCTUnwrap((busy["coordinator"] as? [String: Any])?["pid"] as? Int)
+        // Held still while the server dies, so it cannot end between the look and the kill.
+        kill(pid_t(coordinator), SIGSTOP)
         server.killHard()   // the server only: its coordinator runs on to the end
+        kill(pid_t(coordinator), SIGCONT)
         for _ in 0..<3000 where processExists(coordinator) { usleep(100_000) }
         XCTAssertFalse(processExists(coordinator))
         let status = try Tool.mustRun(Tool.encoda, ["status", root + "/jobs/" + id, "--json"])
