@@ -80,7 +80,8 @@ struct StatusCommand: ParsableCommand {
         }
         if let n = r.chunks, r.chunksDone == n, r.planning != true, r.quarantined.isEmpty, r.state != "finished" { print("  all chunks done") }
         if let q = r.summary {
-            let aim = q.metric.map { " (\($0.rawValue) target \(q.target.map(QualityTarget.describe) ?? "?"), pooled by \(q.pool?.rawValue ?? "mean"))" } ?? ""
+            let aim = q.metric.map { " (\($0.rawValue) target \(q.target.map(QualityTarget.describe) ?? "?"), pooled by \(q.pool?.rawValue ?? "mean"))" }
+                ?? q.bitRate.map { " (--bitrate \($0 / 1000) kb/s shared by complexity)" } ?? ""
             print("  summary\(aim)")
             for line in q.lines { print("    " + line) }
         }

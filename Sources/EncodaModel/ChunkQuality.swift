@@ -87,12 +87,16 @@ public struct JobSummary: Codable, Sendable, Equatable {
         public var crfShift: Int? = nil
         /// `--probe-preset`: the final encode missed the target by more than the search's tolerance.
         public var finalMissed: Bool? = nil
+        /// `--bitrate`: the chunk's share of it, kbit/s, as the plan gave it.
+        public var shareKbps: Double? = nil
     }
     public var formatVersion: Int
     public var jobID: String
     public var metric: QualityMetric?
     public var target: Double?
     public var pool: ScorePooling?
+    /// `--bitrate`, bits/s: the rate the chunks' shares add up to.
+    public var bitRate: Int? = nil
     public var chunks: [Row]
 
     /// Pure: the rows of `results` (one per chunk id) for `manifest`'s chunks, in plan order.
@@ -101,6 +105,7 @@ public struct JobSummary: Codable, Sendable, Equatable {
         jobID = manifest.jobID
         let q = manifest.settings.quality
         metric = q?.metric; target = q?.target; pool = q?.pool
+        bitRate = manifest.settings.bitRate
         let rate = manifest.video.frameRate.doubleValue
         chunks = manifest.chunks.compactMap { c in
             guard let r = results[c.id] else { return nil }
@@ -109,8 +114,22 @@ public struct JobSummary: Codable, Sendable, Equatable {
                        score: r.quality?.score, kbps: seconds > 0 ? Double(r.bytes) * 8 / seconds / 1000 : 0, bytes: r.bytes,
                        probes: r.quality?.probes.count, outcome: r.quality?.outcome,
                        probeSeconds: r.quality?.probeSeconds, finalSeconds: r.quality?.finalSeconds,
-                       crfShift: r.quality?.crfShift, finalMissed: r.quality?.finalMissed == true ? true : nil)
+                       crfShift: r.quality?.crfShift, finalMissed: r.quality?.finalMissed == true ? true : nil,
+                       shareKbps: c.bitRate.map { Double($0) / 1000 })
         }
+    }
+
+    /// Whether a job with these settings has a summary: one that chooses each chunk's quality or rate.
+    public static func applies(to settings: EncodeSettings) -> Bool { settings.quality != nil || settings.bitRate != nil }
+
+    /// `--bitrate`: the chunks' video, in kbit/s over their frames, and how far it is from the rate asked for.
+    public var overall: (kbps: Double, off: Double)? {
+        guard let bitRate, bitRate > 0 else { return nil }
+        let frames = chunks.reduce(0) { $0 + $1.frames }
+        // Each row's seconds are its frames over the same rate, so kb/s weighted by frames is the whole's.
+        guard frames > 0 else { return nil }
+        let kbps = chunks.reduce(0.0) { $0 + $1.kbps * Double($1.frames) } / Double(frames)
+        return (kbps, kbps / (Double(bitRate) / 1000) - 1)
     }
 
     /// Chunks encoded at an end of the CRF range because the target lay beyond it.
@@ -121,17 +140,26 @@ public struct JobSummary: Codable, Sendable, Equatable {
         // Each heading right-aligned over its column, as the numbers below it are.
         func right(_ text: String, _ width: Int) -> String { String(repeating: " ", count: max(0, width - text.count)) + text }
         let score = metric.map { right(String($0.rawValue.prefix(11)), 11) } ?? ""
-        var out = ["chunk  " + right("frames", 6) + "  " + right("crf", 4) + "  " + score + "  " + right("kb/s", 7) + (metric != nil ? "  probes" : "")]
+        // A --bitrate job has no CRF: its chunks' shares instead.
+        let rate = bitRate != nil
+        let scoreColumn = metric != nil ? score + "  " : ""
+        var out = ["chunk  " + right("frames", 6) + "  " + (rate ? right("share", 7) : right("crf", 4)) + "  " + scoreColumn + right("kb/s", 7) + (metric != nil ? "  probes" : "")]
         for r in chunks {
-            var l = "\(Chunk.name(r.chunk))  " + String(format: "%6d  %4.0f  ", r.frames, r.crf)
-            if metric != nil { l += r.score.map { String(format: "%11.2f", $0) } ?? String(repeating: " ", count: 11) }
-            l += String(format: "  %7.0f", r.kbps)
+            var l = "\(Chunk.name(r.chunk))  " + String(format: "%6d  ", r.frames)
+                + (rate ? String(format: "%7.0f  ", r.shareKbps ?? 0) : String(format: "%4.0f  ", r.crf))
+            if metric != nil { l += (r.score.map { String(format: "%11.2f", $0) } ?? String(repeating: " ", count: 11)) + "  " }
+            l += String(format: "%7.0f", r.kbps)
             if let p = r.probes { l += String(format: "  %6d", p) }
             if r.outcome == .unreachable { l += "  below target at the range's best end" }
             if r.outcome == .exceeded { l += "  above target at the range's worst end" }
             if let c = r.crfShift { l += "  probes chose crf \(Int(r.crf) + c)" }
             if r.finalMissed == true { l += "  final encode below target (the probe preset's shift was off)" }
             out.append(l)
+        }
+        if let o = overall, let bitRate {
+            let frames = chunks.reduce(0) { $0 + $1.frames }
+            out.append("all    " + String(format: "%6d  %7.0f  ", frames, Double(bitRate) / 1000) + String(repeating: " ", count: scoreColumn.count)
+                       + String(format: "%7.0f  %+.1f %% of --bitrate (video only)", o.kbps, o.off * 100))
         }
         return out
     }

@@ -275,7 +275,7 @@ public struct Coordinator {
             let partial = join.partialPath
             SignalWatcher.shared.install { n in
                 if CancelMark.isMarked(dir) {
-                    _ = unlink(partial)
+                    _ = try? FileSystem.unlinkIfPresent(partial)
                     Report.warn("cancelled during the join; OUTPUT was not written")
                     _exit(130)
                 }

@@ -248,7 +248,7 @@ public enum JobStatus {
                 r.estimatedBytes = Int64(e.outputBytes)
             }
         }
-        if let m = manifest, m.settings.quality != nil, let s = state {
+        if let m = manifest, JobSummary.applies(to: m.settings), let s = state {
             r.summary = JobSummary(manifest: m, results: s.done)
         } else if let summary = SummaryStep.read(dir), summary.jobID == r.jobID {
             r.summary = summary

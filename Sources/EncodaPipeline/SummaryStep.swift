@@ -3,13 +3,14 @@ import EncodaModel
 import EncodaSystem
 import Foundation
 
-/// The table at the end of a `--target-quality` job: each chunk's frames, CRF, score and kb/s, shown and written
+/// The table at the end of a `--target-quality` or `--bitrate` job: each chunk's frames, CRF (or share of the rate),
+/// score and kb/s, shown and written
 /// as TMP/summary.json (kept by the cleanup, read by `encoda status`). Chunks whose target lay outside the CRF
 /// range are named in one more line, as are chunks whose final encode after a `--probe-preset` search missed the
 /// target; the job does not fail for them.
 public enum SummaryStep {
     static func write(_ dir: WorkDirectory, manifest: JobManifest, state: JobState, quiet: Bool) {
-        guard manifest.settings.quality != nil else { return }
+        guard JobSummary.applies(to: manifest.settings) else { return }
         let summary = JobSummary(manifest: manifest, results: state.done)
         do { try AtomicFile.writeJSON(summary, to: path(dir), staging: dir.staging) } catch {
             Report.warn("could not write \(path(dir)): \((error as? EncodaError)?.message ?? "\(error)")")
@@ -30,7 +31,7 @@ public enum SummaryStep {
 
     static func path(_ dir: WorkDirectory) -> String { dir.root + "/summary.json" }
 
-    /// The summary of the last finished `--target-quality` job in TMP, if any.
+    /// The summary of the last finished `--target-quality` or `--bitrate` job in TMP, if any.
     public static func read(_ dir: WorkDirectory) -> JobSummary? {
         try? JSONCoding.read(JobSummary.self, from: path(dir), what: "job summary")
     }

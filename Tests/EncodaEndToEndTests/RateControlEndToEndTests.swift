@@ -86,6 +86,17 @@ final class RateControlEndToEndTests: XCTestCase {
             let left = try FileManager.default.contentsOfDirectory(atPath: tmp + "/chunks").filter { !$0.hasSuffix(".chunk") }
             XCTAssertEqual(left, [], "no first-pass stats left in TMP")
             XCTAssertEqual(try Tool.frameTimes(s.file(name)).count, Clips.cutFrames)
+            // The summary: each chunk's share and what it got, and the whole against the rate asked for.
+            let summary = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: tmp + "/summary.json"))) as? [String: Any])
+            XCTAssertEqual(summary["bitRate"] as? Int, 600_000)
+            let rows = try XCTUnwrap(summary["chunks"] as? [[String: Any]])
+            XCTAssertEqual(rows.compactMap { $0["shareKbps"] as? Double }.map { Int(($0 * 1000).rounded()) }, rates)
+            let frames = rows.reduce(0) { $0 + ($1["frames"] as? Int ?? 0) }
+            XCTAssertEqual(frames, Clips.cutFrames)
+            let whole = rows.reduce(0.0) { $0 + ($1["kbps"] as? Double ?? 0) * Double($1["frames"] as? Int ?? 0) } / Double(frames)
+            XCTAssertEqual(whole, kbps, accuracy: kbps * 0.01, "the rows add up to OUTPUT's video rate")
+            let status = try Tool.encoda(["status", tmp]).stdout
+            XCTAssertTrue(status.contains("summary (--bitrate 600 kb/s shared by complexity)") && status.contains("% of --bitrate (video only)"), status)
         }
         // The job's settings hold the rate: another rate is a settings mismatch, as another --crf is.
         let again = try Tool.encoda([clip, s.file("three.mkv"), s.file("tmp-one.mkv"), "--bitrate", "700k"] + common)

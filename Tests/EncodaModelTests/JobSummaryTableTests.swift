@@ -15,6 +15,16 @@ final class JobSummaryTableTests: XCTestCase {
         line.range(of: word).map { line.distance(from: line.startIndex, to: $0.upperBound) }
     }
 
+    func testABitRateJobShowsEachChunksShareAndTheWhole() throws {
+        let json = #"{"formatVersion": 1, "jobID": "j", "bitRate": 600000, "chunks": [{"chunk": 0, "frames": 50, "crf": 23, "kbps": 244, "bytes": 1, "shareKbps": 240}, {"chunk": 1, "frames": 150, "crf": 23, "kbps": 700, "bytes": 1, "shareKbps": 720}]}"#
+        let lines = try JSONDecoder().decode(JobSummary.self, from: Data(json.utf8)).lines
+        XCTAssertEqual(end(of: "share", in: lines[0]), end(of: "240", in: lines[1]), lines.joined(separator: "\n"))
+        XCTAssertEqual(end(of: "kb/s", in: lines[0]), end(of: "244", in: lines[1]), lines.joined(separator: "\n"))
+        XCTAssertFalse(lines[0].contains("crf"), "a --bitrate job has no CRF to show")
+        // The whole: (244·50 + 700·150) / 200 = 586, 2.3 % under 600.
+        XCTAssertEqual(lines.last, "all       200      600      586  -2.3 % of --bitrate (video only)")
+    }
+
     func testHeadingsEndWhereTheirNumbersEnd() throws {
         for metric in ["ssimulacra2", nil] {
             let lines = try summary(metric: metric).lines
