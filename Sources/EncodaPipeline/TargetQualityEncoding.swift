@@ -64,15 +64,7 @@ struct TargetQualityEncoding {
         let name = ProbeRecord.fileName(chunk: chunk.id, crf: crf, token: token)
         let path = book.path(name)
         let started = Date()
-        let r: ChunkEncodeReport
-        do {
-            r = try media.encodeOnce(chunk: chunk, outputPath: path, progress: progress, crf: crf, preset: target.probePreset,
-                                     scoring: scoring)
-        } catch { try? FileSystem.unlink(path); throw error }
-        guard let score = target.pool.pool(r.scores) else {
-            try? FileSystem.unlink(path)
-            throw EncodaError(.encoder, "chunk \(chunk.name): the probe at crf \(crf) scored no frame; it will be encoded again")
-        }
+        let (r, score) = try scoredEncode(chunk, crf: crf, preset: target.probePreset, what: "the probe", path: path, progress: progress)
         let record = ProbeRecord(jobID: media.manifest.jobID, chunk: chunk.id, crf: crf, score: score, framesScored: r.scores.count,
                                  file: name, bytes: r.bytes, crc32: r.crc32, seconds: Date().timeIntervalSince(started), final: final)
         let standing = try book.publish(record)
@@ -91,14 +83,14 @@ struct TargetQualityEncoding {
         let path = book.path(name)
         let started = Date()
         var crf = PresetCorrection.finalCRF(probeCRF: probe.crf, shift: shift, range: target.crfRange), used = shift
-        var (r, score) = try scoredEncode(chunk, crf: crf, path: path, progress: progress)
+        var (r, score) = try scoredEncode(chunk, crf: crf, what: "the final encode", path: path, progress: progress)
         var first: (crf: Int, score: Double)? = nil
         if let retry = PresetCorrection.retry(probes: probes.map(\.point), probeCRF: probe.crf, crf: crf, score: score,
                                               target: target.target, range: target.crfRange) {
             log("chunk \(chunk.name): the final encode at crf \(crf) scored \(String(format: "%.2f", score)); encoding it once more at crf \(retry.crf), the shift this chunk measured (\(retry.shift))")
             first = (crf, score)
             (crf, used) = retry
-            (r, score) = try scoredEncode(chunk, crf: crf, path: path, progress: progress)
+            (r, score) = try scoredEncode(chunk, crf: crf, what: "the final encode", path: path, progress: progress)
         }
         let record = FinalEncodeRecord(jobID: media.manifest.jobID, chunk: chunk.id, crf: crf, score: score, probeCRF: probe.crf,
                                        probeScore: probe.score, probes: probes.map(\.point), shiftUsed: used, first: first,
@@ -115,16 +107,17 @@ struct TargetQualityEncoding {
         return standing
     }
 
-    /// One encode of chunk at `crf` at the job's preset into `path`, and its pooled score.
-    private func scoredEncode(_ chunk: Chunk, crf: Int, path: String,
+    /// One encode of chunk at `crf` into `path`, at `preset` (nil: the job's), scored as every probe is, and its
+    /// pooled score; `what` names it in the error when no frame was scored. Nothing is left at `path` on failure.
+    private func scoredEncode(_ chunk: Chunk, crf: Int, preset: String? = nil, what: String, path: String,
                               progress: @escaping @Sendable (Int) -> Void) throws -> (ChunkEncodeReport, Double) {
         let r: ChunkEncodeReport
         do {
-            r = try media.encodeOnce(chunk: chunk, outputPath: path, progress: progress, crf: crf, scoring: scoring)
+            r = try media.encodeOnce(chunk: chunk, outputPath: path, progress: progress, crf: crf, preset: preset, scoring: scoring)
         } catch { try? FileSystem.unlink(path); throw error }
         guard let score = target.pool.pool(r.scores) else {
             try? FileSystem.unlink(path)
-            throw EncodaError(.encoder, "chunk \(chunk.name): the final encode at crf \(crf) scored no frame; it will be encoded again")
+            throw EncodaError(.encoder, "chunk \(chunk.name): \(what) at crf \(crf) scored no frame; it will be encoded again")
         }
         return (r, score)
     }
