@@ -10,6 +10,26 @@ final class QualityTargetTests: XCTestCase {
         try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as! [String: Any]
     }
 
+    /// The bytes and modification time of each of `names` in `dir`, to tell later that they were left alone.
+    private func snapshot(_ dir: String, _ names: [String]) throws -> [String: (Data, Date)] {
+        var out: [String: (Data, Date)] = [:]
+        for name in names {
+            let path = dir + "/" + name
+            out[name] = (try Data(contentsOf: URL(fileURLWithPath: path)),
+                         try FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as! Date)
+        }
+        return out
+    }
+
+    /// Every file of `before` is still there with the same bytes and modification time.
+    private func assertUnchanged(_ dir: String, _ before: [String: (Data, Date)], file: StaticString = #filePath, line: UInt = #line) throws {
+        for (name, (data, mtime)) in before {
+            let path = dir + "/" + name
+            XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: path)), data, name, file: file, line: line)
+            XCTAssertEqual(try FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as? Date, mtime, name, file: file, line: line)
+        }
+    }
+
     private func names(_ dir: String, suffix: String) -> [String] {
         ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).filter { $0.hasSuffix(suffix) }.sorted()
     }
@@ -67,22 +87,13 @@ final class QualityTargetTests: XCTestCase {
         XCTAssertTrue(streaming || results.count < planned.count, "the kill came before the job finished")
         let recorded = names(tmp + "/probes", suffix: ".json")
         XCTAssertGreaterThanOrEqual(recorded.count, 3, "probes were recorded before the kill")
-        var before: [String: (Data, Date)] = [:]
-        for name in recorded {
-            let path = tmp + "/probes/" + name
-            before[name] = (try Data(contentsOf: URL(fileURLWithPath: path)),
-                            try FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as! Date)
-        }
+        let before = try snapshot(tmp + "/probes", recorded)
         let oldLogs = Set(names(tmp + "/logs", suffix: ".log"))
 
         try Tool.mustRun(Tool.encoda, args)
         let chunkCount = (try json(tmp + "/job.json")["chunks"] as! [Any]).count
         // Every probe recorded before the kill is untouched, and no worker of the second run encoded it again.
-        for (name, (data, mtime)) in before {
-            let path = tmp + "/probes/" + name
-            XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: path)), data, name)
-            XCTAssertEqual(try FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as? Date, mtime, name)
-        }
+        try assertUnchanged(tmp + "/probes", before)
         let newLog = try names(tmp + "/logs", suffix: ".log").filter { !oldLogs.contains($0) }
             .map { try String(contentsOfFile: tmp + "/logs/" + $0, encoding: .utf8) }.joined()
         var reused = 0
@@ -210,12 +221,7 @@ final class QualityTargetTests: XCTestCase {
         Tool.killJob(p, tmp: tmp)
         let first = names(tmp + "/probes", suffix: "-final.json")
         XCTAssertFalse(first.isEmpty, "a final encode was recorded before the kill")
-        var before: [String: (Data, Date)] = [:]
-        for name in first {
-            let path = tmp + "/probes/" + name
-            before[name] = (try Data(contentsOf: URL(fileURLWithPath: path)),
-                            try FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as! Date)
-        }
+        let before = try snapshot(tmp + "/probes", first)
         let oldLogs = Set(names(tmp + "/logs", suffix: ".log"))
 
         try Tool.mustRun(Tool.encoda, args)
@@ -225,10 +231,8 @@ final class QualityTargetTests: XCTestCase {
         // Not encoded again after the kill: the records stand untouched and no new log line made them.
         let newLog = try names(tmp + "/logs", suffix: ".log").filter { !oldLogs.contains($0) }
             .map { try String(contentsOfFile: tmp + "/logs/" + $0, encoding: .utf8) }.joined()
-        for (name, (data, mtime)) in before {
-            let path = tmp + "/probes/" + name
-            XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: path)), data, name)
-            XCTAssertEqual(try FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as? Date, mtime, name)
+        try assertUnchanged(tmp + "/probes", before)
+        for name in before.keys {
             XCTAssertFalse(newLog.contains("chunk \(name.prefix(5)): final encode at preset"), "\(name) was encoded again:\n\(newLog)")
         }
         // One final encode per chunk; in the order they were made (one worker), each was encoded at the CRF its
