@@ -178,8 +178,7 @@ actor JobQueue {
         }
         let folder = ServerJob.folder(root: config.root, id: id)
         // The folder itself, never a link to somewhere else: the id is one this server made.
-        var st = stat()
-        if lstat(folder, &st) == 0 {
+        if let st = try? FileSystem.stat(folder, followLink: false) {
             guard st.isFolder else {
                 throw APIError(.internalServerError, "\(folder) is not a folder; remove it by hand")
             }
